@@ -1,0 +1,7 @@
+import type { Command } from 'commander';
+import { registerEchoCommand } from './commands/echoCommand';
+
+// One line per subcommand; each module registers its own flags and action.
+export const commandRegistry: ReadonlyArray<(program: Command) => void> = [
+  registerEchoCommand,
+];

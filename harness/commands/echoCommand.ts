@@ -1,0 +1,66 @@
+import type { Command } from 'commander';
+import { EchoServer } from '../../workloads/echoServer';
+import { ControlSyntaxError, parseControls } from '../../workloads/echoControls';
+import { BadInputError, EnvironmentError } from '../errors';
+import { parseDurationFlag, parsePort } from '../cliParse';
+import { waitForStop } from '../signals';
+
+interface EchoFlags {
+  host: string;
+  port: string;
+  tcp?: boolean;
+  delay?: string;
+  status?: string;
+  size?: string;
+  close?: string | boolean;
+  controls?: string;
+  duration?: string;
+}
+
+export function registerEchoCommand(program: Command): void {
+  program
+    .command('echo')
+    .description('run the echo server: HTTP/1.1 keep-alive (default) or raw TCP echo')
+    .option('--host <addr>', 'address to listen on', '127.0.0.1')
+    .option('-p, --port <port>', 'port to listen on (0 picks a free one)', '8080')
+    .option('--tcp', 'raw TCP echo instead of HTTP')
+    .option('--delay <list>', 'default reply delay, fortio style: 5ms or 5ms:10,1ms:20 (value:percent)')
+    .option('--status <list>', 'default status code(s) with probability: 503:5,429:1')
+    .option('--size <list>', 'default reply body size(s) in bytes with probability: 1024 or 1024:50,64:50')
+    .option('--close [percent]', 'close the connection after the reply (always, or with a percent)')
+    .option('--controls <query>', 'defaults as one fortio query string: "delay=1ms&size=64"')
+    .option('--duration <d>', 'stop by itself after this long (default: run until Ctrl-C)')
+    .action(async (flags: EchoFlags) => {
+      const port = parsePort('--port', flags.port);
+      const parts: string[] = [];
+      if (flags.controls !== undefined) parts.push(flags.controls);
+      if (flags.delay !== undefined) parts.push(`delay=${flags.delay}`);
+      if (flags.status !== undefined) parts.push(`status=${flags.status}`);
+      if (flags.size !== undefined) parts.push(`size=${flags.size}`);
+      if (flags.close !== undefined) parts.push(`close=${flags.close === true ? 'true' : flags.close}`);
+      let defaults;
+      try {
+        defaults = parseControls(parts.join('&'));
+      } catch (err) {
+        if (err instanceof ControlSyntaxError) throw new BadInputError(`bad echo control: ${err.message}`);
+        throw err;
+      }
+      const durationUs = flags.duration === undefined ? undefined : parseDurationFlag('--duration', flags.duration);
+      const server = new EchoServer({ host: flags.host, port, protocol: flags.tcp === true ? 'tcp' : 'http', defaults });
+      let address;
+      try {
+        address = await server.listen();
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        if (code === 'EADDRINUSE') throw new EnvironmentError(`port ${port} on ${flags.host} is in use`, 'pick another with --port, or 0 for any free port');
+        if (code === 'EADDRNOTAVAIL') throw new EnvironmentError(`address ${flags.host} is not on this machine`, 'use an address of a local interface');
+        if (code === 'EACCES') throw new EnvironmentError(`no permission to listen on port ${port}`, 'use a port above 1023 or run as root');
+        if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') throw new BadInputError(`--host ${flags.host} does not resolve`);
+        throw err;
+      }
+      process.stderr.write(`meshbench echo: listening on ${address.address}:${address.port} (${flags.tcp === true ? 'tcp' : 'http'})\n`);
+      await waitForStop(durationUs);
+      await server.close();
+      process.stderr.write(`meshbench echo: stopped after ${server.stats.requests} requests on ${server.stats.connectionsAccepted} connections\n`);
+    });
+}

@@ -1,0 +1,38 @@
+import assert from 'node:assert/strict';
+import { ControlSyntaxError, parseControls, pickWeighted, resolveReply } from '../../workloads/echoControls';
+
+describe('echo controls (fortio syntax)', () => {
+  it('parses delay, status, size and close with probabilities', () => {
+    const c = parseControls('delay=5ms:10,250us:20&status=503:5&size=1024&close=true&other=1');
+    assert.deepEqual(c.delayUs, [{ value: 5000, percent: 10 }, { value: 250, percent: 20 }]);
+    assert.deepEqual(c.status, [{ value: 503, percent: 5 }]);
+    assert.deepEqual(c.sizeBytes, [{ value: 1024, percent: 100 }]);
+    assert.equal(c.closePercent, 100);
+  });
+  it('keeps server defaults for keys the query does not set', () => {
+    const defaults = parseControls('delay=1ms&size=64');
+    const c = parseControls('size=8', defaults);
+    assert.deepEqual(c.delayUs, [{ value: 1000, percent: 100 }]);
+    assert.deepEqual(c.sizeBytes, [{ value: 8, percent: 100 }]);
+  });
+  it('rejects bad values with a message naming the key', () => {
+    assert.throws(() => parseControls('delay=5ms:200'), (e: unknown) => e instanceof ControlSyntaxError && /delay/.test(e.message));
+    assert.throws(() => parseControls('status=999'), ControlSyntaxError);
+    assert.throws(() => parseControls('size=-1'), ControlSyntaxError);
+    assert.throws(() => parseControls('delay=1ms:60,2ms:60'), /more than 100%/);
+    assert.throws(() => parseControls('close=maybe'), ControlSyntaxError);
+  });
+  it('picks by cumulative percent like fortio', () => {
+    const choices = [{ value: 'a', percent: 10 }, { value: 'b', percent: 20 }];
+    assert.equal(pickWeighted(choices, () => 0.05), 'a');
+    assert.equal(pickWeighted(choices, () => 0.1), 'b');
+    assert.equal(pickWeighted(choices, () => 0.29), 'b');
+    assert.equal(pickWeighted(choices, () => 0.3), undefined);
+  });
+  it('resolves a reply with defaults of 200, no delay, echo body, keep-alive', () => {
+    assert.deepEqual(resolveReply(parseControls(''), () => 0.5), { delayUs: 0, status: 200, sizeBytes: undefined, close: false });
+    const r = resolveReply(parseControls('status=503:50&close=50'), () => 0.2);
+    assert.equal(r.status, 503);
+    assert.equal(r.close, true);
+  });
+});

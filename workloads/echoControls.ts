@@ -1,0 +1,114 @@
+import { parseDurationUs } from './durationParse';
+import type { Bytes, Microseconds, Percent } from './units';
+
+/** One choice with its probability, as in fortio's `delay=5ms:10,1ms:20`. */
+export interface Weighted<T> {
+  readonly value: T;
+  readonly percent: Percent;
+}
+
+/** Per-request behaviour of the echo server; every field may come from the query string or a server default. */
+export interface EchoControls {
+  readonly delayUs: readonly Weighted<Microseconds>[];
+  readonly status: readonly Weighted<number>[];
+  readonly sizeBytes: readonly Weighted<Bytes>[];
+  readonly closePercent: Percent;
+}
+
+export const noControls: EchoControls = { delayUs: [], status: [], sizeBytes: [], closePercent: 0 };
+
+export class ControlSyntaxError extends Error {}
+
+function parseWeightedList<T>(name: string, text: string, parseValue: (s: string) => T | undefined): Weighted<T>[] {
+  const out: Weighted<T>[] = [];
+  let total = 0;
+  for (const item of text.split(',')) {
+    if (item === '') continue;
+    const colon = item.lastIndexOf(':');
+    const valueText = colon < 0 ? item : item.slice(0, colon);
+    const percentText = colon < 0 ? '100' : item.slice(colon + 1);
+    const value = parseValue(valueText);
+    const percent = Number(percentText);
+    if (value === undefined) throw new ControlSyntaxError(`${name}: "${valueText}" is not a valid value`);
+    if (!Number.isFinite(percent) || percent < 0 || percent > 100 || percentText.trim() === '') {
+      throw new ControlSyntaxError(`${name}: probability "${percentText}" must be a percent between 0 and 100`);
+    }
+    total += percent;
+    out.push({ value, percent });
+  }
+  if (total > 100.0001) throw new ControlSyntaxError(`${name}: probabilities add up to ${total}%, more than 100%`);
+  return out;
+}
+
+const parseDelay = (s: string): Microseconds | undefined => {
+  const us = parseDurationUs(s, 'ms');
+  return us !== undefined && us >= 0 && us <= 60_000_000 ? us : undefined;
+};
+const parseStatus = (s: string): number | undefined => (/^[1-5]\d\d$/.test(s) ? Number(s) : undefined);
+const parseSize = (s: string): Bytes | undefined => {
+  const n = Number(s);
+  return /^\d+$/.test(s) && n <= 64 * 1024 * 1024 ? n : undefined;
+};
+const parseClose = (s: string): Percent | undefined => {
+  if (s === 'true' || s === '') return 100;
+  if (s === 'false') return 0;
+  const n = Number(s);
+  return Number.isFinite(n) && n >= 0 && n <= 100 ? n : undefined;
+};
+
+/**
+ * Parses fortio-style controls: `delay=5ms:10,1ms:20`, `status=503:5`, `size=1024`, `close=true` (or a percent).
+ * Pairs are `key=value` separated by `&` (a query string) — the same text works for server defaults.
+ * Unknown keys are ignored, as fortio ignores them, so URLs with other parameters still work.
+ */
+export function parseControls(query: string, defaults: EchoControls = noControls): EchoControls {
+  let { delayUs, status, sizeBytes, closePercent } = defaults;
+  for (const pair of query.split('&')) {
+    if (pair === '') continue;
+    const eq = pair.indexOf('=');
+    const key = eq < 0 ? pair : pair.slice(0, eq);
+    const value = eq < 0 ? '' : decodeURIComponent(pair.slice(eq + 1));
+    switch (key) {
+      case 'delay': delayUs = parseWeightedList('delay', value, parseDelay); break;
+      case 'status': status = parseWeightedList('status', value, parseStatus); break;
+      case 'size': sizeBytes = parseWeightedList('size', value, parseSize); break;
+      case 'close': {
+        const p = parseClose(value);
+        if (p === undefined) throw new ControlSyntaxError(`close: "${value}" must be true, false or a percent`);
+        closePercent = p;
+        break;
+      }
+      default: break;
+    }
+  }
+  return { delayUs, status, sizeBytes, closePercent };
+}
+
+/** fortio's pick: one draw in [0,100), the first entry whose cumulative percent exceeds it wins. */
+export function pickWeighted<T>(choices: readonly Weighted<T>[], random: () => number): T | undefined {
+  if (choices.length === 0) return undefined;
+  if (choices.length === 1 && (choices[0] as Weighted<T>).percent >= 100) return (choices[0] as Weighted<T>).value;
+  const draw = random() * 100;
+  let cumulative = 0;
+  for (const choice of choices) {
+    cumulative += choice.percent;
+    if (draw < cumulative) return choice.value;
+  }
+  return undefined;
+}
+
+export interface ResolvedReply {
+  readonly delayUs: Microseconds;
+  readonly status: number;
+  readonly sizeBytes: Bytes | undefined;
+  readonly close: boolean;
+}
+
+export function resolveReply(controls: EchoControls, random: () => number): ResolvedReply {
+  return {
+    delayUs: pickWeighted(controls.delayUs, random) ?? 0,
+    status: pickWeighted(controls.status, random) ?? 200,
+    sizeBytes: pickWeighted(controls.sizeBytes, random),
+    close: controls.closePercent >= 100 ? true : controls.closePercent > 0 && random() * 100 < controls.closePercent,
+  };
+}
