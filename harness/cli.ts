@@ -2,13 +2,14 @@
 import { Command, CommanderError } from 'commander';
 import { describeError } from './errors';
 import { commandRegistry } from './commandRegistry';
+import { meshbenchVersion } from './version';
 
 function buildProgram(): Command {
   const program = new Command();
   program
     .name('meshbench')
     .description('measure what a service-mesh data plane costs and explain where the cost goes')
-    .version(readVersion())
+    .version(meshbenchVersion())
     .showSuggestionAfterError(true)
     .exitOverride()
     // commander prints its own one-line errors (unknown flag, missing argument); keep them to stderr.
@@ -16,11 +17,6 @@ function buildProgram(): Command {
   for (const register of commandRegistry) register(program);
   for (const sub of program.commands) sub.exitOverride();
   return program;
-}
-
-function readVersion(): string {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  return (require('../../package.json') as { version: string }).version;
 }
 
 export async function main(argv: string[]): Promise<number> {

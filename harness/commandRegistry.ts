@@ -1,7 +1,9 @@
 import type { Command } from 'commander';
 import { registerEchoCommand } from './commands/echoCommand';
+import { registerLoadCommand } from './commands/loadCommand';
 
 // One line per subcommand; each module registers its own flags and action.
 export const commandRegistry: ReadonlyArray<(program: Command) => void> = [
   registerEchoCommand,
+  registerLoadCommand,
 ];

@@ -7,10 +7,10 @@ interface Entry {
 }
 
 /**
- * Runs callbacks at absolute times with µs precision.
- * libuv timers tick in whole milliseconds against a cached loop time, so a 1 ms setTimeout can fire
- * anywhere in ~0.1–2 ms. We sleep with setTimeout until `spinWindowUs` before the deadline, then poll with
- * setImmediate (which still services I/O each turn) so the callback runs within a few µs of its deadline.
+ * Runs callbacks at absolute times with µs precision: sleeps with the injected timers until
+ * `spinWindowUs` before the deadline, then polls with setImmediate (which still services I/O each turn)
+ * so the callback runs within a few µs of its deadline. With libuv timers (whole milliseconds) the window
+ * must exceed 1 ms; with PreciseTimers ~200 µs is enough.
  */
 export class DeadlineQueue {
   private readonly heap: Entry[] = [];
@@ -58,7 +58,7 @@ export class DeadlineQueue {
     if (remainingUs <= this.spinWindowUs) {
       this.immediateHandle = this.timers.setImmediate(this.drive);
     } else {
-      this.timeoutHandle = this.timers.setTimeout(this.drive, Math.max(1, Math.floor((remainingUs - this.spinWindowUs) / 1000)));
+      this.timeoutHandle = this.timers.setTimeout(this.drive, (remainingUs - this.spinWindowUs) / 1000);
     }
   }
 

@@ -1,5 +1,6 @@
 import net from 'node:net';
-import { monotonicClock, nodeTimers, type Clock, type TimerApi } from './clock';
+import { monotonicClock, type Clock, type TimerApi } from './clock';
+import { PreciseTimers } from './preciseTimers';
 import { DeadlineQueue } from './deadlineQueue';
 import { ControlSyntaxError, noControls, parseControls, resolveReply, type EchoControls } from './echoControls';
 import { reasonPhrase } from './httpStatus';
@@ -46,6 +47,7 @@ export class EchoServer {
   private readonly random: () => number;
   private readonly clock: Clock;
   private readonly deadlines: DeadlineQueue;
+  private readonly timers: TimerApi;
   private readonly payloadCache = new Map<number, Buffer>();
   private readonly headCache = new Map<string, Buffer>();
   /** The reply to a plain request without controls, built once. */
@@ -57,7 +59,8 @@ export class EchoServer {
     this.defaults = options.defaults ?? noControls;
     this.random = options.random ?? Math.random;
     this.clock = options.clock ?? monotonicClock;
-    this.deadlines = new DeadlineQueue(this.clock, options.timers ?? nodeTimers);
+    this.timers = options.timers ?? new PreciseTimers();
+    this.deadlines = new DeadlineQueue(this.clock, this.timers, this.timers instanceof PreciseTimers ? 200 : 1500);
     const d = this.defaults;
     const staticDefaults = d.delayUs.length === 0 && d.status.length === 0 && d.closePercent === 0 && d.sizeBytes.length <= 1
       && (d.sizeBytes[0]?.percent ?? 100) >= 100;
@@ -82,6 +85,7 @@ export class EchoServer {
 
   close(): Promise<void> {
     this.deadlines.clear();
+    if (this.timers instanceof PreciseTimers) this.timers.close();
     for (const s of this.sockets) s.destroy();
     return new Promise((resolve) => this.server.close(() => resolve()));
   }

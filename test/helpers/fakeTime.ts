@@ -12,7 +12,7 @@ export class FakeTime implements Clock, TimerApi {
 
   nowUs(): number { return this.now; }
   setTimeout(fn: () => void, ms: number): unknown {
-    const p = { id: this.nextId++, atUs: this.now + Math.max(1, ms) * 1000, fn };
+    const p = { id: this.nextId++, atUs: this.now + Math.max(0.001, ms) * 1000, fn };
     this.pending.push(p);
     return p.id;
   }

@@ -1,0 +1,123 @@
+import { Option, type Command } from 'commander';
+import { LoadRunner, type LoadProgress } from '../../workloads/loadRunner';
+import { parseTarget, TargetSyntaxError } from '../../workloads/loadTarget';
+import { toFortioJson } from '../../workloads/fortioExport';
+import { formatLoadSummary } from '../../workloads/summaryFormat';
+import type { LoadOptions } from '../../workloads/loadOptions';
+import { BadInputError, MeshbenchError } from '../errors';
+import { parseByteSize, parseDurationFlag, parseNonNegativeNumber, parsePositiveInt } from '../cliParse';
+import { checkWritableOutput, writeFileAtomic } from '../atomicWrite';
+import { meshbenchVersion } from '../version';
+
+interface LoadFlags {
+  qps: string;
+  connections: string;
+  duration?: string;
+  requests?: string;
+  warmup: string;
+  payloadSize: string;
+  header: string[];
+  keepalive: boolean;
+  timeout: string;
+  json?: string;
+  fortioJson?: string;
+  labels: string;
+  quiet?: boolean;
+}
+
+function parseHeader(text: string): [string, string] {
+  const colon = text.indexOf(':');
+  const name = colon < 0 ? '' : text.slice(0, colon).trim();
+  if (colon <= 0 || !/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name) || /[\r\n]/.test(text)) {
+    throw new BadInputError(`--header must look like "Name: value", got "${text}"`);
+  }
+  return [name, text.slice(colon + 1).trim()];
+}
+
+/** Turns flags into validated options; every problem is one BadInputError naming the flag. */
+export function loadOptionsFromFlags(url: string, flags: LoadFlags): LoadOptions {
+  let target;
+  try {
+    target = parseTarget(url);
+  } catch (err) {
+    if (err instanceof TargetSyntaxError) throw new BadInputError(err.message);
+    throw err;
+  }
+  const qps = parseNonNegativeNumber('--qps', flags.qps);
+  const connections = parsePositiveInt('--connections', flags.connections);
+  const requests = flags.requests === undefined ? undefined : parsePositiveInt('--requests', flags.requests);
+  let durationUs = flags.duration === undefined ? undefined : parseDurationFlag('--duration', flags.duration);
+  if (durationUs === 0) throw new BadInputError('--duration must be more than 0');
+  if (durationUs === undefined && requests === undefined) durationUs = 5_000_000; // fortio's default
+  const timeoutUs = parseDurationFlag('--timeout', flags.timeout);
+  if (timeoutUs <= 0) throw new BadInputError('--timeout must be more than 0');
+  return {
+    target,
+    qps,
+    connections,
+    durationUs,
+    requests,
+    warmupUs: parseDurationFlag('--warmup', flags.warmup),
+    payloadBytes: parseByteSize('--payload-size', flags.payloadSize),
+    headers: flags.header.map(parseHeader),
+    keepAlive: flags.keepalive,
+    timeoutUs,
+    labels: flags.labels,
+  };
+}
+
+export function registerLoadCommand(program: Command): void {
+  program
+    .command('load')
+    .description('generate load against an HTTP/1.1 (http://) or TCP echo (tcp://) target and report latency')
+    .argument('<url>', 'http://host:port/path?query or tcp://host:port')
+    .option('-q, --qps <n>', 'requests per second across all connections; 0 = as fast as possible (closed loop)', '8')
+    .option('-c, --connections <n>', 'concurrent connections', '4')
+    .option('-t, --duration <d>', 'how long to measure (5s by default, unless --requests is given)')
+    .option('-n, --requests <n>', 'stop after this many measured requests')
+    .option('--warmup <d>', 'run this long before measuring (not recorded)', '0s')
+    .option('--payload-size <bytes>', 'request body size (HTTP POST) or TCP message size', '0')
+    .option('-H, --header <header>', 'extra request header "Name: value" (repeatable)', (v: string, all: string[]) => [...all, v], [] as string[])
+    .option('--no-keepalive', 'open a new connection for every request')
+    .option('--timeout <d>', 'per-request timeout', '5s')
+    .option('--json <file>', 'write the full result (with encoded histograms) as JSON; - for stdout')
+    .option('--fortio-json <file>', 'write a fortio-compatible JSON result; - for stdout')
+    .option('--labels <text>', 'free text stored with the result', '')
+    .addOption(new Option('--quiet', 'no progress, no summary'))
+    .action(async (url: string, flags: LoadFlags) => {
+      const options = loadOptionsFromFlags(url, flags);
+      if (flags.json !== undefined) checkWritableOutput('--json', flags.json);
+      if (flags.fortioJson !== undefined) checkWritableOutput('--fortio-json', flags.fortioJson);
+      const abort = new AbortController();
+      const onSignal = (): void => abort.abort();
+      process.once('SIGINT', onSignal);
+      process.once('SIGTERM', onSignal);
+      const live = process.stderr.isTTY && flags.quiet !== true;
+      const runner = new LoadRunner(options, {
+        version: meshbenchVersion(),
+        signal: abort.signal,
+        ...(live ? { onProgress: (p: LoadProgress) => process.stderr.write(`\r${progressLine(p)}\x1b[K`) } : {}),
+      });
+      let result;
+      try {
+        result = await runner.run();
+      } finally {
+        process.off('SIGINT', onSignal);
+        process.off('SIGTERM', onSignal);
+        if (live) process.stderr.write('\r\x1b[K');
+      }
+      if (flags.quiet !== true) process.stderr.write(formatLoadSummary(result));
+      if (flags.json !== undefined) writeFileAtomic(flags.json, `${JSON.stringify(result, null, 2)}\n`);
+      if (flags.fortioJson !== undefined) writeFileAtomic(flags.fortioJson, `${JSON.stringify(toFortioJson(result), null, 2)}\n`);
+      if (result.requestsCompleted === 0 && result.requestsFailed > 0) {
+        const kinds = Object.entries(result.errorsByKind).map(([k, n]) => `${k}: ${n}`).join(', ');
+        throw new MeshbenchError(`no request succeeded (${kinds}); is ${options.target.url} up?`);
+      }
+      if (abort.signal.aborted) process.exitCode = 130;
+    });
+}
+
+function progressLine(p: LoadProgress): string {
+  const phase = p.warmingUp ? 'warm-up' : 'measuring';
+  return `${phase} ${(p.elapsedUs / 1e6).toFixed(0)}s  ${p.qpsLastInterval.toFixed(0)} qps  p99 ${(p.p99Us / 1000).toFixed(2)} ms  ${p.completed} ok  ${p.errors} errors`;
+}

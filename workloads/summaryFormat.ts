@@ -1,0 +1,39 @@
+import type { LoadResult } from './loadResult';
+import type { HistogramRecord } from './loadResult';
+
+function us(v: number): string {
+  if (v >= 1_000_000) return `${(v / 1_000_000).toFixed(3)} s`;
+  if (v >= 10_000) return `${(v / 1000).toFixed(2)} ms`;
+  if (v >= 1000) return `${(v / 1000).toFixed(3)} ms`;
+  return `${v.toFixed(0)} µs`;
+}
+
+function histogramLines(title: string, h: HistogramRecord): string[] {
+  const lines = [`${title}: count ${h.count}  min ${us(h.minUs)}  mean ${us(h.meanUs)}  stddev ${us(h.stddevUs)}  max ${us(h.maxUs)}`];
+  lines.push(`  ${Object.entries(h.percentilesUs).map(([p, v]) => `p${p} ${us(v)}`).join('  ')}`);
+  return lines;
+}
+
+/** The human summary printed on stderr; formatting only, no measuring (autocannon's printResult). */
+export function formatLoadSummary(r: LoadResult): string {
+  const o = r.options;
+  const lines: string[] = [];
+  const mode = o.mode === 'max' ? 'max throughput (closed loop)' : `fixed rate ${o.qps} qps (open loop)`;
+  lines.push(`meshbench load ${o.url}: ${mode}, ${o.connections} connection(s), ${o.keepAlive ? 'keep-alive' : 'new connection per request'}`);
+  lines.push(`${r.requestsCompleted} requests in ${(r.actualDurationUs / 1e6).toFixed(3)} s: ${r.actualQps.toFixed(1)} qps achieved, ${r.requestsFailed} failed`);
+  if (o.mode === 'fixed-rate') {
+    lines.push(...histogramLines('latency (from intended send time, coordinated omission corrected)', r.latency));
+    lines.push(...histogramLines('service time (from actual send)', r.serviceTime));
+    lines.push(`client send lag: p50 ${us(r.sendLag.percentilesUs['50'] ?? 0)}  p99 ${us(r.sendLag.percentilesUs['99'] ?? 0)}  max ${us(r.sendLag.maxUs)}`);
+  } else {
+    lines.push(...histogramLines('latency', r.latency));
+  }
+  const codes = Object.entries(r.statusCounts);
+  if (o.protocol === 'http') lines.push(`status codes: ${codes.length === 0 ? 'none' : codes.map(([c, n]) => `${c}: ${n}`).join(', ')}`);
+  const errors = Object.entries(r.errorsByKind);
+  if (errors.length > 0) lines.push(`errors: ${errors.map(([k, n]) => `${k}: ${n}`).join(', ')}`);
+  lines.push(`sockets opened: ${r.socketsOpened}${o.keepAlive ? ` (for perfect keep-alive, would be ${o.connections})` : ''}`);
+  if (r.requestsUnsent > 0) lines.push(`requests released but not sent before the end: ${r.requestsUnsent}`);
+  lines.push(`bytes sent ${r.bytesSent}, received ${r.bytesReceived}`);
+  return `${lines.join('\n')}\n`;
+}
