@@ -1,0 +1,109 @@
+import type { DataPlaneName } from '../profile/profileSchema';
+import type { BreakdownCategory, ComponentRole, OverheadBreakdown, ProbeFigures } from '../results/resultTypes';
+import { breakdownCategories } from '../results/resultTypes';
+import { classifyFolded, type StackCategory } from './stackClassifier';
+
+/** What the breakdown needs of one component in one step. */
+export interface ComponentCost {
+  readonly role: ComponentRole;
+  readonly cpuUsPerRequest: number;
+  /** Folded stacks sampled in this component's cgroup; empty when sampling was off. */
+  readonly foldedStacks: string;
+  readonly figures: ProbeFigures | null;
+}
+
+export type StepCosts = Readonly<Record<string, ComponentCost>>;
+
+const zero = (): Record<BreakdownCategory, number> => Object.fromEntries(breakdownCategories.map((c) => [c, 0])) as Record<BreakdownCategory, number>;
+
+function toBreakdownCategory(c: StackCategory, role: ComponentRole): BreakdownCategory {
+  if (c === 'userspace') return role === 'proxy' ? 'proxy-userspace' : 'application';
+  return c;
+}
+
+/**
+ * Splits each component's measured CPU per request across categories in proportion to its sampled
+ * stacks; a component without samples is all "unexplained". The categories of a step therefore add up
+ * exactly to its measured CPU per request, and the data plane's categories minus the baseline's add up
+ * exactly to the measured extra CPU: the breakdown closes by construction, and "unexplained" is what
+ * the rules could not name (or what was not sampled).
+ */
+export function splitStepCpu(costs: StepCosts): { total: Record<BreakdownCategory, number>; byComponent: Record<string, Record<BreakdownCategory, number>> } {
+  const total = zero();
+  const byComponent: Record<string, Record<BreakdownCategory, number>> = {};
+  for (const [name, c] of Object.entries(costs)) {
+    const split = zero();
+    const counts = classifyFolded(c.foldedStacks);
+    const samples = Object.values(counts).reduce((a, b) => a + b, 0);
+    if (samples === 0) split.unexplained = c.cpuUsPerRequest;
+    else {
+      for (const [cat, n] of Object.entries(counts) as Array<[StackCategory, number]>) {
+        split[toBreakdownCategory(cat, c.role)] += (c.cpuUsPerRequest * n) / samples;
+      }
+    }
+    for (const cat of breakdownCategories) total[cat] += split[cat];
+    byComponent[name] = split;
+  }
+  return { total, byComponent };
+}
+
+function sumFigure(costs: StepCosts, pick: (f: ProbeFigures) => number): number | null {
+  const values = Object.values(costs).map((c) => (c.figures === null ? null : pick(c.figures)));
+  if (values.length === 0 || values.some((v) => v === null)) return null;
+  return (values as number[]).reduce((a, b) => a + b, 0);
+}
+
+/**
+ * The overhead of a data plane over the baseline at the same load point, per request.
+ * `requests` are each step's completed requests, for the per-request probe figures.
+ */
+export function overheadBreakdown(
+  dataplane: DataPlaneName,
+  step: StepCosts,
+  stepRequests: number,
+  baseline: StepCosts,
+  baselineRequests: number,
+): OverheadBreakdown {
+  const d = splitStepCpu(step);
+  const b = splitStepCpu(baseline);
+  const byCategoryUs = zero();
+  for (const cat of breakdownCategories) byCategoryUs[cat] = d.total[cat] - b.total[cat];
+  const extra = Object.values(byCategoryUs).reduce((x, y) => x + y, 0);
+  // Per component: a component that exists only in the data plane (a proxy) is all extra; same-named
+  // components (client, server) show their difference.
+  const byComponentUs: Record<string, Partial<Record<BreakdownCategory, number>>> = {};
+  for (const name of new Set([...Object.keys(d.byComponent), ...Object.keys(b.byComponent)])) {
+    const mine = d.byComponent[name] ?? zero();
+    const theirs = b.byComponent[name] ?? zero();
+    const diff: Partial<Record<BreakdownCategory, number>> = {};
+    for (const cat of breakdownCategories) {
+      const v = mine[cat] - theirs[cat];
+      if (v !== 0) diff[cat] = v;
+    }
+    byComponentUs[name] = diff;
+  }
+  const perRequest = (costs: StepCosts, requests: number, pick: (f: ProbeFigures) => number): number | null => {
+    const s = sumFigure(costs, pick);
+    return s === null || requests <= 0 ? null : s / requests;
+  };
+  const delta = (pick: (f: ProbeFigures) => number): number | null => {
+    const x = perRequest(step, stepRequests, pick);
+    const y = perRequest(baseline, baselineRequests, pick);
+    return x === null || y === null ? null : x - y;
+  };
+  const sampled = Object.values(step).some((c) => c.foldedStacks !== '') && Object.values(baseline).some((c) => c.foldedStacks !== '');
+  return {
+    dataplane,
+    versus: 'baseline',
+    extraCpuUsPerRequest: extra,
+    byCategoryUs,
+    byComponentUs,
+    explainedShare: extra === 0 ? 1 : 1 - byCategoryUs.unexplained / extra,
+    method: sampled
+      ? 'cgroup CPU per request split by cpu-clock stack samples per component, classified by kernel frame rules (MeshInsight-style); data plane minus baseline'
+      : 'cgroup CPU per request only: no stack samples, so the whole difference is unexplained (enable probes.sampleHz)',
+    extraBytesCopiedPerRequest: delta((f) => f.bytesSent + f.bytesReceived),
+    extraConnectionsPerRequest: delta((f) => f.connectionsOpened),
+    extraContextSwitchesPerRequest: delta((f) => f.contextSwitchesVoluntary + f.contextSwitchesInvoluntary),
+  };
+}

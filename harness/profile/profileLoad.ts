@@ -1,0 +1,75 @@
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import YAML from 'yaml';
+import type { z } from 'zod';
+import { BadInputError } from '../errors';
+import { profileSchema, type Profile } from './profileSchema';
+
+export interface LoadedProfile {
+  readonly profile: Profile;
+  readonly file: string;
+  /** sha256 of the file's bytes: two runs of the same profile file carry the same hash. */
+  readonly hash: string;
+  readonly text: string;
+}
+
+function describePath(p: readonly PropertyKey[]): string {
+  if (p.length === 0) return '(top level)';
+  return p.map((k, i) => (typeof k === 'number' ? `[${k}]` : i === 0 ? String(k) : `.${String(k)}`)).join('');
+}
+
+function describeValue(root: unknown, p: readonly PropertyKey[]): string {
+  let v: unknown = root;
+  for (const k of p) v = v !== null && typeof v === 'object' ? (v as Record<PropertyKey, unknown>)[k] : undefined;
+  if (v === undefined) return 'nothing';
+  const text = JSON.stringify(v);
+  return text.length > 40 ? `${text.slice(0, 37)}...` : text;
+}
+
+/** One readable line: "file: path: what was expected (got …)", for the first problem; the count of the rest. */
+export function formatProfileIssues(file: string, issues: readonly z.core.$ZodIssue[], raw: unknown): string {
+  const issue = issues[0];
+  if (issue === undefined) return `${file}: invalid profile`;
+  const where = describePath(issue.path);
+  let what = issue.message.replace(/^Invalid input: /, '');
+  let got = ` (got ${describeValue(raw, issue.path)})`;
+  if (issue.code === 'unrecognized_keys') {
+    what = `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
+    got = '';
+  }
+  const more = issues.length > 1 ? ` [${issues.length - 1} more problem${issues.length > 2 ? 's' : ''}]` : '';
+  return `${file}: ${where}: ${what}${got}${more}`;
+}
+
+/** Parses and validates a profile from text; every problem is a BadInputError (exit code 2). */
+export function parseProfile(text: string, file: string): Profile {
+  const doc = YAML.parseDocument(text, { uniqueKeys: true, prettyErrors: true });
+  if (doc.errors.length > 0) {
+    const e = doc.errors[0] as YAML.YAMLError;
+    const line = e.linePos?.[0] === undefined ? '' : `line ${e.linePos[0].line}: `;
+    const first = (e.message.split('\n')[0] ?? 'not valid YAML').replace(/:$/, '');
+    const msg = e.code === 'DUPLICATE_KEY' ? `${line}duplicate key (each key may appear once)` : `${line}${first}`;
+    throw new BadInputError(`${file}: ${msg}`);
+  }
+  const raw: unknown = doc.toJS();
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
+    throw new BadInputError(`${file}: (top level): expected a mapping of profile keys (name, dataplanes, duration, …)`);
+  }
+  const result = profileSchema.safeParse(raw);
+  if (!result.success) throw new BadInputError(formatProfileIssues(file, result.error.issues, raw));
+  return result.data;
+}
+
+export function loadProfile(file: string): LoadedProfile {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new BadInputError(`${file}: ${code === 'ENOENT' ? 'no such profile file' : code === 'EISDIR' ? 'is a folder, not a profile' : `cannot read (${code ?? 'error'})`}`,
+      `profiles are in ${path.join('profiles', '*.yaml')}`);
+  }
+  const profile = parseProfile(text, file);
+  return { profile, file, hash: crypto.createHash('sha256').update(text).digest('hex'), text };
+}

@@ -1,0 +1,76 @@
+import { z } from 'zod';
+import { parseDurationUs } from '../../workloads/durationParse';
+
+/*
+ * The profile: a declarative description of one benchmark (which data planes, placements, loads,
+ * repetitions, probes and gates). Validated strictly: unknown keys are errors, because a typo that is
+ * silently ignored produces a benchmark of something else.
+ */
+
+export const dataPlaneNames = ['baseline', 'sidecar', 'ambient', 'waypoint', 'kernel', 'dual'] as const;
+export type DataPlaneName = (typeof dataPlaneNames)[number];
+export const probeNames = ['copy', 'connections', 'sched', 'syscalls', 'packets'] as const;
+export type ProbeName = (typeof probeNames)[number];
+
+const duration = z.string().refine((s) => parseDurationUs(s, 's') !== undefined, { message: 'expected a duration like 10s, 500ms or 1m' });
+const nonEmptyUnique = <T extends z.ZodType>(item: T) => z.array(item).nonempty().refine((a) => new Set(a.map((x) => JSON.stringify(x))).size === a.length, { message: 'expected no repeated entries' });
+
+/** A relative threshold on a metric's change: "+5%" (may grow at most 5 %), "-5%" (may shrink at most 5 %). */
+const relativeChange = z.string().regex(/^[+-]\d+(\.\d+)?%$/, { message: 'expected a signed percent like "+5%" or "-5%"' });
+
+export const gateMetrics = ['latency.p50', 'latency.p90', 'latency.p99', 'latency.p999', 'cpu.perRequest', 'memory.peak', 'throughput.max'] as const;
+
+const cpuList = z.union([z.number().int().nonnegative(), z.string().regex(/^\d+(-\d+)?(,\d+(-\d+)?)*$/, { message: 'expected a CPU list like "0" or "0,1" or "0-1"' })]);
+
+export const profileSchema = z.strictObject({
+  name: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, { message: 'expected lower-case letters, digits and dashes' }),
+  description: z.string().optional(),
+  platform: z.enum(['netns', 'kubernetes']).default('netns'),
+  dataplanes: nonEmptyUnique(z.enum(dataPlaneNames)),
+  placement: nonEmptyUnique(z.enum(['same-node', 'cross-node'])).default(['cross-node']),
+  workload: z.strictObject({
+    protocol: z.enum(['http', 'tcp']).default('http'),
+    payloadBytes: nonEmptyUnique(z.number().int().nonnegative().max(64 * 1024 * 1024)).default([0]),
+    keepAlive: z.boolean().default(true),
+    /** Echo server controls (fortio syntax) for every request, e.g. "size=1024". */
+    serverControls: z.string().default(''),
+  }).prefault({}),
+  load: z.strictObject({
+    /** Open-loop rates; 0 means closed loop at maximum throughput. */
+    qps: nonEmptyUnique(z.number().nonnegative()).default([1000]),
+    connections: nonEmptyUnique(z.number().int().positive().max(10_000)).default([4]),
+    /** Also find the maximum throughput per data plane (closed loop at the highest connection count). */
+    maxThroughput: z.boolean().default(false),
+  }).prefault({}),
+  duration,
+  warmup: duration.default('1s'),
+  /** Resource samples this close to the start and end of a step are dropped (ramp-up and drain). */
+  cooldownTrim: duration.default('0s'),
+  repetitions: z.number().int().positive().max(100).default(1),
+  /** Order steps ABAB… across data planes per repetition, so slow drift hits every data plane alike. */
+  interleave: z.boolean().default(true),
+  probes: z.strictObject({
+    enabled: z.boolean().default(true),
+    include: nonEmptyUnique(z.enum(probeNames)).default([...probeNames]),
+    /** cpu-clock stack sampling for flame graphs; 0 = off. */
+    sampleHz: z.number().int().nonnegative().max(10_000).default(0),
+  }).prefault({}),
+  cpuPinning: z.strictObject({
+    client: cpuList.optional(),
+    server: cpuList.optional(),
+    proxies: cpuList.optional(),
+  }).optional(),
+  proxy: z.strictObject({
+    kind: z.enum(['haproxy', 'envoy']).default('haproxy'),
+    workers: z.number().int().positive().max(64).default(2),
+    mtls: z.boolean().default(false),
+  }).prefault({}),
+  kubernetes: z.strictObject({
+    context: z.string().optional(),
+    image: z.string().optional(),
+    namespacePrefix: z.string().optional(),
+  }).optional(),
+  gates: z.partialRecord(z.enum(gateMetrics), relativeChange).default({}),
+});
+
+export type Profile = z.output<typeof profileSchema>;

@@ -1,0 +1,126 @@
+import type { LoadResult } from '../../workloads/loadResult';
+import type { Bytes, Microseconds } from '../../workloads/units';
+import type { DataPlaneName, Profile } from '../profile/profileSchema';
+
+/*
+ * The results folder is the contract between the runner and the reports (see SCHEMA.md beside this file).
+ * Bump resultsSchemaVersion on any change a reader must know about; readers refuse other versions.
+ */
+export const resultsSchemaVersion = 1;
+
+export type ComponentRole = 'client' | 'server' | 'proxy' | 'dataplane';
+
+export interface ComponentInfo {
+  /** Stable name across data planes where the role is the same: "client", "server", "client-proxy", "node1-ztunnel"… */
+  readonly name: string;
+  readonly role: ComponentRole;
+  readonly node: string | null;
+  /** cgroup v2 id as a decimal string (bigint in memory). */
+  readonly cgroupId: string | null;
+}
+
+export interface MachineInfo {
+  readonly hostname: string;
+  readonly kernel: string;
+  readonly cpuModel: string;
+  readonly cpus: number;
+  readonly memoryBytes: Bytes;
+  readonly node: string;
+  readonly platform: string;
+}
+
+export interface RunRecord {
+  readonly schemaVersion: typeof resultsSchemaVersion;
+  readonly kind: 'meshbench-run';
+  readonly runId: string;
+  readonly status: 'running' | 'complete' | 'partial' | 'failed';
+  /** Why a run is partial or failed: "interrupted (SIGINT)", an error line. */
+  readonly statusReason: string | null;
+  readonly startedAt: string;
+  readonly endedAt: string | null;
+  readonly profile: { readonly name: string; readonly file: string; readonly hash: string; readonly resolved: Profile };
+  readonly machine: MachineInfo;
+  readonly versions: Readonly<Record<string, string>>;
+  readonly stepsPlanned: number;
+  readonly stepsCompleted: number;
+}
+
+export interface LoadPoint {
+  /** 0 = closed loop at maximum throughput. */
+  readonly qps: number;
+  readonly connections: number;
+  readonly payloadBytes: Bytes;
+  readonly keepAlive: boolean;
+  readonly protocol: 'http' | 'tcp';
+}
+
+export interface ComponentResources {
+  readonly cpuUserUs: Microseconds;
+  readonly cpuSystemUs: Microseconds;
+  readonly cpuTotalUs: Microseconds;
+  /** cpuTotalUs over the measured window / requests completed. */
+  readonly cpuUsPerRequest: number | null;
+  /** Average CPUs busy over the window (1.0 = one core). */
+  readonly cpuCores: number;
+  readonly memoryRssBytesAvg: Bytes | null;
+  readonly memoryRssBytesPeak: Bytes | null;
+  readonly samples: number;
+}
+
+/** The probe figures the breakdown uses, per component; the full probe record is kept beside them. */
+export interface ProbeFigures {
+  readonly bytesSent: Bytes;
+  readonly bytesReceived: Bytes;
+  readonly connectionsOpened: number;
+  readonly connectionsAccepted: number;
+  readonly contextSwitchesVoluntary: number;
+  readonly contextSwitchesInvoluntary: number;
+  readonly syscalls: number;
+  readonly onCpuUs: Microseconds;
+}
+
+export const breakdownCategories = ['copying', 'connections', 'scheduling', 'syscalls', 'network-stack', 'proxy-userspace', 'application', 'unexplained'] as const;
+export type BreakdownCategory = (typeof breakdownCategories)[number];
+
+export interface OverheadBreakdown {
+  readonly dataplane: DataPlaneName;
+  readonly versus: 'baseline';
+  /** Measured: total CPU per request of every component, this data plane minus baseline. */
+  readonly extraCpuUsPerRequest: number;
+  /** Extra CPU µs per request by category (sum = extraCpuUsPerRequest) and by component within a category. */
+  readonly byCategoryUs: Readonly<Record<BreakdownCategory, number>>;
+  readonly byComponentUs: Readonly<Record<string, Readonly<Partial<Record<BreakdownCategory, number>>>>>;
+  /** 1 - unexplained / extra. */
+  readonly explainedShare: number;
+  readonly method: string;
+  readonly extraBytesCopiedPerRequest: number | null;
+  readonly extraConnectionsPerRequest: number | null;
+  readonly extraContextSwitchesPerRequest: number | null;
+}
+
+export interface StepRecord {
+  readonly schemaVersion: typeof resultsSchemaVersion;
+  readonly kind: 'meshbench-step';
+  readonly index: number;
+  readonly id: string;
+  readonly dataplane: DataPlaneName;
+  readonly placement: 'same-node' | 'cross-node';
+  readonly loadPoint: LoadPoint;
+  readonly repetition: number;
+  readonly startedAt: string;
+  readonly endedAt: string;
+  readonly components: readonly ComponentInfo[];
+  readonly load: LoadResult;
+  readonly resources: Readonly<Record<string, ComponentResources>>;
+  readonly probes: {
+    readonly available: boolean;
+    readonly unavailableReason: string | null;
+    readonly figures: Readonly<Record<string, ProbeFigures>>;
+    /** The probe session's full per-component record (units in field names). */
+    readonly detail: Readonly<Record<string, unknown>>;
+    /** Folded stacks per component ("frame;frame;leaf count" lines) when sampling was on. */
+    readonly foldedStacks: Readonly<Record<string, string>>;
+  };
+  /** Connections established on the request path, per request (kept-alive connections amortise to ~0). */
+  readonly connectionsOnPath: number | null;
+}
