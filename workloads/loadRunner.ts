@@ -23,6 +23,8 @@ export interface LoadRunnerDeps {
   readonly timers?: TimerApi;
   readonly version?: string;
   readonly onProgress?: (p: LoadProgress) => void;
+  /** Called once when the warm-up ends and measuring starts (the runner starts probes then). */
+  readonly onMeasuring?: () => void;
   readonly progressIntervalMs?: number;
   /** Aborts the run early (Ctrl-C); the result keeps what was measured. */
   readonly signal?: AbortSignal;
@@ -108,6 +110,8 @@ export class LoadRunner {
     const sweep = setInterval(() => this.sweepTimeouts(), 50);
     const progress = this.startProgress();
     const onAbort = (): void => this.stopIssuing();
+    const onMeasuring = this.deps.onMeasuring;
+    const measuringTimer = onMeasuring === undefined ? undefined : setTimeout(onMeasuring, Math.max(0, this.options.warmupUs / 1000));
     this.deps.signal?.addEventListener('abort', onAbort);
     if (this.deps.signal?.aborted === true) this.stopIssuing();
 
@@ -128,6 +132,7 @@ export class LoadRunner {
     clearInterval(sweep);
     if (progress !== undefined) clearInterval(progress);
     if (endTimer !== undefined) clearTimeout(endTimer);
+    if (measuringTimer !== undefined) clearTimeout(measuringTimer);
     if (this.drainTimer !== undefined) this.timers.clearTimeout(this.drainTimer);
     this.deps.signal?.removeEventListener('abort', onAbort);
     this.scheduler?.stop();

@@ -23,6 +23,7 @@ interface LoadFlags {
   fortioJson?: string;
   labels: string;
   quiet?: boolean;
+  events?: boolean;
 }
 
 function parseHeader(text: string): [string, string] {
@@ -84,6 +85,7 @@ export function registerLoadCommand(program: Command): void {
     .option('--fortio-json <file>', 'write a fortio-compatible JSON result; - for stdout')
     .option('--labels <text>', 'free text stored with the result', '')
     .addOption(new Option('--quiet', 'no progress, no summary'))
+    .addOption(new Option('--events', 'JSON lines on stderr for a supervising process: measuring, progress, done').hideHelp())
     .action(async (url: string, flags: LoadFlags) => {
       const options = loadOptionsFromFlags(url, flags);
       if (flags.json !== undefined) checkWritableOutput('--json', flags.json);
@@ -92,11 +94,16 @@ export function registerLoadCommand(program: Command): void {
       const onSignal = (): void => abort.abort();
       process.once('SIGINT', onSignal);
       process.once('SIGTERM', onSignal);
-      const live = process.stderr.isTTY && flags.quiet !== true;
+      const live = process.stderr.isTTY && flags.quiet !== true && flags.events !== true;
+      const event = (e: Record<string, unknown>): void => { process.stderr.write(`${JSON.stringify({ meshbenchEvent: true, ...e })}\n`); };
       const runner = new LoadRunner(options, {
         version: meshbenchVersion(),
         signal: abort.signal,
         ...(live ? { onProgress: (p: LoadProgress) => process.stderr.write(`\r${progressLine(p)}\x1b[K`) } : {}),
+        ...(flags.events === true ? {
+          onProgress: (p: LoadProgress) => event({ event: 'progress', ...p }),
+          onMeasuring: () => event({ event: 'measuring' }),
+        } : {}),
       });
       let result;
       try {
@@ -106,7 +113,8 @@ export function registerLoadCommand(program: Command): void {
         process.off('SIGTERM', onSignal);
         if (live) process.stderr.write('\r\x1b[K');
       }
-      if (flags.quiet !== true) process.stderr.write(formatLoadSummary(result));
+      if (flags.events === true) event({ event: 'done', requestsCompleted: result.requestsCompleted });
+      if (flags.quiet !== true && flags.events !== true) process.stderr.write(formatLoadSummary(result));
       if (flags.json !== undefined) writeFileAtomic(flags.json, `${JSON.stringify(result, null, 2)}\n`);
       if (flags.fortioJson !== undefined) writeFileAtomic(flags.fortioJson, `${JSON.stringify(toFortioJson(result), null, 2)}\n`);
       if (result.requestsCompleted === 0 && result.requestsFailed > 0) {

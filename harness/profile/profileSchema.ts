@@ -12,7 +12,9 @@ export type DataPlaneName = (typeof dataPlaneNames)[number];
 export const probeNames = ['copy', 'connections', 'sched', 'syscalls', 'packets'] as const;
 export type ProbeName = (typeof probeNames)[number];
 
-const duration = z.string().refine((s) => parseDurationUs(s, 's') !== undefined, { message: 'expected a duration like 10s, 500ms or 1m' });
+/** A duration as text ("10s", "500ms") or a bare number of seconds; normalised to text. */
+const duration = z.union([z.string(), z.number().nonnegative().transform((n) => `${n}s`)])
+  .refine((s) => parseDurationUs(s, 's') !== undefined, { message: 'expected a duration like 10s, 500ms or 1m' });
 const nonEmptyUnique = <T extends z.ZodType>(item: T) => z.array(item).nonempty().refine((a) => new Set(a.map((x) => JSON.stringify(x))).size === a.length, { message: 'expected no repeated entries' });
 
 /** A relative threshold on a metric's change: "+5%" (may grow at most 5 %), "-5%" (may shrink at most 5 %). */

@@ -1,0 +1,45 @@
+import type { DataPlaneName } from '../profile/profileSchema';
+import type { LoadPoint, OverheadBreakdown } from './resultTypes';
+import { resultsSchemaVersion } from './resultTypes';
+
+/** A headline figure over repetitions: every value, and min/median/max of them. */
+export interface Spread {
+  readonly values: readonly number[];
+  readonly min: number;
+  readonly median: number;
+  readonly max: number;
+}
+
+export interface SummaryGroup {
+  readonly dataplane: DataPlaneName;
+  readonly placement: 'same-node' | 'cross-node';
+  readonly loadPoint: LoadPoint;
+  readonly repetitions: number;
+  readonly latencyP50Us: Spread;
+  readonly latencyP90Us: Spread;
+  readonly latencyP99Us: Spread;
+  readonly latencyP999Us: Spread;
+  readonly actualQps: Spread;
+  /** Every component's CPU per request added up. */
+  readonly cpuUsPerRequest: Spread;
+  /** Per component, median over repetitions. */
+  readonly cpuUsPerRequestByComponent: Readonly<Record<string, number>>;
+  readonly memoryRssBytesPeakByComponent: Readonly<Record<string, number>>;
+  readonly errors: Spread;
+  readonly connectionsOnPath: number | null;
+  /** P50 latency added over baseline at the same point and placement (median of repetitions); null for baseline itself. */
+  readonly latencyAddedP50Us: Spread | null;
+  readonly latencyAddedP50Pct: Spread | null;
+  readonly latencyAddedP99Us: Spread | null;
+  readonly latencyAddedP99Pct: Spread | null;
+  /** Overhead over baseline from the repetition with the median extra CPU; null for baseline. */
+  readonly breakdown: OverheadBreakdown | null;
+}
+
+export interface SummaryRecord {
+  readonly schemaVersion: typeof resultsSchemaVersion;
+  readonly kind: 'meshbench-summary';
+  readonly runId: string;
+  readonly status: 'complete' | 'partial' | 'failed';
+  readonly groups: readonly SummaryGroup[];
+}

@@ -1,0 +1,53 @@
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import type { LoadResult } from '../../workloads/loadResult';
+import { MeshbenchError } from '../errors';
+import type { LoadInvocation } from './platformSession';
+
+/** The built CLI, for starting workloads as their own processes (in a namespace, a cgroup, a pod). */
+export const cliScript = path.join(__dirname, '..', 'cli.js');
+
+/**
+ * Runs `meshbench load --events --json -` behind `prefix` (e.g. ["ip", "netns", "exec", "mb-pod1"] or a
+ * cgroup-entering wrapper) and returns its result. Events on stderr drive probes and progress; the JSON
+ * result arrives on stdout. Aborting sends SIGINT, which makes the client stop and still print its result;
+ * the step is discarded by the runner anyway.
+ */
+export function runLoadProcess(prefix: readonly string[], invocation: LoadInvocation): Promise<LoadResult> {
+  return new Promise((resolve, reject) => {
+    const argv = [...prefix, process.execPath, cliScript, 'load', ...invocation.args, '--events', '--json', '-'];
+    const child = spawn(argv[0] as string, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderrTail = '';
+    let pending = '';
+    child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
+    child.stderr.on('data', (d: Buffer) => {
+      pending += d.toString();
+      let nl = pending.indexOf('\n');
+      while (nl >= 0) {
+        const line = pending.slice(0, nl);
+        pending = pending.slice(nl + 1);
+        nl = pending.indexOf('\n');
+        if (line.startsWith('{"meshbenchEvent":true')) {
+          const e = JSON.parse(line) as { event: string; qpsLastInterval?: number; p99Us?: number };
+          if (e.event === 'measuring') invocation.onMeasuring();
+          else if (e.event === 'progress') invocation.onProgress({ qpsLastInterval: e.qpsLastInterval ?? 0, p99Us: e.p99Us ?? 0 });
+        } else {
+          stderrTail = `${stderrTail}${line}\n`.slice(-2000);
+        }
+      }
+    });
+    const onAbort = (): void => { child.kill('SIGINT'); };
+    invocation.signal.addEventListener('abort', onAbort);
+    child.on('error', (err) => reject(new MeshbenchError(`could not start the load client: ${err.message}`)));
+    child.on('close', (code) => {
+      invocation.signal.removeEventListener('abort', onAbort);
+      try {
+        resolve(JSON.parse(stdout) as LoadResult);
+      } catch {
+        const why = stderrTail.trim().split('\n').pop() ?? `exit code ${code}`;
+        reject(new MeshbenchError(`the load client failed: ${why}`));
+      }
+    });
+  });
+}

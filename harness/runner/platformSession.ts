@@ -1,0 +1,65 @@
+import type { LoadResult } from '../../workloads/loadResult';
+import type { DataPlaneName, Profile } from '../profile/profileSchema';
+import type { ComponentInfo, ProbeFigures } from '../results/resultTypes';
+
+/*
+ * What the runner needs of a platform (netns, kubernetes) and of the probes. The runner knows nothing
+ * about namespaces or pods: it deploys a data plane, runs the load client where the platform says, and
+ * samples the components the platform names.
+ */
+
+export type Placement = 'same-node' | 'cross-node';
+
+export interface MeasuredComponent extends ComponentInfo {
+  /** cgroup v2 directory (cpu.stat) and, on hybrid machines, the v1 memory directory. */
+  readonly v2Path: string | null;
+  readonly memoryV1Path?: string;
+}
+
+export interface LoadInvocation {
+  /** Arguments after `meshbench load` (URL included). */
+  readonly args: readonly string[];
+  readonly onMeasuring: () => void;
+  readonly onProgress: (p: { qpsLastInterval: number; p99Us: number }) => void;
+  readonly signal: AbortSignal;
+}
+
+export interface DeployedDataPlane {
+  readonly dataplane: DataPlaneName;
+  readonly placement: Placement;
+  /** What the client targets: the service address as the client sees it. */
+  readonly targetUrl: string;
+  readonly components: readonly MeasuredComponent[];
+  /** Runs the load client in the client pod and returns its result. */
+  runLoad(invocation: LoadInvocation): Promise<LoadResult>;
+  /** TCP connections established along one request's path, counted by the platform; null if it cannot. */
+  connectionsOnPath(): Promise<number | null>;
+}
+
+export interface PlatformSession {
+  readonly name: string;
+  deploy(dataplane: DataPlaneName, placement: Placement, profile: Profile): Promise<DeployedDataPlane>;
+  remove(deployed: DeployedDataPlane): Promise<void>;
+  /** Versions of what the platform runs (proxy, kernel…), recorded in run.json. */
+  versions(): Promise<Record<string, string>>;
+  /** Removes everything the session created; safe to call twice. */
+  close(): Promise<void>;
+}
+
+export interface StepProbeResult {
+  readonly figures: Record<string, ProbeFigures>;
+  readonly detail: Record<string, unknown>;
+  readonly foldedStacks: Record<string, string>;
+}
+
+export interface StepProbes {
+  start(components: readonly MeasuredComponent[]): Promise<void>;
+  stop(): Promise<StepProbeResult>;
+}
+
+export interface ProbeProvider {
+  /** null when the probes can run; otherwise why not (the run goes on without them). */
+  unavailableReason(): string | null;
+  open(profile: Profile): StepProbes;
+  close(): Promise<void>;
+}

@@ -1,0 +1,175 @@
+import { formatDurationUs, parseDurationUs } from '../../workloads/durationParse';
+import type { LoadResult } from '../../workloads/loadResult';
+import type { LoadedProfile } from '../profile/profileLoad';
+import { CgroupSampler } from '../resources/cgroupSampler';
+import type { ResultsStore } from '../results/resultsStore';
+import { resultsSchemaVersion, type ComponentResources, type RunRecord, type StepRecord } from '../results/resultTypes';
+import { summarise } from '../results/summarise';
+import type { SummaryRecord } from '../results/summaryTypes';
+import { machineInfo, toolVersions } from './environment';
+import type { DeployedDataPlane, PlatformSession, ProbeProvider, StepProbeResult } from './platformSession';
+import { planSteps, stepId, type PlannedStep } from './stepPlan';
+
+export interface RunnerEvents {
+  stepStarted(step: PlannedStep, total: number): void;
+  stepProgress(step: PlannedStep, p: { qpsLastInterval: number; p99Us: number }): void;
+  stepFinished(step: PlannedStep, record: StepRecord): void;
+  note(line: string): void;
+}
+
+export interface RunOutcome {
+  readonly run: RunRecord;
+  readonly summary: SummaryRecord;
+}
+
+const noProbes: StepProbeResult = { figures: {}, detail: {}, foldedStacks: {} };
+
+/**
+ * profile → steps → results. For each planned step: deploy (once per deployment key), start the load
+ * client with its warm-up, start probes and resource sampling when it reports that measuring began, stop
+ * both when it finishes, write the step. An abort (Ctrl-C) ends the current step unrecorded, keeps every
+ * finished one, marks the run partial and tears the platform down.
+ */
+export class Runner {
+  constructor(
+    private readonly loaded: LoadedProfile,
+    private readonly platform: PlatformSession,
+    private readonly probes: ProbeProvider | undefined,
+    private readonly store: ResultsStore,
+    private readonly events: RunnerEvents,
+    private readonly runId: string,
+  ) {}
+
+  async run(signal: AbortSignal): Promise<RunOutcome> {
+    const profile = this.loaded.profile;
+    const plan = planSteps(profile);
+    const steps: StepRecord[] = [];
+    const versions = { ...toolVersions(), ...(await this.platform.versions()) };
+    let run: RunRecord = {
+      schemaVersion: resultsSchemaVersion,
+      kind: 'meshbench-run',
+      runId: this.runId,
+      status: 'running',
+      statusReason: null,
+      startedAt: new Date().toISOString(),
+      endedAt: null,
+      profile: { name: profile.name, file: this.loaded.file, hash: this.loaded.hash, resolved: profile },
+      machine: machineInfo(),
+      versions,
+      stepsPlanned: plan.length,
+      stepsCompleted: 0,
+    };
+    this.store.writeRun(run);
+    const probeReason = !profile.probes.enabled ? 'disabled in the profile' : this.probes === undefined ? 'no probe provider' : this.probes.unavailableReason();
+    if (probeReason !== null) this.events.note(`probes off: ${probeReason}`);
+
+    let deployed: DeployedDataPlane | undefined;
+    let deployedKey: string | undefined;
+    let failure: unknown;
+    try {
+      for (const step of plan) {
+        if (signal.aborted) break;
+        if (deployed === undefined || deployedKey !== step.deploymentKey) {
+          if (deployed !== undefined) await this.platform.remove(deployed);
+          deployed = undefined;
+          deployed = await this.platform.deploy(step.dataplane, step.placement, profile);
+          deployedKey = step.deploymentKey;
+        }
+        const current: DeployedDataPlane = deployed;
+        this.events.stepStarted(step, plan.length);
+        const record = await this.runStep(step, current, probeReason === null ? this.probes : undefined, signal);
+        if (record === undefined) break; // aborted mid-step: not recorded
+        this.store.writeStep(record);
+        steps.push(record);
+        run = { ...run, stepsCompleted: steps.length };
+        this.store.writeRun(run);
+        this.events.stepFinished(step, record);
+      }
+    } catch (err) {
+      failure = err;
+    } finally {
+      if (deployed !== undefined) await this.platform.remove(deployed).catch(() => undefined);
+    }
+    const status: 'complete' | 'partial' | 'failed' = failure !== undefined ? 'failed' : steps.length < plan.length ? 'partial' : 'complete';
+    const reason = failure !== undefined ? (failure instanceof Error ? failure.message : String(failure)) : status === 'partial' ? 'interrupted' : null;
+    run = { ...run, status, statusReason: reason, endedAt: new Date().toISOString(), stepsCompleted: steps.length };
+    this.store.writeRun(run);
+    const summary = summarise(this.runId, status, steps);
+    this.store.writeSummary(summary);
+    if (failure !== undefined) throw failure;
+    return { run, summary };
+  }
+
+  private async runStep(step: PlannedStep, d: DeployedDataPlane, probes: ProbeProvider | undefined, signal: AbortSignal): Promise<StepRecord | undefined> {
+    const profile = this.loaded.profile;
+    const p = step.loadPoint;
+    const durationUs = parseDurationUs(profile.duration) ?? 0;
+    const trimUs = parseDurationUs(profile.cooldownTrim) ?? 0;
+    const startedAt = new Date().toISOString();
+    const sampled = d.components.filter((c) => c.v2Path !== null).map((c) => ({
+      name: c.name,
+      v2Path: c.v2Path as string,
+      ...(c.memoryV1Path === undefined ? {} : { memoryV1Path: c.memoryV1Path }),
+    }));
+    const sampler = new CgroupSampler(sampled);
+    const stepProbes = probes?.open(profile);
+    let measuring: Promise<void> | undefined;
+    const args = [
+      d.targetUrl, '--qps', String(p.qps), '--connections', String(p.connections), '--duration', formatDurationUs(durationUs),
+      '--warmup', profile.warmup, '--payload-size', String(p.payloadBytes), ...(p.keepAlive ? [] : ['--no-keepalive']),
+      '--labels', `${profile.name} ${stepId(step)}`,
+    ];
+    let load: LoadResult;
+    try {
+      load = await d.runLoad({
+        args,
+        signal,
+        onMeasuring: () => {
+          sampler.start();
+          measuring = stepProbes?.start(d.components);
+        },
+        onProgress: (pr) => this.events.stepProgress(step, pr),
+      });
+    } catch (err) {
+      if (signal.aborted) {
+        if (measuring !== undefined) await measuring.then(() => stepProbes?.stop()).catch(() => undefined);
+        return undefined;
+      }
+      throw err;
+    }
+    if (signal.aborted) {
+      if (measuring !== undefined) await measuring.then(() => stepProbes?.stop()).catch(() => undefined);
+      return undefined;
+    }
+    let probeResult = noProbes;
+    if (measuring !== undefined) {
+      await measuring;
+      probeResult = (await stepProbes?.stop()) ?? noProbes;
+    }
+    const resources: Record<string, ComponentResources> = sampled.length > 0 ? sampler.stop(load.requestsCompleted, trimUs) : {};
+    const connectionsOnPath = await d.connectionsOnPath().catch(() => null);
+    return {
+      schemaVersion: resultsSchemaVersion,
+      kind: 'meshbench-step',
+      index: step.index,
+      id: stepId(step),
+      dataplane: step.dataplane,
+      placement: step.placement,
+      loadPoint: p,
+      repetition: step.repetition,
+      startedAt,
+      endedAt: new Date().toISOString(),
+      components: d.components.map(({ name, role, node, cgroupId }) => ({ name, role, node, cgroupId })),
+      load,
+      resources,
+      probes: {
+        available: stepProbes !== undefined,
+        unavailableReason: stepProbes !== undefined ? null : (probes?.unavailableReason() ?? (profile.probes.enabled ? 'unavailable' : 'disabled in the profile')),
+        figures: probeResult.figures,
+        detail: probeResult.detail,
+        foldedStacks: probeResult.foldedStacks,
+      },
+      connectionsOnPath,
+    };
+  }
+}

@@ -1,0 +1,86 @@
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { loadProfile, parseProfile } from '../../harness/profile/profileLoad';
+import { BadInputError } from '../../harness/errors';
+import { planSteps, stepId } from '../../harness/runner/stepPlan';
+
+const repo = path.join(__dirname, '..', '..', '..');
+const badDir = path.join(repo, 'test', 'fixtures', 'profiles', 'bad');
+
+/** What each malformed profile's one line must name: the path inside the file and what was expected. */
+const expected: Record<string, RegExp> = {
+  'wrong-type.yaml': /: repetitions: expected number, received string/,
+  'unknown-dataplane.yaml': /: dataplanes\[1\]: .*expected one of "baseline"\|"sidecar".*\(got "istio"\)/,
+  'negative-qps.yaml': /: load\.qps\[0\]: .*>=0 \(got -100\)/,
+  'empty-dataplanes.yaml': /: dataplanes: .*>=1 items/,
+  'empty-qps.yaml': /: load\.qps: .*>=1 items/,
+  'duplicate-key.yaml': /: line 4: duplicate key/,
+  'unknown-key.yaml': /: \(top level\): unknown key "repetitons"/,
+  'unknown-nested-key.yaml': /: proxy: unknown key "mtsl"/,
+  'bad-duration.yaml': /: duration: expected a duration like 10s/,
+  'bad-gate.yaml': /: gates\.latency\.p99: expected string/,
+  'not-yaml.yaml': /: line \d+: /,
+  'not-a-mapping.yaml': /: \(top level\): expected a mapping/,
+  'missing-name.yaml': /: name: expected string, received undefined/,
+};
+
+describe('profiles', () => {
+  it('every malformed profile in the corpus gets one line with the file, the path and what was expected', () => {
+    const files = fs.readdirSync(badDir).sort();
+    assert.deepEqual(files, Object.keys(expected).sort(), 'every corpus file has an expectation');
+    for (const f of files) {
+      const file = path.join(badDir, f);
+      assert.throws(() => loadProfile(file), (e: unknown) => {
+        assert.ok(e instanceof BadInputError, f);
+        assert.equal(e.exitCode, 2);
+        assert.ok(e.message.startsWith(`${file}: `), `${f}: ${e.message}`);
+        assert.equal(e.message.split('\n').length, 1, `${f}: one line`);
+        assert.match(e.message, expected[f] as RegExp, f);
+        return true;
+      });
+    }
+  });
+
+  it('every shipped profile validates', () => {
+    const dir = path.join(repo, 'profiles');
+    const files = fs.readdirSync(dir).filter((f) => f.endsWith('.yaml'));
+    assert.ok(files.includes('quick.yaml'));
+    for (const f of files) assert.doesNotThrow(() => loadProfile(path.join(dir, f)), f);
+  });
+
+  it('a missing file is bad input too', () => {
+    assert.throws(() => loadProfile('/nonexistent/p.yaml'), /no such profile file/);
+  });
+
+  it('fills defaults', () => {
+    const p = parseProfile('name: t\ndataplanes: [sidecar, baseline]\nduration: 2s\n', 't.yaml');
+    assert.equal(p.platform, 'netns');
+    assert.deepEqual(p.load.qps, [1000]);
+    assert.equal(p.proxy.workers, 2);
+    assert.equal(p.repetitions, 1);
+  });
+});
+
+describe('step plan', () => {
+  it('runs baseline first and interleaves data planes across repetitions', () => {
+    const p = parseProfile('name: t\ndataplanes: [sidecar, baseline, kernel]\nduration: 2s\nrepetitions: 2\nload: {qps: [100, 200]}\n', 't.yaml');
+    const steps = planSteps(p);
+    assert.equal(steps.length, 3 * 2 * 2);
+    assert.deepEqual(steps.slice(0, 6).map((s) => `${s.dataplane}@${s.loadPoint.qps}r${s.repetition}`),
+      ['baseline@100r1', 'baseline@200r1', 'sidecar@100r1', 'sidecar@200r1', 'kernel@100r1', 'kernel@200r1']);
+    assert.equal(steps[6]?.dataplane, 'baseline');
+    assert.equal(steps[6]?.repetition, 2);
+    assert.equal(new Set(steps.map((s) => s.deploymentKey)).size, 6, 'one deployment per data plane per repetition');
+    assert.deepEqual(steps.map((s) => s.index), steps.map((_, i) => i + 1));
+  });
+
+  it('without interleaving, deploys each data plane once', () => {
+    const p = parseProfile('name: t\ndataplanes: [baseline, sidecar]\nduration: 2s\nrepetitions: 3\ninterleave: false\nload: {maxThroughput: true, connections: [2, 8]}\n', 't.yaml');
+    const steps = planSteps(p);
+    assert.equal(steps.length, 2 * 3 * 3);
+    assert.equal(new Set(steps.map((s) => s.deploymentKey)).size, 2);
+    assert.equal(steps.filter((s) => s.loadPoint.qps === 0).every((s) => s.loadPoint.connections === 8), true);
+    assert.equal(stepId(steps[0] as never), 'baseline-cross-node-1000qps-c2-0b-r1');
+  });
+});

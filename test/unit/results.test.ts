@@ -1,0 +1,79 @@
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { loadRun, ResultsStore } from '../../harness/results/resultsStore';
+import { spread, summarise } from '../../harness/results/summarise';
+import type { RunRecord, StepRecord } from '../../harness/results/resultTypes';
+import type { LoadResult } from '../../workloads/loadResult';
+import { BadInputError } from '../../harness/errors';
+
+function step(dataplane: StepRecord['dataplane'], repetition: number, p50: number, cpu: Record<string, number>): StepRecord {
+  const hist = { count: 1000, minUs: 1, maxUs: 1, meanUs: 1, stddevUs: 0, percentilesUs: { 50: p50, 90: p50 * 1.5, 99: p50 * 2, 99.9: p50 * 3 }, histogram: '' };
+  const load = { requestsCompleted: 1000, requestsFailed: 0, actualQps: 1000, latency: hist } as unknown as LoadResult;
+  return {
+    schemaVersion: 1, kind: 'meshbench-step', index: 0, id: `${dataplane}-r${repetition}`, dataplane, placement: 'cross-node',
+    loadPoint: { qps: 1000, connections: 4, payloadBytes: 0, keepAlive: true, protocol: 'http' }, repetition,
+    startedAt: '', endedAt: '',
+    components: Object.keys(cpu).map((name) => ({ name, role: name.includes('proxy') ? 'proxy' : name === 'client' ? 'client' : 'server', node: null, cgroupId: null })),
+    load,
+    resources: Object.fromEntries(Object.entries(cpu).map(([n, c]) => [n, { cpuUserUs: 0, cpuSystemUs: 0, cpuTotalUs: c * 1000, cpuUsPerRequest: c, cpuCores: 0, memoryRssBytesAvg: 1, memoryRssBytesPeak: 2, samples: 10 }])),
+    probes: { available: false, unavailableReason: 'test', figures: {}, detail: {}, foldedStacks: {} },
+    connectionsOnPath: dataplane === 'baseline' ? 1 : 3,
+  };
+}
+
+describe('summary', () => {
+  it('spreads values: min, median, max', () => {
+    assert.deepEqual(spread([3, 1, 2]), { values: [3, 1, 2], min: 1, median: 2, max: 3 });
+    assert.equal(spread([4, 1, 2, 3]).median, 2.5);
+  });
+
+  it('groups repetitions and compares each with the baseline of the same repetition', () => {
+    const steps = [
+      step('baseline', 1, 100, { client: 10, server: 10 }), step('sidecar', 1, 130, { client: 10, server: 10, 'client-proxy': 20 }),
+      step('baseline', 2, 110, { client: 10, server: 10 }), step('sidecar', 2, 150, { client: 10, server: 10, 'client-proxy': 24 }),
+    ];
+    const s = summarise('r', 'complete', steps);
+    assert.equal(s.groups.length, 2);
+    const sc = s.groups.find((g) => g.dataplane === 'sidecar');
+    assert.ok(sc !== undefined);
+    assert.equal(sc.repetitions, 2);
+    assert.deepEqual(sc.latencyAddedP50Us?.values, [30, 40]);
+    assert.equal(sc.latencyP50Us.min, 130);
+    assert.equal(sc.cpuUsPerRequest.median, 42);
+    assert.equal(sc.cpuUsPerRequestByComponent['client-proxy'], 22);
+    assert.equal(sc.connectionsOnPath, 3);
+    assert.ok(sc.breakdown !== null && sc.breakdown.extraCpuUsPerRequest > 0);
+    const base = s.groups.find((g) => g.dataplane === 'baseline');
+    assert.equal(base?.latencyAddedP50Us, null);
+    assert.equal(base?.breakdown, null);
+  });
+});
+
+describe('results store', () => {
+  let dir: string;
+  beforeEach(() => { dir = fs.mkdtempSync(path.join(os.tmpdir(), 'meshbench-results-')); });
+  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  const run = { schemaVersion: 1, kind: 'meshbench-run', runId: 'x', status: 'complete' } as unknown as RunRecord;
+
+  it('writes and reads back a run with its steps in order', () => {
+    const out = path.join(dir, 'r');
+    const store = ResultsStore.create(out);
+    store.writeRun(run);
+    store.writeStep({ ...step('sidecar', 1, 1, {}), index: 2 });
+    store.writeStep({ ...step('baseline', 1, 1, {}), index: 1 });
+    const loaded = loadRun(out);
+    assert.deepEqual(loaded.steps.map((s) => s.dataplane), ['baseline', 'sidecar']);
+    assert.throws(() => ResultsStore.create(out), /not empty/);
+  });
+
+  it('refuses missing, truncated and other-version folders with exit code 2', () => {
+    assert.throws(() => loadRun(path.join(dir, 'none')), (e: unknown) => e instanceof BadInputError && /no such results folder/.test(e.message));
+    fs.writeFileSync(path.join(dir, 'run.json'), '{"schemaVersion": 1, "kind": "meshb');
+    assert.throws(() => loadRun(dir), /truncated or not JSON/);
+    fs.writeFileSync(path.join(dir, 'run.json'), JSON.stringify({ ...run, schemaVersion: 99 }));
+    assert.throws(() => loadRun(dir), (e: unknown) => e instanceof BadInputError && e.exitCode === 2 && /schema version 99/.test(e.message));
+  });
+});
