@@ -1,7 +1,6 @@
-import net from 'node:net';
-import { errorKind, type ClientConnection, type ConnectionEvents } from './clientConnection';
+import type { ConnectionEvents } from './clientConnection';
+import { StreamConnection } from './streamConnection';
 import type { LoadTarget } from './loadTarget';
-import type { Microseconds } from './units';
 
 const crlfcrlf = Buffer.from('\r\n\r\n');
 const maxHeadBytes = 64 * 1024;
@@ -55,12 +54,7 @@ export function chunkedBodyLength(buf: Buffer): number {
  * Content-Length (or chunked framing) and Connection; a response head identical to the previous one
  * (the common case) is recognised with one memcmp and not parsed again.
  */
-export class HttpConnection implements ClientConnection {
-  busy = false;
-  intendedUs: Microseconds = 0;
-  sentUs: Microseconds = 0;
-  private socket: net.Socket | undefined;
-  private connected = false;
+export class HttpConnection extends StreamConnection {
   private pending: Buffer | undefined;
   /** -1 while the head is incomplete; then body bytes still expected (Infinity: read until close). */
   private bodyRemaining = -1;
@@ -73,86 +67,29 @@ export class HttpConnection implements ClientConnection {
   private lastHeadLength = 0;
   private lastHeadClose = false;
 
-  constructor(
-    readonly id: number,
-    private readonly target: LoadTarget,
-    private readonly request: Buffer,
-    private readonly keepAlive: boolean,
-    private readonly events: ConnectionEvents,
-  ) {}
+  constructor(id: number, target: LoadTarget, request: Buffer, keepAlive: boolean, events: ConnectionEvents) {
+    super(id, target, request, keepAlive, events);
+  }
 
-  send(intendedUs: Microseconds, nowUs: Microseconds): void {
-    this.busy = true;
-    this.intendedUs = intendedUs;
-    this.sentUs = nowUs;
+  protected override resetResponse(): void {
     this.bodyRemaining = -1;
     this.received = 0;
     this.pending = undefined;
-    if (this.socket !== undefined && this.connected) this.socket.write(this.request);
-    else if (this.socket === undefined) this.open();
-    // else: connecting; the request goes out on connect
   }
 
-  abort(): void {
-    this.busy = false;
-    this.drop();
+  protected override closeCompletes(): boolean {
+    if (this.bodyRemaining !== Number.POSITIVE_INFINITY) return false;
+    this.complete(this.status, this.received, true); // body delimited by close
+    return true;
   }
 
-  close(): void {
-    this.busy = false;
-    this.drop();
-  }
-
-  private open(): void {
-    const socket = net.connect({ host: this.target.host, port: this.target.port, noDelay: true });
-    this.socket = socket;
-    this.connected = false;
-    this.events.onSocketOpened();
-    socket.on('connect', () => {
-      this.connected = true;
-      if (this.busy) socket.write(this.request);
-    });
-    socket.on('data', (chunk: Buffer) => this.onData(socket, chunk));
-    socket.on('error', (err) => this.fail(socket, errorKind(err)));
-    socket.on('close', () => {
-      if (this.socket !== socket) return;
-      if (this.busy && this.bodyRemaining === Number.POSITIVE_INFINITY) {
-        this.socket = undefined;
-        this.finish(); // body delimited by close
-        return;
-      }
-      this.fail(socket, 'closed-early');
-    });
-  }
-
-  private drop(): void {
-    const s = this.socket;
-    this.socket = undefined;
-    this.connected = false;
-    this.pending = undefined;
-    if (s !== undefined) s.destroy();
-  }
-
-  private fail(socket: net.Socket, kind: string): void {
-    if (this.socket !== socket) return;
-    const wasBusy = this.busy;
-    this.busy = false;
-    this.drop();
-    if (wasBusy) this.events.onError(this, kind);
-  }
-
-  private onData(socket: net.Socket, chunk: Buffer): void {
-    if (this.socket !== socket) return;
-    if (!this.busy) {
-      this.fail(socket, 'unexpected-data');
-      return;
-    }
+  protected override onBytes(chunk: Buffer): void {
     this.received += chunk.length;
     if (this.bodyRemaining >= 0) {
-      if (this.chunked) this.onChunkedData(socket, chunk);
+      if (this.chunked) this.onChunkedData(chunk);
       else {
         this.bodyRemaining -= chunk.length;
-        this.checkDone(socket);
+        this.checkDone();
       }
       return;
     }
@@ -168,24 +105,24 @@ export class HttpConnection implements ClientConnection {
     } else {
       const i = buf.indexOf(crlfcrlf);
       if (i < 0) {
-        if (buf.length > maxHeadBytes) this.fail(socket, 'bad-response');
+        if (buf.length > maxHeadBytes) this.fail('bad-response');
         else this.pending = buf;
         return;
       }
       headEnd = i + 4;
       if (!this.parseHead(buf, headEnd)) {
-        this.fail(socket, 'bad-response');
+        this.fail('bad-response');
         return;
       }
     }
     this.pending = undefined;
     if (this.chunked) {
       this.bodyRemaining = 0;
-      this.onChunkedData(socket, buf.subarray(headEnd));
+      this.onChunkedData(buf.subarray(headEnd));
       return;
     }
     this.bodyRemaining -= buf.length - headEnd;
-    this.checkDone(socket);
+    this.checkDone();
   }
 
   private parseHead(buf: Buffer, headEnd: number): boolean {
@@ -211,11 +148,11 @@ export class HttpConnection implements ClientConnection {
     return true;
   }
 
-  private onChunkedData(socket: net.Socket, data: Buffer): void {
+  private onChunkedData(data: Buffer): void {
     const buf = this.pending === undefined ? data : Buffer.concat([this.pending, data]);
     const n = chunkedBodyLength(buf);
     if (n === -2) {
-      this.fail(socket, 'bad-response');
+      this.fail('bad-response');
       return;
     }
     if (n === -1) {
@@ -224,23 +161,16 @@ export class HttpConnection implements ClientConnection {
     }
     this.pending = undefined;
     this.bodyRemaining = buf.length - n === 0 ? 0 : -(buf.length - n);
-    this.checkDone(socket);
+    this.checkDone();
   }
 
-  private checkDone(socket: net.Socket): void {
+  private checkDone(): void {
     if (this.bodyRemaining > 0) return;
     if (this.bodyRemaining < 0) {
-      this.fail(socket, 'bad-response'); // bytes beyond the response: the server pipelined or lied about length
+      this.fail('bad-response'); // bytes beyond the response: the server pipelined or lied about length
       return;
     }
-    // Drop first: the completion handler may send the next request on this connection at once.
-    if (this.closeAfter || !this.keepAlive) this.drop();
-    this.finish();
-  }
-
-  private finish(): void {
-    this.busy = false;
     this.bodyRemaining = -1;
-    this.events.onComplete(this, this.status, this.received);
+    this.complete(this.status, this.received, this.closeAfter);
   }
 }

@@ -84,7 +84,7 @@ export class LoadRunner {
     } else {
       const message = payload.length > 0 ? payload : Buffer.from('meshbench\n');
       this.requestBytes = message.length;
-      this.makeConnection = (id, events) => new TcpConnection(id, options.target, message, options.keepAlive, events);
+      this.makeConnection = (id, events) => new TcpConnection(id, options.target, message.length, message, options.keepAlive, events);
     }
   }
 
