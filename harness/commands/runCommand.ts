@@ -1,0 +1,126 @@
+import path from 'node:path';
+import type { Command } from 'commander';
+import cliProgress from 'cli-progress';
+import { loadProfile } from '../profile/profileLoad';
+import { ResultsStore } from '../results/resultsStore';
+import type { StepRecord } from '../results/resultTypes';
+import type { SummaryRecord } from '../results/summaryTypes';
+import { Runner, type RunnerEvents } from '../runner/runner';
+import { openPlatform, openProbes } from '../runner/platformFactory';
+import { stepId, type PlannedStep } from '../runner/stepPlan';
+import { ExitCode, MeshbenchError } from '../errors';
+
+interface RunFlags {
+  output?: string;
+  quiet?: boolean;
+  json?: boolean;
+}
+
+function timestamp(d = new Date()): string {
+  return d.toISOString().replace(/\.\d+Z$/, 'Z').replace(/[-:]/g, '');
+}
+
+const fmtUs = (us: number): string => (us >= 1000 ? `${(us / 1000).toFixed(2)} ms` : `${us.toFixed(0)} µs`);
+
+/** Plain lines when not on a TTY (CI logs), a live bar when on one; nothing with --quiet. */
+function progressEvents(flags: RunFlags, startMs: number): RunnerEvents & { stop(): void } {
+  const quiet = flags.quiet === true || flags.json === true;
+  const tty = process.stderr.isTTY && !quiet;
+  const bar = tty ? new cliProgress.SingleBar({
+    format: '{step} |{bar}| {value}/{total} steps | {elapsed} elapsed, ~{remaining} left | {qps} qps, p99 {p99}',
+    stream: process.stderr,
+    hideCursor: true,
+    clearOnComplete: true,
+  }, cliProgress.Presets.shades_classic) : undefined;
+  let started = false;
+  let done = 0;
+  const elapsed = (): string => `${Math.round((Date.now() - startMs) / 1000)}s`;
+  const remaining = (total: number): string => (done === 0 ? '?' : `${Math.round(((Date.now() - startMs) / done) * (total - done) / 1000)}s`);
+  return {
+    stepStarted(step: PlannedStep, total: number) {
+      if (bar !== undefined) {
+        if (!started) bar.start(total, 0, { step: stepId(step), elapsed: elapsed(), remaining: '?', qps: '-', p99: '-' });
+        else bar.update(done, { step: stepId(step), elapsed: elapsed(), remaining: remaining(total) });
+        started = true;
+      } else if (!quiet) {
+        process.stderr.write(`[${step.index}/${total}] ${stepId(step)} (elapsed ${elapsed()})\n`);
+      }
+    },
+    stepProgress(_step, p) {
+      bar?.update(done, { qps: p.qpsLastInterval.toFixed(0), p99: fmtUs(p.p99Us), elapsed: elapsed() });
+    },
+    stepFinished(step: PlannedStep, r: StepRecord) {
+      done += 1;
+      const line = `${stepId(step)}: ${r.load.actualQps.toFixed(0)} qps, p50 ${fmtUs(r.load.latency.percentilesUs['50'] ?? 0)}, p99 ${fmtUs(r.load.latency.percentilesUs['99'] ?? 0)}, ${r.load.requestsFailed} errors`;
+      if (bar !== undefined) bar.update(done, { elapsed: elapsed() });
+      else if (!quiet) process.stderr.write(`  ${line}\n`);
+    },
+    note(text: string) {
+      if (!quiet) process.stderr.write(`${tty ? '\n' : ''}meshbench run: ${text}\n`);
+    },
+    stop() {
+      bar?.stop();
+    },
+  };
+}
+
+function formatSummary(s: SummaryRecord): string {
+  const lines = ['', 'data plane   placement   load              p50        p99        +p50 vs baseline   CPU µs/req   explained'];
+  for (const g of s.groups) {
+    const load = `${g.loadPoint.qps === 0 ? 'max' : `${g.loadPoint.qps} qps`} c${g.loadPoint.connections}`;
+    const added = g.latencyAddedP50Us === null ? '—' : `${g.latencyAddedP50Us.median >= 0 ? '+' : ''}${fmtUs(g.latencyAddedP50Us.median)} (${(g.latencyAddedP50Pct?.median ?? 0).toFixed(0)}%)`;
+    const explained = g.breakdown === null ? '—' : `${(g.breakdown.explainedShare * 100).toFixed(0)}% (unexplained ${g.breakdown.byCategoryUs.unexplained.toFixed(1)} µs)`;
+    const spread = g.repetitions > 1 ? ` [${fmtUs(g.latencyP50Us.min)}–${fmtUs(g.latencyP50Us.max)}]` : '';
+    lines.push(`${g.dataplane.padEnd(12)} ${g.placement.padEnd(11)} ${load.padEnd(17)} ${fmtUs(g.latencyP50Us.median).padEnd(10)} ${fmtUs(g.latencyP99Us.median).padEnd(10)} ${added.padEnd(18)} ${g.cpuUsPerRequest.median.toFixed(1).padStart(10)}   ${explained}${spread}`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+export function registerRunCommand(program: Command): void {
+  program
+    .command('run')
+    .description('run a benchmark profile: every data plane × load point × repetition, into a results folder')
+    .argument('<profile>', 'a profile file, e.g. profiles/quick.yaml')
+    .option('-o, --output <dir>', 'results folder (default results/<time>-<profile name>)')
+    .option('--quiet', 'no progress, only the final lines')
+    .option('--json', 'print the summary as JSON on stdout')
+    .action(async (file: string, flags: RunFlags) => {
+      // Validate before anything touches the machine.
+      const loaded = loadProfile(file);
+      const runId = `${timestamp()}-${loaded.profile.name}`;
+      const platform = await openPlatform(loaded.profile, runId);
+      const abort = new AbortController();
+      let interrupts = 0;
+      const onSignal = (): void => {
+        interrupts += 1;
+        if (interrupts === 1) process.stderr.write('\nmeshbench run: stopping after cleanup (Ctrl-C again to force)\n');
+        else process.exit(ExitCode.interrupted);
+        abort.abort();
+      };
+      process.on('SIGINT', onSignal);
+      process.on('SIGTERM', onSignal);
+      const startMs = Date.now();
+      const events = progressEvents(flags, startMs);
+      const probes = await openProbes(loaded.profile);
+      let store: ResultsStore | undefined;
+      try {
+        store = ResultsStore.create(flags.output ?? path.join('results', runId));
+        const outcome = await new Runner(loaded, platform, probes, store, events, runId).run(abort.signal);
+        events.stop();
+        if (flags.json === true) process.stdout.write(`${JSON.stringify(outcome.summary, null, 2)}\n`);
+        else if (flags.quiet !== true) process.stderr.write(formatSummary(outcome.summary));
+        process.stderr.write(`meshbench run: ${outcome.run.status} (${outcome.run.stepsCompleted}/${outcome.run.stepsPlanned} steps in ${Math.round((Date.now() - startMs) / 1000)} s)\n`);
+        process.stderr.write(`results: ${store.dir}\nreport:  meshbench report ${store.dir}\n`);
+        if (outcome.run.status === 'partial') process.exitCode = ExitCode.interrupted;
+      } catch (err) {
+        events.stop();
+        if (store !== undefined) process.stderr.write(`results so far: ${store.dir}\n`);
+        throw err instanceof MeshbenchError ? err : new MeshbenchError(`run failed: ${err instanceof Error ? err.message : String(err)}`);
+      } finally {
+        await probes?.close().catch(() => undefined);
+        await platform.close();
+        process.off('SIGINT', onSignal);
+        process.off('SIGTERM', onSignal);
+      }
+    });
+}

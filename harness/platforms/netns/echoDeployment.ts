@@ -1,0 +1,184 @@
+import path from 'node:path';
+import { defaultDataPlaneOptions, type DataPlane, type DataPlaneOptions } from '../../dataplanes/dataPlane';
+import { createDataPlane } from '../../dataplanes/dataPlaneFactory';
+import { EnvironmentError, MeshbenchError } from '../../errors';
+import type { DataPlaneName } from '../../profile/profileSchema';
+import { cliScript } from '../../runner/loadProcess';
+import type { MeasuredComponent, Placement } from '../../runner/platformSession';
+import type { PodPlan } from './addressPlan';
+import { Cluster, type ClusterProcess, type ServicePlan } from './cluster';
+import { inspectPath, type PathReport } from './pathInspector';
+
+/*
+ * The benchmark scenario on the netns platform: a client pod and an echo server pod (same node or
+ * different nodes), a service `echo` (VIP port 80 → 8080), and one data plane installed and enrolling both.
+ */
+
+export interface EchoDeploymentOptions {
+  readonly dataplane: DataPlaneName;
+  readonly placement: Placement;
+  readonly dataPlaneOptions?: Partial<DataPlaneOptions>;
+  readonly cpus?: { readonly client?: string; readonly server?: string; readonly proxies?: string };
+  /** Extra flags for `meshbench echo` (e.g. --delay 1ms). */
+  readonly serverArgs?: readonly string[];
+  readonly protocol?: 'http' | 'tcp';
+  readonly nodes?: number;
+  readonly stateDir?: string;
+}
+
+export const servicePort = 80;
+export const serverPort = 8080;
+
+export interface PathCheck extends PathReport {
+  readonly dataplane: DataPlaneName;
+  readonly placement: Placement;
+  readonly expectedConnections: number;
+  readonly requests: number;
+  readonly statuses: readonly number[];
+  readonly elapsedUs: number;
+  readonly path: string;
+}
+
+export class EchoDeployment {
+  private constructor(
+    readonly cluster: Cluster,
+    readonly dataPlane: DataPlane,
+    readonly service: ServicePlan,
+    readonly client: PodPlan,
+    readonly server: PodPlan,
+    readonly placement: Placement,
+    private readonly cpus: EchoDeploymentOptions['cpus'],
+  ) {}
+
+  static async create(options: EchoDeploymentOptions): Promise<EchoDeployment> {
+    const dpOptions: DataPlaneOptions = {
+      ...defaultDataPlaneOptions,
+      ...options.dataPlaneOptions,
+      ...(options.cpus?.proxies === undefined ? {} : { proxyCpus: options.cpus.proxies }),
+    };
+    const dataPlane = createDataPlane(options.dataplane, dpOptions);
+    const serverNode = options.placement === 'same-node' ? 'node1' : 'node2';
+    const cluster = await Cluster.create({
+      nodes: options.nodes ?? 2,
+      pods: [{ name: 'client', node: 'node1' }, { name: 'server', node: serverNode }],
+      ...(options.stateDir === undefined ? {} : { stateDir: options.stateDir }),
+    });
+    try {
+      const client = cluster.pod('client');
+      const server = cluster.pod('server');
+      const service = await cluster.addService('echo', servicePort, serverPort, ['server']);
+      await dataPlane.install({ cluster, services: [service] });
+      // Enrolled before the apps start, as an init container would.
+      await dataPlane.enrol(client);
+      await dataPlane.enrol(server);
+      const echo = cluster.start({
+        component: 'server', role: 'server', node: server.node, netns: server.netns,
+        ...(options.cpus?.server === undefined ? {} : { cpus: options.cpus.server }),
+        argv: [process.execPath, cliScript, 'echo', '--host', server.ip, '--port', String(serverPort),
+          ...(options.protocol === 'tcp' ? ['--tcp'] : []), ...(options.serverArgs ?? [])],
+      });
+      await cluster.waitListening(echo, serverPort);
+      return new EchoDeployment(cluster, dataPlane, service, client, server, options.placement, options.cpus);
+    } catch (err) {
+      await cluster.destroy().catch(() => undefined);
+      throw err;
+    }
+  }
+
+  get targetUrl(): string {
+    return `http://${this.service.vip}:${this.service.port}/`;
+  }
+
+  /** argv prefix running a command in the client pod and the client cgroup (for the load client). */
+  clientPrefix(): string[] {
+    return this.cluster.commandPrefix({
+      component: 'client', role: 'client', node: this.client.node, netns: this.client.netns,
+      ...(this.cpus?.client === undefined ? {} : { cpus: this.cpus.client }),
+    });
+  }
+
+  /** Starts a process in the client pod (client cgroup). */
+  startInClient(argv: readonly string[], stdin: 'ignore' | 'pipe' = 'ignore'): ClusterProcess {
+    return this.cluster.start({
+      component: 'client', role: 'client', node: this.client.node, netns: this.client.netns, argv, stdin,
+      ...(this.cpus?.client === undefined ? {} : { cpus: this.cpus.client }),
+    });
+  }
+
+  measuredComponents(): MeasuredComponent[] {
+    return this.cluster.componentList().map((c) => ({
+      name: c.name, role: c.role, node: c.node, cgroupId: c.cgroup.id.toString(), v2Path: c.cgroup.v2Path,
+      ...(c.cgroup.v1Paths.memory === undefined ? {} : { memoryV1Path: c.cgroup.v1Paths.memory }),
+    }));
+  }
+
+  /**
+   * Sends `requests` requests on one kept-alive connection from the client pod, and while that connection
+   * is held open counts the connections established between components: the request path.
+   */
+  async checkPath(requests = 3): Promise<PathCheck> {
+    const proc = this.startInClient([process.execPath, path.join(__dirname, 'holdClient.js'), this.service.vip, String(this.service.port), String(requests)], 'pipe');
+    try {
+      const line = await waitForLine(proc, 15_000);
+      const reply = JSON.parse(line) as { statuses?: number[]; elapsedUs?: number; error?: string };
+      if (reply.error !== undefined) throw new MeshbenchError(`requests through ${this.dataPlane.name} failed: ${reply.error}`, { hint: 'the path is broken; see meshbench cluster check --json' });
+      // Let the last hops settle (a proxy may finish its server-side handshake just after relaying).
+      await new Promise((r) => setTimeout(r, 50));
+      const report = inspectPath(this.cluster, 'client');
+      return {
+        ...report,
+        dataplane: this.dataPlane.name,
+        placement: this.placement,
+        expectedConnections: this.dataPlane.connectionsPerRequest,
+        requests,
+        statuses: reply.statuses ?? [],
+        elapsedUs: reply.elapsedUs ?? 0,
+        path: this.dataPlane.pathDescription,
+      };
+    } finally {
+      proc.child.stdin?.end();
+      await waitExit(proc, 2000);
+    }
+  }
+
+  async destroy(): Promise<void> {
+    try {
+      await this.dataPlane.uninstall();
+    } finally {
+      await this.cluster.destroy();
+    }
+  }
+}
+
+function waitForLine(proc: ClusterProcess, timeoutMs: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let buf = '';
+    const timer = setTimeout(() => done(new EnvironmentError('the check client did not answer in time')), timeoutMs);
+    const onData = (d: Buffer): void => {
+      buf += d.toString();
+      const nl = buf.indexOf('\n');
+      if (nl >= 0) done(undefined, buf.slice(0, nl));
+    };
+    const onExit = (): void => done(new EnvironmentError(`the check client exited: ${proc.output().trim().split('\n').pop() ?? ''}`));
+    const done = (err?: Error, line?: string): void => {
+      clearTimeout(timer);
+      proc.child.stdout?.off('data', onData);
+      proc.child.off('exit', onExit);
+      if (err !== undefined) reject(err);
+      else resolve(line ?? '');
+    };
+    proc.child.stdout?.on('data', onData);
+    proc.child.on('exit', onExit);
+  });
+}
+
+function waitExit(proc: ClusterProcess, timeoutMs: number): Promise<void> {
+  return new Promise((resolve) => {
+    if (proc.exited()) {
+      resolve();
+      return;
+    }
+    const timer = setTimeout(() => { proc.child.kill('SIGKILL'); resolve(); }, timeoutMs);
+    proc.child.once('exit', () => { clearTimeout(timer); resolve(); });
+  });
+}
