@@ -1,15 +1,18 @@
 import type { Profile } from '../profile/profileSchema';
-import { EnvironmentError } from '../errors';
+import { openKubernetesPlatform } from '../platforms/kubernetes/kubernetesPlatform';
+import { openNetnsPlatform } from '../platforms/netns/netnsPlatform';
+import { openProbeProvider } from '../probes/probeProvider';
 import type { PlatformSession, ProbeProvider } from './platformSession';
 
-/** The platform a profile names. */
+/** The platform a profile names: the only place that knows both, so a profile switches by `platform` alone. */
 export async function openPlatform(profile: Profile, runId: string): Promise<PlatformSession> {
-  void runId;
-  throw new EnvironmentError(`platform "${profile.platform}" is not available in this build`);
+  switch (profile.platform) {
+    case 'netns': return openNetnsPlatform(profile, runId);
+    case 'kubernetes': return openKubernetesPlatform(profile, runId);
+  }
 }
 
 /** The probes, when the machine allows them; undefined when the profile turns them off. */
 export async function openProbes(profile: Profile): Promise<ProbeProvider | undefined> {
-  void profile;
-  return undefined;
+  return openProbeProvider(profile);
 }
