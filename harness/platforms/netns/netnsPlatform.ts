@@ -35,6 +35,7 @@ class NetnsDeployed implements DeployedDataPlane {
     readonly placement: Placement,
     readonly components: readonly MeasuredComponent[],
     readonly ebpf: DeployedDataPlane['ebpf'],
+    private readonly pathConnections: number,
   ) {}
 
   get targetUrl(): string {
@@ -45,9 +46,9 @@ class NetnsDeployed implements DeployedDataPlane {
     return runLoadProcess(this.deployment.clientPrefix(), invocation);
   }
 
+  /** Counted on the fresh cluster before any load: afterwards proxies hold pooled idle connections that would be counted too. */
   async connectionsOnPath(): Promise<number | null> {
-    const check = await this.deployment.checkPath(1);
-    return check.connectionsOnPath;
+    return this.pathConnections;
   }
 }
 
@@ -66,9 +67,12 @@ class NetnsPlatformSession implements PlatformSession {
       // The client's cgroup exists from here on, before the load client starts, so it is measured from its first event.
       deployment.clientPrefix();
       const ebpf = ebpfObjectsSince(before);
+      // One request on a fresh connection through the data plane: proves the path works before measuring
+      // it, and counts the connections it takes.
+      const check = await deployment.checkPath(1);
       const components = deployment.measuredComponents();
       const all = ebpf === null ? components : [...components, { name: ebpfComponentName, role: 'dataplane' as const, node: null, cgroupId: null, v2Path: null }];
-      const d = new NetnsDeployed(deployment, dataplane, placement, all, ebpf);
+      const d = new NetnsDeployed(deployment, dataplane, placement, all, ebpf, check.connectionsOnPath);
       this.live.add(d);
       return d;
     } catch (err) {
