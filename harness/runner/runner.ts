@@ -151,12 +151,14 @@ export class Runner {
         onProgress: (pr) => this.events.stepProgress(step, pr),
       });
     } catch (err) {
+      if (sampled.length > 0) sampler.stop(0, 0); // ends its timer
       ebpfMeter?.restore();
       if (measuring !== undefined) await measuring.then(() => stepProbes?.stop()).catch(() => undefined);
       if (signal.aborted) return undefined;
       throw err;
     }
     if (signal.aborted) {
+      if (sampled.length > 0) sampler.stop(0, 0);
       ebpfMeter?.restore();
       if (measuring !== undefined) await measuring.then(() => stepProbes?.stop()).catch(() => undefined);
       return undefined;
