@@ -1,6 +1,6 @@
 import type { LoadResult } from '../../workloads/loadResult';
 import type { DataPlaneName, Profile } from '../profile/profileSchema';
-import type { ComponentInfo, ProbeFigures } from '../results/resultTypes';
+import type { ComponentInfo, ComponentResources, ProbeFigures } from '../results/resultTypes';
 
 /*
  * What the runner needs of a platform (netns, kubernetes) and of the probes. The runner knows nothing
@@ -34,6 +34,17 @@ export interface DeployedDataPlane {
   runLoad(invocation: LoadInvocation): Promise<LoadResult>;
   /** TCP connections established along one request's path, counted by the platform; null if it cannot. */
   connectionsOnPath(): Promise<number | null>;
+  /**
+   * Resources measured by the platform itself (the kubernetes metrics API) for components without a local
+   * cgroup; a fresh sampling per step. Absent on platforms whose components all have cgroup paths.
+   */
+  resourceSampling?(): ResourceSampling;
+}
+
+/** A platform's own resource sampling over one step's measured window. */
+export interface ResourceSampling {
+  start(): void;
+  stop(requestsCompleted: number, trimUs: number): Promise<Record<string, ComponentResources>>;
 }
 
 export interface PlatformSession {

@@ -112,6 +112,7 @@ export class Runner {
       ...(c.memoryV1Path === undefined ? {} : { memoryV1Path: c.memoryV1Path }),
     }));
     const sampler = new CgroupSampler(sampled);
+    const platformSampling = d.resourceSampling?.();
     const stepProbes = probes?.open(profile);
     let measuring: Promise<void> | undefined;
     const args = [
@@ -126,6 +127,7 @@ export class Runner {
         signal,
         onMeasuring: () => {
           sampler.start();
+          platformSampling?.start();
           measuring = stepProbes?.start(d.components);
         },
         onProgress: (pr) => this.events.stepProgress(step, pr),
@@ -133,12 +135,14 @@ export class Runner {
     } catch (err) {
       if (signal.aborted) {
         if (measuring !== undefined) await measuring.then(() => stepProbes?.stop()).catch(() => undefined);
+        await platformSampling?.stop(0, 0).catch(() => undefined);
         return undefined;
       }
       throw err;
     }
     if (signal.aborted) {
       if (measuring !== undefined) await measuring.then(() => stepProbes?.stop()).catch(() => undefined);
+      await platformSampling?.stop(0, 0).catch(() => undefined);
       return undefined;
     }
     let probeResult = noProbes;
@@ -146,7 +150,10 @@ export class Runner {
       await measuring;
       probeResult = (await stepProbes?.stop()) ?? noProbes;
     }
-    const resources: Record<string, ComponentResources> = sampled.length > 0 ? sampler.stop(load.requestsCompleted, trimUs) : {};
+    const resources: Record<string, ComponentResources> = {
+      ...(sampled.length > 0 ? sampler.stop(load.requestsCompleted, trimUs) : {}),
+      ...(platformSampling === undefined ? {} : await platformSampling.stop(load.requestsCompleted, trimUs)),
+    };
     const connectionsOnPath = await d.connectionsOnPath().catch(() => null);
     return {
       schemaVersion: resultsSchemaVersion,
