@@ -21,7 +21,7 @@ export async function deleteNamespace(api: KubeApi, name: string): Promise<void>
 }
 
 /** Waits until a namespace is gone (404), polling; false when it is still there at the deadline. */
-export async function waitNamespaceGone(api: KubeApi, name: string, timeoutMs: number, pollMs = 500): Promise<boolean> {
+export async function waitNamespaceGone(api: KubeApi, name: string, timeoutMs: number, pollMs = 200): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     try {
