@@ -16,7 +16,8 @@ const modules: Record<string, string> = {
  * built-in kinds (kubernetes-models), the CRDs' own schemas for Gateway API and Cilium. Throws with the
  * schema's complaint; also throws for a kind it has no schema for, so nothing passes unchecked.
  */
-export async function validateManifest(obj: { apiVersion?: string; kind?: string }): Promise<void> {
+export async function validateManifest(manifest: object): Promise<void> {
+  const obj = manifest as { apiVersion?: string; kind?: string };
   const moduleName = modules[obj.apiVersion ?? ''];
   if (moduleName === undefined) throw new Error(`no schema for apiVersion ${obj.apiVersion}`);
   const mod = await esmImport<Record<string, ModelClass | undefined>>(moduleName);
