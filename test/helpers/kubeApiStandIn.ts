@@ -43,6 +43,10 @@ export interface StandInOptions {
   readonly token?: string;
   /** Meshes installed but not working: no sidecar injection, no CNI capture. */
   readonly brokenAdmission?: boolean;
+  /** The probes namespace as deploy/kubernetes/rbac.yaml creates it (privileged), a locked-down one, or none. */
+  readonly probesNamespace?: 'privileged' | 'baseline';
+  /** SelfSubjectAccessReviews say yes even where `deny` makes the request itself fail (admission, a race with RBAC edits). */
+  readonly reviewsAllowAll?: boolean;
 }
 
 interface Resource { group: string; version: string; plural: string; kind: string; namespaced: boolean }
@@ -165,6 +169,9 @@ export class KubeApiStandIn {
     const node = fixture<Obj>('node.json');
     for (const name of this.nodes) this.put(fill(node, { name }));
     for (const ns of ['default', 'kube-system']) this.put({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns }, status: { phase: 'Active' } });
+    if (this.options.probesNamespace !== undefined) {
+      this.put({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'meshbench-system', labels: { 'pod-security.kubernetes.io/enforce': this.options.probesNamespace } }, status: { phase: 'Active' } });
+    }
     const meshes = fixture<Record<string, Obj[]>>('meshes.json');
     for (const mesh of ['istio', 'ambient', 'linkerd', 'cilium', 'kmesh'] as const) {
       if (!this.installed.has(mesh)) continue;
@@ -287,6 +294,11 @@ export class KubeApiStandIn {
     const running = (name: string): Json => ({ name, image: containers.find((c) => c.name === name)?.image, ready: true, restartCount: 0, started: true, state: { running: { startedAt: new Date().toISOString() } } });
     if (app === undefined) {
       this.later(this.readyDelayMs, () => this.setStatus(pod, readyStatus(pod.spec as Json)));
+      return;
+    }
+    const unpullable = containers.find((c) => c.image.includes('unpullable'));
+    if (unpullable !== undefined) {
+      this.setStatus(pod, { phase: 'Pending', containerStatuses: [{ name: unpullable.name, image: unpullable.image, ready: false, restartCount: 0, state: { waiting: { reason: 'ErrImagePull', message: `failed to pull image "${unpullable.image}": not found` } } }] });
       return;
     }
     const cm = this.get('configmaps', pod.metadata.namespace, 'meshbench-workloads');
@@ -447,7 +459,7 @@ export class KubeApiStandIn {
     if (group === 'authorization.k8s.io' && rest[0] === 'selfsubjectaccessreviews' && req.method === 'POST') {
       const review = await this.body(req);
       const a = (review.spec as { resourceAttributes?: { verb?: string; group?: string; resource?: string; subresource?: string } }).resourceAttributes ?? {};
-      const allowed = !this.denied(a.verb ?? '', a.group ?? '', a.resource ?? '', a.subresource);
+      const allowed = this.options.reviewsAllowAll === true || !this.denied(a.verb ?? '', a.group ?? '', a.resource ?? '', a.subresource);
       this.send(req, res, 201, { ...review, status: allowed ? { allowed: true } : { allowed: false, reason: 'no RBAC policy matched' } });
       return;
     }
@@ -514,6 +526,9 @@ export class KubeApiStandIn {
         if (nsObj.metadata.deletionTimestamp !== undefined) { this.send(req, res, 403, { kind: 'Status', code: 403, reason: 'Forbidden', message: `unable to create new content in namespace ${namespace} because it is being terminated` }); return; }
       }
       if (this.get(plural, r.namespaced ? namespace : undefined, o.metadata.name) !== undefined) { this.send(req, res, 409, this.status('alreadyExists', { resource: plural, name: o.metadata.name })); return; }
+      const violation = plural === 'pods' ? podSecurityViolation(o, this.namespaceLabels(namespace)['pod-security.kubernetes.io/enforce']) : undefined;
+      if (violation !== undefined) { this.send(req, res, 403, { kind: 'Status', apiVersion: 'v1', status: 'Failure', code: 403, reason: 'Forbidden', message: `pods "${o.metadata.name}" is forbidden: ${violation}` }); return; }
+      if (url.searchParams.get('dryRun') === 'All') { this.send(req, res, 201, o); return; }
       if (plural === 'pods') this.createPod(o); else { this.reconcile(o); this.put(o); }
       this.send(req, res, 201, o);
       return;
@@ -543,6 +558,16 @@ function readyStatus(spec: Json): Json {
     conditions: [{ type: 'PodScheduled', status: 'True' }, { type: 'Initialized', status: 'True' }, { type: 'ContainersReady', status: 'True' }, { type: 'Ready', status: 'True' }],
     containerStatuses: containers.map((c) => ({ name: c.name, image: c.image, ready: true, restartCount: 0, started: true, state: { running: { startedAt: new Date().toISOString() } } })),
   };
+}
+
+/** Pod Security admission, the part that matters here: privileged and host namespaces under baseline/restricted. */
+function podSecurityViolation(pod: Obj, level: string | undefined): string | undefined {
+  if (level !== 'baseline' && level !== 'restricted') return undefined;
+  const spec = pod.spec as { hostPID?: boolean; containers?: Array<{ name: string; securityContext?: { privileged?: boolean } }> };
+  const privileged = spec.containers?.find((c) => c.securityContext?.privileged === true);
+  if (privileged === undefined && spec.hostPID !== true) return undefined;
+  const parts = [...(spec.hostPID === true ? ['host namespaces (hostPID=true)'] : []), ...(privileged === undefined ? [] : [`privileged (container "${privileged.name}" must not set securityContext.privileged=true)`])];
+  return `violates PodSecurity "${level}:latest": ${parts.join(', ')}`;
 }
 
 function isReady(p: Obj): boolean {

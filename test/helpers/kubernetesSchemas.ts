@@ -24,4 +24,35 @@ export async function validateManifest(manifest: object): Promise<void> {
   const Model = mod[obj.kind ?? ''];
   if (Model === undefined) throw new Error(`no schema for ${obj.apiVersion} ${obj.kind}`);
   new Model(obj).validate();
+  const version = (obj.apiVersion ?? '').split('/').pop() ?? '';
+  if (moduleName.startsWith('kubernetes-models/')) {
+    const unknown = await unknownFields(obj, `V1${obj.kind ?? ''}`);
+    if (unknown.length > 0 && version === 'v1') throw new Error(`unknown fields (Kubernetes would drop them): ${unknown.join(', ')}`);
+  }
+}
+
+interface Attribute { baseName: string; type: string }
+type ModelType = { getAttributeTypeMap?: () => Attribute[] } | undefined;
+
+/**
+ * The OpenAPI schemas accept unknown fields (a typo like `imagePullPolicyy` passes), as the API server
+ * does unless asked for strict field validation. This walks an object against the client's model
+ * attribute maps and lists the fields Kubernetes would drop, like `kubectl apply --validate=strict`.
+ */
+export async function unknownFields(value: unknown, typeName: string, at = ''): Promise<string[]> {
+  const models = await import('@kubernetes/client-node') as unknown as Record<string, ModelType>;
+  const walk = (v: unknown, type: string, where: string): string[] => {
+    if (v === null || v === undefined) return [];
+    const array = /^Array<(.+)>$/.exec(type);
+    if (array !== null) return Array.isArray(v) ? v.flatMap((x, i) => walk(x, array[1] as string, `${where}[${i}]`)) : [];
+    const map = /^\{ \[key: string\]: (.+); \}$/.exec(type);
+    if (map !== null) return Object.entries(v as object).flatMap(([k, x]) => walk(x, map[1] as string, `${where}.${k}`));
+    const attributes = models[type]?.getAttributeTypeMap?.();
+    if (attributes === undefined || typeof v !== 'object') return [];
+    return Object.entries(v as object).flatMap(([k, x]) => {
+      const a = attributes.find((attr) => attr.baseName === k);
+      return a === undefined ? [`${where}.${k}`] : walk(x, a.type, `${where}.${k}`);
+    });
+  };
+  return walk(value, typeName, at);
 }

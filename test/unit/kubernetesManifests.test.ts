@@ -57,6 +57,8 @@ describe('kubernetes manifests', () => {
     await assert.rejects(validateManifest(broken), /name/);
     await assert.rejects(validateManifest({ apiVersion: 'gateway.networking.k8s.io/v1', kind: 'Gateway', metadata: { name: 'w' }, spec: { listeners: [] } }), /gatewayClassName/);
     await assert.rejects(validateManifest({ apiVersion: 'example.com/v1', kind: 'Thing' }), /no schema/);
+    const typo = { ...pod, spec: { ...pod.spec, containers: [{ name: 'a', image: 'node', imagePullPolicyy: 'Always' }] } };
+    await assert.rejects(validateManifest(typo), /unknown fields.*spec\.containers\[0\]\.imagePullPolicyy/);
   });
 
   it('enrols each mesh its documented way', () => {

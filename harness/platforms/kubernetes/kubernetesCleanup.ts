@@ -1,4 +1,4 @@
-import { statusOf, type KubeApi, type KubeTarget, KubeApi as Api } from './kubeClient';
+import { KubeApi, statusOf, type KubeTarget } from './kubeClient';
 import { runLabel } from './manifests';
 import { cleanupPermissions, requirePermissions } from './permissions';
 
@@ -43,7 +43,7 @@ export interface KubernetesCleanupReport {
 /** `meshbench cleanup --kubernetes`: every namespace any meshbench run left on the context's cluster. */
 export async function cleanupKubernetes(context?: string, kubeconfig?: string): Promise<KubernetesCleanupReport> {
   const target: KubeTarget = { context, kubeconfig };
-  const api = Api.open(target);
+  const api = KubeApi.open(target);
   await requirePermissions(api, cleanupPermissions);
   const namespaces = await deleteLabelledNamespaces(api, runLabel);
   return { context: api.context, namespaces };

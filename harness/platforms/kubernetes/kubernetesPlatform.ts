@@ -174,14 +174,14 @@ class KubernetesSession implements PlatformSession {
     const ns = m.metadata?.namespace ?? '';
     const what = `create ${m.kind} ${ns === '' ? '' : `${ns}/`}${m.metadata?.name}`;
     switch (m.kind) {
-      case 'Namespace': await this.api.call(what, () => this.api.core.createNamespace({ body: m as V1Namespace })); return;
-      case 'ConfigMap': await this.api.call(what, () => this.api.core.createNamespacedConfigMap({ namespace: ns, body: m as V1ConfigMap })); return;
-      case 'Service': await this.api.call(what, () => this.api.core.createNamespacedService({ namespace: ns, body: m as V1Service })); return;
-      case 'Pod': await this.api.call(what, () => this.api.core.createNamespacedPod({ namespace: ns, body: m as V1Pod })); return;
-      case 'Deployment': await this.api.call(what, () => this.api.apps.createNamespacedDeployment({ namespace: ns, body: m as V1Deployment })); return;
-      case 'DaemonSet': await this.api.call(what, () => this.api.apps.createNamespacedDaemonSet({ namespace: ns, body: m as V1DaemonSet })); return;
-      case 'Gateway': await this.api.call(what, () => this.api.custom.createNamespacedCustomObject({ group: 'gateway.networking.k8s.io', version: 'v1', namespace: ns, plural: 'gateways', body: m })); return;
-      case 'CiliumNetworkPolicy': await this.api.call(what, () => this.api.custom.createNamespacedCustomObject({ group: 'cilium.io', version: 'v2', namespace: ns, plural: 'ciliumnetworkpolicies', body: m })); return;
+      case 'Namespace': await this.api.call(what, () => this.api.core.createNamespace({ body: m as V1Namespace, fieldValidation: 'Strict' })); return;
+      case 'ConfigMap': await this.api.call(what, () => this.api.core.createNamespacedConfigMap({ namespace: ns, body: m as V1ConfigMap, fieldValidation: 'Strict' })); return;
+      case 'Service': await this.api.call(what, () => this.api.core.createNamespacedService({ namespace: ns, body: m as V1Service, fieldValidation: 'Strict' })); return;
+      case 'Pod': await this.api.call(what, () => this.api.core.createNamespacedPod({ namespace: ns, body: m as V1Pod, fieldValidation: 'Strict' })); return;
+      case 'Deployment': await this.api.call(what, () => this.api.apps.createNamespacedDeployment({ namespace: ns, body: m as V1Deployment, fieldValidation: 'Strict' })); return;
+      case 'DaemonSet': await this.api.call(what, () => this.api.apps.createNamespacedDaemonSet({ namespace: ns, body: m as V1DaemonSet, fieldValidation: 'Strict' })); return;
+      case 'Gateway': await this.api.call(what, () => this.api.custom.createNamespacedCustomObject({ group: 'gateway.networking.k8s.io', version: 'v1', namespace: ns, plural: 'gateways', body: m, fieldValidation: 'Strict' })); return;
+      case 'CiliumNetworkPolicy': await this.api.call(what, () => this.api.custom.createNamespacedCustomObject({ group: 'cilium.io', version: 'v2', namespace: ns, plural: 'ciliumnetworkpolicies', body: m, fieldValidation: 'Strict' })); return;
       default: throw new MeshbenchError(`no way to create ${String(m.kind)}`);
     }
   }
@@ -204,7 +204,7 @@ class KubernetesSession implements PlatformSession {
     this.stop.signal.addEventListener('abort', abort);
     let follow: AbortController | undefined;
     try {
-      const created = await this.api.call(`create the load pod ${ctx.namespace}/${name}`, () => this.api.core.createNamespacedPod({ namespace: ctx.namespace, body: loadPodManifest(ctx, name, inv.args) }));
+      const created = await this.api.call(`create the load pod ${ctx.namespace}/${name}`, () => this.api.core.createNamespacedPod({ namespace: ctx.namespace, body: loadPodManifest(ctx, name, inv.args), fieldValidation: 'Strict' }));
       // Sidecars are injected at admission: the created object already shows whether the mesh took the pod.
       const injected = enrolmentProblems({ ...ctx.enrolment, redirectionAnnotation: null, nodeAgents: [], waypoint: false }, { serverPod: created, nodes: [], agentPods, waypointPods });
       if (injected.length > 0) throw notEnrolled(ctx.enrolment, injected);
