@@ -1,4 +1,5 @@
 import type { Profile } from '../profile/profileSchema';
+import { kubernetesProbeProvider } from '../platforms/kubernetes/clusterProbes';
 import { openKubernetesPlatform } from '../platforms/kubernetes/kubernetesPlatform';
 import { openNetnsPlatform } from '../platforms/netns/netnsPlatform';
 import { openProbeProvider } from '../probes/probeProvider';
@@ -14,5 +15,7 @@ export async function openPlatform(profile: Profile, runId: string): Promise<Pla
 
 /** The probes, when the machine allows them; undefined when the profile turns them off. */
 export async function openProbes(profile: Profile): Promise<ProbeProvider | undefined> {
+  // On a cluster the pods are not on this machine: local probes would measure the wrong kernel.
+  if (profile.platform === 'kubernetes') return kubernetesProbeProvider(profile);
   return openProbeProvider(profile);
 }
