@@ -9,9 +9,7 @@ import { kubernetesDoctorChecks } from '../../harness/platforms/kubernetes/kuber
 import { loadKubeConfig } from '../../harness/platforms/kubernetes/kubeClient';
 import { runLabel } from '../../harness/platforms/kubernetes/manifests';
 import { parseProfile } from '../../harness/profile/profileLoad';
-import { ResultsStore } from '../../harness/results/resultsStore';
 import { openPlatform } from '../../harness/runner/platformFactory';
-import { Runner, type RunnerEvents } from '../../harness/runner/runner';
 import { cliPath } from '../helpers/cli';
 import { KubeApiStandIn, type StandInOptions } from '../helpers/kubeApiStandIn';
 
@@ -19,8 +17,6 @@ import { KubeApiStandIn, type StandInOptions } from '../helpers/kubeApiStandIn';
  * Bad input on the kubernetes platform: each case is one line naming what to do, exit 2, and nothing
  * created on the (stand-in) cluster.
  */
-
-const quiet: RunnerEvents = { stepStarted: () => undefined, stepProgress: () => undefined, stepFinished: () => undefined, note: () => undefined };
 
 function cli(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
@@ -169,10 +165,10 @@ describe('kubernetes platform: bad input', function () {
     const { api, kubeconfig } = await cluster({ brokenAdmission: true });
     const p = profile(kubeconfig, 'sidecar');
     const platform = await openPlatform(p, 'run-broken');
-    const store = ResultsStore.create(path.join(tmp, 'out'));
     try {
-      const f = await failure(new Runner({ profile: p, file: 'bad.yaml', hash: 'h', text: '' }, platform, undefined, store, quiet, 'run-broken').run(new AbortController().signal));
+      const f = await failure(platform.deploy('sidecar', 'cross-node', p));
       assert.match(f.line, /^refusing to measure sidecar on istio: the echo server pod meshbench-sidecar-[0-9a-f]+-1\/meshbench-echo-[0-9a-f]+ has no istio-proxy container: istio's injector did not run/);
+      assert.equal(f.exitCode, ExitCode.environment, 'the runner names and skips such a data plane; it is never measured');
     } finally {
       await platform.close();
     }
