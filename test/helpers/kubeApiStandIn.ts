@@ -296,6 +296,8 @@ export class KubeApiStandIn {
       this.later(this.readyDelayMs, () => this.setStatus(pod, readyStatus(pod.spec as Json)));
       return;
     }
+    // An image that takes forever to pull: the pod stays in ContainerCreating (for interrupt tests).
+    if (containers.some((c) => c.image.includes('slow-pull'))) return;
     const unpullable = containers.find((c) => c.image.includes('unpullable'));
     if (unpullable !== undefined) {
       this.setStatus(pod, { phase: 'Pending', containerStatuses: [{ name: unpullable.name, image: unpullable.image, ready: false, restartCount: 0, state: { waiting: { reason: 'ErrImagePull', message: `failed to pull image "${unpullable.image}": not found` } } }] });

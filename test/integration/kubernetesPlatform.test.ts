@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -112,6 +113,23 @@ describe('kubernetes platform against the API stand-in', function () {
     assert.equal(loaded.run.versions.linkerd, 'edge-24.11.8');
     assert.equal(loaded.run.versions.cilium, '1.16.5');
     assert.equal(loaded.run.versions.kmesh, '1.0.0');
+    assert.deepEqual(api.list('namespaces', undefined, runLabel), []);
+  });
+
+  it('Ctrl-C while waiting for pods ends the wait and deletes what was created', async () => {
+    const { standIn: api, kubeconfig } = await cluster();
+    const child = spawn(process.execPath, [path.join(__dirname, '..', 'helpers', 'kubeInterruptChild.js'), kubeconfig], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+    await new Promise<void>((resolve) => child.stdout.on('data', (d: Buffer) => { out += d.toString(); if (out.includes('deploying')) resolve(); }));
+    // wait until the namespace and the pending pod exist, then interrupt
+    for (let i = 0; i < 100 && api.list('pods').filter((p) => p.metadata.namespace?.startsWith('meshbench-')).length === 0; i += 1) await new Promise((r) => setTimeout(r, 50));
+    assert.equal(api.list('namespaces', undefined, runLabel).length, 1);
+    const started = Date.now();
+    child.kill('SIGINT');
+    assert.equal(await exited, 0);
+    assert.ok(Date.now() - started < 5000, 'not after the 60 s ready timeout');
+    assert.match(out, /stopped: interrupted\nclosed\n/);
     assert.deepEqual(api.list('namespaces', undefined, runLabel), []);
   });
 
