@@ -1,4 +1,4 @@
-import type { BreakdownCategory } from './resultTypes';
+import { ebpfComponentName, type BreakdownCategory } from './resultTypes';
 import type { Spread, SummaryGroup, SummaryRecord } from './summaryTypes';
 
 /*
@@ -42,12 +42,12 @@ export function formatSummaryText(s: SummaryRecord): string {
 
   lines.push('', 'resources per component (CPU µs/request, peak RSS; median of repetitions)');
   for (const g of s.groups) {
-    const parts = Object.entries(g.cpuUsPerRequestByComponent).map(([name, cpu]) => {
+    const parts = Object.entries(g.cpuUsPerRequestByComponent).filter(([name]) => name !== ebpfComponentName).map(([name, cpu]) => {
       const rss = g.memoryRssBytesPeakByComponent[name];
       return `${name} ${cpu.toFixed(1)} µs${rss === undefined ? '' : ` ${fmtMiB(rss)}`}`;
     });
     if (g.ebpfRunTimeUsPerRequest !== null || g.ebpfMapMemoryBytes !== null) {
-      parts.push(`ebpf programs ${g.ebpfRunTimeUsPerRequest === null ? 'run time n/a' : `${withSpread(g.ebpfRunTimeUsPerRequest, (n) => n.toFixed(2))} µs`} (inside the hosts' CPU), maps ${g.ebpfMapMemoryBytes === null ? 'n/a' : fmtMiB(g.ebpfMapMemoryBytes)}`);
+      parts.push(`${ebpfComponentName}: programs ${g.ebpfRunTimeUsPerRequest === null ? 'run time n/a' : `${withSpread(g.ebpfRunTimeUsPerRequest, (n) => n.toFixed(2))} µs`} (inside the hosts' CPU), maps ${g.ebpfMapMemoryBytes === null ? 'n/a' : fmtMiB(g.ebpfMapMemoryBytes)}`);
     }
     lines.push(`  ${g.dataplane} ${loadLabel(g)}: ${parts.join(', ') || 'no cgroup samples'}`);
   }

@@ -5,6 +5,7 @@ import { haproxyVersion } from '../../dataplanes/proxyProcess';
 import type { DataPlaneName, Profile } from '../../profile/profileSchema';
 import { ebpfObjectsOfCgroup, ebpfObjectsSince, mergeEbpfObjects, ownBpfObjects } from '../../resources/bpfCost';
 import { runLoadProcess } from '../../runner/loadProcess';
+import { ebpfComponentName } from '../../results/resultTypes';
 import type { DeployedDataPlane, LoadInvocation, MeasuredComponent, PlatformSession, Placement } from '../../runner/platformSession';
 import { requireRoot } from './cluster';
 import { EchoDeployment } from './echoDeployment';
@@ -15,8 +16,6 @@ import { EchoDeployment } from './echoDeployment';
  * second, and a fresh cluster per data plane means no state (conntrack entries, iptables chains, BPF maps)
  * leaks from one data plane into the next one's measurement.
  */
-
-export const ebpfComponentName = 'ebpf-dataplane';
 
 type Cpus = { client?: string; server?: string; proxies?: string };
 
