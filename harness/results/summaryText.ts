@@ -71,7 +71,11 @@ export function formatSummaryText(s: SummaryRecord): string {
     for (const g of withBreakdown) {
       const b = g.breakdown;
       if (b === null) continue;
-      const unexplainedShare = b.extraCpuUsPerRequest === 0 ? 0 : b.byCategoryUs.unexplained / b.extraCpuUsPerRequest;
+      if (b.extraCpuUsPerRequest <= 0) {
+        lines.push(`  ${g.dataplane}: no extra CPU over baseline (${b.extraCpuUsPerRequest.toFixed(1)} µs/request; unexplained ${b.byCategoryUs.unexplained.toFixed(1)} µs): no share to explain`);
+        continue;
+      }
+      const unexplainedShare = b.byCategoryUs.unexplained / b.extraCpuUsPerRequest;
       lines.push(`  ${g.dataplane}: unexplained ${(unexplainedShare * 100).toFixed(0)}% of ${b.extraCpuUsPerRequest.toFixed(1)} µs extra CPU/request`);
     }
     const method = withBreakdown[0]?.breakdown?.method;
