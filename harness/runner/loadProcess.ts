@@ -40,12 +40,13 @@ export function runLoadProcess(prefix: readonly string[], invocation: LoadInvoca
     const onAbort = (): void => { child.kill('SIGINT'); };
     invocation.signal.addEventListener('abort', onAbort);
     child.on('error', (err) => reject(new MeshbenchError(`could not start the load client: ${err.message}`)));
-    child.on('close', (code) => {
+    child.on('close', (code, sig) => {
       invocation.signal.removeEventListener('abort', onAbort);
       try {
         resolve(JSON.parse(stdout) as LoadResult);
       } catch {
-        const why = stderrTail.trim().split('\n').pop() ?? `exit code ${code}`;
+        const last = stderrTail.trim().split('\n').pop() ?? '';
+        const why = last !== '' ? last : sig !== null ? `killed by ${sig}` : `exit code ${String(code)}, no output`;
         reject(new MeshbenchError(`the load client failed: ${why}`));
       }
     });

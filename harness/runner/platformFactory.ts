@@ -1,3 +1,4 @@
+import { withPerfStacks } from '../attribution/stackProbes';
 import type { Profile } from '../profile/profileSchema';
 import { kubernetesProbeProvider } from '../platforms/kubernetes/clusterProbes';
 import { openKubernetesPlatform } from '../platforms/kubernetes/kubernetesPlatform';
@@ -13,9 +14,12 @@ export async function openPlatform(profile: Profile, runId: string): Promise<Pla
   }
 }
 
-/** The probes, when the machine allows them; undefined when the profile turns them off. */
-export async function openProbes(profile: Profile): Promise<ProbeProvider | undefined> {
-  // On a cluster the pods are not on this machine: local probes would measure the wrong kernel.
-  if (profile.platform === 'kubernetes') return kubernetesProbeProvider(profile);
-  return openProbeProvider(profile);
+/**
+ * The probes, when the machine allows them; undefined when the profile turns them off. Stack samples come
+ * from perf when the probe provider has none. `note` says what is off and why, for the run's log.
+ */
+export async function openProbes(profile: Profile): Promise<{ provider: ProbeProvider | undefined; note: string | null }> {
+  // On a cluster the pods are not on this machine: local probes (and perf stacks) would measure the wrong kernel.
+  if (profile.platform === 'kubernetes') return { provider: kubernetesProbeProvider(profile), note: null };
+  return withPerfStacks(await openProbeProvider(profile), profile);
 }
