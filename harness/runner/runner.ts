@@ -130,6 +130,7 @@ export class Runner {
       ...(c.memoryV1Path === undefined ? {} : { memoryV1Path: c.memoryV1Path }),
     }));
     const sampler = new CgroupSampler(sampled);
+    const platformSampling = d.resourceSampling?.();
     const stepProbes = probes?.open(profile);
     const ebpfMeter = d.ebpf === undefined || d.ebpf === null ? undefined : new EbpfCostMeter(d.ebpf);
     let measuring: Promise<void> | undefined;
@@ -145,6 +146,7 @@ export class Runner {
         signal,
         onMeasuring: () => {
           sampler.start();
+          platformSampling?.start();
           ebpfMeter?.start();
           measuring = stepProbes?.start(d.components);
         },
@@ -153,6 +155,7 @@ export class Runner {
     } catch (err) {
       if (sampled.length > 0) sampler.stop(0, 0); // ends its timer
       ebpfMeter?.restore();
+      await platformSampling?.stop(0, 0).catch(() => undefined);
       if (measuring !== undefined) await measuring.then(() => stepProbes?.stop()).catch(() => undefined);
       if (signal.aborted) return undefined;
       throw err;
@@ -161,6 +164,7 @@ export class Runner {
       if (sampled.length > 0) sampler.stop(0, 0);
       ebpfMeter?.restore();
       if (measuring !== undefined) await measuring.then(() => stepProbes?.stop()).catch(() => undefined);
+      await platformSampling?.stop(0, 0).catch(() => undefined);
       return undefined;
     }
     const ebpf: EbpfCost | null = ebpfMeter?.stop(load.requestsCompleted) ?? null;
@@ -169,7 +173,10 @@ export class Runner {
       await measuring;
       probeResult = (await stepProbes?.stop()) ?? noProbes;
     }
-    const resources: Record<string, ComponentResources> = sampled.length > 0 ? sampler.stop(load.requestsCompleted, trimUs) : {};
+    const resources: Record<string, ComponentResources> = {
+      ...(sampled.length > 0 ? sampler.stop(load.requestsCompleted, trimUs) : {}),
+      ...(platformSampling === undefined ? {} : await platformSampling.stop(load.requestsCompleted, trimUs)),
+    };
     const ebpfComponent = d.components.find((c) => c.role === 'dataplane' && c.v2Path === null);
     if (ebpf !== null && ebpfComponent !== undefined) resources[ebpfComponent.name] = ebpfResources(ebpf, load.actualDurationUs);
     const connectionsOnPath = await d.connectionsOnPath().catch(() => null);
