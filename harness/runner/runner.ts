@@ -146,8 +146,8 @@ export class Runner {
         signal,
         onMeasuring: () => {
           sampler.start();
-          ebpfMeter?.start();
           platformSampling?.start();
+          ebpfMeter?.start();
           measuring = stepProbes?.start(d.components);
         },
         onProgress: (pr) => this.events.stepProgress(step, pr),
@@ -155,8 +155,8 @@ export class Runner {
     } catch (err) {
       if (sampled.length > 0) sampler.stop(0, 0); // ends its timer
       ebpfMeter?.restore();
-      if (measuring !== undefined) await measuring.then(() => stepProbes?.stop()).catch(() => undefined);
       await platformSampling?.stop(0, 0).catch(() => undefined);
+      if (measuring !== undefined) await measuring.then(() => stepProbes?.stop()).catch(() => undefined);
       if (signal.aborted) return undefined;
       throw err;
     }

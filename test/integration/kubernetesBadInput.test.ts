@@ -10,6 +10,8 @@ import { loadKubeConfig } from '../../harness/platforms/kubernetes/kubeClient';
 import { runLabel } from '../../harness/platforms/kubernetes/manifests';
 import { parseProfile } from '../../harness/profile/profileLoad';
 import { openPlatform } from '../../harness/runner/platformFactory';
+import { loadRun, ResultsStore } from '../../harness/results/resultsStore';
+import { Runner, type RunnerEvents } from '../../harness/runner/runner';
 import { cliPath } from '../helpers/cli';
 import { KubeApiStandIn, type StandInOptions } from '../helpers/kubeApiStandIn';
 
@@ -174,6 +176,23 @@ describe('kubernetes platform: bad input', function () {
     }
     assert.deepEqual(api.list('namespaces', undefined, runLabel), []);
     assert.equal(api.runningProcesses(), 0);
+  });
+
+  it('the Runner skips and names a data plane whose mesh did not take the pods; the others are measured', async () => {
+    const { api, kubeconfig } = await cluster({ brokenAdmission: true });
+    const p = profile(kubeconfig, 'baseline, sidecar');
+    const platform = await openPlatform(p, 'run-skip');
+    const store = ResultsStore.create(path.join(tmp, 'out'));
+    const quiet: RunnerEvents = { stepStarted: () => undefined, stepProgress: () => undefined, stepFinished: () => undefined, note: () => undefined };
+    try {
+      const outcome = await new Runner({ profile: p, file: 'bad.yaml', hash: 'h', text: '' }, platform, undefined, store, quiet, 'run-skip').run(new AbortController().signal);
+      assert.deepEqual(outcome.run.dataplanesSkipped.map((d) => d.dataplane), ['sidecar']);
+      assert.match(outcome.run.dataplanesSkipped[0]?.reason ?? '', /refusing to measure sidecar on istio/);
+      assert.deepEqual(loadRun(store.dir).steps.map((st) => st.dataplane), ['baseline']);
+    } finally {
+      await platform.close();
+    }
+    assert.deepEqual(api.list('namespaces', undefined, runLabel), []);
   });
 
   it('an image the nodes cannot pull fails fast, naming kubernetes.image', async () => {

@@ -84,6 +84,8 @@ describe('kubernetes platform against the API stand-in', function () {
     assert.ok(Math.abs((sidecar?.resources['server-proxy']?.cpuCores ?? 0) - 0.005) < 1e-9, 'the istio-proxy container is measured on its own');
     assert.equal(loaded.run.versions.istiod, '1.24.2');
     assert.equal(loaded.run.versions.kubernetes, 'v1.31.4');
+    assert.equal(loaded.run.versions['dataplane.sidecar'], 'istio (istio-sidecar)', 'run.json says which mesh stood for each data plane');
+    assert.match(loaded.run.versions['node.node-a'] ?? '', /^kernel 6\.8\.0-49-generic, containerd:\/\/1\.7\.22, kubelet v1\.31\.4, 4 CPUs$/);
     assert.equal(outcome.summary.groups.length, 4, 'the summary (what the reports read) groups kubernetes steps like any other');
     // the client used the real HTTP API: create, watch, follow a log, read metrics, ask for permissions
     const paths = api.requests.map((r) => `${r.method} ${r.path}`);

@@ -70,6 +70,10 @@ describe('kubernetes manifests', () => {
     const linkerd = ns('sidecar', 'linkerd');
     assert.equal(linkerd?.metadata?.annotations?.['linkerd.io/inject'], 'enabled', 'Linkerd uses an annotation');
     assert.equal(linkerd?.metadata?.labels?.['linkerd.io/inject'], undefined, 'not a label');
+    const load = (dp: DataPlaneName, mesh: MeshName): Record<string, string> | undefined => loadPodManifest(context(dp, mesh, 'same-node'), 'l', []).metadata?.annotations;
+    assert.equal(load('sidecar', 'istio')?.['proxy.istio.io/config'], '{"holdApplicationUntilProxyStarts": true}', 'the client starts after its sidecar');
+    assert.equal(load('sidecar', 'linkerd')?.['config.linkerd.io/proxy-await'], 'enabled');
+    assert.equal(load('ambient', 'istio'), undefined);
     const baseline = ns('baseline', 'none');
     assert.deepEqual(Object.keys(baseline?.metadata?.labels ?? {}).filter((k) => k.includes('istio') || k.includes('linkerd')), []);
     const waypoint = deploymentManifests(context('waypoint', 'istio', 'same-node'), '').find((o) => o.kind === 'Gateway') as { spec: { gatewayClassName: string; listeners: Array<{ port: number; protocol: string }> } };

@@ -111,6 +111,17 @@ class KubernetesSession implements PlatformSession {
       clientNode,
     };
     this.created.add(ctx.namespace);
+    try {
+      return await this.deployInto(ctx);
+    } catch (err) {
+      // A data plane that did not come up goes at once: the runner may go on with the next one on these nodes.
+      await deleteNamespace(this.api, ctx.namespace).catch(() => undefined);
+      throw err;
+    }
+  }
+
+  private async deployInto(ctx: WorkloadContext): Promise<KubernetesDeployed> {
+    const { enrolment, dataplane, placement } = ctx;
     for (const manifest of deploymentManifests(ctx, this.bundleJs)) await this.create(manifest);
     const signal = this.stop.signal;
     const waypointPods = enrolment.waypoint
@@ -146,6 +157,19 @@ class KubernetesSession implements PlatformSession {
 
   async versions(): Promise<Record<string, string>> {
     const v: Record<string, string> = { kubernetesContext: this.api.context };
+    // Which mesh stood for which data plane, so a results folder says what "sidecar" meant on this cluster.
+    for (const dp of this.profile.dataplanes) {
+      const e = enrolmentFor(dp, this.profile.kubernetes);
+      v[`dataplane.${dp}`] = `${e.mesh} (${e.mode})`;
+    }
+    const nodes = await this.api.call('list nodes', () => this.api.core.listNode()).catch(() => undefined);
+    for (const n of nodes?.items ?? []) {
+      const name = n.metadata?.name ?? '';
+      if (![this.nodes.server, this.nodes.crossNode].includes(name)) continue;
+      const info = n.status?.nodeInfo;
+      const type = n.metadata?.labels?.['node.kubernetes.io/instance-type'];
+      v[`node.${name}`] = [`kernel ${info?.kernelVersion ?? '?'}`, info?.containerRuntimeVersion ?? '?', `kubelet ${info?.kubeletVersion ?? '?'}`, `${n.status?.capacity?.cpu ?? '?'} CPUs`, ...(type === undefined ? [] : [type])].join(', ');
+    }
     const server = await this.api.call('read the server version', () => this.api.kc.makeApiClient(VersionApi).getCode()).catch(() => undefined);
     if (server !== undefined) v.kubernetes = server.gitVersion;
     for (const [part, version] of Object.entries(inventoryVersions(this.inventory))) v[part] = version;

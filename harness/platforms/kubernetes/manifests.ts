@@ -90,7 +90,7 @@ function pinnedTo(node: string): V1NodeAffinity {
   };
 }
 
-function workloadPodSpec(ctx: WorkloadContext, node: string, container: V1Container, restartPolicy: 'Always' | 'Never'): V1PodSpec {
+function workloadPodSpec(node: string, container: V1Container, restartPolicy: 'Always' | 'Never'): V1PodSpec {
   return {
     affinity: { nodeAffinity: pinnedTo(node) },
     restartPolicy,
@@ -100,6 +100,10 @@ function workloadPodSpec(ctx: WorkloadContext, node: string, container: V1Contai
     containers: [container],
     volumes: [{ name: 'workloads', configMap: { name: workloadsConfigMap } }],
   };
+}
+
+function podAnnotations(ctx: WorkloadContext): { annotations?: Record<string, string> } {
+  return Object.keys(ctx.enrolment.podAnnotations).length === 0 ? {} : { annotations: { ...ctx.enrolment.podAnnotations } };
 }
 
 function workloadContainer(ctx: WorkloadContext, name: string, args: string[]): V1Container {
@@ -135,7 +139,7 @@ export function echoDeploymentManifest(ctx: WorkloadContext): V1Deployment {
     spec: {
       replicas: 1,
       selector: { matchLabels: { app: echoName } },
-      template: { metadata: { labels: podLabels }, spec: workloadPodSpec(ctx, ctx.serverNode, container, 'Always') },
+      template: { metadata: { labels: podLabels, ...podAnnotations(ctx) }, spec: workloadPodSpec(ctx.serverNode, container, 'Always') },
     },
   };
 }
@@ -164,8 +168,8 @@ export function loadPodManifest(ctx: WorkloadContext, name: string, loadArgs: re
   return {
     apiVersion: 'v1',
     kind: 'Pod',
-    metadata: { name, namespace: ctx.namespace, labels: { ...runLabels(ctx.runId), app: 'meshbench-load', [roleLabel]: 'client' } },
-    spec: workloadPodSpec(ctx, ctx.clientNode, workloadContainer(ctx, 'load', ['load', ...loadArgs, '--events', '--json', '-']), 'Never'),
+    metadata: { name, namespace: ctx.namespace, labels: { ...runLabels(ctx.runId), app: 'meshbench-load', [roleLabel]: 'client' }, ...podAnnotations(ctx) },
+    spec: workloadPodSpec(ctx.clientNode, workloadContainer(ctx, 'load', ['load', ...loadArgs, '--events', '--json', '-']), 'Never'),
   };
 }
 

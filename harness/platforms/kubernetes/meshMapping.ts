@@ -22,6 +22,8 @@ export interface MeshEnrolment {
   readonly mode: EnrolmentMode;
   readonly namespaceLabels: Readonly<Record<string, string>>;
   readonly namespaceAnnotations: Readonly<Record<string, string>>;
+  /** Pod annotations: start the app only once its sidecar is up, or the first requests miss the proxy. */
+  readonly podAnnotations: Readonly<Record<string, string>>;
   /** A waypoint Gateway in the namespace, used by every service in it. */
   readonly waypoint: boolean;
   /** A CiliumNetworkPolicy with http rules in front of the echo server. */
@@ -77,14 +79,20 @@ export function meshFor(dataplane: DataPlaneName, k8s: Profile['kubernetes']): M
 
 export function enrolmentFor(dataplane: DataPlaneName, k8s: Profile['kubernetes']): MeshEnrolment {
   const mesh = meshFor(dataplane, k8s);
-  const base = { dataplane, mesh, namespaceLabels: {}, namespaceAnnotations: {}, waypoint: false, ciliumL7Policy: false, sidecarContainer: null, redirectionAnnotation: null, nodeAgents: [] };
+  const base = { dataplane, mesh, namespaceLabels: {}, namespaceAnnotations: {}, podAnnotations: {}, waypoint: false, ciliumL7Policy: false, sidecarContainer: null, redirectionAnnotation: null, nodeAgents: [] };
   switch (`${dataplane}/${mesh}`) {
     case 'baseline/none':
       return { ...base, mode: 'plain' };
     case 'sidecar/istio':
-      return { ...base, mode: 'istio-sidecar', namespaceLabels: { 'istio-injection': 'enabled' }, sidecarContainer: 'istio-proxy' };
+      return {
+        ...base, mode: 'istio-sidecar', namespaceLabels: { 'istio-injection': 'enabled' }, sidecarContainer: 'istio-proxy',
+        podAnnotations: { 'proxy.istio.io/config': '{"holdApplicationUntilProxyStarts": true}' },
+      };
     case 'sidecar/linkerd':
-      return { ...base, mode: 'linkerd-sidecar', namespaceAnnotations: { 'linkerd.io/inject': 'enabled' }, sidecarContainer: 'linkerd-proxy' };
+      return {
+        ...base, mode: 'linkerd-sidecar', namespaceAnnotations: { 'linkerd.io/inject': 'enabled' }, sidecarContainer: 'linkerd-proxy',
+        podAnnotations: { 'config.linkerd.io/proxy-await': 'enabled' },
+      };
     case 'ambient/istio':
       return { ...base, mode: 'istio-ambient', namespaceLabels: { 'istio.io/dataplane-mode': 'ambient' }, redirectionAnnotation: ['ambient.istio.io/redirection', 'enabled'], nodeAgents: [ztunnel] };
     case 'waypoint/istio':
