@@ -92,6 +92,7 @@ export class Runner {
           }
           deployedKey = step.deploymentKey;
         }
+        if (signal.aborted) break;
         const current: DeployedDataPlane = deployed;
         this.events.stepStarted(step, plan.length);
         const record = await this.runStep(step, current, probeReason === null ? this.probes : undefined, signal);
