@@ -1,5 +1,5 @@
-import fs from 'node:fs';
 import * as bpf from '../../bpf/bpfBindings';
+import { explainRefusal } from '../../bpf/kernelFeatures';
 import { NotRootError } from '../errors';
 import type { ProbeName } from '../profile/profileSchema';
 import { connectionsProbe } from './connectionsProbe';
@@ -54,20 +54,6 @@ export interface ProbeReading {
   readonly foldedStacks: Record<string, string>;
 }
 
-function lockdownNote(): string {
-  try {
-    const m = /\[(\w+)\]/.exec(fs.readFileSync('/sys/kernel/security/lockdown', 'utf8'));
-    if (m !== null && m[1] !== 'none') return ` (kernel lockdown=${m[1]})`;
-  } catch {
-    // securityfs not mounted
-  }
-  return '';
-}
-
-function shortReason(err: unknown): string {
-  if (err instanceof bpf.BpfError) return err.message.replace(/^cannot /, '');
-  return err instanceof Error ? err.message : String(err);
-}
 
 function openVariant(object: string, programs: readonly string[], trialAttach: boolean): bpf.ObjectHandle {
   const h = bpf.openObject(object);
@@ -132,10 +118,10 @@ export class ProbeSet {
         return;
       } catch (err) {
         if (!def.optional && v === def.variants[def.variants.length - 1]) throw err;
-        failures.push(`${v.hook.split(' ')[0] ?? v.hook}: ${shortReason(err)}`);
+        failures.push(`${v.hook.split(' ')[0] ?? v.hook}: ${explainRefusal(v.hook, err)}`);
       }
     }
-    this.statuses.push({ name: def.name, available: false, hook: null, reason: `unavailable: ${failures.join('; ')}${lockdownNote()}` });
+    this.statuses.push({ name: def.name, available: false, hook: null, reason: `unavailable: ${failures.join('; ')}` });
   }
 
   status(): readonly ProbeStatus[] {

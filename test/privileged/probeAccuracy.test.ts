@@ -4,6 +4,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { CgroupTree, type Cgroup } from '../../harness/cgroupTree';
 import { ProbeSession } from '../../harness/probes/probeSession';
+import { removeEmptyMeshbenchRoots } from '../../harness/commands/probeCommand';
 import { isRoot } from './netnsLeftovers';
 import { settledBpfLeftovers } from './bpfLeftovers';
 import * as bpf from '../../bpf/bpfBindings';
@@ -52,6 +53,7 @@ describe('probe accuracy (root)', function () {
     if (!isRoot()) return;
     server.close();
     tree.remove(run);
+    removeEmptyMeshbenchRoots();
     assert.deepEqual(bpf.openHandles(), { objects: 0, links: 0, perfFds: 0 });
     assert.deepEqual(await settledBpfLeftovers(), { programs: [], links: [] });
   });
