@@ -172,7 +172,7 @@ export class Runner {
     let probeResult = noProbes;
     if (measuring !== undefined) {
       await measuring;
-      probeResult = (await stepProbes?.stop()) ?? noProbes;
+      probeResult = (await stepProbes?.stop(load.requestsCompleted)) ?? noProbes;
     }
     const resources: Record<string, ComponentResources> = {
       ...(sampled.length > 0 ? sampler.stop(load.requestsCompleted, trimUs) : {}),
