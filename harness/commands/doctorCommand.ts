@@ -2,7 +2,6 @@ import type { Command } from 'commander';
 import type { DoctorCheck } from '../doctor/doctorCheck';
 import { formatDoctorTable } from '../doctor/doctorTable';
 import { doctorExitCode, ensureSecurityfs, localDoctorChecks, realMachine } from '../doctor/localChecks';
-import { kubernetesDoctorChecks } from '../platforms/kubernetes/kubernetesDoctor';
 
 interface DoctorFlags {
   json?: boolean;
@@ -23,6 +22,8 @@ export function registerDoctorCommand(program: Command): void {
     .action(async (flags: DoctorFlags) => {
       let checks: DoctorCheck[];
       if (flags.kubernetes === true) {
+        // Loaded only here: the kubernetes client must not weigh on every meshbench process (the workloads too).
+        const { kubernetesDoctorChecks } = await import('../platforms/kubernetes/kubernetesDoctor');
         checks = await kubernetesDoctorChecks(flags.context, flags.kubeconfig);
       } else {
         const machine = realMachine();

@@ -134,6 +134,8 @@ export class EbpfCostMeter {
   private previousStats: string | undefined;
   private startCounters = new Map<number, ProgCounters>();
   private statsOn = false;
+  // A forced exit (second Ctrl-C) skips the runner's clean-up; the sysctl is put back on the way out anyway.
+  private readonly onExit = (): void => this.restore();
 
   constructor(private readonly objects: EbpfObjects) {}
 
@@ -142,6 +144,7 @@ export class EbpfCostMeter {
       this.previousStats = fs.readFileSync(statsSysctl, 'utf8').trim();
       if (this.previousStats !== '1') fs.writeFileSync(statsSysctl, '1');
       this.statsOn = true;
+      process.once('exit', this.onExit);
     } catch {
       this.statsOn = false;
     }
@@ -172,6 +175,7 @@ export class EbpfCostMeter {
 
   /** Puts bpf_stats back; safe to call twice (abort paths). */
   restore(): void {
+    process.off('exit', this.onExit);
     if (this.previousStats !== undefined && this.previousStats !== '1') {
       try {
         fs.writeFileSync(statsSysctl, this.previousStats);

@@ -68,12 +68,15 @@ export interface StepProbeResult {
 
 export interface StepProbes {
   start(components: readonly MeasuredComponent[]): Promise<void>;
-  stop(): Promise<StepProbeResult>;
+  /** requestsCompleted, when given, adds per-request figures to each component's detail. */
+  stop(requestsCompleted?: number): Promise<StepProbeResult>;
 }
 
 export interface ProbeProvider {
   /** null when the probes can run; otherwise why not (the run goes on without them). */
   unavailableReason(): string | null;
+  /** When the provider runs but brings no probe figures (e.g. stacks only): why; null or absent otherwise. */
+  figuresUnavailableReason?(): string | null;
   open(profile: Profile): StepProbes;
   close(): Promise<void>;
 }
