@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import fs from 'node:fs';
 import path from 'node:path';
 import { expectedConnections } from '../../harness/dataplanes/dataPlaneFactory';
 import { Cluster } from '../../harness/platforms/netns/cluster';
@@ -19,6 +20,11 @@ import { cgroupAttachments, findLeftovers, isRoot, settledLeftovers, type Leftov
  * nothing remains afterwards. One cluster per data plane and placement, built in before() and removed in
  * after(), also when an assertion fails.
  */
+
+function bpfDescriptors(pid: number): string[] {
+  const dir = `/proc/${pid}/fd`;
+  return fs.readdirSync(dir).map((fd) => { try { return fs.readlinkSync(path.join(dir, fd)); } catch { return ''; } }).filter((l) => l.startsWith('anon_inode:bpf'));
+}
 
 function assertClean(l: Leftovers): void {
   assert.deepEqual(l, { namespaces: [], cgroupDirs: [], rootIptables: [], bpfLinks: [], bpfPrograms: [], bpfPins: [], processes: [], stateFiles: [] });
@@ -114,6 +120,8 @@ describe('netns platform (root)', function () {
             assert.equal(stats.socketsAdded, 0, JSON.stringify(stats));
             assert.equal(stats.messagesRedirected, 0, JSON.stringify(stats));
           }
+          // The loader's descriptors stay in this process: a pod that inherited one would keep the programs alive.
+          for (const p of d.cluster.liveProcesses()) assert.deepEqual(bpfDescriptors(p.pid), [], `${p.component} holds BPF objects`);
           // bpftool cgroup tree: connect4 and sockops on exactly the two enrolled pods' cgroups, nowhere else.
           const ours = cgroupAttachments().filter((a) => a.program.startsWith('mb_'));
           const runRoot = `${d.cluster.runCgroupV2Path}/`;
