@@ -2,6 +2,8 @@
 #ifndef MESHBENCH_BPF_H
 #define MESHBENCH_BPF_H
 
+#include <bpf/bpf_core_read.h>
+
 #define MAX_CGROUPS 1024
 #define MAX_SLOTS 32
 
@@ -39,3 +41,27 @@ static __always_inline __u32 hist_slot(__u64 v) {
 }
 
 #endif
+
+#ifndef AF_INET
+#define AF_INET 2
+#define AF_INET6 10
+#define AF_UNIX 1
+#endif
+
+/* The cgroup v2 id a socket was created in (inherited by accepted sockets from their listener): the owner of
+ * events that run in softirq context, where "current" is whoever the interrupt landed on. */
+static __always_inline __u64 sock_cgroup_id(const struct sock *sk) {
+  return BPF_CORE_READ(sk, sk_cgrp_data.cgroup, kn, id);
+}
+
+static __always_inline __u64 task_cgroup_id(const struct task_struct *t) {
+  return BPF_CORE_READ(t, cgroups, dfl_cgrp, kn, id);
+}
+
+/* Per-CPU counters keyed by K: look up, or insert zeros and look up again. */
+static __always_inline void *lookup_or_init(void *map, const void *key, const void *zero) {
+  void *v = bpf_map_lookup_elem(map, key);
+  if (v) return v;
+  bpf_map_update_elem(map, key, zero, BPF_NOEXIST);
+  return bpf_map_lookup_elem(map, key);
+}

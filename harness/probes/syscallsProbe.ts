@@ -1,0 +1,38 @@
+import type { CallTime } from './probeRecord';
+import type { ProbeDefinition, RecordPart } from './probeDefinition';
+import { partFor } from './probeDefinition';
+import { sumPerCpuU64 } from './perCpuValues';
+import { x86_64SyscallNames } from './syscallNames';
+
+export function syscallName(nr: number, arch = process.arch): string {
+  return (arch === 'x64' ? x86_64SyscallNames[nr] : undefined) ?? `syscall_${nr}`;
+}
+
+/** bpf/syscalls.bpf.c; key struct syscall_key {u64 cgroup; u32 nr}, value {u64 count; u64 time_ns}. */
+export const syscallsProbe: ProbeDefinition = {
+  name: 'syscalls',
+  object: 'syscalls',
+  variants: [{ hook: 'raw_tp raw_syscalls:sys_enter, sys_exit (task storage)', programs: ['mb_sys_enter', 'mb_sys_exit'] }],
+  statsMaps: ['syscall_stats'],
+  optional: false,
+  decode(dump, cpus) {
+    const byCgroup = new Map<string, Record<string, CallTime>>();
+    for (const [key, value] of dump('syscall_stats')) {
+      const cg = key.readBigUInt64LE(0).toString();
+      const [count, timeNs] = sumPerCpuU64(value, 2, cpus);
+      const names = byCgroup.get(cg) ?? {};
+      byCgroup.set(cg, names);
+      const name = syscallName(key.readUInt32LE(8));
+      const prev = names[name] ?? { count: 0, timeUs: 0 };
+      names[name] = { count: prev.count + (count ?? 0), timeUs: prev.timeUs + (timeNs ?? 0) / 1000 };
+    }
+    const out = new Map<string, RecordPart>();
+    for (const [cg, byName] of byCgroup) {
+      const sorted = Object.fromEntries(Object.entries(byName).sort((a, b) => b[1].count - a[1].count));
+      const total = Object.values(byName).reduce((a, c) => a + c.count, 0);
+      const timeUs = Object.values(byName).reduce((a, c) => a + c.timeUs, 0);
+      partFor(out, cg).syscalls = { total, timeUs, byName: sorted };
+    }
+    return out;
+  },
+};
