@@ -99,5 +99,8 @@ export function formatCheck(c: PathCheck, createMs: number, destroyMs: number): 
     `requests: ${ok}/${c.requests} answered 200 in ${(c.elapsedUs / 1000).toFixed(2)} ms on one connection`,
     `cluster created in ${(createMs / 1000).toFixed(2)} s, removed in ${(destroyMs / 1000).toFixed(2)} s`,
   );
+  if (c.dataPlaneCounters !== undefined) {
+    lines.splice(-1, 0, `data plane counters: ${Object.entries(c.dataPlaneCounters).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+  }
   return `${lines.join('\n')}\n`;
 }

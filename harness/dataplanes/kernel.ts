@@ -115,6 +115,10 @@ export class KernelDataPlane implements DataPlane {
     return decodeSteeringStats(await this.bpf.dump(steeringMaps.stats));
   }
 
+  async counters(): Promise<Record<string, number>> {
+    return { ...(await this.stats()) };
+  }
+
   components(): readonly string[] {
     return [...this.mine];
   }
