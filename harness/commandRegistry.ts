@@ -2,10 +2,12 @@ import type { Command } from 'commander';
 import { registerEchoCommand } from './commands/echoCommand';
 import { registerLoadCommand } from './commands/loadCommand';
 import { registerClusterCommands } from './commands/clusterCommand';
+import { registerReportCommand } from './commands/reportCommand';
 
 // One line per subcommand; each module registers its own flags and action.
 export const commandRegistry: ReadonlyArray<(program: Command) => void> = [
   registerEchoCommand,
   registerLoadCommand,
   registerClusterCommands,
+  registerReportCommand,
 ];

@@ -1,0 +1,52 @@
+import type { StepRow } from '../stepRows';
+import { baseConfig, dataPlaneColorScale, orderDataPlanes, vegaLiteSchema, type Chart } from './chartTypes';
+
+const counters = [
+  ['TCP connections opened / request', 'connectionsPerRequest'],
+  ['connections on the path / request', 'connectionsOnPath'],
+  ['bytes copied / request', 'bytesCopiedPerRequest'],
+  ['context switches / request', 'contextSwitchesPerRequest'],
+  ['syscalls / request', 'syscallsPerRequest'],
+] as const;
+
+/** Connections, bytes copied, context switches and syscalls per request per data plane (from the probes); null when no step has any. */
+export function perRequestCountersChart(rows: readonly StepRow[]): Chart | null {
+  const values = rows.flatMap((r) => counters.flatMap(([counter, field]) => {
+    const v = r[field];
+    return v === null ? [] : [{ dataplane: r.dataplane, load: r.loadLabel, counter, value: v, repetition: r.repetition }];
+  }));
+  if (values.length === 0) return null;
+  const planes = orderDataPlanes(values.map((v) => v.dataplane));
+  const present = counters.map(([c]) => c).filter((c) => values.some((v) => v.counter === c));
+  const title = 'Kernel work per request';
+  return {
+    id: 'per-request-counters',
+    title,
+    caption: 'Probe counters of every component on the path added up and divided by requests completed; bars are the median, whiskers the range over repetitions. Kept-alive connections amortise to almost zero per request.',
+    spec: {
+      $schema: vegaLiteSchema,
+      title,
+      data: { values },
+      facet: { column: { field: 'counter', type: 'nominal', sort: present, title: null } },
+      resolve: { scale: { y: 'independent' } },
+      spec: {
+        width: 180,
+        height: 180,
+        encoding: {
+          x: { field: 'load', type: 'nominal', title: null, axis: { labelAngle: -30 } },
+          xOffset: { field: 'dataplane', type: 'nominal', sort: planes },
+          color: { field: 'dataplane', type: 'nominal', title: 'data plane', scale: dataPlaneColorScale(planes), sort: planes },
+        },
+        layer: [
+          { mark: 'bar', encoding: { y: { field: 'value', type: 'quantitative', aggregate: 'median', title: 'per request' }, tooltip: [{ field: 'dataplane', type: 'nominal' }, { field: 'counter', type: 'nominal' }, { field: 'value', type: 'quantitative', aggregate: 'median', format: '.3~f' }] } },
+          {
+            transform: [{ aggregate: [{ op: 'min', field: 'value', as: 'low' }, { op: 'max', field: 'value', as: 'high' }], groupby: ['load', 'dataplane'] }],
+            mark: { type: 'errorbar', color: 'black' },
+            encoding: { y: { field: 'low', type: 'quantitative', title: 'per request' }, y2: { field: 'high' } },
+          },
+        ],
+      },
+      config: baseConfig,
+    },
+  };
+}
