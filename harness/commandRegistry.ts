@@ -3,6 +3,7 @@ import { registerEchoCommand } from './commands/echoCommand';
 import { registerLoadCommand } from './commands/loadCommand';
 import { registerClusterCommands } from './commands/clusterCommand';
 import { registerReportCommand } from './commands/reportCommand';
+import { registerCompareCommand } from './commands/compareCommand';
 
 // One line per subcommand; each module registers its own flags and action.
 export const commandRegistry: ReadonlyArray<(program: Command) => void> = [
@@ -10,4 +11,5 @@ export const commandRegistry: ReadonlyArray<(program: Command) => void> = [
   registerLoadCommand,
   registerClusterCommands,
   registerReportCommand,
+  registerCompareCommand,
 ];

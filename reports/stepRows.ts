@@ -90,3 +90,11 @@ export function stepRow(runId: string, s: StepRecord): StepRow {
 export function stepRows(runId: string, steps: readonly StepRecord[]): StepRow[] {
   return steps.map((s) => stepRow(runId, s));
 }
+
+/** Load labels in sweep order (connections, then QPS, max throughput last), for chart axes. */
+export function orderLoads(points: ReadonlyArray<{ qps: number; connections: number }>): string[] {
+  const key = (p: { qps: number; connections: number }): number => p.connections * 1e9 + (p.qps === 0 ? 1e8 : p.qps);
+  const seen = new Map<string, number>();
+  for (const p of points) seen.set(loadLabel(p), key(p));
+  return [...seen.entries()].sort((a, b) => a[1] - b[1]).map(([l]) => l);
+}

@@ -108,15 +108,6 @@ export function flameGraphSvg(root: FlameNode, o: FlameGraphOptions): string {
   const usable = widthPx - 2 * padPx;
   const unit = o.unit ?? 'samples';
   const total = root.value;
-  let maxAbsDelta = 0;
-  if (o.versus !== undefined) {
-    const walk = (n: FlameNode, path: string[]): void => {
-      const other = find(o.versus, path.slice(1));
-      maxAbsDelta = Math.max(maxAbsDelta, Math.abs(n.value - (other?.value ?? 0)));
-      for (const c of n.children.values()) walk(c, [...path, c.name]);
-    };
-    walk(root, [root.name]);
-  }
   const out: string[] = [];
   out.push(`<svg xmlns="http://www.w3.org/2000/svg" class="flamegraph" width="${widthPx}" height="${heightPx}" viewBox="0 0 ${widthPx} ${heightPx}" font-family="Verdana, sans-serif" font-size="11">`);
   out.push(`<rect x="0" y="0" width="${widthPx}" height="${heightPx}" fill="#fafafa"/>`);
@@ -136,7 +127,9 @@ export function flameGraphSvg(root: FlameNode, o: FlameGraphOptions): string {
     if (o.versus !== undefined) {
       const other = find(o.versus, path.slice(1));
       const delta = n.value - (other?.value ?? 0);
-      fill = diffColor(maxAbsDelta > 0 ? delta / maxAbsDelta : 0);
+      // Relative change, so a frame that doubled is as red at the leaf as at the root.
+      const larger = Math.max(n.value, other?.value ?? 0);
+      fill = diffColor(larger > 0 ? delta / larger : 0);
       extra = `, ${delta >= 0 ? '+' : ''}${fmt(delta)} vs baseline${other === undefined ? ' (new)' : ''}`;
     }
     const pct = ((100 * n.value) / total).toFixed(2);

@@ -1,5 +1,5 @@
 import type { SummaryGroup } from '../../harness/results/summaryTypes';
-import { loadLabel } from '../stepRows';
+import { loadLabel, orderLoads } from '../stepRows';
 import { baseConfig, dataPlaneColorScale, orderDataPlanes, vegaLiteSchema, type Chart } from './chartTypes';
 
 interface AddedPoint {
@@ -26,6 +26,7 @@ export function latencyAddedChart(groups: readonly SummaryGroup[]): Chart | null
   }
   if (values.length === 0) return null;
   const planes = orderDataPlanes(values.map((v) => v.dataplane));
+  const loads = orderLoads(groups.map((g) => g.loadPoint));
   const title = 'Latency added over baseline';
   return {
     id: 'latency-added',
@@ -41,7 +42,7 @@ export function latencyAddedChart(groups: readonly SummaryGroup[]): Chart | null
         width: 200,
         height: 200,
         encoding: {
-          x: { field: 'load', type: 'nominal', title: null, axis: { labelAngle: -30 } },
+          x: { field: 'load', type: 'nominal', sort: loads, title: null, axis: { labelAngle: -30 } },
           xOffset: { field: 'dataplane', type: 'nominal', sort: planes },
           color: { field: 'dataplane', type: 'nominal', title: 'data plane', scale: dataPlaneColorScale(planes), sort: planes },
         },

@@ -1,4 +1,4 @@
-import type { StepRow } from '../stepRows';
+import { orderLoads, type StepRow } from '../stepRows';
 import { baseConfig, dataPlaneColorScale, orderDataPlanes, vegaLiteSchema, type Chart } from './chartTypes';
 
 const counters = [
@@ -33,7 +33,7 @@ export function perRequestCountersChart(rows: readonly StepRow[]): Chart | null 
         width: 180,
         height: 180,
         encoding: {
-          x: { field: 'load', type: 'nominal', title: null, axis: { labelAngle: -30 } },
+          x: { field: 'load', type: 'nominal', sort: orderLoads(rows), title: null, axis: { labelAngle: -30 } },
           xOffset: { field: 'dataplane', type: 'nominal', sort: planes },
           color: { field: 'dataplane', type: 'nominal', title: 'data plane', scale: dataPlaneColorScale(planes), sort: planes },
         },

@@ -1,5 +1,5 @@
 import type { SummaryGroup } from '../../harness/results/summaryTypes';
-import { loadLabel } from '../stepRows';
+import { loadLabel, orderLoads } from '../stepRows';
 import { baseConfig, orderDataPlanes, vegaLiteSchema, type Chart } from './chartTypes';
 
 interface ComponentPoint {
@@ -9,7 +9,7 @@ interface ComponentPoint {
   readonly value: number;
 }
 
-function stackedChart(id: string, title: string, caption: string, yTitle: string, values: readonly ComponentPoint[], format: string): Chart {
+function stackedChart(id: string, title: string, caption: string, yTitle: string, values: readonly ComponentPoint[], format: string, loads: string[]): Chart {
   const planes = orderDataPlanes(values.map((v) => v.dataplane));
   return {
     id,
@@ -19,7 +19,7 @@ function stackedChart(id: string, title: string, caption: string, yTitle: string
       $schema: vegaLiteSchema,
       title,
       data: { values: [...values] },
-      facet: { column: { field: 'load', type: 'nominal', title: null } },
+      facet: { column: { field: 'load', type: 'nominal', sort: loads, title: null } },
       spec: {
         width: { step: 28 },
         height: 220,
@@ -41,12 +41,12 @@ export function cpuPerThousandRequestsChart(groups: readonly SummaryGroup[]): Ch
   const values = groups.flatMap((g) => Object.entries(g.cpuUsPerRequestByComponent).map(([component, us]) => ({ dataplane: g.dataplane, load: loadLabel(g.loadPoint), component, value: us })));
   if (values.length === 0) return null;
   // µs per request × 1000 requests / 1000 µs per ms = ms per 1,000 requests: the same number as µs per request.
-  return stackedChart('cpu-per-1k-requests', 'CPU per 1,000 requests by component', 'CPU time of each component\'s cgroup (user + system) over the measured window, divided by requests completed; median over repetitions.', 'CPU ms per 1,000 requests', values, '.2f');
+  return stackedChart('cpu-per-1k-requests', 'CPU per 1,000 requests by component', 'CPU time of each component\'s cgroup (user + system) over the measured window, divided by requests completed; median over repetitions.', 'CPU ms per 1,000 requests', values, '.2f', orderLoads(groups.map((g) => g.loadPoint)));
 }
 
 /** Peak memory by component (a level, not a rate: shown per data plane, not per request); null without samples. */
 export function memoryChart(groups: readonly SummaryGroup[]): Chart | null {
   const values = groups.flatMap((g) => Object.entries(g.memoryRssBytesPeakByComponent).map(([component, bytes]) => ({ dataplane: g.dataplane, load: loadLabel(g.loadPoint), component, value: bytes / 2 ** 20 })));
   if (values.length === 0) return null;
-  return stackedChart('memory-peak', 'Peak memory by component', 'Peak resident memory of each component\'s cgroup during the step (MiB), median over repetitions; memory is a level, so it is not divided by requests.', 'peak RSS (MiB)', values, '.1f');
+  return stackedChart('memory-peak', 'Peak memory by component', 'Peak resident memory of each component\'s cgroup during the step (MiB), median over repetitions; memory is a level, so it is not divided by requests.', 'peak RSS (MiB)', values, '.1f', orderLoads(groups.map((g) => g.loadPoint)));
 }

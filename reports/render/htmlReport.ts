@@ -38,7 +38,7 @@ details { margin: 8px 0; } summary { cursor: pointer; }
 /** A self-contained HTML report: summary tables, every chart embedded with vega-embed (SVG renderer), flame graphs inline. */
 export function htmlReport(i: HtmlReportInputs): string {
   const specs = Object.fromEntries(i.charts.map((c) => [c.id, c.spec]));
-  const figures = i.charts.map((c) => `<figure class="chart-figure"><figcaption>${escapeHtml(c.title)}</figcaption><div class="chart" id="chart-${c.id}" data-chart-id="${c.id}"></div><p class="caption">${escapeHtml(c.caption)}</p></figure>`);
+  const figures = i.charts.map((c) => `<figure class="chart-figure" aria-label="${escapeHtml(c.title)}"><div class="chart" id="chart-${c.id}" data-chart-id="${c.id}"></div><p class="caption">${escapeHtml(c.caption)}</p></figure>`);
   const diffs = i.flameGraphs.filter((f) => f.kind === 'diff');
   const perComponent = i.flameGraphs.filter((f) => f.kind === 'component');
   const flame = (f: FlameGraph): string => `<figure class="flame" data-flame-id="${f.id}">${f.svg}</figure>`;

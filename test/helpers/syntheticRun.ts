@@ -101,7 +101,7 @@ export function syntheticProfile(o: SyntheticOptions): Profile {
 export function syntheticRun(o: SyntheticOptions): SyntheticRun {
   const rand = seededRandom(o.seed ?? 1);
   const profile = syntheticProfile(o);
-  const samples = o.samplesPerStep ?? 400;
+  const samples = o.samplesPerStep ?? 1000;
   const machine: MachineInfo = { hostname: o.hostname ?? 'bench-host', kernel: '6.18.0', cpuModel: 'Synthetic CPU @ 3.0GHz', cpus: 2, memoryBytes: 8 * 2 ** 30, node: 'v20.20.2', platform: 'linux-x64' };
   const points: LoadPoint[] = [];
   for (const c of profile.load.connections) for (const q of profile.load.qps) points.push({ qps: q, connections: c, payloadBytes: 0, keepAlive: true, protocol: 'http' });
@@ -119,7 +119,7 @@ export function syntheticRun(o: SyntheticOptions): SyntheticRun {
         const baseP50Us = 180 * loadFactor * drift;
         const p50Us = baseP50Us * sh.factor + slowUs * 2 * sh.proxies.length / 2;
         const values: number[] = [];
-        for (let i = 0; i < samples; i += 1) values.push(p50Us * Math.exp(0.35 * gaussian(rand)) * (rand() < 0.01 ? 3 : 1));
+        for (let i = 0; i < samples; i += 1) values.push(p50Us * Math.exp(0.3 * gaussian(rand)) * (rand() < 0.002 ? 3 : 1));
         const latency = histogramRecord(values);
         const serviceTime = latency;
         const sendLag = histogramRecord(values.map(() => 3 + 4 * rand()));

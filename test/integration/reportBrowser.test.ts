@@ -1,0 +1,36 @@
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { writeReport } from '../../reports/writeReport';
+import { checkReportInChromium, chromiumMissing } from '../helpers/browserCheck';
+import { writeSyntheticRun } from '../helpers/syntheticRun';
+
+describe('HTML report in headless Chromium', function () {
+  this.timeout(90_000);
+  let tmp: string;
+  before(function () {
+    const missing = chromiumMissing();
+    if (missing !== null) this.skip();
+    tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'meshbench-report-browser-'));
+  });
+  after(() => { if (tmp !== undefined) fs.rmSync(tmp, { recursive: true, force: true }); });
+
+  it('loads offline with no console errors, and every chart and flame graph draws marks', async () => {
+    const dir = path.join(tmp, 'run');
+    writeSyntheticRun(dir, { runId: 'browser', qps: [500, 2000], connections: [4, 16], repetitions: 2, samplesPerStep: 200 });
+    const r = await writeReport(dir);
+    const check = await checkReportInChromium(r.html, 'report-synthetic');
+    assert.deepEqual(check.consoleErrors, []);
+    assert.deepEqual(check.requests, [], 'the report must not fetch anything (no CDN)');
+    assert.equal(check.charts.length, r.chartFiles.length);
+    assert.ok(check.charts.length >= 6, `charts: ${check.charts.map((c) => c.id).join(', ')}`);
+    for (const c of check.charts) {
+      assert.equal(c.rendered, 'true', `${c.id} rendered`);
+      assert.ok(c.marks > 0, `${c.id} drew no marks`);
+    }
+    assert.ok(check.flameGraphs.length > 0, 'flame graphs present');
+    for (const f of check.flameGraphs) assert.ok(f.frames > 0, `${f.id} has no frames`);
+    assert.ok(fs.statSync(check.screenshot).size > 10_000);
+  });
+});
