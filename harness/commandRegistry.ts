@@ -4,6 +4,7 @@ import { registerLoadCommand } from './commands/loadCommand';
 import { registerClusterCommands } from './commands/clusterCommand';
 import { registerReportCommand } from './commands/reportCommand';
 import { registerCompareCommand } from './commands/compareCommand';
+import { registerHistoryCommand } from './commands/historyCommand';
 
 // One line per subcommand; each module registers its own flags and action.
 export const commandRegistry: ReadonlyArray<(program: Command) => void> = [
@@ -12,4 +13,5 @@ export const commandRegistry: ReadonlyArray<(program: Command) => void> = [
   registerClusterCommands,
   registerReportCommand,
   registerCompareCommand,
+  registerHistoryCommand,
 ];

@@ -2,7 +2,7 @@ import { formatSigned, mdCell } from '../formatUnits';
 import { metricUnits } from './gateMetrics';
 import type { CompareRow, CompareVerdict, RowVerdict } from './compareRuns';
 
-const mark: Record<RowVerdict, string> = { regression: '❌ regression', 'not significant': '⚠️ over threshold, not significant', improved: '✅ improved', pass: '✅ pass' };
+const mark: Record<RowVerdict, string> = { regression: '✗ regression', 'not significant': '⚠ over threshold, not significant', improved: '✓ improved', pass: '✓ pass' };
 
 function fmt(v: number): string {
   return Math.abs(v) >= 100 ? v.toFixed(0) : Math.abs(v) >= 10 ? v.toFixed(1) : v.toFixed(2);
@@ -16,7 +16,7 @@ function identity(v: CompareVerdict['base']): string {
 export function compareMarkdown(v: CompareVerdict, o: { onlyFlagged?: boolean } = {}): string {
   const regressions = v.rows.filter((r) => r.verdict === 'regression');
   const lines = [
-    `### meshbench compare: ${v.verdict === 'regression' ? `❌ regression (${regressions.length} of ${v.rows.length} checks)` : `✅ no regression (${v.rows.length} checks)`}`,
+    `### meshbench compare: ${v.verdict === 'regression' ? `✗ regression (${regressions.length} of ${v.rows.length} checks)` : `✓ no regression (${v.rows.length} checks)`}`,
     '',
     `base ${identity(v.base)} → head ${identity(v.head)} · profile \`${v.head.profile}\` · gates ${Object.entries(v.gates).map(([m, g]) => `${m} ${g}`).join(', ')}`,
     '',

@@ -25,7 +25,7 @@ describe('compare (recorded fixtures)', () => {
     assert.deepEqual(flagged.map((r) => r.metric).sort(), ['cpu.perRequest', 'latency.p50', 'latency.p99']);
     for (const r of flagged) assert.ok(r.pValue !== null && r.pValue <= 0.05 && r.changePct > 5);
     const md = compareMarkdown(v);
-    assert.match(md, /❌ regression \(3 of 9 checks\)/);
+    assert.match(md, /✗ regression \(3 of 9 checks\)/);
     assert.match(md, /Mann–Whitney U/);
   });
 });
