@@ -27,6 +27,8 @@ export interface SyntheticOptions {
   readonly withStacks?: boolean;
   readonly gates?: Profile['gates'];
   readonly startedAt?: string;
+  /** Variants per folded stack line (distinct leaf frames), to make stacks as bulky as perf's; default 1. */
+  readonly stackVariety?: number;
 }
 
 /** mulberry32: tiny, seedable, good enough for synthetic noise. */
@@ -58,7 +60,7 @@ const shape: Record<DataPlaneName, { factor: number; proxies: ReadonlyArray<{ na
 
 const connectionsOnPath: Record<DataPlaneName, number> = { baseline: 1, sidecar: 3, ambient: 3, waypoint: 4, kernel: 1, dual: 2 };
 
-function foldedStacks(role: 'client' | 'server' | 'proxy', samples: number, rand: () => number): string {
+function foldedStacks(role: 'client' | 'server' | 'proxy', samples: number, rand: () => number, variety = 1): string {
   const k = (f: string): string => `${f}_[k]`;
   const user = role === 'proxy' ? 'haproxy;run_poll_loop;process_stream;http_wait_for_request' : 'node;uv_run;uv__io_poll;node::StreamBase::ReadStart';
   const lines: Array<[string, number]> = [
@@ -71,7 +73,14 @@ function foldedStacks(role: 'client' | 'server' | 'proxy', samples: number, rand
     [`${user};${k('entry_SYSCALL_64')};${k('do_syscall_64')};${k('__sys_connect')};${k('tcp_v4_connect')}`, role === 'proxy' ? 0.04 : 0.01],
     [`${user};${k('asm_common_interrupt')};${k('irq_exit_rcu')}`, 0.03],
   ];
-  return lines.map(([stack, share]) => `${stack} ${Math.max(1, Math.round(samples * share * (0.9 + 0.2 * rand())))}`).join('\n');
+  const out: string[] = [];
+  for (const [stack, share] of lines) {
+    for (let v = 0; v < variety; v += 1) {
+      const leaf = variety === 1 ? '' : `;helper_${v}`;
+      out.push(`${stack}${leaf} ${Math.max(1, Math.round((samples * share * (0.9 + 0.2 * rand())) / variety))}`);
+    }
+  }
+  return out.join('\n');
 }
 
 function histogramRecord(values: readonly number[]): HistogramRecord {
@@ -156,7 +165,7 @@ export function syntheticRun(o: SyntheticOptions): SyntheticRun {
             syscalls: requests * 4 * hops,
             onCpuUs: total,
           };
-          if (o.withStacks !== false) stacks[c.name] = foldedStacks(c.role === 'dataplane' ? 'proxy' : c.role, Math.round(cpuUsPerRequest * 30), rand);
+          if (o.withStacks !== false) stacks[c.name] = foldedStacks(c.role === 'dataplane' ? 'proxy' : c.role, Math.round(cpuUsPerRequest * 30), rand, o.stackVariety);
         }
         const stepStart = new Date(started + index * 12_000).toISOString();
         const load: LoadResult = {
