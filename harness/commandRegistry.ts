@@ -2,6 +2,8 @@ import type { Command } from 'commander';
 import { registerEchoCommand } from './commands/echoCommand';
 import { registerLoadCommand } from './commands/loadCommand';
 import { registerClusterCommands } from './commands/clusterCommand';
+import { registerRunCommand } from './commands/runCommand';
+import { registerDoctorCommand } from './commands/doctorCommand';
 import { registerReportCommand } from './commands/reportCommand';
 import { registerCompareCommand } from './commands/compareCommand';
 import { registerHistoryCommand } from './commands/historyCommand';
@@ -11,6 +13,8 @@ export const commandRegistry: ReadonlyArray<(program: Command) => void> = [
   registerEchoCommand,
   registerLoadCommand,
   registerClusterCommands,
+  registerRunCommand,
+  registerDoctorCommand,
   registerReportCommand,
   registerCompareCommand,
   registerHistoryCommand,

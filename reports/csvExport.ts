@@ -5,7 +5,7 @@ export const stepColumns: ReadonlyArray<keyof StepRow> = [
   'runId', 'index', 'stepId', 'dataplane', 'placement', 'protocol', 'qps', 'connections', 'payloadBytes', 'keepAlive', 'repetition', 'startedAt',
   'actualQps', 'requestsCompleted', 'requestsFailed', 'latencyP50Us', 'latencyP90Us', 'latencyP99Us', 'latencyP999Us', 'latencyMeanUs', 'latencyMaxUs',
   'serviceTimeP99Us', 'cpuUsPerRequest', 'memoryRssBytesPeak', 'connectionsOnPath', 'connectionsPerRequest', 'bytesCopiedPerRequest',
-  'contextSwitchesPerRequest', 'syscallsPerRequest',
+  'contextSwitchesPerRequest', 'syscallsPerRequest', 'ebpfRunTimeUsPerRequest', 'ebpfMapMemoryBytes',
 ];
 
 /** Every step as one CSV row (header first); empty cells where a figure was not measured. */

@@ -8,13 +8,13 @@ import { cpuPerThousandRequestsChart, memoryChart } from './charts/resourcesChar
 import type { StepRow } from './stepRows';
 
 /** Every chart the data supports, in report order; a chart without data is left out rather than drawn empty. */
-export function reportCharts(rows: readonly StepRow[], groups: readonly SummaryGroup[]): Chart[] {
+export function reportCharts(rows: readonly StepRow[], groups: readonly SummaryGroup[], notOwnComponents: ReadonlySet<string> = new Set()): Chart[] {
   const sweeps = [latencyVsQpsChart(rows), latencyVsConnectionsChart(rows)];
   const charts: Array<Chart | null> = [
     ...(sweeps.every((c) => c === null) ? [latencyByDataPlaneChart(rows)] : sweeps),
     latencyAddedChart(groups),
-    cpuPerThousandRequestsChart(groups),
-    memoryChart(groups),
+    cpuPerThousandRequestsChart(groups, notOwnComponents),
+    memoryChart(groups, notOwnComponents),
     perRequestCountersChart(rows),
     overheadBreakdownChart(groups),
   ];

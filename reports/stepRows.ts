@@ -33,6 +33,14 @@ export interface StepRow {
   readonly bytesCopiedPerRequest: number | null;
   readonly contextSwitchesPerRequest: number | null;
   readonly syscallsPerRequest: number | null;
+  /** The eBPF data plane's program run time per request (already inside the client's and server's CPU). */
+  readonly ebpfRunTimeUsPerRequest: number | null;
+  readonly ebpfMapMemoryBytes: number | null;
+}
+
+/** Components whose CPU and memory are their own: a `dataplane` component (eBPF programs) runs inside its hosts' CPU. */
+export function ownComponents(s: StepRecord): string[] {
+  return s.components.filter((c) => c.role !== 'dataplane').map((c) => c.name);
 }
 
 export function loadLabel(p: { qps: number; connections: number }): string {
@@ -52,7 +60,7 @@ function perRequest(step: StepRecord, pick: (f: ProbeFigures) => number): number
 
 export function stepRow(runId: string, s: StepRecord): StepRow {
   const pct = (p: string): number => s.load.latency.percentilesUs[p] ?? 0;
-  const resources = Object.values(s.resources);
+  const resources = ownComponents(s).flatMap((n) => (s.resources[n] === undefined ? [] : [s.resources[n]]));
   return {
     runId,
     index: s.index,
@@ -84,6 +92,9 @@ export function stepRow(runId: string, s: StepRecord): StepRow {
     bytesCopiedPerRequest: perRequest(s, (f) => f.bytesSent + f.bytesReceived),
     contextSwitchesPerRequest: perRequest(s, (f) => f.contextSwitchesVoluntary + f.contextSwitchesInvoluntary),
     syscallsPerRequest: perRequest(s, (f) => f.syscalls),
+    // Results written before the eBPF cost existed have no such field.
+    ebpfRunTimeUsPerRequest: s.ebpf?.runTimeUsPerRequest ?? null,
+    ebpfMapMemoryBytes: s.ebpf?.mapMemoryBytes ?? null,
   };
 }
 

@@ -69,7 +69,8 @@ export async function writeReport(resultsDir: string, o: ReportOptions = {}): Pr
   const t1 = now();
   const rows = stepRows(run.runId, steps);
   const summary = summarise(run.runId, run.status === 'running' ? 'partial' : run.status, steps);
-  const charts = reportCharts(rows, summary.groups);
+  const notOwn = new Set(steps.flatMap((s) => s.components.filter((c) => c.role === 'dataplane').map((c) => c.name)));
+  const charts = reportCharts(rows, summary.groups, notOwn);
   const flames = flameGraphs(steps);
   const t2 = now();
   const renderer = await createSvgRenderer();

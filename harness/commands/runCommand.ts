@@ -4,7 +4,7 @@ import cliProgress from 'cli-progress';
 import { loadProfile } from '../profile/profileLoad';
 import { ResultsStore } from '../results/resultsStore';
 import type { StepRecord } from '../results/resultTypes';
-import type { SummaryRecord } from '../results/summaryTypes';
+import { fmtUs, formatSummaryText } from '../results/summaryText';
 import { Runner, type RunnerEvents } from '../runner/runner';
 import { openPlatform, openProbes } from '../runner/platformFactory';
 import { stepId, type PlannedStep } from '../runner/stepPlan';
@@ -20,7 +20,6 @@ function timestamp(d = new Date()): string {
   return d.toISOString().replace(/\.\d+Z$/, 'Z').replace(/[-:]/g, '');
 }
 
-const fmtUs = (us: number): string => (us >= 1000 ? `${(us / 1000).toFixed(2)} ms` : `${us.toFixed(0)} µs`);
 
 /** Plain lines when not on a TTY (CI logs), a live bar when on one; nothing with --quiet. */
 function progressEvents(flags: RunFlags, startMs: number): RunnerEvents & { stop(): void } {
@@ -64,18 +63,6 @@ function progressEvents(flags: RunFlags, startMs: number): RunnerEvents & { stop
   };
 }
 
-function formatSummary(s: SummaryRecord): string {
-  const lines = ['', 'data plane   placement   load              p50        p99        +p50 vs baseline   CPU µs/req   explained'];
-  for (const g of s.groups) {
-    const load = `${g.loadPoint.qps === 0 ? 'max' : `${g.loadPoint.qps} qps`} c${g.loadPoint.connections}`;
-    const added = g.latencyAddedP50Us === null ? '—' : `${g.latencyAddedP50Us.median >= 0 ? '+' : ''}${fmtUs(g.latencyAddedP50Us.median)} (${(g.latencyAddedP50Pct?.median ?? 0).toFixed(0)}%)`;
-    const explained = g.breakdown === null ? '—' : `${(g.breakdown.explainedShare * 100).toFixed(0)}% (unexplained ${g.breakdown.byCategoryUs.unexplained.toFixed(1)} µs)`;
-    const spread = g.repetitions > 1 ? ` [${fmtUs(g.latencyP50Us.min)}–${fmtUs(g.latencyP50Us.max)}]` : '';
-    lines.push(`${g.dataplane.padEnd(12)} ${g.placement.padEnd(11)} ${load.padEnd(17)} ${fmtUs(g.latencyP50Us.median).padEnd(10)} ${fmtUs(g.latencyP99Us.median).padEnd(10)} ${added.padEnd(18)} ${g.cpuUsPerRequest.median.toFixed(1).padStart(10)}   ${explained}${spread}`);
-  }
-  return `${lines.join('\n')}\n`;
-}
-
 export function registerRunCommand(program: Command): void {
   program
     .command('run')
@@ -101,14 +88,15 @@ export function registerRunCommand(program: Command): void {
       process.on('SIGTERM', onSignal);
       const startMs = Date.now();
       const events = progressEvents(flags, startMs);
-      const probes = await openProbes(loaded.profile);
+      const { provider: probes, note: probeNote } = await openProbes(loaded.profile);
+      if (probeNote !== null) events.note(probeNote);
       let store: ResultsStore | undefined;
       try {
         store = ResultsStore.create(flags.output ?? path.join('results', runId));
         const outcome = await new Runner(loaded, platform, probes, store, events, runId).run(abort.signal);
         events.stop();
         if (flags.json === true) process.stdout.write(`${JSON.stringify(outcome.summary, null, 2)}\n`);
-        else if (flags.quiet !== true) process.stderr.write(formatSummary(outcome.summary));
+        else if (flags.quiet !== true) process.stderr.write(formatSummaryText(outcome.summary));
         process.stderr.write(`meshbench run: ${outcome.run.status} (${outcome.run.stepsCompleted}/${outcome.run.stepsPlanned} steps in ${Math.round((Date.now() - startMs) / 1000)} s)\n`);
         process.stderr.write(`results: ${store.dir}\nreport:  meshbench report ${store.dir}\n`);
         if (outcome.run.status === 'partial') process.exitCode = ExitCode.interrupted;

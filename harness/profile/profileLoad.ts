@@ -42,6 +42,26 @@ export function formatProfileIssues(file: string, issues: readonly z.core.$ZodIs
   return `${file}: ${where}: ${what}${got}${more}`;
 }
 
+/** The path of the first key that appears twice in one mapping, walking the YAML tree. */
+function findDuplicateKey(node: unknown, at: PropertyKey[]): PropertyKey[] | undefined {
+  if (YAML.isMap(node)) {
+    const seen = new Set<string>();
+    for (const pair of node.items) {
+      const key = YAML.isScalar(pair.key) ? String(pair.key.value) : String(pair.key);
+      if (seen.has(key)) return [...at, key];
+      seen.add(key);
+      const inner = findDuplicateKey(pair.value, [...at, key]);
+      if (inner !== undefined) return inner;
+    }
+  } else if (YAML.isSeq(node)) {
+    for (const [i, item] of node.items.entries()) {
+      const inner = findDuplicateKey(item, [...at, i]);
+      if (inner !== undefined) return inner;
+    }
+  }
+  return undefined;
+}
+
 /** Parses and validates a profile from text; every problem is a BadInputError (exit code 2). */
 export function parseProfile(text: string, file: string): Profile {
   const doc = YAML.parseDocument(text, { uniqueKeys: true, prettyErrors: true });
@@ -49,7 +69,10 @@ export function parseProfile(text: string, file: string): Profile {
     const e = doc.errors[0] as YAML.YAMLError;
     const line = e.linePos?.[0] === undefined ? '' : `line ${e.linePos[0].line}: `;
     const first = (e.message.split('\n')[0] ?? 'not valid YAML').replace(/:$/, '');
-    const msg = e.code === 'DUPLICATE_KEY' ? `${line}duplicate key (each key may appear once)` : `${line}${first}`;
+    const dup = e.code === 'DUPLICATE_KEY' ? findDuplicateKey(doc.contents, []) : undefined;
+    const msg = e.code === 'DUPLICATE_KEY'
+      ? `${dup === undefined ? '' : `${describePath(dup)}: `}${line}duplicate key (expected each key once)`
+      : `${line}${first}`;
     throw new BadInputError(`${file}: ${msg}`);
   }
   const raw: unknown = doc.toJS();

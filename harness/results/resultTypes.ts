@@ -1,6 +1,7 @@
 import type { LoadResult } from '../../workloads/loadResult';
 import type { Bytes, Microseconds } from '../../workloads/units';
 import type { DataPlaneName, Profile } from '../profile/profileSchema';
+import type { EbpfCost } from '../resources/bpfCost';
 
 /*
  * The results folder is the contract between the runner and the reports (see SCHEMA.md beside this file).
@@ -43,6 +44,8 @@ export interface RunRecord {
   readonly versions: Readonly<Record<string, string>>;
   readonly stepsPlanned: number;
   readonly stepsCompleted: number;
+  /** Data planes that could not be deployed on this machine, with why; their steps are not run. */
+  readonly dataplanesSkipped: ReadonlyArray<{ readonly dataplane: DataPlaneName; readonly reason: string }>;
 }
 
 export interface LoadPoint {
@@ -121,6 +124,12 @@ export interface StepRecord {
     /** Folded stacks per component ("frame;frame;leaf count" lines) when sampling was on. */
     readonly foldedStacks: Readonly<Record<string, string>>;
   };
-  /** Connections established on the request path, per request (kept-alive connections amortise to ~0). */
+  /** TCP connections one request's path establishes (counted by the platform on a fresh connection after the step). */
   readonly connectionsOnPath: number | null;
+  /**
+   * The eBPF data plane's own cost (program run time, map memory); null when the data plane has no BPF
+   * programs. Also listed under resources as the `dataplane`-role component, but never added to totals:
+   * the programs run inside the client's and server's system calls, whose cgroup CPU already holds it.
+   */
+  readonly ebpf: EbpfCost | null;
 }

@@ -20,9 +20,13 @@ function pointKey(step: StepRecord): string {
   return groupKey({ ...step, dataplane: 'baseline' });
 }
 
+/** Components whose CPU is their own (the eBPF data plane's run time is already inside its hosts' CPU). */
+const ownCpu = (role: string): boolean => role !== 'dataplane';
+
 export function stepCosts(step: StepRecord): StepCosts {
   const out: Record<string, StepCosts[string]> = {};
   for (const c of step.components) {
+    if (!ownCpu(c.role)) continue;
     out[c.name] = {
       role: c.role,
       cpuUsPerRequest: step.resources[c.name]?.cpuUsPerRequest ?? 0,
@@ -34,7 +38,7 @@ export function stepCosts(step: StepRecord): StepCosts {
 }
 
 const pct = (p: string) => (s: StepRecord): number => s.load.latency.percentilesUs[p] ?? 0;
-const totalCpu = (s: StepRecord): number => Object.values(s.resources).reduce((a, r) => a + (r.cpuUsPerRequest ?? 0), 0);
+const totalCpu = (s: StepRecord): number => s.components.filter((c) => ownCpu(c.role)).reduce((a, c) => a + (s.resources[c.name]?.cpuUsPerRequest ?? 0), 0);
 
 function medianBy<T>(items: readonly T[], key: (t: T) => number): T | undefined {
   const sorted = [...items].sort((a, b) => key(a) - key(b));
@@ -42,7 +46,7 @@ function medianBy<T>(items: readonly T[], key: (t: T) => number): T | undefined 
 }
 
 /** Pure: the summary of a run's steps, grouped by data plane × placement × load point, spread over repetitions. */
-export function summarise(runId: string, status: SummaryRecord['status'], steps: readonly StepRecord[]): SummaryRecord {
+export function summarise(runId: string, status: SummaryRecord['status'], steps: readonly StepRecord[], skipped: SummaryRecord['dataplanesSkipped'] = []): SummaryRecord {
   const groups = new Map<string, StepRecord[]>();
   for (const s of steps) {
     const k = groupKey(s);
@@ -72,6 +76,8 @@ export function summarise(runId: string, status: SummaryRecord['status'], steps:
       return r;
     };
     const conns = group.map((s) => s.connectionsOnPath).filter((v): v is number => v !== null);
+    const ebpfRun = group.map((s) => s.ebpf?.runTimeUsPerRequest ?? null).filter((v): v is number => v !== null);
+    const ebpfMem = group.map((s) => s.ebpf?.mapMemoryBytes ?? null).filter((v): v is number => v !== null);
     out.push({
       dataplane: first.dataplane,
       placement: first.placement,
@@ -91,8 +97,12 @@ export function summarise(runId: string, status: SummaryRecord['status'], steps:
       latencyAddedP50Pct: added('50', true),
       latencyAddedP99Us: added('99', false),
       latencyAddedP99Pct: added('99', true),
+      ebpfRunTimeUsPerRequest: ebpfRun.length === 0 ? null : spread(ebpfRun),
+      ebpfMapMemoryBytes: ebpfMem.length === 0 ? null : spread(ebpfMem).median,
       breakdown: medianBy(breakdowns, (b) => b.extraCpuUsPerRequest) ?? null,
+      breakdownExplainedShare: breakdowns.length === 0 ? null : spread(breakdowns.map((b) => b.explainedShare)),
+      extraCpuUsPerRequest: breakdowns.length === 0 ? null : spread(breakdowns.map((b) => b.extraCpuUsPerRequest)),
     });
   }
-  return { schemaVersion: resultsSchemaVersion, kind: 'meshbench-summary', runId, status, groups: out };
+  return { schemaVersion: resultsSchemaVersion, kind: 'meshbench-summary', runId, status, dataplanesSkipped: skipped, groups: out };
 }

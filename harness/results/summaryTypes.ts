@@ -32,8 +32,14 @@ export interface SummaryGroup {
   readonly latencyAddedP50Pct: Spread | null;
   readonly latencyAddedP99Us: Spread | null;
   readonly latencyAddedP99Pct: Spread | null;
+  /** The eBPF data plane's program run time per request (bpf_stats) and map memory; null without BPF programs. */
+  readonly ebpfRunTimeUsPerRequest: Spread | null;
+  readonly ebpfMapMemoryBytes: number | null;
   /** Overhead over baseline from the repetition with the median extra CPU; null for baseline. */
   readonly breakdown: OverheadBreakdown | null;
+  /** Over repetitions (each paired with its baseline): the extra CPU per request and the share the categories explain. */
+  readonly extraCpuUsPerRequest: Spread | null;
+  readonly breakdownExplainedShare: Spread | null;
 }
 
 export interface SummaryRecord {
@@ -41,5 +47,6 @@ export interface SummaryRecord {
   readonly kind: 'meshbench-summary';
   readonly runId: string;
   readonly status: 'complete' | 'partial' | 'failed';
+  readonly dataplanesSkipped: ReadonlyArray<{ readonly dataplane: DataPlaneName; readonly reason: string }>;
   readonly groups: readonly SummaryGroup[];
 }

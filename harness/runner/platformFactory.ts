@@ -1,3 +1,4 @@
+import { withPerfStacks } from '../attribution/stackProbes';
 import type { Profile } from '../profile/profileSchema';
 import { openKubernetesPlatform } from '../platforms/kubernetes/kubernetesPlatform';
 import { openNetnsPlatform } from '../platforms/netns/netnsPlatform';
@@ -12,7 +13,10 @@ export async function openPlatform(profile: Profile, runId: string): Promise<Pla
   }
 }
 
-/** The probes, when the machine allows them; undefined when the profile turns them off. */
-export async function openProbes(profile: Profile): Promise<ProbeProvider | undefined> {
-  return openProbeProvider(profile);
+/**
+ * The probes, when the machine allows them; undefined when the profile turns them off. Stack samples come
+ * from perf when the probe provider has none. `note` says what is off and why, for the run's log.
+ */
+export async function openProbes(profile: Profile): Promise<{ provider: ProbeProvider | undefined; note: string | null }> {
+  return withPerfStacks(await openProbeProvider(profile), profile);
 }

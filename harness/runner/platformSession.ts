@@ -1,5 +1,6 @@
 import type { LoadResult } from '../../workloads/loadResult';
 import type { DataPlaneName, Profile } from '../profile/profileSchema';
+import type { EbpfObjects } from '../resources/bpfCost';
 import type { ComponentInfo, ProbeFigures } from '../results/resultTypes';
 
 /*
@@ -34,6 +35,8 @@ export interface DeployedDataPlane {
   runLoad(invocation: LoadInvocation): Promise<LoadResult>;
   /** TCP connections established along one request's path, counted by the platform; null if it cannot. */
   connectionsOnPath(): Promise<number | null>;
+  /** The eBPF data plane's programs and maps, when it has any (its own cost is measured from them). */
+  readonly ebpf?: EbpfObjects | null;
 }
 
 export interface PlatformSession {

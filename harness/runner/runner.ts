@@ -1,6 +1,9 @@
 import { formatDurationUs, parseDurationUs } from '../../workloads/durationParse';
 import type { LoadResult } from '../../workloads/loadResult';
 import type { LoadedProfile } from '../profile/profileLoad';
+import { EnvironmentError } from '../errors';
+import type { DataPlaneName } from '../profile/profileSchema';
+import { EbpfCostMeter, type EbpfCost } from '../resources/bpfCost';
 import { CgroupSampler } from '../resources/cgroupSampler';
 import type { ResultsStore } from '../results/resultsStore';
 import { resultsSchemaVersion, type ComponentResources, type RunRecord, type StepRecord } from '../results/resultTypes';
@@ -58,7 +61,9 @@ export class Runner {
       versions,
       stepsPlanned: plan.length,
       stepsCompleted: 0,
+      dataplanesSkipped: [],
     };
+    const skipped = new Map<DataPlaneName, string>();
     this.store.writeRun(run);
     const probeReason = !profile.probes.enabled ? 'disabled in the profile' : this.probes === undefined ? 'no probe provider' : this.probes.unavailableReason();
     if (probeReason !== null) this.events.note(`probes off: ${probeReason}`);
@@ -69,10 +74,22 @@ export class Runner {
     try {
       for (const step of plan) {
         if (signal.aborted) break;
+        if (skipped.has(step.dataplane)) continue;
         if (deployed === undefined || deployedKey !== step.deploymentKey) {
           if (deployed !== undefined) await this.platform.remove(deployed);
           deployed = undefined;
-          deployed = await this.platform.deploy(step.dataplane, step.placement, profile);
+          try {
+            deployed = await this.platform.deploy(step.dataplane, step.placement, profile);
+          } catch (err) {
+            // A data plane this machine or build cannot run is skipped and named; the others still run.
+            if (!(err instanceof EnvironmentError) || signal.aborted) throw err;
+            const reason = err.userLine();
+            skipped.set(step.dataplane, reason);
+            run = { ...run, dataplanesSkipped: [...skipped].map(([dataplane, why]) => ({ dataplane, reason: why })) };
+            this.store.writeRun(run);
+            this.events.note(`skipping data plane ${step.dataplane}: ${reason}`);
+            continue;
+          }
           deployedKey = step.deploymentKey;
         }
         const current: DeployedDataPlane = deployed;
@@ -90,11 +107,12 @@ export class Runner {
     } finally {
       if (deployed !== undefined) await this.platform.remove(deployed).catch(() => undefined);
     }
-    const status: 'complete' | 'partial' | 'failed' = failure !== undefined ? 'failed' : steps.length < plan.length ? 'partial' : 'complete';
+    const runnable = plan.filter((st) => !skipped.has(st.dataplane)).length;
+    const status: 'complete' | 'partial' | 'failed' = failure !== undefined ? 'failed' : steps.length < runnable ? 'partial' : 'complete';
     const reason = failure !== undefined ? (failure instanceof Error ? failure.message : String(failure)) : status === 'partial' ? 'interrupted' : null;
     run = { ...run, status, statusReason: reason, endedAt: new Date().toISOString(), stepsCompleted: steps.length };
     this.store.writeRun(run);
-    const summary = summarise(this.runId, status, steps);
+    const summary = summarise(this.runId, status, steps, run.dataplanesSkipped);
     this.store.writeSummary(summary);
     if (failure !== undefined) throw failure;
     return { run, summary };
@@ -113,6 +131,7 @@ export class Runner {
     }));
     const sampler = new CgroupSampler(sampled);
     const stepProbes = probes?.open(profile);
+    const ebpfMeter = d.ebpf === undefined || d.ebpf === null ? undefined : new EbpfCostMeter(d.ebpf);
     let measuring: Promise<void> | undefined;
     const args = [
       d.targetUrl, '--qps', String(p.qps), '--connections', String(p.connections), '--duration', formatDurationUs(durationUs),
@@ -126,27 +145,31 @@ export class Runner {
         signal,
         onMeasuring: () => {
           sampler.start();
+          ebpfMeter?.start();
           measuring = stepProbes?.start(d.components);
         },
         onProgress: (pr) => this.events.stepProgress(step, pr),
       });
     } catch (err) {
-      if (signal.aborted) {
-        if (measuring !== undefined) await measuring.then(() => stepProbes?.stop()).catch(() => undefined);
-        return undefined;
-      }
+      ebpfMeter?.restore();
+      if (measuring !== undefined) await measuring.then(() => stepProbes?.stop()).catch(() => undefined);
+      if (signal.aborted) return undefined;
       throw err;
     }
     if (signal.aborted) {
+      ebpfMeter?.restore();
       if (measuring !== undefined) await measuring.then(() => stepProbes?.stop()).catch(() => undefined);
       return undefined;
     }
+    const ebpf: EbpfCost | null = ebpfMeter?.stop(load.requestsCompleted) ?? null;
     let probeResult = noProbes;
     if (measuring !== undefined) {
       await measuring;
       probeResult = (await stepProbes?.stop()) ?? noProbes;
     }
     const resources: Record<string, ComponentResources> = sampled.length > 0 ? sampler.stop(load.requestsCompleted, trimUs) : {};
+    const ebpfComponent = d.components.find((c) => c.role === 'dataplane' && c.v2Path === null);
+    if (ebpf !== null && ebpfComponent !== undefined) resources[ebpfComponent.name] = ebpfResources(ebpf, load.actualDurationUs);
     const connectionsOnPath = await d.connectionsOnPath().catch(() => null);
     return {
       schemaVersion: resultsSchemaVersion,
@@ -170,6 +193,22 @@ export class Runner {
         foldedStacks: probeResult.foldedStacks,
       },
       connectionsOnPath,
+      ebpf,
     };
   }
+}
+
+/** The eBPF data plane as a component row: its programs' run time as system CPU, its maps as memory. */
+function ebpfResources(e: EbpfCost, windowUs: number): ComponentResources {
+  const us = e.runTimeNs / 1000;
+  return {
+    cpuUserUs: 0,
+    cpuSystemUs: us,
+    cpuTotalUs: us,
+    cpuUsPerRequest: e.runTimeUsPerRequest,
+    cpuCores: windowUs > 0 ? us / windowUs : 0,
+    memoryRssBytesAvg: e.mapMemoryBytes,
+    memoryRssBytesPeak: e.mapMemoryBytes,
+    samples: 2,
+  };
 }

@@ -3,7 +3,7 @@ import { baseConfig, dataPlaneColorScale, orderDataPlanes, vegaLiteSchema, type 
 
 const counters = [
   ['TCP connections opened / request', 'connectionsPerRequest'],
-  ['connections on the path / request', 'connectionsOnPath'],
+  ['TCP connections on one request\'s path', 'connectionsOnPath'],
   ['bytes copied / request', 'bytesCopiedPerRequest'],
   ['context switches / request', 'contextSwitchesPerRequest'],
   ['syscalls / request', 'syscallsPerRequest'],

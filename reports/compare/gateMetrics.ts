@@ -28,7 +28,8 @@ const percentileOf: Partial<Record<GateMetric, string>> = { 'latency.p50': '50',
 export function metricValue(step: StepRecord, metric: GateMetric): number | null {
   const p = percentileOf[metric];
   if (p !== undefined) return step.load.latency.count > 0 ? (step.load.latency.percentilesUs[p] ?? null) : null;
-  const resources = Object.values(step.resources);
+  // A `dataplane` component (eBPF programs) runs inside its hosts' CPU: counting it would count it twice.
+  const resources = step.components.filter((c) => c.role !== 'dataplane').flatMap((c) => (step.resources[c.name] === undefined ? [] : [step.resources[c.name] as NonNullable<StepRecord['resources'][string]>]));
   switch (metric) {
     case 'cpu.perRequest':
       return resources.length === 0 || resources.some((r) => r.cpuUsPerRequest === null) ? null : resources.reduce((a, r) => a + (r.cpuUsPerRequest ?? 0), 0);

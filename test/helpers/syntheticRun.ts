@@ -1,6 +1,7 @@
 import { LatencyHistogram, reportedPercentiles } from '../../workloads/latencyHistogram';
 import type { HistogramRecord, LoadResult } from '../../workloads/loadResult';
 import { profileSchema, type DataPlaneName, type Profile } from '../../harness/profile/profileSchema';
+import type { EbpfCost } from '../../harness/resources/bpfCost';
 import { resultsSchemaVersion, type ComponentInfo, type ComponentResources, type LoadPoint, type MachineInfo, type ProbeFigures, type RunRecord, type StepRecord } from '../../harness/results/resultTypes';
 import { ResultsStore } from '../../harness/results/resultsStore';
 import { summarise } from '../../harness/results/summarise';
@@ -134,11 +135,18 @@ export function syntheticRun(o: SyntheticOptions): SyntheticRun {
         const sendLag = histogramRecord(values.map(() => 3 + 4 * rand()));
         const actualQps = maxMode ? (point.connections * 1e6) / p50Us * (0.97 + 0.03 * rand()) : point.qps * (0.998 + 0.002 * rand());
         const requests = Math.round(actualQps * 10);
+        const bpf = dp === 'kernel' || dp === 'dual';
         const components: ComponentInfo[] = [
           { name: 'client', role: 'client', node: 'node1', cgroupId: String(1000 + index) },
           { name: 'server', role: 'server', node: 'node2', cgroupId: String(2000 + index) },
           ...sh.proxies.map((p, i) => ({ name: p.name, role: 'proxy' as const, node: p.node, cgroupId: String(3000 + index * 10 + i) })),
         ];
+        // The eBPF data plane's programs run inside the client's and server's system calls: the runner lists
+        // their cost as a `dataplane` component without a cgroup, beside (never added to) the others.
+        const ebpf: EbpfCost | null = bpf ? {
+          programs: 3, maps: 2, runCount: requests * 4, runTimeNs: requests * 1800 * (0.95 + 0.1 * rand()), runTimeUsPerRequest: 1.8 * (0.95 + 0.1 * rand()),
+          mapMemoryBytes: 270_336, runTimeSource: 'bpf_stats',
+        } : null;
         const cpuFor = (c: ComponentInfo): number => {
           const base = c.role === 'client' ? 26 : c.role === 'server' ? 21 : (sh.proxies.find((p) => p.name === c.name)?.cpuUs ?? 0) + slowUs;
           const kernelDiscount = dp === 'kernel' && c.role === 'server' ? 0.95 : 1;
@@ -167,6 +175,11 @@ export function syntheticRun(o: SyntheticOptions): SyntheticRun {
           };
           if (o.withStacks !== false) stacks[c.name] = foldedStacks(c.role === 'dataplane' ? 'proxy' : c.role, Math.round(cpuUsPerRequest * 30), rand, o.stackVariety);
         }
+        if (ebpf !== null) {
+          components.push({ name: 'ebpf-dataplane', role: 'dataplane', node: null, cgroupId: null });
+          const runUs = ebpf.runTimeNs / 1000;
+          resources['ebpf-dataplane'] = { cpuUserUs: 0, cpuSystemUs: runUs, cpuTotalUs: runUs, cpuUsPerRequest: ebpf.runTimeUsPerRequest, cpuCores: runUs / 10e6, memoryRssBytesAvg: ebpf.mapMemoryBytes, memoryRssBytesPeak: ebpf.mapMemoryBytes, samples: 1 };
+        }
         const stepStart = new Date(started + index * 12_000).toISOString();
         const load: LoadResult = {
           schemaVersion: 1, tool: 'meshbench', version: '0.1.0', startTime: stepStart,
@@ -185,7 +198,8 @@ export function syntheticRun(o: SyntheticOptions): SyntheticRun {
           loadPoint: point, repetition: rep, startedAt: stepStart, endedAt: new Date(started + index * 12_000 + 11_000).toISOString(),
           components, load, resources,
           probes: { available: true, unavailableReason: null, figures, detail: {}, foldedStacks: stacks },
-          connectionsOnPath: (connectionsOnPath[dp] * point.connections) / requests,
+          connectionsOnPath: connectionsOnPath[dp],
+          ebpf,
         });
         index += 1;
       }
@@ -196,7 +210,7 @@ export function syntheticRun(o: SyntheticOptions): SyntheticRun {
     startedAt: new Date(started).toISOString(), endedAt: new Date(started + index * 12_000).toISOString(),
     profile: { name: profile.name, file: `profiles/${profile.name}.yaml`, hash: `synthetic-${profile.name}`, resolved: profile },
     machine, versions: { meshbench: '0.1.0', node: 'v20.20.2', haproxy: '2.6.12', gitCommit: o.runId },
-    stepsPlanned: steps.length, stepsCompleted: steps.length,
+    stepsPlanned: steps.length, stepsCompleted: steps.length, dataplanesSkipped: [],
   };
   return { run, steps };
 }

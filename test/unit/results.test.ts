@@ -20,6 +20,7 @@ function step(dataplane: StepRecord['dataplane'], repetition: number, p50: numbe
     resources: Object.fromEntries(Object.entries(cpu).map(([n, c]) => [n, { cpuUserUs: 0, cpuSystemUs: 0, cpuTotalUs: c * 1000, cpuUsPerRequest: c, cpuCores: 0, memoryRssBytesAvg: 1, memoryRssBytesPeak: 2, samples: 10 }])),
     probes: { available: false, unavailableReason: 'test', figures: {}, detail: {}, foldedStacks: {} },
     connectionsOnPath: dataplane === 'baseline' ? 1 : 3,
+    ebpf: null,
   };
 }
 

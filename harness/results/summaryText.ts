@@ -1,0 +1,82 @@
+import type { BreakdownCategory } from './resultTypes';
+import type { Spread, SummaryGroup, SummaryRecord } from './summaryTypes';
+
+/*
+ * The run's closing summary for people (pure: summary in, text out). Every headline figure shows the
+ * median and, with more than one repetition, [min–max] over repetitions.
+ */
+
+export const fmtUs = (us: number): string => (Math.abs(us) >= 1000 ? `${(us / 1000).toFixed(2)} ms` : `${us.toFixed(0)} µs`);
+const fmtMiB = (b: number): string => `${(b / (1024 * 1024)).toFixed(1)} MiB`;
+
+function withSpread(s: Spread, f: (n: number) => string): string {
+  return s.values.length > 1 ? `${f(s.median)} [${f(s.min)}–${f(s.max)}]` : f(s.median);
+}
+
+function loadLabel(g: SummaryGroup): string {
+  const p = g.loadPoint;
+  return `${p.qps === 0 ? 'max' : `${p.qps} qps`} c${p.connections}${p.payloadBytes > 0 ? ` ${p.payloadBytes}B` : ''}${p.keepAlive ? '' : ' new-conn'}`;
+}
+
+function table(rows: readonly (readonly string[])[]): string[] {
+  const widths = (rows[0] ?? []).map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
+  return rows.map((r) => r.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ').trimEnd());
+}
+
+const shownCategories: readonly BreakdownCategory[] = ['copying', 'connections', 'scheduling', 'syscalls', 'network-stack', 'proxy-userspace', 'application', 'unexplained'];
+
+export function formatSummaryText(s: SummaryRecord): string {
+  const lines: string[] = [''];
+  const headline: string[][] = [['data plane', 'placement', 'load', 'qps', 'p50', 'p99', '+p50 vs baseline', '+p99 vs baseline', 'CPU µs/req', 'conns/req', 'errors']];
+  for (const g of s.groups) {
+    const added = (us: Spread | null, pct: Spread | null): string => (us === null || pct === null ? '—' : `${us.median >= 0 ? '+' : ''}${withSpread(us, fmtUs)} (${pct.median >= 0 ? '+' : ''}${pct.median.toFixed(0)}%)`);
+    headline.push([
+      g.dataplane, g.placement, loadLabel(g), withSpread(g.actualQps, (n) => n.toFixed(0)),
+      withSpread(g.latencyP50Us, fmtUs), withSpread(g.latencyP99Us, fmtUs),
+      added(g.latencyAddedP50Us, g.latencyAddedP50Pct), added(g.latencyAddedP99Us, g.latencyAddedP99Pct),
+      withSpread(g.cpuUsPerRequest, (n) => n.toFixed(1)), g.connectionsOnPath === null ? '—' : String(g.connectionsOnPath),
+      withSpread(g.errors, (n) => n.toFixed(0)),
+    ]);
+  }
+  lines.push(...table(headline));
+
+  lines.push('', 'resources per component (CPU µs/request, peak RSS; median of repetitions)');
+  for (const g of s.groups) {
+    const parts = Object.entries(g.cpuUsPerRequestByComponent).map(([name, cpu]) => {
+      const rss = g.memoryRssBytesPeakByComponent[name];
+      return `${name} ${cpu.toFixed(1)} µs${rss === undefined ? '' : ` ${fmtMiB(rss)}`}`;
+    });
+    if (g.ebpfRunTimeUsPerRequest !== null || g.ebpfMapMemoryBytes !== null) {
+      parts.push(`ebpf programs ${g.ebpfRunTimeUsPerRequest === null ? 'run time n/a' : `${withSpread(g.ebpfRunTimeUsPerRequest, (n) => n.toFixed(2))} µs`} (inside the hosts' CPU), maps ${g.ebpfMapMemoryBytes === null ? 'n/a' : fmtMiB(g.ebpfMapMemoryBytes)}`);
+    }
+    lines.push(`  ${g.dataplane} ${loadLabel(g)}: ${parts.join(', ') || 'no cgroup samples'}`);
+  }
+
+  const withBreakdown = s.groups.filter((g) => g.breakdown !== null);
+  if (withBreakdown.length > 0) {
+    lines.push('', 'overhead over baseline at the same load point, extra CPU µs/request by category (median repetition)');
+    const rows: string[][] = [['data plane', 'load', 'extra µs/req', ...shownCategories, 'explained', 'bytes/req', 'conns/req', 'ctx sw/req']];
+    for (const g of withBreakdown) {
+      const b = g.breakdown;
+      if (b === null) continue;
+      const opt = (v: number | null): string => (v === null ? '—' : v.toFixed(1));
+      rows.push([
+        g.dataplane, loadLabel(g), g.extraCpuUsPerRequest === null ? b.extraCpuUsPerRequest.toFixed(1) : withSpread(g.extraCpuUsPerRequest, (n) => n.toFixed(1)),
+        ...shownCategories.map((c) => b.byCategoryUs[c].toFixed(1)),
+        g.breakdownExplainedShare === null ? `${(b.explainedShare * 100).toFixed(0)}%` : withSpread(g.breakdownExplainedShare, (n) => `${(n * 100).toFixed(0)}%`),
+        opt(b.extraBytesCopiedPerRequest), opt(b.extraConnectionsPerRequest), opt(b.extraContextSwitchesPerRequest),
+      ]);
+    }
+    lines.push(...table(rows));
+    for (const g of withBreakdown) {
+      const b = g.breakdown;
+      if (b === null) continue;
+      const unexplainedShare = b.extraCpuUsPerRequest === 0 ? 0 : b.byCategoryUs.unexplained / b.extraCpuUsPerRequest;
+      lines.push(`  ${g.dataplane}: unexplained ${(unexplainedShare * 100).toFixed(0)}% of ${b.extraCpuUsPerRequest.toFixed(1)} µs extra CPU/request`);
+    }
+    const method = withBreakdown[0]?.breakdown?.method;
+    if (method !== undefined) lines.push(`  method: ${method}`);
+  }
+  for (const sk of s.dataplanesSkipped) lines.push(`skipped ${sk.dataplane}: ${sk.reason}`);
+  return `${lines.join('\n')}\n`;
+}
