@@ -61,8 +61,17 @@ describe('report charts (Vega-Lite specs)', () => {
     assert.equal(spec.spec.encoding.color.field, 'component');
     const sidecarComponents = data(cpu.spec).filter((v) => v.dataplane === 'sidecar' && v.load === '1000 qps × 4 conn').map((v) => v.component).sort();
     assert.deepEqual(sidecarComponents, ['client', 'client-proxy', 'server', 'server-proxy']);
-    const mem = memoryChart(groups);
+    const notOwn = new Set(['ebpf-dataplane']);
+    const mem = memoryChart(groups, notOwn);
     assert.ok(mem !== null && data(mem.spec).every((v) => (v.value as number) > 10 && (v.value as number) < 100));
+    // The eBPF data plane's run time is inside the client's and server's CPU: never stacked on top of it.
+    const kernelCpu = cpuPerThousandRequestsChart(groups, notOwn);
+    assert.ok(kernelCpu !== null && !data(kernelCpu.spec).some((v) => v.component === 'ebpf-dataplane'));
+    const kernelRow = rows.find((r) => r.dataplane === 'kernel');
+    const kernelStep = sweep.steps.find((st) => st.dataplane === 'kernel');
+    assert.ok(kernelRow !== undefined && kernelStep !== undefined);
+    assert.ok(Math.abs((kernelRow.cpuUsPerRequest ?? 0) - ((kernelStep.resources.client?.cpuUsPerRequest ?? 0) + (kernelStep.resources.server?.cpuUsPerRequest ?? 0))) < 1e-9);
+    assert.ok((kernelRow.ebpfRunTimeUsPerRequest ?? 0) > 1);
   });
 
   it('per-request counters: connections, bytes copied, context switches, syscalls; none without probes', () => {
