@@ -22,6 +22,7 @@ want ip iproute2
 want taskset util-linux
 want make make
 want g++ g++
+want chromium chromium
 if ((${#need_pkgs[@]})); then
   if [[ $(id -u) -ne 0 ]]; then
     echo "meshbench setup: missing packages ${need_pkgs[*]}; run as root (sudo bash ci/setup.sh) to install them" >&2
