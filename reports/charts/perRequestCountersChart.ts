@@ -22,7 +22,7 @@ export function perRequestCountersChart(rows: readonly StepRow[]): Chart | null 
   return {
     id: 'per-request-counters',
     title,
-    caption: 'Probe counters of every component on the path added up and divided by requests completed; bars are the median, whiskers the range over repetitions. Kept-alive connections amortise to almost zero per request.',
+    caption: 'Probe counters of every component on the path added up and divided by requests completed (kept-alive connections amortise to almost zero), and the TCP connections one request\'s path establishes (counted by the platform); bars are the median, whiskers the range over repetitions.',
     spec: {
       $schema: vegaLiteSchema,
       title,

@@ -65,7 +65,11 @@ export function runIdentity(run: RunRecord): RunIdentity {
   };
 }
 
-/** Why two runs should not be compared (different machine or profile); empty when they can be. */
+/**
+ * Why two runs should not be compared (different profile, or different hardware: CPU model, CPU count,
+ * platform); empty when they can be. The host name alone is not a different machine: CI runners are
+ * fresh VMs with new names on the same hardware class (see hostNote).
+ */
 export function comparabilityProblems(base: RunRecord, head: RunRecord): string[] {
   const problems: string[] = [];
   if (base.profile.name !== head.profile.name) problems.push(`different profiles: base ran "${base.profile.name}", head ran "${head.profile.name}"`);
@@ -73,12 +77,15 @@ export function comparabilityProblems(base: RunRecord, head: RunRecord): string[
   const mb = base.machine;
   const mh = head.machine;
   const machine: string[] = [];
-  if (mb.hostname !== mh.hostname) machine.push(`host ${mb.hostname} vs ${mh.hostname}`);
   if (mb.cpuModel !== mh.cpuModel) machine.push(`CPU ${mb.cpuModel} vs ${mh.cpuModel}`);
   if (mb.cpus !== mh.cpus) machine.push(`${mb.cpus} vs ${mh.cpus} CPUs`);
   if (base.profile.resolved.platform !== head.profile.resolved.platform) machine.push(`platform ${base.profile.resolved.platform} vs ${head.profile.resolved.platform}`);
-  if (machine.length > 0) problems.push(`different machines: ${machine.join(', ')}`);
+  if (machine.length > 0) problems.push(`different machines: ${machine.join(', ')}${mb.hostname === mh.hostname ? '' : ` (hosts ${mb.hostname} and ${mh.hostname})`}`);
   return problems;
+}
+
+export function hostNote(base: RunRecord, head: RunRecord): string | null {
+  return base.machine.hostname === head.machine.hostname ? null : `different hosts with the same hardware (${base.machine.hostname}, ${head.machine.hostname}): fine for CI runners of one kind, noisier than one machine`;
 }
 
 function groupKey(s: StepRecord): string {
@@ -114,6 +121,8 @@ export function compareRuns(base: LoadedRun, head: LoadedRun, o: CompareOptions 
     if (o.force !== true) throw new BadInputError(`refusing to compare ${base.dir} with ${head.dir}: ${problems.join('; ')}`, 'compare runs of the same profile on the same machine, or pass --force');
     notes.push(...problems.map((p) => `forced: ${p}`));
   }
+  const host = hostNote(base.run, head.run);
+  if (host !== null) notes.push(host);
   if (base.steps.length === 0) throw new BadInputError(`${base.dir}: no finished steps to compare`);
   if (head.steps.length === 0) throw new BadInputError(`${head.dir}: no finished steps to compare`);
   const gatesText = head.run.profile.resolved.gates;

@@ -25,6 +25,7 @@ export interface SyntheticOptions {
   readonly sidecarExtraUs?: number;
   readonly seed?: number;
   readonly hostname?: string;
+  readonly cpuModel?: string;
   readonly withStacks?: boolean;
   readonly gates?: Profile['gates'];
   readonly startedAt?: string;
@@ -112,7 +113,7 @@ export function syntheticRun(o: SyntheticOptions): SyntheticRun {
   const rand = seededRandom(o.seed ?? 1);
   const profile = syntheticProfile(o);
   const samples = o.samplesPerStep ?? 1000;
-  const machine: MachineInfo = { hostname: o.hostname ?? 'bench-host', kernel: '6.18.0', cpuModel: 'Synthetic CPU @ 3.0GHz', cpus: 2, memoryBytes: 8 * 2 ** 30, node: 'v20.20.2', platform: 'linux-x64' };
+  const machine: MachineInfo = { hostname: o.hostname ?? 'bench-host', kernel: '6.18.0', cpuModel: o.cpuModel ?? 'Synthetic CPU @ 3.0GHz', cpus: 2, memoryBytes: 8 * 2 ** 30, node: 'v20.20.2', platform: 'linux-x64' };
   const points: LoadPoint[] = [];
   for (const c of profile.load.connections) for (const q of profile.load.qps) points.push({ qps: q, connections: c, payloadBytes: 0, keepAlive: true, protocol: 'http' });
   const started = Date.parse(o.startedAt ?? '2026-11-25T06:00:00Z');

@@ -33,6 +33,7 @@ describe('CI workflows for users (ci/workflows)', () => {
       const r = spawnSync('bash', ['-n', p], { encoding: 'utf8' });
       assert.equal(r.status, 0, r.stderr);
     }
+    for (const p of ['profiles/nightly.yaml', 'profiles/pr-gate.yaml']) assert.ok(fs.existsSync(path.join(repo, p)), p);
     const usage = spawnSync('bash', [path.join(repo, 'ci', 'pr-gate.sh')], { encoding: 'utf8' });
     assert.notEqual(usage.status, 0);
     assert.match(usage.stderr, /usage: bash ci\/pr-gate.sh BASE_REF/);

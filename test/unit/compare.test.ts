@@ -37,10 +37,13 @@ describe('compare (rules)', () => {
     const a = run({ runId: 'a', seed: 1 });
     const otherProfile = run({ runId: 'b', seed: 2, profileName: 'nightly' });
     assert.throws(() => compareRuns(a, otherProfile), (e: unknown) => e instanceof BadInputError && e.exitCode === 2 && /different profiles: base ran "synthetic", head ran "nightly"/.test(e.message));
-    const otherHost = run({ runId: 'c', seed: 3, hostname: 'laptop' });
-    assert.throws(() => compareRuns(a, otherHost), /different machines: host bench-host vs laptop/);
-    const forced = compareRuns(a, otherHost, { force: true });
+    const otherCpu = run({ runId: 'c', seed: 3, hostname: 'laptop', cpuModel: 'Laptop CPU' });
+    assert.throws(() => compareRuns(a, otherCpu), /different machines: CPU Synthetic CPU @ 3.0GHz vs Laptop CPU \(hosts bench-host and laptop\)/);
+    const forced = compareRuns(a, otherCpu, { force: true });
     assert.ok(forced.notes.some((n) => /forced: different machines/.test(n)));
+    // A fresh CI runner of the same kind has another name but the same hardware: compared, with a note.
+    const sameKind = compareRuns(a, run({ runId: 'd', seed: 4, hostname: 'runner-2' }));
+    assert.ok(sameKind.notes.some((n) => /different hosts with the same hardware/.test(n)));
   });
 
   it('lets the threshold alone decide when repetitions are too few for the test, and says so', () => {
