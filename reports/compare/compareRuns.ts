@@ -98,10 +98,11 @@ function groupSteps(steps: readonly StepRecord[]): Map<string, StepRecord[]> {
   return m;
 }
 
-function rowVerdict(gate: GateThreshold, changePct: number, pValue: number | null, alpha: number): RowVerdict {
+/** `betterP`: the same test in the other direction (head better than base by more than the allowance). */
+function rowVerdict(gate: GateThreshold, changePct: number, pValue: number | null, betterP: number | null, alpha: number): RowVerdict {
   const worsePct = gate.worse === 'increase' ? changePct : -changePct;
   if (worsePct > gate.limitPct) return pValue === null || pValue <= alpha ? 'regression' : 'not significant';
-  if (worsePct < -gate.limitPct) return 'improved';
+  if (worsePct < -gate.limitPct && (betterP === null || betterP <= alpha)) return 'improved';
   return 'pass';
 }
 
@@ -153,11 +154,13 @@ export function compareRuns(base: LoadedRun, head: LoadedRun, o: CompareOptions 
       // so drift within the gate cannot fail a check however many repetitions there are.
       const allowance = gate.limitPct / 100;
       const test = gate.worse === 'increase' ? mannWhitneyGreater(h, b.map((x) => x * (1 + allowance))) : mannWhitneyGreater(b.map((x) => x * (1 - allowance)), h);
+      const better = gate.worse === 'increase' ? mannWhitneyGreater(b.map((x) => x * (1 - allowance)), h) : mannWhitneyGreater(h, b.map((x) => x * (1 + allowance)));
       const pValue = test.minPValue > alpha ? null : test.pValue;
+      const betterP = better.minPValue > alpha ? null : better.pValue;
       if (pValue === null) thresholdOnly = true;
       rows.push({
         dataplane: first.dataplane, placement: first.placement, load: loadLabel(first.loadPoint), metric: gate.metric, gate: gate.text,
-        baseValues: b, headValues: h, baseMedian, headMedian, changePct, pValue, verdict: rowVerdict(gate, changePct, pValue, alpha),
+        baseValues: b, headValues: h, baseMedian, headMedian, changePct, pValue, verdict: rowVerdict(gate, changePct, pValue, betterP, alpha),
       });
     }
   }
