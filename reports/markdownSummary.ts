@@ -3,7 +3,7 @@ import type { Spread, SummaryGroup } from '../harness/results/summaryTypes';
 import type { Chart } from './charts/chartTypes';
 import { orderDataPlanes } from './charts/chartTypes';
 import { formatSigned, formatSignedUs, formatUs, mdCell } from './formatUnits';
-import { loadLabel } from './stepRows';
+import { loadLabel, pointLabel } from './stepRows';
 
 export interface MarkdownInputs {
   readonly run: RunRecord;
@@ -41,7 +41,7 @@ export function markdownSummary(i: MarkdownInputs): string {
   lines.push('', 'Latency is corrected for coordinated omission; figures are the median over repetitions with [min–max] when there are several. Added latency compares each repetition with the baseline of the same repetition.', '');
   const byPoint = new Map<string, SummaryGroup[]>();
   for (const g of sortGroups(i.groups)) {
-    const k = `${loadLabel(g.loadPoint)}, ${g.loadPoint.payloadBytes} B, ${g.placement}${g.loadPoint.keepAlive ? '' : ', new connection per request'}`;
+    const k = `${loadLabel({ qps: g.loadPoint.qps, connections: g.loadPoint.connections })}, ${g.loadPoint.payloadBytes} B, ${g.placement}${g.loadPoint.keepAlive ? '' : ', new connection per request'}`;
     byPoint.set(k, [...(byPoint.get(k) ?? []), g]);
   }
   for (const [point, groups] of byPoint) {
@@ -61,7 +61,7 @@ export function markdownSummary(i: MarkdownInputs): string {
     for (const g of breakdowns) {
       const b = g.breakdown;
       if (b === null) continue;
-      lines.push(`| ${g.dataplane} | ${loadLabel(g.loadPoint)} | ${formatSigned(b.extraCpuUsPerRequest)} | ${breakdownCategories.map((c) => formatSigned(b.byCategoryUs[c])).join(' | ')} | ${(100 * b.explainedShare).toFixed(0)}% | ${opt(b.extraBytesCopiedPerRequest, 0)} | ${opt(b.extraConnectionsPerRequest, 3)} | ${opt(b.extraContextSwitchesPerRequest, 2)} |`);
+      lines.push(`| ${g.dataplane} | ${pointLabel(g)} | ${formatSigned(b.extraCpuUsPerRequest)} | ${breakdownCategories.map((c) => formatSigned(b.byCategoryUs[c])).join(' | ')} | ${(100 * b.explainedShare).toFixed(0)}% | ${opt(b.extraBytesCopiedPerRequest, 0)} | ${opt(b.extraConnectionsPerRequest, 3)} | ${opt(b.extraContextSwitchesPerRequest, 2)} |`);
     }
     lines.push('', `Method: ${breakdowns[0]?.breakdown?.method ?? ''}.`, '');
   }

@@ -14,6 +14,8 @@ export interface StepRow {
   readonly keepAlive: boolean;
   /** "1000 qps × 4 conn" or "max × 16 conn": one load point, for axes and tables. */
   readonly loadLabel: string;
+  /** Everything of the point but rate and connections ("cross-node, 0 B"): sweeps are drawn per variant. */
+  readonly variant: string;
   readonly repetition: number;
   readonly startedAt: string;
   readonly actualQps: number;
@@ -43,8 +45,19 @@ export function ownComponents(s: StepRecord): string[] {
   return s.components.filter((c) => c.role !== 'dataplane').map((c) => c.name);
 }
 
-export function loadLabel(p: { qps: number; connections: number }): string {
-  return `${p.qps === 0 ? 'max' : `${p.qps} qps`} × ${p.connections} conn`;
+export function loadLabel(p: { qps: number; connections: number; payloadBytes?: number; keepAlive?: boolean }): string {
+  const payload = p.payloadBytes === undefined || p.payloadBytes === 0 ? '' : `, ${p.payloadBytes} B`;
+  return `${p.qps === 0 ? 'max' : `${p.qps} qps`} × ${p.connections} conn${payload}${p.keepAlive === false ? ', new conn/req' : ''}`;
+}
+
+export interface PointOf {
+  readonly loadPoint: { qps: number; connections: number; payloadBytes: number; keepAlive: boolean };
+  readonly placement: string;
+}
+
+/** A load point with its placement, when it is not the default cross-node: what a chart's axis or panel names. */
+export function pointLabel(x: PointOf): string {
+  return `${loadLabel(x.loadPoint)}${x.placement === 'same-node' ? ', same node' : ''}`;
 }
 
 function sumOrNull(values: ReadonlyArray<number | null | undefined>): number | null {
@@ -72,7 +85,8 @@ export function stepRow(runId: string, s: StepRecord): StepRow {
     connections: s.loadPoint.connections,
     payloadBytes: s.loadPoint.payloadBytes,
     keepAlive: s.loadPoint.keepAlive,
-    loadLabel: loadLabel(s.loadPoint),
+    loadLabel: pointLabel(s),
+    variant: `${s.placement}, ${s.loadPoint.payloadBytes} B${s.loadPoint.keepAlive ? '' : ', new conn/req'}`,
     repetition: s.repetition,
     startedAt: s.startedAt,
     actualQps: s.load.actualQps,
@@ -102,10 +116,11 @@ export function stepRows(runId: string, steps: readonly StepRecord[]): StepRow[]
   return steps.map((s) => stepRow(runId, s));
 }
 
-/** Load labels in sweep order (connections, then QPS, max throughput last), for chart axes. */
-export function orderLoads(points: ReadonlyArray<{ qps: number; connections: number }>): string[] {
-  const key = (p: { qps: number; connections: number }): number => p.connections * 1e9 + (p.qps === 0 ? 1e8 : p.qps);
-  const seen = new Map<string, number>();
-  for (const p of points) seen.set(loadLabel(p), key(p));
-  return [...seen.entries()].sort((a, b) => a[1] - b[1]).map(([l]) => l);
+/** Point labels in sweep order (placement, payload, keep-alive, connections, then QPS with max throughput last), for chart axes. */
+export function orderLoads(points: readonly PointOf[]): string[] {
+  const key = (x: PointOf): number[] => [x.placement === 'same-node' ? 1 : 0, x.loadPoint.payloadBytes, x.loadPoint.keepAlive ? 0 : 1, x.loadPoint.connections, x.loadPoint.qps === 0 ? Number.MAX_SAFE_INTEGER : x.loadPoint.qps];
+  const seen = new Map<string, number[]>();
+  for (const p of points) seen.set(pointLabel(p), key(p));
+  const cmp = (a: number[], b: number[]): number => { for (let i = 0; i < a.length; i += 1) if (a[i] !== b[i]) return (a[i] as number) - (b[i] as number); return 0; };
+  return [...seen.entries()].sort((a, b) => cmp(a[1], b[1])).map(([l]) => l);
 }

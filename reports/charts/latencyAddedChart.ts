@@ -1,5 +1,5 @@
 import type { SummaryGroup } from '../../harness/results/summaryTypes';
-import { loadLabel, orderLoads } from '../stepRows';
+import { orderLoads, pointLabel } from '../stepRows';
 import { baseConfig, dataPlaneColorScale, orderDataPlanes, vegaLiteSchema, type Chart } from './chartTypes';
 
 interface AddedPoint {
@@ -15,7 +15,7 @@ interface AddedPoint {
 export function latencyAddedChart(groups: readonly SummaryGroup[]): Chart | null {
   const values: AddedPoint[] = [];
   for (const g of groups) {
-    const load = loadLabel(g.loadPoint);
+    const load = pointLabel(g);
     const add = (measure: string, s: SummaryGroup['latencyAddedP50Us']): void => {
       if (s !== null) values.push({ dataplane: g.dataplane, load, measure, median: s.median, min: s.min, max: s.max });
     };
@@ -26,7 +26,7 @@ export function latencyAddedChart(groups: readonly SummaryGroup[]): Chart | null
   }
   if (values.length === 0) return null;
   const planes = orderDataPlanes(values.map((v) => v.dataplane));
-  const loads = orderLoads(groups.map((g) => g.loadPoint));
+  const loads = orderLoads(groups);
   const title = 'Latency added over baseline';
   return {
     id: 'latency-added',
@@ -36,13 +36,14 @@ export function latencyAddedChart(groups: readonly SummaryGroup[]): Chart | null
       $schema: vegaLiteSchema,
       title,
       data: { values },
-      facet: { column: { field: 'measure', type: 'nominal', sort: ['P50 added (µs)', 'P99 added (µs)', 'P50 added (%)', 'P99 added (%)'], title: null } },
+      // One row per measure, so many load points widen the chart instead of squeezing it.
+      facet: { row: { field: 'measure', type: 'nominal', sort: ['P50 added (µs)', 'P99 added (µs)', 'P50 added (%)', 'P99 added (%)'], title: null, header: { labelAngle: 0, labelAlign: 'left', labelAnchor: 'start', labelOrient: 'top' } } },
       resolve: { scale: { y: 'independent' } },
       spec: {
-        width: 200,
-        height: 200,
+        width: { step: 12 }, // with xOffset the step is one bar: a load point is as wide as its data planes
+        height: 150,
         encoding: {
-          x: { field: 'load', type: 'nominal', sort: loads, title: null, axis: { labelAngle: -30 } },
+          x: { field: 'load', type: 'nominal', sort: loads, title: null, axis: { labelAngle: -30, labelLimit: 200 } },
           xOffset: { field: 'dataplane', type: 'nominal', sort: planes },
           color: { field: 'dataplane', type: 'nominal', title: 'data plane', scale: dataPlaneColorScale(planes), sort: planes },
         },

@@ -6,6 +6,7 @@ export const percentileFields = [
 ] as const;
 
 interface PercentilePoint {
+  readonly variant: string;
   readonly dataplane: string;
   readonly x: number;
   readonly percentile: string;
@@ -20,7 +21,7 @@ function mostCommon(values: readonly number[]): number | undefined {
 }
 
 function percentileChart(id: string, title: string, caption: string, rows: readonly StepRow[], x: (r: StepRow) => number, xTitle: string): Chart {
-  const values: PercentilePoint[] = rows.flatMap((r) => percentileFields.map(([percentile, field]) => ({ dataplane: r.dataplane, x: x(r), percentile, latencyUs: r[field], repetition: r.repetition })));
+  const values: PercentilePoint[] = rows.flatMap((r) => percentileFields.map(([percentile, field]) => ({ variant: r.variant, dataplane: r.dataplane, x: x(r), percentile, latencyUs: r[field], repetition: r.repetition })));
   const planes = orderDataPlanes(rows.map((r) => r.dataplane));
   return {
     id,
@@ -30,7 +31,11 @@ function percentileChart(id: string, title: string, caption: string, rows: reado
       $schema: vegaLiteSchema,
       title,
       data: { values },
-      facet: { column: { field: 'percentile', type: 'nominal', sort: percentileFields.map(([p]) => p), title: null } },
+      // Placements and payloads are different experiments: one row of panels each, never averaged together.
+      facet: {
+        ...(new Set(rows.map((r) => r.variant)).size > 1 ? { row: { field: 'variant', type: 'nominal' as const, title: null } } : {}),
+        column: { field: 'percentile', type: 'nominal', sort: percentileFields.map(([p]) => p), title: null },
+      },
       resolve: { scale: { y: 'independent' } },
       spec: {
         width: 220,

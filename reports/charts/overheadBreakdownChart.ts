@@ -1,6 +1,6 @@
 import { breakdownCategories, type OverheadBreakdown } from '../../harness/results/resultTypes';
 import type { SummaryGroup } from '../../harness/results/summaryTypes';
-import { loadLabel } from '../stepRows';
+import { pointLabel } from '../stepRows';
 import { baseConfig, categoryColorScale, orderDataPlanes, vegaLiteSchema, type Chart } from './chartTypes';
 
 /** One rectangle of the icicle: x in % of the panel's gross extra CPU, so every panel spans the same width. */
@@ -55,8 +55,8 @@ export function icicleRects(panel: string, b: OverheadBreakdown): IcicleRect[] {
 export function overheadBreakdownChart(groups: readonly SummaryGroup[]): Chart | null {
   const order = orderDataPlanes(groups.map((g) => g.dataplane));
   const withBreakdown = groups.filter((g) => g.breakdown !== null)
-    .sort((a, b) => order.indexOf(a.dataplane) - order.indexOf(b.dataplane) || a.loadPoint.connections - b.loadPoint.connections || a.loadPoint.qps - b.loadPoint.qps);
-  const values = withBreakdown.flatMap((g) => icicleRects(`${g.dataplane} · ${loadLabel(g.loadPoint)}${g.placement === 'same-node' ? ' · same node' : ''}`, g.breakdown as OverheadBreakdown));
+    .sort((a, b) => order.indexOf(a.dataplane) - order.indexOf(b.dataplane) || a.placement.localeCompare(b.placement) || a.loadPoint.payloadBytes - b.loadPoint.payloadBytes || a.loadPoint.connections - b.loadPoint.connections || a.loadPoint.qps - b.loadPoint.qps);
+  const values = withBreakdown.flatMap((g) => icicleRects(`${g.dataplane} · ${pointLabel(g)}`, g.breakdown as OverheadBreakdown));
   if (values.length === 0) return null;
   const panels = [...new Set(values.map((v) => v.panel))];
   const title = 'Where the extra CPU goes: overhead over baseline by category and component';

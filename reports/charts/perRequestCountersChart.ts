@@ -1,4 +1,4 @@
-import { orderLoads, type StepRow } from '../stepRows';
+import type { StepRow } from '../stepRows';
 import { baseConfig, dataPlaneColorScale, orderDataPlanes, vegaLiteSchema, type Chart } from './chartTypes';
 
 const counters = [
@@ -27,13 +27,13 @@ export function perRequestCountersChart(rows: readonly StepRow[]): Chart | null 
       $schema: vegaLiteSchema,
       title,
       data: { values },
-      facet: { column: { field: 'counter', type: 'nominal', sort: present, title: null } },
+      facet: { row: { field: 'counter', type: 'nominal', sort: present, title: null, header: { labelAngle: 0, labelAlign: 'left', labelAnchor: 'start', labelOrient: 'top' } } },
       resolve: { scale: { y: 'independent' } },
       spec: {
-        width: 180,
-        height: 180,
+        width: { step: 12 }, // with xOffset the step is one bar: a load point is as wide as its data planes
+        height: 120,
         encoding: {
-          x: { field: 'load', type: 'nominal', sort: orderLoads(rows), title: null, axis: { labelAngle: -30 } },
+          x: { field: 'load', type: 'nominal', sort: [...new Set([...rows].sort((a, b) => a.index - b.index).map((r) => r.loadLabel))], title: null, axis: { labelAngle: -30, labelLimit: 200 } },
           xOffset: { field: 'dataplane', type: 'nominal', sort: planes },
           color: { field: 'dataplane', type: 'nominal', title: 'data plane', scale: dataPlaneColorScale(planes), sort: planes },
         },

@@ -1,5 +1,5 @@
 import type { SummaryGroup } from '../../harness/results/summaryTypes';
-import { loadLabel, orderLoads } from '../stepRows';
+import { orderLoads, pointLabel } from '../stepRows';
 import { baseConfig, orderDataPlanes, vegaLiteSchema, type Chart } from './chartTypes';
 
 interface ComponentPoint {
@@ -38,15 +38,15 @@ function stackedChart(id: string, title: string, caption: string, yTitle: string
 
 /** CPU per 1,000 requests, stacked by component (`notOwn`: eBPF data-plane components, whose time is inside their hosts'), per data plane and load point (median over repetitions); null without resource samples. */
 export function cpuPerThousandRequestsChart(groups: readonly SummaryGroup[], notOwn: ReadonlySet<string> = new Set()): Chart | null {
-  const values = groups.flatMap((g) => Object.entries(g.cpuUsPerRequestByComponent).filter(([c]) => !notOwn.has(c)).map(([component, us]) => ({ dataplane: g.dataplane, load: loadLabel(g.loadPoint), component, value: us })));
+  const values = groups.flatMap((g) => Object.entries(g.cpuUsPerRequestByComponent).filter(([c]) => !notOwn.has(c)).map(([component, us]) => ({ dataplane: g.dataplane, load: pointLabel(g), component, value: us })));
   if (values.length === 0) return null;
   // µs per request × 1000 requests / 1000 µs per ms = ms per 1,000 requests: the same number as µs per request.
-  return stackedChart('cpu-per-1k-requests', 'CPU per 1,000 requests by component', 'CPU time of each component\'s cgroup (user + system) over the measured window, divided by requests completed; median over repetitions.', 'CPU ms per 1,000 requests', values, '.2f', orderLoads(groups.map((g) => g.loadPoint)));
+  return stackedChart('cpu-per-1k-requests', 'CPU per 1,000 requests by component', 'CPU time of each component\'s cgroup (user + system) over the measured window, divided by requests completed; median over repetitions.', 'CPU ms per 1,000 requests', values, '.2f', orderLoads(groups));
 }
 
 /** Peak memory by component (a level, not a rate: shown per data plane, not per request); null without samples. */
 export function memoryChart(groups: readonly SummaryGroup[], notOwn: ReadonlySet<string> = new Set()): Chart | null {
-  const values = groups.flatMap((g) => Object.entries(g.memoryRssBytesPeakByComponent).filter(([c]) => !notOwn.has(c)).map(([component, bytes]) => ({ dataplane: g.dataplane, load: loadLabel(g.loadPoint), component, value: bytes / 2 ** 20 })));
+  const values = groups.flatMap((g) => Object.entries(g.memoryRssBytesPeakByComponent).filter(([c]) => !notOwn.has(c)).map(([component, bytes]) => ({ dataplane: g.dataplane, load: pointLabel(g), component, value: bytes / 2 ** 20 })));
   if (values.length === 0) return null;
-  return stackedChart('memory-peak', 'Peak memory by component', 'Peak resident memory of each component\'s cgroup during the step (MiB), median over repetitions; memory is a level, so it is not divided by requests.', 'peak RSS (MiB)', values, '.1f', orderLoads(groups.map((g) => g.loadPoint)));
+  return stackedChart('memory-peak', 'Peak memory by component', 'Peak resident memory of each component\'s cgroup during the step (MiB), median over repetitions; memory is a level, so it is not divided by requests.', 'peak RSS (MiB)', values, '.1f', orderLoads(groups));
 }

@@ -28,7 +28,7 @@ export function compareMarkdown(v: CompareVerdict, o: { onlyFlagged?: boolean } 
   const shown: CompareRow[] = o.onlyFlagged === true ? v.rows.filter((r) => r.verdict !== 'pass') : [...v.rows];
   for (const r of shown) {
     const unit = metricUnits[r.metric];
-    lines.push(`| ${r.dataplane} | ${mdCell(r.load)}${r.placement === 'same-node' ? ' (same node)' : ''} | ${r.metric} | ${fmt(r.baseMedian)} ${unit} | ${fmt(r.headMedian)} ${unit} | ${formatSigned(r.changePct, 1, '%')} | ${r.gate} | ${r.pValue === null ? 'n/a' : r.pValue < 0.001 ? '<0.001' : r.pValue.toFixed(3)} | ${mark[r.verdict]} |`);
+    lines.push(`| ${r.dataplane} | ${mdCell(r.load)}${r.placement === 'same-node' ? ', same node' : ''} | ${r.metric} | ${fmt(r.baseMedian)} ${unit} | ${fmt(r.headMedian)} ${unit} | ${formatSigned(r.changePct, 1, '%')} | ${r.gate} | ${r.pValue === null ? 'n/a' : r.pValue < 0.001 ? '<0.001' : r.pValue.toFixed(3)} | ${mark[r.verdict]} |`);
   }
   if (shown.length < v.rows.length) lines.push('', `${v.rows.length - shown.length} passing checks not shown.`);
   if (v.notes.length > 0) lines.push('', ...v.notes.map((n) => `- ${n}`));

@@ -2,7 +2,7 @@ import type { LoadedRun } from '../../harness/results/resultsStore';
 import { spread } from '../../harness/results/summarise';
 import { metricValue, type GateMetric } from '../compare/gateMetrics';
 import type { CompareVerdict } from '../compare/compareRuns';
-import { loadLabel } from '../stepRows';
+import { pointLabel } from '../stepRows';
 
 /** One figure of one run: the median over repetitions of a data plane at a load point. */
 export interface HistoryPoint {
@@ -40,12 +40,12 @@ export function historyPoints(runs: readonly LoadedRun[], metric: GateMetric, ga
     for (const s of r.steps) {
       const v = metricValue(s, metric);
       if (v === null) continue;
-      const key = `${s.dataplane}|${loadLabel(s.loadPoint)}${s.placement === 'same-node' ? ' (same node)' : ''}`;
+      const key = `${s.dataplane}|${pointLabel(s)}`;
       groups.set(key, [...(groups.get(key) ?? []), v]);
     }
     for (const [key, values] of groups) {
       const [dataplane, load] = key.split('|') as [string, string];
-      const flagged = verdict?.rows.some((row) => row.verdict === 'regression' && row.metric === metric && row.dataplane === dataplane && `${row.load}${row.placement === 'same-node' ? ' (same node)' : ''}` === load) ?? false;
+      const flagged = verdict?.rows.some((row) => row.verdict === 'regression' && row.metric === metric && row.dataplane === dataplane && `${row.load}${row.placement === 'same-node' ? ', same node' : ''}` === load) ?? false;
       out.push({ runId: r.run.runId, startedAt: r.run.startedAt, gitCommit: r.run.versions.gitCommit ?? null, dataplane, load, value: spread(values).median, repetitions: values.length, flagged });
     }
   }

@@ -18,6 +18,8 @@ export interface SyntheticOptions {
   readonly dataplanes?: readonly DataPlaneName[];
   readonly qps?: readonly number[];
   readonly connections?: readonly number[];
+  readonly placements?: ReadonlyArray<'same-node' | 'cross-node'>;
+  readonly payloads?: readonly number[];
   readonly repetitions?: number;
   /** Latency samples recorded into each step's histogram. */
   readonly samplesPerStep?: number;
@@ -101,6 +103,8 @@ export function syntheticProfile(o: SyntheticOptions): Profile {
     name: o.profileName ?? 'synthetic',
     dataplanes: o.dataplanes ?? ['baseline', 'sidecar', 'ambient', 'waypoint', 'kernel', 'dual'],
     load: { qps: o.qps ?? [1000], connections: o.connections ?? [4] },
+    placement: o.placements ?? ['cross-node'],
+    workload: { payloadBytes: o.payloads ?? [0] },
     duration: '10s',
     repetitions: o.repetitions ?? 3,
     probes: { sampleHz: o.withStacks === false ? 0 : 99 },
@@ -114,8 +118,8 @@ export function syntheticRun(o: SyntheticOptions): SyntheticRun {
   const profile = syntheticProfile(o);
   const samples = o.samplesPerStep ?? 1000;
   const machine: MachineInfo = { hostname: o.hostname ?? 'bench-host', kernel: '6.18.0', cpuModel: o.cpuModel ?? 'Synthetic CPU @ 3.0GHz', cpus: 2, memoryBytes: 8 * 2 ** 30, node: 'v20.20.2', platform: 'linux-x64' };
-  const points: LoadPoint[] = [];
-  for (const c of profile.load.connections) for (const q of profile.load.qps) points.push({ qps: q, connections: c, payloadBytes: 0, keepAlive: true, protocol: 'http' });
+  const points: Array<LoadPoint & { placement: 'same-node' | 'cross-node' }> = [];
+  for (const placement of profile.placement) for (const payloadBytes of profile.workload.payloadBytes) for (const c of profile.load.connections) for (const q of profile.load.qps) points.push({ qps: q, connections: c, payloadBytes, keepAlive: true, protocol: 'http', placement });
   const started = Date.parse(o.startedAt ?? '2026-11-25T06:00:00Z');
   const steps: StepRecord[] = [];
   let index = 1;
@@ -127,7 +131,7 @@ export function syntheticRun(o: SyntheticOptions): SyntheticRun {
         const slowUs = dp === 'sidecar' ? (o.sidecarExtraUs ?? 0) : 0;
         const maxMode = point.qps === 0;
         const loadFactor = maxMode ? 1.8 : 1 + Math.min(point.qps / 20000, 0.6) + point.connections / 400;
-        const baseP50Us = 180 * loadFactor * drift;
+        const baseP50Us = (point.placement === 'same-node' ? 120 : 180) * (1 + point.payloadBytes / 20000) * loadFactor * drift;
         const p50Us = baseP50Us * sh.factor + slowUs * 2 * sh.proxies.length / 2;
         const values: number[] = [];
         for (let i = 0; i < samples; i += 1) values.push(p50Us * Math.exp(0.3 * gaussian(rand)) * (rand() < 0.002 ? 3 : 1));
@@ -187,16 +191,16 @@ export function syntheticRun(o: SyntheticOptions): SyntheticRun {
           labels: `${profile.name} ${dp}`,
           options: {
             url: 'http://198.18.1.10:8080/', protocol: 'http', mode: maxMode ? 'max' : 'fixed-rate', qps: point.qps, connections: point.connections,
-            durationUs: 10e6, requests: null, warmupUs: 1e6, payloadBytes: 0, keepAlive: true, timeoutUs: 5e6, headers: [],
+            durationUs: 10e6, requests: null, warmupUs: 1e6, payloadBytes: point.payloadBytes, keepAlive: true, timeoutUs: 5e6, headers: [],
           },
           actualDurationUs: 10e6, requestsCompleted: requests, requestsFailed: 0, actualQps, latency, serviceTime, sendLag,
           statusCounts: { 200: requests }, errorsByKind: {}, socketsOpened: point.connections,
           bytesSent: requests * 100, bytesReceived: requests * 120, requestsUnsent: 0,
         };
-        const id = `${dp}-cross-node-q${point.qps}-c${point.connections}-p0-r${rep}`;
+        const id = `${dp}-${point.placement}-q${point.qps}-c${point.connections}-p${point.payloadBytes}-r${rep}`;
         steps.push({
-          schemaVersion: resultsSchemaVersion, kind: 'meshbench-step', index, id, dataplane: dp, placement: 'cross-node',
-          loadPoint: point, repetition: rep, startedAt: stepStart, endedAt: new Date(started + index * 12_000 + 11_000).toISOString(),
+          schemaVersion: resultsSchemaVersion, kind: 'meshbench-step', index, id, dataplane: dp, placement: point.placement,
+          loadPoint: { qps: point.qps, connections: point.connections, payloadBytes: point.payloadBytes, keepAlive: point.keepAlive, protocol: point.protocol }, repetition: rep, startedAt: stepStart, endedAt: new Date(started + index * 12_000 + 11_000).toISOString(),
           components, load, resources,
           probes: { available: true, unavailableReason: null, figures, detail: {}, foldedStacks: stacks },
           connectionsOnPath: connectionsOnPath[dp],

@@ -33,4 +33,13 @@ describe('HTML report in headless Chromium', function () {
     for (const f of check.flameGraphs) assert.ok(f.frames > 0, `${f.id} has no frames`);
     assert.ok(fs.statSync(check.screenshot).size > 10_000);
   });
+
+  it('a nightly-shaped run (two placements, two payloads, a sweep and max throughput) draws every chart too', async () => {
+    const dir = path.join(tmp, 'nightly');
+    writeSyntheticRun(dir, { runId: 'nightly', placements: ['same-node', 'cross-node'], payloads: [0, 4096], qps: [1000, 0], connections: [4, 64], repetitions: 2, samplesPerStep: 100, stackVariety: 2 });
+    const r = await writeReport(dir);
+    const check = await checkReportInChromium(r.html, 'report-nightly-shaped');
+    assert.deepEqual(check.consoleErrors, []);
+    for (const c of check.charts) assert.ok(c.rendered === 'true' && c.marks > 0, `${c.id}: ${c.rendered}, ${c.marks} marks`);
+  });
 });
