@@ -8,7 +8,8 @@ import { loadRun } from '../../harness/results/resultsStore';
 import { compareRuns } from '../../reports/compare/compareRuns';
 import { writeReport } from '../../reports/writeReport';
 import { checkReportInChromium, chromiumMissing } from '../helpers/browserCheck';
-import { cliPath } from '../helpers/cli';
+import { cliPath, runCli } from '../helpers/cli';
+import { detectCgroupLayout } from '../../harness/cgroupTree';
 import { findLeftovers, isRoot } from './netnsLeftovers';
 
 /*
@@ -16,7 +17,36 @@ import { findLeftovers, isRoot } from './netnsLeftovers';
  * zero console errors, every chart and flame graph drawn. Run under the privileged lock like every test here.
  */
 
-const profile = path.join(__dirname, '..', '..', '..', 'test', 'fixtures', 'profiles', 'reports', 'report-live.yaml');
+const profiles = path.join(__dirname, '..', '..', '..', 'test', 'fixtures', 'profiles', 'reports');
+const profile = path.join(profiles, 'report-live.yaml');
+
+/**
+ * Slows the sidecar's proxies on purpose while a run is going: every 50 ms, any proxy cgroup of a sidecar
+ * deployment (meshbench/<cluster>/{client,server}-proxy in the v1 cpu hierarchy) gets a CPU quota of 1 ms per
+ * 20 ms: 5 % of a CPU, a little more than a proxy needs at 500 QPS, so it keeps up but waits for its quota often. Only cgroups meshbench created, and they go away with the run. Returns the stop function and a
+ * count of the cgroups it throttled.
+ */
+function throttleSidecarProxies(): { stop(): void; throttled: Set<string> } {
+  const cpuRoot = path.join(detectCgroupLayout().v1Mounts.cpu ?? '/nonexistent', 'meshbench');
+  const throttled = new Set<string>();
+  const timer = setInterval(() => {
+    if (!fs.existsSync(cpuRoot)) return;
+    for (const cluster of fs.readdirSync(cpuRoot)) {
+      for (const proxy of ['client-proxy', 'server-proxy']) {
+        const dir = path.join(cpuRoot, cluster, proxy);
+        if (throttled.has(dir) || !fs.existsSync(path.join(dir, 'cpu.cfs_quota_us'))) continue;
+        try {
+          fs.writeFileSync(path.join(dir, 'cpu.cfs_period_us'), '20000');
+          fs.writeFileSync(path.join(dir, 'cpu.cfs_quota_us'), '1000');
+          throttled.add(dir);
+        } catch {
+          // the deployment is being removed
+        }
+      }
+    }
+  }, 50);
+  return { stop: () => clearInterval(timer), throttled };
+}
 
 describe('report of a real run (root)', function () {
   this.timeout(180_000);
@@ -41,8 +71,8 @@ describe('report of a real run (root)', function () {
     if (tmp !== undefined) fs.rmSync(tmp, { recursive: true, force: true });
   });
 
-  const run = (out: string): Promise<{ code: number | null; stderr: string }> => new Promise((resolve) => {
-    child = spawn(process.execPath, [cliPath, 'run', profile, '--output', out, '--quiet'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const run = (out: string, file = profile): Promise<{ code: number | null; stderr: string }> => new Promise((resolve) => {
+    child = spawn(process.execPath, [cliPath, 'run', file, '--output', out, '--quiet'], { stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
     child.stderr?.on('data', (d: Buffer) => { stderr += d.toString(); });
     child.on('close', (code) => resolve({ code, stderr }));
@@ -68,5 +98,32 @@ describe('report of a real run (root)', function () {
     const same = compareRuns(loaded, loaded);
     assert.equal(same.verdict, 'pass');
     assert.deepEqual(findLeftovers().namespaces, []);
+  });
+
+  it('compare flags a sidecar slowed on purpose in a live run (exit 1)', async () => {
+    const gateProfile = path.join(profiles, 'gate-live.yaml');
+    const base = path.join(tmp, 'gate-base');
+    const head = path.join(tmp, 'gate-head');
+    const b = await run(base, gateProfile);
+    assert.equal(b.code, 0, b.stderr);
+    const throttle = throttleSidecarProxies();
+    let h: { code: number | null; stderr: string };
+    try {
+      h = await run(head, gateProfile);
+    } finally {
+      throttle.stop();
+    }
+    assert.equal(h.code, 0, h.stderr);
+    assert.ok(throttle.throttled.size >= 2, `throttled ${[...throttle.throttled].join(', ')}`);
+    const json = path.join(tmp, 'verdict.json');
+    const c = await runCli(['compare', base, head, '--json', json]);
+    assert.equal(c.code, 1, `${c.stdout}\n${c.stderr}`);
+    const verdict = JSON.parse(fs.readFileSync(json, 'utf8')) as { rows: Array<{ dataplane: string; metric: string; verdict: string }> };
+    const flagged = verdict.rows.filter((r) => r.verdict === 'regression');
+    // Waiting for the quota hits the tail first: P99 is where the slowed proxy shows.
+    assert.ok(flagged.some((r) => r.dataplane === 'sidecar'), c.stdout);
+    // The machine is shared, so the baseline may drift too; the slowed sidecar must move much more.
+    const change = (dp: string): number => (verdict.rows.find((r) => r.dataplane === dp && r.metric === 'latency.p99') as unknown as { changePct: number }).changePct;
+    assert.ok(change('sidecar') > change('baseline') + 50, `P99: sidecar ${change('sidecar')}% vs baseline ${change('baseline')}%`);
   });
 });
