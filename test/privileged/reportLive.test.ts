@@ -6,6 +6,7 @@ import path from 'node:path';
 import { cleanupEverything } from '../../harness/platforms/netns/cleanup';
 import { loadRun } from '../../harness/results/resultsStore';
 import { compareRuns } from '../../reports/compare/compareRuns';
+import { validateSmp } from '../../reports/exports/smpValidate';
 import { writeReport } from '../../reports/writeReport';
 import { checkReportInChromium, chromiumMissing } from '../helpers/browserCheck';
 import { cliPath, runCli } from '../helpers/cli';
@@ -94,7 +95,12 @@ describe('report of a real run (root)', function () {
       assert.ok(check.flameGraphs.length > 0, 'stacks were sampled, so flame graphs are drawn');
       for (const f of check.flameGraphs) assert.ok(f.frames > 0, f.id);
     }
-    // The live check of compare: a real run against itself passes every gate.
+    const smpDir = path.join(report.dir, 'exports', 'smp');
+    for (const f of fs.readdirSync(smpDir)) {
+      const doc = JSON.parse(fs.readFileSync(path.join(smpDir, f), 'utf8')) as unknown;
+      assert.deepEqual(validateSmp(f === 'test-config.json' ? 'performanceTestConfig' : 'performanceTestResult', doc), [], f);
+    }
+    // A real run against itself passes every gate.
     const same = compareRuns(loaded, loaded);
     assert.equal(same.verdict, 'pass');
     assert.deepEqual(findLeftovers().namespaces, []);
