@@ -89,6 +89,7 @@ export class PerfStackSampler {
   async start(): Promise<void> {
     this.collectPids();
     this.timer = setInterval(() => this.collectPids(), 100);
+    this.timer.unref();
     const child = spawn('perf', ['record', '-e', 'cpu-clock', '-F', String(this.sampleHz), '-a', '-g', '-q', '-o', this.dataFile], { stdio: ['ignore', 'ignore', 'pipe'] });
     this.child = child;
     this.exited = new Promise((resolve) => { child.once('close', () => resolve()); child.once('error', () => resolve()); });

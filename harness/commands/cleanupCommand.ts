@@ -1,12 +1,30 @@
 import type { Command } from 'commander';
 import { cleanupEverything } from '../platforms/netns/cleanup';
+import { cleanupKubernetes } from '../platforms/kubernetes/kubernetesCleanup';
+
+interface CleanupFlags {
+  json?: boolean;
+  kubernetes?: boolean;
+  context?: string;
+  kubeconfig?: string;
+}
 
 export function registerCleanupCommand(program: Command): void {
   program
     .command('cleanup')
     .description('remove everything meshbench created on this machine (namespaces, cgroups, processes, BPF pins), also after a crash')
     .option('--json', 'print what was removed as JSON')
-    .action(async (flags: { json?: boolean }) => {
+    .option('--kubernetes', 'instead: delete every namespace labelled meshbench.io/run on the kubectl context\'s cluster')
+    .option('--context <name>', 'with --kubernetes: the kubeconfig context (default: the current one)')
+    .option('--kubeconfig <file>', 'with --kubernetes: the kubeconfig (default: $KUBECONFIG, then ~/.kube/config)')
+    .action(async (flags: CleanupFlags) => {
+      if (flags.kubernetes === true) {
+        const report = await cleanupKubernetes(flags.context, flags.kubeconfig);
+        if (flags.json === true) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+        else if (report.namespaces.length === 0) process.stdout.write(`meshbench cleanup: nothing to remove on context ${report.context}\n`);
+        else process.stdout.write(`meshbench cleanup: deleting ${report.namespaces.length} namespaces on context ${report.context}: ${report.namespaces.join(', ')}\n`);
+        return;
+      }
       const report = await cleanupEverything();
       if (flags.json === true) {
         process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);

@@ -11,6 +11,9 @@ export const dataPlaneNames = ['baseline', 'sidecar', 'ambient', 'waypoint', 'ke
 export type DataPlaneName = (typeof dataPlaneNames)[number];
 export const probeNames = ['copy', 'connections', 'sched', 'syscalls', 'packets'] as const;
 export type ProbeName = (typeof probeNames)[number];
+/** Meshes the kubernetes platform enrols workloads into (`none` = a plain namespace). */
+export const meshNames = ['none', 'istio', 'linkerd', 'cilium', 'kmesh'] as const;
+export type MeshName = (typeof meshNames)[number];
 
 /** A duration as text ("10s", "500ms") or a bare number of seconds; normalised to text. */
 const duration = z.union([z.string(), z.number().nonnegative().transform((n) => `${n}s`)])
@@ -67,10 +70,24 @@ export const profileSchema = z.strictObject({
     workers: z.number().int().positive().max(64).default(2),
     mtls: z.boolean().default(false),
   }).prefault({}),
+  /** Used only when platform is kubernetes (see README "The kubernetes platform"). */
   kubernetes: z.strictObject({
+    /** A kubeconfig file; default: $KUBECONFIG, then ~/.kube/config (kubectl's conventions). */
+    kubeconfig: z.string().optional(),
     context: z.string().optional(),
+    /** The stock Node image the workloads run on (a mirror of it on air-gapped clusters). */
     image: z.string().optional(),
-    namespacePrefix: z.string().optional(),
+    namespacePrefix: z.string().regex(/^[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?$/, { message: 'expected a DNS label of at most 32 characters' }).optional(),
+    /** The mesh that serves every data plane it can; the others keep their default mesh. */
+    mesh: z.enum(meshNames).optional(),
+    /** Per data plane override of the mesh, e.g. {sidecar: linkerd, waypoint: cilium}. */
+    meshes: z.partialRecord(z.enum(dataPlaneNames), z.enum(meshNames)).optional(),
+    /** Node names to place on: [server node, client node for cross-node]; default: the first schedulable ones. */
+    nodes: z.array(z.string().min(1)).max(2).optional(),
+    /** How long pods, waypoints and namespace deletion may take. */
+    readyTimeout: duration.default('180s'),
+    /** How often the metrics API is read during a step (metrics-server refreshes every 15 s by default). */
+    metricsInterval: duration.default('15s'),
   }).optional(),
   gates: z.partialRecord(z.enum(gateMetrics), relativeChange).default({}),
 });

@@ -95,6 +95,7 @@ export class CgroupSampler {
     for (const t of this.targets) this.series.set(t.name, []);
     this.sample();
     this.timer = setInterval(() => this.sample(), this.intervalMs);
+    this.timer.unref(); // never what keeps the process alive
   }
 
   stop(requests: number, trimUs: Microseconds): Record<string, ComponentResources> {

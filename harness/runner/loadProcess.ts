@@ -15,6 +15,10 @@ export const cliScript = path.join(__dirname, '..', 'cli.js');
  */
 export function runLoadProcess(prefix: readonly string[], invocation: LoadInvocation): Promise<LoadResult> {
   return new Promise((resolve, reject) => {
+    if (invocation.signal.aborted) {
+      reject(new MeshbenchError('interrupted before the load client started'));
+      return;
+    }
     const argv = [...prefix, process.execPath, cliScript, 'load', ...invocation.args, '--events', '--json', '-'];
     const child = spawn(argv[0] as string, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
@@ -40,12 +44,13 @@ export function runLoadProcess(prefix: readonly string[], invocation: LoadInvoca
     const onAbort = (): void => { child.kill('SIGINT'); };
     invocation.signal.addEventListener('abort', onAbort);
     child.on('error', (err) => reject(new MeshbenchError(`could not start the load client: ${err.message}`)));
-    child.on('close', (code) => {
+    child.on('close', (code, sig) => {
       invocation.signal.removeEventListener('abort', onAbort);
       try {
         resolve(JSON.parse(stdout) as LoadResult);
       } catch {
-        const why = stderrTail.trim().split('\n').pop() ?? `exit code ${code}`;
+        const last = stderrTail.trim().split('\n').pop() ?? '';
+        const why = last !== '' ? last : sig !== null ? `killed by ${sig}` : `exit code ${String(code)}, no output`;
         reject(new MeshbenchError(`the load client failed: ${why}`));
       }
     });

@@ -1,5 +1,6 @@
 import { withPerfStacks } from '../attribution/stackProbes';
 import type { Profile } from '../profile/profileSchema';
+import { kubernetesProbeProvider } from '../platforms/kubernetes/clusterProbes';
 import { openKubernetesPlatform } from '../platforms/kubernetes/kubernetesPlatform';
 import { openNetnsPlatform } from '../platforms/netns/netnsPlatform';
 import { openProbeProvider } from '../probes/probeProvider';
@@ -18,5 +19,7 @@ export async function openPlatform(profile: Profile, runId: string): Promise<Pla
  * from perf when the probe provider has none. `note` says what is off and why, for the run's log.
  */
 export async function openProbes(profile: Profile): Promise<{ provider: ProbeProvider | undefined; note: string | null }> {
+  // On a cluster the pods are not on this machine: local probes (and perf stacks) would measure the wrong kernel.
+  if (profile.platform === 'kubernetes') return { provider: kubernetesProbeProvider(profile), note: null };
   return withPerfStacks(await openProbeProvider(profile), profile);
 }

@@ -1,7 +1,7 @@
 import type { LoadResult } from '../../workloads/loadResult';
 import type { DataPlaneName, Profile } from '../profile/profileSchema';
 import type { EbpfObjects } from '../resources/bpfCost';
-import type { ComponentInfo, ProbeFigures } from '../results/resultTypes';
+import type { ComponentInfo, ComponentResources, ProbeFigures } from '../results/resultTypes';
 
 /*
  * What the runner needs of a platform (netns, kubernetes) and of the probes. The runner knows nothing
@@ -37,6 +37,17 @@ export interface DeployedDataPlane {
   connectionsOnPath(): Promise<number | null>;
   /** The eBPF data plane's programs and maps, when it has any (its own cost is measured from them). */
   readonly ebpf?: EbpfObjects | null;
+  /**
+   * Resources measured by the platform itself (the kubernetes metrics API) for components without a local
+   * cgroup; a fresh sampling per step. Absent on platforms whose components all have cgroup paths.
+   */
+  resourceSampling?(): ResourceSampling;
+}
+
+/** A platform's own resource sampling over one step's measured window. */
+export interface ResourceSampling {
+  start(): void;
+  stop(requestsCompleted: number, trimUs: number): Promise<Record<string, ComponentResources>>;
 }
 
 export interface PlatformSession {
@@ -63,6 +74,8 @@ export interface StepProbes {
 export interface ProbeProvider {
   /** null when the probes can run; otherwise why not (the run goes on without them). */
   unavailableReason(): string | null;
+  /** When the provider runs but brings no probe figures (e.g. stacks only): why; null or absent otherwise. */
+  figuresUnavailableReason?(): string | null;
   open(profile: Profile): StepProbes;
   close(): Promise<void>;
 }

@@ -92,6 +92,7 @@ export class Runner {
           }
           deployedKey = step.deploymentKey;
         }
+        if (signal.aborted) break;
         const current: DeployedDataPlane = deployed;
         this.events.stepStarted(step, plan.length);
         const record = await this.runStep(step, current, probeReason === null ? this.probes : undefined, signal);
@@ -130,6 +131,7 @@ export class Runner {
       ...(c.memoryV1Path === undefined ? {} : { memoryV1Path: c.memoryV1Path }),
     }));
     const sampler = new CgroupSampler(sampled);
+    const platformSampling = d.resourceSampling?.();
     const stepProbes = probes?.open(profile);
     const ebpfMeter = d.ebpf === undefined || d.ebpf === null ? undefined : new EbpfCostMeter(d.ebpf);
     let measuring: Promise<void> | undefined;
@@ -145,20 +147,25 @@ export class Runner {
         signal,
         onMeasuring: () => {
           sampler.start();
+          platformSampling?.start();
           ebpfMeter?.start();
           measuring = stepProbes?.start(d.components);
         },
         onProgress: (pr) => this.events.stepProgress(step, pr),
       });
     } catch (err) {
+      if (sampled.length > 0) sampler.stop(0, 0); // ends its timer
       ebpfMeter?.restore();
+      await platformSampling?.stop(0, 0).catch(() => undefined);
       if (measuring !== undefined) await measuring.then(() => stepProbes?.stop()).catch(() => undefined);
       if (signal.aborted) return undefined;
       throw err;
     }
     if (signal.aborted) {
+      if (sampled.length > 0) sampler.stop(0, 0);
       ebpfMeter?.restore();
       if (measuring !== undefined) await measuring.then(() => stepProbes?.stop()).catch(() => undefined);
+      await platformSampling?.stop(0, 0).catch(() => undefined);
       return undefined;
     }
     const ebpf: EbpfCost | null = ebpfMeter?.stop(load.requestsCompleted) ?? null;
@@ -167,7 +174,10 @@ export class Runner {
       await measuring;
       probeResult = (await stepProbes?.stop()) ?? noProbes;
     }
-    const resources: Record<string, ComponentResources> = sampled.length > 0 ? sampler.stop(load.requestsCompleted, trimUs) : {};
+    const resources: Record<string, ComponentResources> = {
+      ...(sampled.length > 0 ? sampler.stop(load.requestsCompleted, trimUs) : {}),
+      ...(platformSampling === undefined ? {} : await platformSampling.stop(load.requestsCompleted, trimUs)),
+    };
     const ebpfComponent = d.components.find((c) => c.role === 'dataplane' && c.v2Path === null);
     if (ebpf !== null && ebpfComponent !== undefined) resources[ebpfComponent.name] = ebpfResources(ebpf, load.actualDurationUs);
     const connectionsOnPath = await d.connectionsOnPath().catch(() => null);
@@ -186,8 +196,10 @@ export class Runner {
       load,
       resources,
       probes: {
-        available: stepProbes !== undefined,
-        unavailableReason: stepProbes !== undefined ? null : (probes?.unavailableReason() ?? (profile.probes.enabled ? 'unavailable' : 'disabled in the profile')),
+        // "available" means probe figures were measured; stacks alone (perf) do not count.
+        available: stepProbes !== undefined && Object.keys(probeResult.figures).length > 0,
+        unavailableReason: stepProbes !== undefined && Object.keys(probeResult.figures).length > 0 ? null
+          : (probes?.figuresUnavailableReason?.() ?? probes?.unavailableReason() ?? (profile.probes.enabled ? 'unavailable' : 'disabled in the profile')),
         figures: probeResult.figures,
         detail: probeResult.detail,
         foldedStacks: probeResult.foldedStacks,
