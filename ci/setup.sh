@@ -22,6 +22,7 @@ want ip iproute2
 want taskset util-linux
 want make make
 want g++ g++
+want chromium chromium
 want python3 python3
 if ((${#need_pkgs[@]})); then
   if [[ $(id -u) -ne 0 ]]; then

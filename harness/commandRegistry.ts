@@ -5,6 +5,9 @@ import { registerClusterCommands } from './commands/clusterCommand';
 import { registerRunCommand } from './commands/runCommand';
 import { registerDoctorCommand } from './commands/doctorCommand';
 import { registerProbeCommand } from './commands/probeCommand';
+import { registerReportCommand } from './commands/reportCommand';
+import { registerCompareCommand } from './commands/compareCommand';
+import { registerHistoryCommand } from './commands/historyCommand';
 
 // One line per subcommand; each module registers its own flags and action.
 export const commandRegistry: ReadonlyArray<(program: Command) => void> = [
@@ -14,4 +17,7 @@ export const commandRegistry: ReadonlyArray<(program: Command) => void> = [
   registerRunCommand,
   registerDoctorCommand,
   registerProbeCommand,
+  registerReportCommand,
+  registerCompareCommand,
+  registerHistoryCommand,
 ];

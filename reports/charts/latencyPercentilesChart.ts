@@ -1,0 +1,121 @@
+import type { StepRow } from '../stepRows';
+import { baseConfig, dataPlaneColorScale, orderDataPlanes, vegaLiteSchema, type Chart } from './chartTypes';
+
+export const percentileFields = [
+  ['P50', 'latencyP50Us'], ['P90', 'latencyP90Us'], ['P99', 'latencyP99Us'], ['P99.9', 'latencyP999Us'],
+] as const;
+
+interface PercentilePoint {
+  readonly variant: string;
+  readonly dataplane: string;
+  readonly x: number;
+  readonly percentile: string;
+  readonly latencyUs: number;
+  readonly repetition: number;
+}
+
+function mostCommon(values: readonly number[]): number | undefined {
+  const counts = new Map<number, number>();
+  for (const v of values) counts.set(v, (counts.get(v) ?? 0) + 1);
+  return [...counts.entries()].sort((a, b) => b[1] - a[1] || a[0] - b[0])[0]?.[0];
+}
+
+function percentileChart(id: string, title: string, caption: string, rows: readonly StepRow[], x: (r: StepRow) => number, xTitle: string): Chart {
+  const values: PercentilePoint[] = rows.flatMap((r) => percentileFields.map(([percentile, field]) => ({ variant: r.variant, dataplane: r.dataplane, x: x(r), percentile, latencyUs: r[field], repetition: r.repetition })));
+  const planes = orderDataPlanes(rows.map((r) => r.dataplane));
+  return {
+    id,
+    title,
+    caption,
+    spec: {
+      $schema: vegaLiteSchema,
+      title,
+      data: { values },
+      // Placements and payloads are different experiments: one row of panels each, never averaged together.
+      facet: {
+        ...(new Set(rows.map((r) => r.variant)).size > 1 ? { row: { field: 'variant', type: 'nominal' as const, title: null } } : {}),
+        column: { field: 'percentile', type: 'nominal', sort: percentileFields.map(([p]) => p), title: null },
+      },
+      resolve: { scale: { y: 'independent' } },
+      spec: {
+        width: 220,
+        height: 200,
+        encoding: {
+          x: { field: 'x', type: 'quantitative', title: xTitle, scale: { zero: false } },
+          color: { field: 'dataplane', type: 'nominal', title: 'data plane', scale: dataPlaneColorScale(planes), sort: planes },
+        },
+        layer: [
+          // The spread of the repetitions (min to max) behind the median line.
+          {
+            transform: [{ aggregate: [{ op: 'min', field: 'latencyUs', as: 'lowUs' }, { op: 'max', field: 'latencyUs', as: 'highUs' }], groupby: ['x', 'dataplane'] }],
+            mark: { type: 'errorbar', ticks: true },
+            encoding: { y: { field: 'lowUs', type: 'quantitative', title: 'latency (µs)' }, y2: { field: 'highUs' } },
+          },
+          {
+            mark: { type: 'line', point: true },
+            encoding: {
+              y: { field: 'latencyUs', type: 'quantitative', aggregate: 'median', title: 'latency (µs)' },
+              tooltip: [{ field: 'dataplane', type: 'nominal' }, { field: 'x', type: 'quantitative', title: xTitle }, { field: 'latencyUs', type: 'quantitative', aggregate: 'median', title: 'median µs', format: '.0f' }],
+            },
+          },
+        ],
+      },
+      config: baseConfig,
+    },
+  };
+}
+
+/** Latency percentiles per data plane against offered QPS, at the most used connection count; null when there is one QPS or none. */
+export function latencyVsQpsChart(rows: readonly StepRow[]): Chart | null {
+  const fixed = rows.filter((r) => r.qps > 0);
+  const conns = mostCommon(fixed.map((r) => r.connections));
+  const at = fixed.filter((r) => r.connections === conns);
+  if (new Set(at.map((r) => r.qps)).size < 2) return null;
+  return percentileChart('latency-vs-qps', `Latency percentiles vs offered load (${conns} connections)`,
+    'Lines are the median over repetitions; whiskers span the fastest and slowest repetition.', at, (r) => r.qps, 'offered load (QPS)');
+}
+
+/** Latency percentiles per data plane against connections, at the most used QPS (max-throughput steps apart); null with one connection count. */
+export function latencyVsConnectionsChart(rows: readonly StepRow[]): Chart | null {
+  const qps = mostCommon(rows.map((r) => r.qps));
+  const at = rows.filter((r) => r.qps === qps);
+  if (new Set(at.map((r) => r.connections)).size < 2) return null;
+  return percentileChart('latency-vs-connections', `Latency percentiles vs connections (${qps === 0 ? 'max throughput' : `${qps} QPS`})`,
+    'Lines are the median over repetitions; whiskers span the fastest and slowest repetition.', at, (r) => r.connections, 'connections');
+}
+
+/** With a single load point neither sweep exists: percentiles per data plane as dots over repetitions. */
+export function latencyByDataPlaneChart(rows: readonly StepRow[]): Chart {
+  const planes = orderDataPlanes(rows.map((r) => r.dataplane));
+  const values = rows.flatMap((r) => percentileFields.map(([percentile, field]) => ({ dataplane: r.dataplane, load: r.loadLabel, percentile, latencyUs: r[field], repetition: r.repetition })));
+  const title = 'Latency percentiles per data plane';
+  return {
+    id: 'latency-by-dataplane',
+    title,
+    caption: 'Bars are the median over repetitions; whiskers span the fastest and slowest repetition; one panel per load point.',
+    spec: {
+      $schema: vegaLiteSchema,
+      title,
+      data: { values },
+      facet: { row: { field: 'load', type: 'nominal', title: null }, column: { field: 'percentile', type: 'nominal', sort: percentileFields.map(([p]) => p), title: null } },
+      resolve: { scale: { y: 'independent' } },
+      spec: {
+        width: 160,
+        height: 160,
+        encoding: {
+          x: { field: 'dataplane', type: 'nominal', sort: planes, title: null, axis: { labelAngle: -40 } },
+          color: { field: 'dataplane', type: 'nominal', title: 'data plane', scale: dataPlaneColorScale(planes), sort: planes, legend: null },
+        },
+        layer: [
+          { mark: 'bar', encoding: { y: { field: 'latencyUs', type: 'quantitative', aggregate: 'median', title: 'latency (µs)' }, tooltip: [{ field: 'dataplane', type: 'nominal' }, { field: 'latencyUs', type: 'quantitative', aggregate: 'median', title: 'median µs', format: '.0f' }] } },
+          {
+            transform: [{ aggregate: [{ op: 'min', field: 'latencyUs', as: 'lowUs' }, { op: 'max', field: 'latencyUs', as: 'highUs' }], groupby: ['dataplane'] }],
+            mark: { type: 'errorbar', ticks: true, color: 'black' },
+            encoding: { y: { field: 'lowUs', type: 'quantitative', title: 'latency (µs)' }, y2: { field: 'highUs' } },
+          },
+        ],
+      },
+      config: baseConfig,
+    },
+  };
+}

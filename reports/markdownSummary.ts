@@ -1,0 +1,79 @@
+import { breakdownCategories, type RunRecord } from '../harness/results/resultTypes';
+import type { Spread, SummaryGroup } from '../harness/results/summaryTypes';
+import type { Chart } from './charts/chartTypes';
+import { orderDataPlanes } from './charts/chartTypes';
+import { formatSigned, formatSignedUs, formatUs, mdCell } from './formatUnits';
+import { loadLabel, pointLabel } from './stepRows';
+
+export interface MarkdownInputs {
+  readonly run: RunRecord;
+  readonly groups: readonly SummaryGroup[];
+  readonly charts: readonly Chart[];
+  /** Relative paths of the chart SVGs, by chart id. */
+  readonly chartFiles: Readonly<Record<string, string>>;
+  readonly flameGraphFiles: ReadonlyArray<{ title: string; file: string }>;
+  readonly probeNote: string | null;
+}
+
+const withSpread = (s: Spread, f: (v: number) => string): string => (s.values.length > 1 ? `${f(s.median)} [${f(s.min)}–${f(s.max)}]` : f(s.median));
+
+function sortGroups(groups: readonly SummaryGroup[]): SummaryGroup[] {
+  const order = orderDataPlanes(groups.map((g) => g.dataplane));
+  return [...groups].sort((a, b) => a.loadPoint.connections - b.loadPoint.connections || a.loadPoint.qps - b.loadPoint.qps || a.placement.localeCompare(b.placement) || order.indexOf(a.dataplane) - order.indexOf(b.dataplane));
+}
+
+export function runHeadline(run: RunRecord): string[] {
+  const m = run.machine;
+  return [
+    `- **profile** \`${run.profile.name}\` (${run.profile.file}, sha256 ${run.profile.hash.slice(0, 12)}) · **run** \`${run.runId}\` · **status** ${run.status}${run.statusReason === null ? '' : ` (${run.statusReason})`}`,
+    `- **steps** ${run.stepsCompleted}/${run.stepsPlanned} · **started** ${run.startedAt}${run.endedAt === null ? '' : ` · **ended** ${run.endedAt}`}`,
+    `- **machine** ${m.hostname}: ${m.cpuModel}, ${m.cpus} CPUs, kernel ${m.kernel}, Node ${m.node}, platform \`${run.profile.resolved.platform}\``,
+    `- **versions** ${Object.entries(run.versions).map(([k, v]) => `${k} ${v}`).join(', ')}`,
+  ];
+}
+
+/** The Markdown summary: headline table per load point, the overhead breakdown, and links to the charts. */
+export function markdownSummary(i: MarkdownInputs): string {
+  const lines: string[] = [`# meshbench report: ${i.run.profile.name}`, '', ...runHeadline(i.run)];
+  if (i.probeNote !== null) lines.push(`- **probes** ${i.probeNote}`);
+  // Results written before skipped data planes were recorded have no such field.
+  for (const s of i.run.dataplanesSkipped ?? []) lines.push(`- **skipped** ${s.dataplane}: ${s.reason}`);
+  lines.push('', 'Latency is corrected for coordinated omission; figures are the median over repetitions with [min–max] when there are several. Added latency compares each repetition with the baseline of the same repetition.', '');
+  const byPoint = new Map<string, SummaryGroup[]>();
+  for (const g of sortGroups(i.groups)) {
+    const k = `${loadLabel({ qps: g.loadPoint.qps, connections: g.loadPoint.connections })}, ${g.loadPoint.payloadBytes} B, ${g.placement}${g.loadPoint.keepAlive ? '' : ', new connection per request'}`;
+    byPoint.set(k, [...(byPoint.get(k) ?? []), g]);
+  }
+  for (const [point, groups] of byPoint) {
+    const ebpf = groups.some((g) => (g.ebpfRunTimeUsPerRequest ?? null) !== null);
+    lines.push(`## ${point}`, '', `| data plane | achieved QPS | P50 | P99 | P99.9 | P50 added | P99 added | CPU µs/request |${ebpf ? ' eBPF µs/request (inside CPU) |' : ''} connections on path | errors |`, `| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |${ebpf ? ' ---: |' : ''} ---: | ---: |`);
+    for (const g of groups) {
+      const ebpfCell = !ebpf ? '' : ` ${g.ebpfRunTimeUsPerRequest === null || g.ebpfRunTimeUsPerRequest === undefined ? '—' : withSpread(g.ebpfRunTimeUsPerRequest, (v) => v.toFixed(2))} |`;
+      const added = (us: Spread | null, pct: Spread | null): string => (us === null || pct === null ? '—' : `${formatSignedUs(us.median)} (${formatSigned(pct.median, 0, '%')})`);
+      lines.push(`| ${g.dataplane} | ${g.actualQps.median.toFixed(0)} | ${withSpread(g.latencyP50Us, formatUs)} | ${withSpread(g.latencyP99Us, formatUs)} | ${formatUs(g.latencyP999Us.median)} | ${added(g.latencyAddedP50Us, g.latencyAddedP50Pct)} | ${added(g.latencyAddedP99Us, g.latencyAddedP99Pct)} | ${withSpread(g.cpuUsPerRequest, (v) => v.toFixed(1))} |${ebpfCell} ${g.connectionsOnPath === null ? '—' : String(Math.round(g.connectionsOnPath * 100) / 100)} | ${g.errors.median.toFixed(0)} |`);
+    }
+    lines.push('');
+  }
+  const breakdowns = sortGroups(i.groups).filter((g) => g.breakdown !== null);
+  if (breakdowns.length > 0) {
+    lines.push('## Overhead over baseline (CPU µs per request)', '', `| data plane | load | extra | ${breakdownCategories.join(' | ')} | explained | bytes copied | connections | context switches |`, `| --- | --- | ---: | ${breakdownCategories.map(() => '---:').join(' | ')} | ---: | ---: | ---: | ---: |`);
+    const opt = (v: number | null, d: number): string => (v === null ? '—' : formatSigned(v, d));
+    for (const g of breakdowns) {
+      const b = g.breakdown;
+      if (b === null) continue;
+      lines.push(`| ${g.dataplane} | ${pointLabel(g)} | ${formatSigned(b.extraCpuUsPerRequest)} | ${breakdownCategories.map((c) => formatSigned(b.byCategoryUs[c])).join(' | ')} | ${(100 * b.explainedShare).toFixed(0)}% | ${opt(b.extraBytesCopiedPerRequest, 0)} | ${opt(b.extraConnectionsPerRequest, 3)} | ${opt(b.extraContextSwitchesPerRequest, 2)} |`);
+    }
+    lines.push('', `Method: ${breakdowns[0]?.breakdown?.method ?? ''}.`, '');
+  }
+  if (i.charts.length > 0) {
+    lines.push('## Charts', '');
+    for (const c of i.charts) {
+      const file = i.chartFiles[c.id];
+      if (file !== undefined) lines.push(`### ${mdCell(c.title)}`, '', `![${mdCell(c.title)}](${file})`, '', c.caption, '');
+    }
+  }
+  if (i.flameGraphFiles.length > 0) {
+    lines.push('## Flame graphs', '', ...i.flameGraphFiles.map((f) => `- [${mdCell(f.title)}](${f.file})`), '');
+  }
+  return `${lines.join('\n')}\n`;
+}

@@ -1,0 +1,126 @@
+import type { ProbeFigures, StepRecord } from '../harness/results/resultTypes';
+
+/** One flat row per step: what the CSV holds and most charts draw. Units in the names. */
+export interface StepRow {
+  readonly runId: string;
+  readonly index: number;
+  readonly stepId: string;
+  readonly dataplane: string;
+  readonly placement: string;
+  readonly protocol: string;
+  readonly qps: number;
+  readonly connections: number;
+  readonly payloadBytes: number;
+  readonly keepAlive: boolean;
+  /** "1000 qps × 4 conn" or "max × 16 conn": one load point, for axes and tables. */
+  readonly loadLabel: string;
+  /** Everything of the point but rate and connections ("cross-node, 0 B"): sweeps are drawn per variant. */
+  readonly variant: string;
+  readonly repetition: number;
+  readonly startedAt: string;
+  readonly actualQps: number;
+  readonly requestsCompleted: number;
+  readonly requestsFailed: number;
+  readonly latencyP50Us: number;
+  readonly latencyP90Us: number;
+  readonly latencyP99Us: number;
+  readonly latencyP999Us: number;
+  readonly latencyMeanUs: number;
+  readonly latencyMaxUs: number;
+  readonly serviceTimeP99Us: number;
+  readonly cpuUsPerRequest: number | null;
+  readonly memoryRssBytesPeak: number | null;
+  readonly connectionsOnPath: number | null;
+  readonly connectionsPerRequest: number | null;
+  readonly bytesCopiedPerRequest: number | null;
+  readonly contextSwitchesPerRequest: number | null;
+  readonly syscallsPerRequest: number | null;
+  /** The eBPF data plane's program run time per request (already inside the client's and server's CPU). */
+  readonly ebpfRunTimeUsPerRequest: number | null;
+  readonly ebpfMapMemoryBytes: number | null;
+}
+
+/** Components whose CPU and memory are their own: a `dataplane` component (eBPF programs) runs inside its hosts' CPU. */
+export function ownComponents(s: StepRecord): string[] {
+  return s.components.filter((c) => c.role !== 'dataplane').map((c) => c.name);
+}
+
+export function loadLabel(p: { qps: number; connections: number; payloadBytes?: number; keepAlive?: boolean }): string {
+  const payload = p.payloadBytes === undefined || p.payloadBytes === 0 ? '' : `, ${p.payloadBytes} B`;
+  return `${p.qps === 0 ? 'max' : `${p.qps} qps`} × ${p.connections} conn${payload}${p.keepAlive === false ? ', new conn/req' : ''}`;
+}
+
+export interface PointOf {
+  readonly loadPoint: { qps: number; connections: number; payloadBytes: number; keepAlive: boolean };
+  readonly placement: string;
+}
+
+/** A load point with its placement, when it is not the default cross-node: what a chart's axis or panel names. */
+export function pointLabel(x: PointOf): string {
+  return `${loadLabel(x.loadPoint)}${x.placement === 'same-node' ? ', same node' : ''}`;
+}
+
+function sumOrNull(values: ReadonlyArray<number | null | undefined>): number | null {
+  if (values.length === 0 || values.some((v) => v === null || v === undefined)) return null;
+  return (values as number[]).reduce((a, b) => a + b, 0);
+}
+
+function perRequest(step: StepRecord, pick: (f: ProbeFigures) => number): number | null {
+  const figures = Object.values(step.probes.figures);
+  if (!step.probes.available || figures.length === 0 || step.load.requestsCompleted <= 0) return null;
+  return figures.reduce((a, f) => a + pick(f), 0) / step.load.requestsCompleted;
+}
+
+export function stepRow(runId: string, s: StepRecord): StepRow {
+  const pct = (p: string): number => s.load.latency.percentilesUs[p] ?? 0;
+  const resources = ownComponents(s).flatMap((n) => (s.resources[n] === undefined ? [] : [s.resources[n]]));
+  return {
+    runId,
+    index: s.index,
+    stepId: s.id,
+    dataplane: s.dataplane,
+    placement: s.placement,
+    protocol: s.loadPoint.protocol,
+    qps: s.loadPoint.qps,
+    connections: s.loadPoint.connections,
+    payloadBytes: s.loadPoint.payloadBytes,
+    keepAlive: s.loadPoint.keepAlive,
+    loadLabel: pointLabel(s),
+    variant: `${s.placement}, ${s.loadPoint.payloadBytes} B${s.loadPoint.keepAlive ? '' : ', new conn/req'}`,
+    repetition: s.repetition,
+    startedAt: s.startedAt,
+    actualQps: s.load.actualQps,
+    requestsCompleted: s.load.requestsCompleted,
+    requestsFailed: s.load.requestsFailed,
+    latencyP50Us: pct('50'),
+    latencyP90Us: pct('90'),
+    latencyP99Us: pct('99'),
+    latencyP999Us: pct('99.9'),
+    latencyMeanUs: s.load.latency.meanUs,
+    latencyMaxUs: s.load.latency.maxUs,
+    serviceTimeP99Us: s.load.serviceTime.percentilesUs['99'] ?? 0,
+    cpuUsPerRequest: resources.length === 0 ? null : sumOrNull(resources.map((r) => r.cpuUsPerRequest)),
+    memoryRssBytesPeak: resources.length === 0 ? null : sumOrNull(resources.map((r) => r.memoryRssBytesPeak)),
+    connectionsOnPath: s.connectionsOnPath,
+    connectionsPerRequest: perRequest(s, (f) => f.connectionsOpened),
+    bytesCopiedPerRequest: perRequest(s, (f) => f.bytesSent + f.bytesReceived),
+    contextSwitchesPerRequest: perRequest(s, (f) => f.contextSwitchesVoluntary + f.contextSwitchesInvoluntary),
+    syscallsPerRequest: perRequest(s, (f) => f.syscalls),
+    // Results written before the eBPF cost existed have no such field.
+    ebpfRunTimeUsPerRequest: s.ebpf?.runTimeUsPerRequest ?? null,
+    ebpfMapMemoryBytes: s.ebpf?.mapMemoryBytes ?? null,
+  };
+}
+
+export function stepRows(runId: string, steps: readonly StepRecord[]): StepRow[] {
+  return steps.map((s) => stepRow(runId, s));
+}
+
+/** Point labels in sweep order (placement, payload, keep-alive, connections, then QPS with max throughput last), for chart axes. */
+export function orderLoads(points: readonly PointOf[]): string[] {
+  const key = (x: PointOf): number[] => [x.placement === 'same-node' ? 1 : 0, x.loadPoint.payloadBytes, x.loadPoint.keepAlive ? 0 : 1, x.loadPoint.connections, x.loadPoint.qps === 0 ? Number.MAX_SAFE_INTEGER : x.loadPoint.qps];
+  const seen = new Map<string, number[]>();
+  for (const p of points) seen.set(pointLabel(p), key(p));
+  const cmp = (a: number[], b: number[]): number => { for (let i = 0; i < a.length; i += 1) if (a[i] !== b[i]) return (a[i] as number) - (b[i] as number); return 0; };
+  return [...seen.entries()].sort((a, b) => cmp(a[1], b[1])).map(([l]) => l);
+}

@@ -1,0 +1,58 @@
+import assert from 'node:assert/strict';
+import { parse } from 'csv-parse/sync';
+import { stepColumns, stepsCsv } from '../../reports/csvExport';
+import { smpConfig, smpResult } from '../../reports/exports/smpExport';
+import { validateSmp } from '../../reports/exports/smpValidate';
+import { markdownSummary } from '../../reports/markdownSummary';
+import { markdownToHtml } from '../../reports/render/markdownHtml';
+import { stepRows } from '../../reports/stepRows';
+import { summarise } from '../../harness/results/summarise';
+import { toFortioJson } from '../../workloads/fortioExport';
+import { syntheticRun } from '../helpers/syntheticRun';
+
+describe('report exports', () => {
+  const run = syntheticRun({ runId: 'x', dataplanes: ['baseline', 'sidecar'], repetitions: 2, samplesPerStep: 200 });
+
+  it('CSV: a header and one row per step, every column, empty cells for unmeasured figures', () => {
+    const rows = stepRows('x', run.steps);
+    const noProbe = { ...(rows[0] as (typeof rows)[number]), bytesCopiedPerRequest: null };
+    const records = parse(stepsCsv([...rows, noProbe]), { columns: true }) as Array<Record<string, string>>;
+    assert.equal(records.length, run.steps.length + 1);
+    assert.deepEqual(Object.keys(records[0] as object), stepColumns.map(String));
+    assert.equal(records[records.length - 1]?.bytesCopiedPerRequest, '');
+    assert.equal(Number(records[0]?.latencyP50Us), rows[0]?.latencyP50Us);
+  });
+
+  it('SMP: every step result and the run config validate against the schema; a wrong document does not', () => {
+    for (const s of run.steps) assert.deepEqual(validateSmp('performanceTestResult', smpResult(run.run, s, `steps/${s.id}.json`)), []);
+    assert.deepEqual(validateSmp('performanceTestConfig', smpConfig(run.run, run.steps)), []);
+    const r = smpResult(run.run, run.steps[0] as (typeof run.steps)[number], 'x');
+    assert.ok(r.latencies_ms.p50 > 0.1 && r.latencies_ms.p50 < 1, 'milliseconds, not µs');
+    assert.ok(validateSmp('performanceTestResult', { ...r, latencies_ms: { ...r.latencies_ms, p50: '1' } }).length > 0);
+    assert.ok(validateSmp('performanceTestResult', { ...r, start_time: 'yesterday' }).length > 0);
+    assert.ok(validateSmp('performanceTestResult', { ...r, actualQps: 1 }).length > 0, 'unknown fields are refused');
+  });
+
+  it('fortio JSON per step has fortio\'s field layout (seconds, RetCodes, DurationHistogram with Data and Percentiles)', () => {
+    const f = toFortioJson((run.steps[0] as (typeof run.steps)[number]).load);
+    for (const k of ['RunType', 'Labels', 'StartTime', 'RequestedQPS', 'RequestedDuration', 'ActualQPS', 'ActualDuration', 'NumThreads', 'Version', 'DurationHistogram', 'RetCodes', 'Sizes', 'URL', 'SocketCount']) assert.ok(k in f, k);
+    const h = f.DurationHistogram;
+    assert.equal(h.Count, 200);
+    assert.ok(h.Avg > 1e-5 && h.Avg < 1e-2, 'seconds');
+    assert.ok(h.Data.length > 0 && Math.abs((h.Data[h.Data.length - 1]?.Percent ?? 0) - 100) < 1e-9);
+    assert.deepEqual(h.Percentiles.map((p) => p.Percentile), [50, 75, 90, 99, 99.9]);
+  });
+
+  it('Markdown summary: one table per load point, the breakdown, and chart links; the HTML shows the same tables', () => {
+    const groups = summarise('x', 'complete', run.steps).groups;
+    const md = markdownSummary({ run: run.run, groups, charts: [{ id: 'c1', title: 'Chart one', caption: 'cap', spec: { data: { values: [] }, mark: 'bar' } }], chartFiles: { c1: 'charts/c1.svg' }, flameGraphFiles: [], probeNote: null });
+    assert.match(md, /^# meshbench report: synthetic/);
+    assert.match(md, /## 1000 qps × 4 conn, 0 B, cross-node/);
+    assert.match(md, /\| sidecar \| \d+ \| [\d.]+ µs \[/);
+    assert.match(md, /## Overhead over baseline \(CPU µs per request\)/);
+    assert.match(md, /!\[Chart one\]\(charts\/c1.svg\)/);
+    const html = markdownToHtml(md);
+    assert.equal((html.match(/<table>/g) ?? []).length, 2);
+    assert.match(html, /<td class="num">/);
+  });
+});
