@@ -1,8 +1,8 @@
-import { VersionApi, type V1Pod } from '@kubernetes/client-node';
+import type { V1Pod } from '@kubernetes/client-node';
 import { describeError } from '../../errors';
 import type { DoctorCheck } from '../../doctor/doctorCheck';
 import { dataPlaneNames } from '../../profile/profileSchema';
-import { KubeApi, statusOf, type KubeTarget } from './kubeClient';
+import { KubeApi, clientNode, statusOf, type KubeTarget } from './kubeClient';
 import { isSchedulable } from './nodePlacement';
 import { clusterInventory, partSignatures, type ClusterInventory, type MeshPart } from './meshDetect';
 import { enrolmentFor, meshesByDataPlane } from './meshMapping';
@@ -37,7 +37,7 @@ export async function kubernetesDoctorChecks(context?: string, kubeconfig?: stri
     return checks;
   }
   try {
-    const version = await withTimeout(api.call('read the server version', () => api.kc.makeApiClient(VersionApi).getCode()), 15_000);
+    const version = await withTimeout(api.call('read the server version', () => api.kc.makeApiClient(clientNode().VersionApi).getCode()), 15_000);
     checks.push(row('kubernetes API', true, `${version.gitVersion} at ${api.server}`, 'the kubernetes platform', null, true));
   } catch (err) {
     checks.push(row('kubernetes API', false, describeError(err).line, 'the kubernetes platform', `kubectl --context ${api.context} cluster-info`, true));
