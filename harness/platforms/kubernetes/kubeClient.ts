@@ -4,7 +4,7 @@ import path from 'node:path';
 import type {
   ApisApi, AppsV1Api, AuthorizationV1Api, CoreV1Api, CustomObjectsApi, KubeConfig, Log, Metrics, Watch,
 } from '@kubernetes/client-node';
-import { BadInputError, MeshbenchError } from '../../errors';
+import { BadInputError, EnvironmentError, MeshbenchError } from '../../errors';
 
 type ClientNode = typeof import('@kubernetes/client-node');
 let loaded: ClientNode | undefined;
@@ -14,8 +14,16 @@ let loaded: ClientNode | undefined;
  * invocation (each `meshbench load` child of a netns run among them) would otherwise pay for it.
  */
 export function clientNode(): ClientNode {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  loaded ??= require('@kubernetes/client-node') as ClientNode;
+  if (loaded === undefined) {
+    try {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      loaded = require('@kubernetes/client-node') as ClientNode;
+    } catch (err) {
+      // An ES module: Node loads it with require() from 20.19 and 22.12 on.
+      if ((err as { code?: unknown }).code === 'ERR_REQUIRE_ESM') throw new EnvironmentError(`the kubernetes platform needs Node 20.19 or later (this is ${process.version})`, 'install a newer Node 20 or 22');
+      throw err;
+    }
+  }
   return loaded;
 }
 
