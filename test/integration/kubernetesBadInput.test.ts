@@ -121,6 +121,13 @@ describe('kubernetes platform: bad input', function () {
     assert.equal(r.stderr.trim().split('\n').length, 1);
   });
 
+  it('an API server certificate the kubeconfig does not trust is named as such', async () => {
+    const { api, kubeconfig } = await cluster();
+    fs.writeFileSync(kubeconfig, fs.readFileSync(kubeconfig, 'utf8').replace(/ {4}certificate-authority-data: .*\n/, ''));
+    assertOneLine(await failure(openPlatform(profile(kubeconfig), 'r')), /has a certificate the kubeconfig does not trust \(context stand-in: DEPTH_ZERO_SELF_SIGNED_CERT\) \(the cluster's certificate-authority\(-data\) belongs in/);
+    assertNothingCreated(api);
+  });
+
   it('rejected credentials (401) say to refresh them', async () => {
     const { api, kubeconfig } = await cluster();
     fs.writeFileSync(kubeconfig, fs.readFileSync(kubeconfig, 'utf8').replace('token: stand-in-token', 'token: expired'));

@@ -155,6 +155,10 @@ export class KubeApi {
     if (err instanceof MeshbenchError) return err;
     const status = statusOf(err);
     const down = status === undefined || status === 500 ? connectionFailure(err) : undefined;
+    if (down !== undefined && /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|DEPTH_ZERO|ERR_TLS/.test(down)) {
+      return new BadInputError(`the API server at ${this.server} has a certificate the kubeconfig does not trust (context ${this.context}: ${down})`,
+        `the cluster's certificate-authority(-data) belongs in ${this.source}; kubectl --context ${this.context} cluster-info checks it`);
+    }
     if (down !== undefined) {
       return new BadInputError(`cannot reach the Kubernetes API at ${this.server} (context ${this.context}: ${down})`, `check the cluster and context: kubectl --context ${this.context} cluster-info`);
     }
