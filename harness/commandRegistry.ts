@@ -4,6 +4,7 @@ import { registerLoadCommand } from './commands/loadCommand';
 import { registerClusterCommands } from './commands/clusterCommand';
 import { registerRunCommand } from './commands/runCommand';
 import { registerDoctorCommand } from './commands/doctorCommand';
+import { registerProbeAgentCommand } from './commands/probeAgentCommand';
 
 // One line per subcommand; each module registers its own flags and action.
 export const commandRegistry: ReadonlyArray<(program: Command) => void> = [
@@ -12,4 +13,5 @@ export const commandRegistry: ReadonlyArray<(program: Command) => void> = [
   registerClusterCommands,
   registerRunCommand,
   registerDoctorCommand,
+  registerProbeAgentCommand,
 ];

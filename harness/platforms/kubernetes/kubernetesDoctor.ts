@@ -5,6 +5,7 @@ import { dataPlaneNames } from '../../profile/profileSchema';
 import { KubeApi, clientNode, statusOf, type KubeTarget } from './kubeClient';
 import { isSchedulable } from './nodePlacement';
 import { clusterInventory, partSignatures, type ClusterInventory, type MeshPart } from './meshDetect';
+import { probesNamespace } from './manifests';
 import { enrolmentFor, meshesByDataPlane } from './meshMapping';
 import { deniedPermissions, describePermission, requiredPermissions } from './permissions';
 
@@ -13,7 +14,6 @@ import { deniedPermissions, describePermission, requiredPermissions } from './pe
  * created: the privileged-pod check is a server-side dry run.
  */
 
-export const probesNamespace = 'meshbench-system';
 
 const row = (name: string, ok: boolean, detail: string, enables: string, fix: string | null, core: boolean): DoctorCheck => ({ name, ok, detail, enables, fix: ok ? null : fix, core });
 

@@ -4,6 +4,7 @@ import type { LoadResult } from '../../../workloads/loadResult';
 import { BadInputError, EnvironmentError, MeshbenchError } from '../../errors';
 import type { DataPlaneName, Profile } from '../../profile/profileSchema';
 import type { DeployedDataPlane, LoadInvocation, MeasuredComponent, Placement, PlatformSession, ResourceSampling } from '../../runner/platformSession';
+import type { KubernetesComponent } from './clusterProbes';
 import { componentSources, enrolmentProblems, type ComponentSource } from './enrolmentCheck';
 import { KubeApi, clientNode } from './kubeClient';
 import { deleteLabelledNamespaces, deleteNamespace, waitNamespaceGone } from './kubernetesCleanup';
@@ -133,7 +134,8 @@ class KubernetesSession implements PlatformSession {
     const problems = enrolmentProblems(enrolment, { serverPod, nodes: nodesUsed, agentPods, waypointPods });
     if (problems.length > 0) throw notEnrolled(enrolment, problems);
     const sources = componentSources(enrolment, ctx.namespace, ctx.serverNode, ctx.clientNode, agentPods, waypointPods);
-    const components: MeasuredComponent[] = sources.map((s) => ({ name: s.name, role: s.role, node: s.node, cgroupId: null, v2Path: null }));
+    // The source rides along for the cluster probes (the runner passes components to them as they are).
+    const components: KubernetesComponent[] = sources.map((s) => ({ name: s.name, role: s.role, node: s.node, cgroupId: null, v2Path: null, source: s }));
     const deployed: KubernetesDeployed = {
       dataplane,
       placement,

@@ -13,6 +13,10 @@ export const runLabel = 'meshbench.io/run';
 export const roleLabel = 'meshbench.io/role';
 export const managedBy = { 'app.kubernetes.io/managed-by': 'meshbench' } as const;
 export const echoPort = 8080;
+/** The probe agent's port in the probes DaemonSet's pods. */
+export const probeAgentPort = 9464;
+/** Where the probes DaemonSet runs (created by deploy/kubernetes/rbac.yaml with the privileged Pod Security label). */
+export const probesNamespace = 'meshbench-system';
 export const echoName = 'meshbench-echo';
 export const workloadsConfigMap = 'meshbench-workloads';
 export const workloadsFile = 'workloads.js';
@@ -226,6 +230,8 @@ export interface ProbeDaemonSetOptions {
   readonly image: string;
   readonly serviceAccountName: string;
   readonly args: readonly string[];
+  /** Only these nodes (the ones the run uses). */
+  readonly nodes?: readonly string[];
 }
 
 /**
@@ -238,19 +244,22 @@ export function probeDaemonSetManifest(o: ProbeDaemonSetOptions): V1DaemonSet {
   return {
     apiVersion: 'apps/v1',
     kind: 'DaemonSet',
-    metadata: { name: 'meshbench-probes', namespace: o.namespace, labels },
+    metadata: { name: `meshbench-probes-${runLabelValue(o.runId).toLowerCase().replace(/[^a-z0-9-]/g, '-').slice(-20).replace(/^-+/, '')}`, namespace: o.namespace, labels },
     spec: {
-      selector: { matchLabels: { app: 'meshbench-probes' } },
+      selector: { matchLabels: { app: 'meshbench-probes', [runLabel]: runLabelValue(o.runId) } },
       template: {
         metadata: { labels },
         spec: {
           serviceAccountName: o.serviceAccountName,
           hostPID: true,
+          ...(o.nodes === undefined ? {} : { affinity: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'kubernetes.io/hostname', operator: 'In', values: [...o.nodes] }] }] } } } }),
           tolerations: [{ operator: 'Exists' }],
           containers: [{
             name: 'probes',
             image: o.image,
             args: [...o.args],
+            ports: [{ name: 'probe-agent', containerPort: probeAgentPort, protocol: 'TCP' }],
+            readinessProbe: { tcpSocket: { port: probeAgentPort }, periodSeconds: 2 },
             env: [{ name: 'NODE_NAME', valueFrom: { fieldRef: { fieldPath: 'spec.nodeName' } } }],
             // BPF needs CAP_BPF + CAP_PERFMON + CAP_SYS_ADMIN (cgroup attach); privileged is what every eBPF agent uses.
             securityContext: { privileged: true },

@@ -1,0 +1,26 @@
+import os from 'node:os';
+import type { Command } from 'commander';
+import { parsePort } from '../cliParse';
+import { openProbeProvider } from '../probes/probeProvider';
+import { ProbeAgent, probeAgentPort } from '../platforms/kubernetes/probeAgent';
+
+/** `meshbench probe-agent`: what the pods of the meshbench-probes DaemonSet run (see README, kubernetes platform). */
+export function registerProbeAgentCommand(program: Command): void {
+  program
+    .command('probe-agent')
+    .description('serve this node\'s probes to a kubernetes run (the meshbench-probes DaemonSet runs it)')
+    .option('-p, --port <port>', 'port to listen on', String(probeAgentPort))
+    .option('--cgroup-root <dir>', 'the node\'s cgroup v2 mount', '/sys/fs/cgroup')
+    .option('--node <name>', 'this node\'s name (default $NODE_NAME, then the host name)')
+    .action(async (flags: { port: string; cgroupRoot: string; node?: string }) => {
+      const node = flags.node ?? process.env.NODE_NAME ?? os.hostname();
+      const agent = new ProbeAgent({ port: parsePort('--port', flags.port), node, cgroupRoot: flags.cgroupRoot, openProvider: openProbeProvider });
+      const port = await agent.listen();
+      process.stderr.write(`meshbench probe-agent: node ${node}, listening on port ${port}\n`);
+      await new Promise<void>((resolve) => {
+        process.once('SIGTERM', resolve);
+        process.once('SIGINT', resolve);
+      });
+      await agent.close();
+    });
+}
