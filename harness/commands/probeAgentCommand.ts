@@ -1,8 +1,15 @@
 import os from 'node:os';
 import type { Command } from 'commander';
 import { parsePort } from '../cliParse';
+import { withPerfStacks } from '../attribution/stackProbes';
+import type { Profile } from '../profile/profileSchema';
 import { openProbeProvider } from '../probes/probeProvider';
 import { ProbeAgent, probeAgentPort } from '../platforms/kubernetes/probeAgent';
+
+/** The same probes as a local run: the probe provider, with perf stack sampling where it has none. */
+async function openProvider(profile: Profile): Promise<ReturnType<typeof withPerfStacks>['provider']> {
+  return withPerfStacks(await openProbeProvider(profile), profile).provider;
+}
 
 /** `meshbench probe-agent`: what the pods of the meshbench-probes DaemonSet run (see README, kubernetes platform). */
 export function registerProbeAgentCommand(program: Command): void {
@@ -14,7 +21,7 @@ export function registerProbeAgentCommand(program: Command): void {
     .option('--node <name>', 'this node\'s name (default $NODE_NAME, then the host name)')
     .action(async (flags: { port: string; cgroupRoot: string; node?: string }) => {
       const node = flags.node ?? process.env.NODE_NAME ?? os.hostname();
-      const agent = new ProbeAgent({ port: parsePort('--port', flags.port), node, cgroupRoot: flags.cgroupRoot, openProvider: openProbeProvider });
+      const agent = new ProbeAgent({ port: parsePort('--port', flags.port), node, cgroupRoot: flags.cgroupRoot, openProvider });
       const port = await agent.listen();
       process.stderr.write(`meshbench probe-agent: node ${node}, listening on port ${port}\n`);
       await new Promise<void>((resolve) => {

@@ -7,7 +7,7 @@ import { isSchedulable } from './nodePlacement';
 import { clusterInventory, partSignatures, type ClusterInventory, type MeshPart } from './meshDetect';
 import { probesNamespace } from './manifests';
 import { enrolmentFor, meshesByDataPlane } from './meshMapping';
-import { deniedPermissions, describePermission, requiredPermissions } from './permissions';
+import { cleanupPermissions, deniedPermissions, describePermission, probePermissions, requiredPermissions } from './permissions';
 
 /*
  * `meshbench doctor --kubernetes`: what the current (or named) context offers, row by row. Nothing is
@@ -46,9 +46,9 @@ export async function kubernetesDoctorChecks(context?: string, kubeconfig?: stri
 
   const everyEnrolment = dataPlaneNames.flatMap((dp) => meshesByDataPlane[dp].map((mesh) => enrolmentFor(dp, { meshes: { [dp]: mesh }, readyTimeout: '1s', metricsInterval: '1s' })));
   try {
-    const denied = await deniedPermissions(api, requiredPermissions(everyEnrolment));
+    const denied = await deniedPermissions(api, [...requiredPermissions(everyEnrolment), ...probePermissions, ...cleanupPermissions]);
     checks.push(row('permissions', denied.length === 0, denied.length === 0 ? 'everything meshbench-runner grants (SelfSubjectAccessReview)' : `denied: ${denied.map(describePermission).join(', ')}`,
-      'deploying, measuring and removing the workloads', 'kubectl apply -f deploy/kubernetes/rbac.yaml and bind meshbench-runner to your user', true));
+      'deploying, measuring and removing the workloads', 'kubectl apply -f deploy/kubernetes/rbac.yaml and bind meshbench-runner (and the meshbench-runner-probes Role) to your user', true));
   } catch (err) {
     checks.push(row('permissions', false, describeError(err).line, 'deploying, measuring and removing the workloads', 'kubectl apply -f deploy/kubernetes/rbac.yaml', true));
   }

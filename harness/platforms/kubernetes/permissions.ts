@@ -41,7 +41,11 @@ export const probePermissions: readonly Permission[] = [
 ];
 
 /** What `meshbench cleanup --kubernetes` needs. */
-export const cleanupPermissions: readonly Permission[] = [...crud('', 'namespaces', ['list', 'delete']), ...crud('apps', 'daemonsets', ['list', 'delete'])];
+export const cleanupPermissions: readonly Permission[] = [
+  ...crud('', 'namespaces', ['list', 'delete']),
+  { verb: 'list', group: 'apps', resource: 'daemonsets' },
+  { verb: 'delete', group: 'apps', resource: 'daemonsets', namespace: 'meshbench-system' },
+];
 
 export function describePermission(p: Permission): string {
   const resource = `${p.resource}${p.subresource === undefined ? '' : `/${p.subresource}`}${p.group === '' ? '' : `.${p.group}`}`;

@@ -85,7 +85,8 @@ export class ProbeAgent {
   private async open(profile: Profile): Promise<void> {
     if (this.provider !== undefined) return;
     this.provider = await this.o.openProvider(profile);
-    this.providerReason = this.provider === undefined ? 'the probes are off in the profile' : this.provider.unavailableReason();
+    this.providerReason = this.provider !== undefined ? this.provider.unavailableReason()
+      : profile.probes.enabled ? `no probe provider could be opened on node ${this.o.node}` : 'the probes are off in the profile';
   }
 
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
