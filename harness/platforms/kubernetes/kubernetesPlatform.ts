@@ -3,7 +3,7 @@ import { parseDurationUs } from '../../../workloads/durationParse';
 import type { LoadResult } from '../../../workloads/loadResult';
 import { BadInputError, EnvironmentError, MeshbenchError } from '../../errors';
 import type { DataPlaneName, Profile } from '../../profile/profileSchema';
-import type { DeployedDataPlane, LoadInvocation, MeasuredComponent, Placement, PlatformSession, ResourceSampling } from '../../runner/platformSession';
+import type { DeployedDataPlane, LoadInvocation, Placement, PlatformSession, ResourceSampling } from '../../runner/platformSession';
 import type { KubernetesComponent } from './clusterProbes';
 import { componentSources, enrolmentProblems, type ComponentSource } from './enrolmentCheck';
 import { KubeApi, clientNode } from './kubeClient';
