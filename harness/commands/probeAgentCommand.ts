@@ -1,6 +1,7 @@
 import os from 'node:os';
 import type { Command } from 'commander';
 import { parsePort } from '../cliParse';
+import { BadInputError } from '../errors';
 import { withPerfStacks } from '../attribution/stackProbes';
 import type { Profile } from '../profile/profileSchema';
 import { openProbeProvider } from '../probes/probeProvider';
@@ -21,7 +22,9 @@ export function registerProbeAgentCommand(program: Command): void {
     .option('--node <name>', 'this node\'s name (default $NODE_NAME, then the host name)')
     .action(async (flags: { port: string; cgroupRoot: string; node?: string }) => {
       const node = flags.node ?? process.env.NODE_NAME ?? os.hostname();
-      const agent = new ProbeAgent({ port: parsePort('--port', flags.port), node, cgroupRoot: flags.cgroupRoot, openProvider });
+      const token = process.env.MESHBENCH_PROBE_TOKEN;
+      if (token === undefined || token.length < 16) throw new BadInputError('MESHBENCH_PROBE_TOKEN must hold the run\'s token (16 characters or more)', 'the probes DaemonSet meshbench creates sets it');
+      const agent = new ProbeAgent({ port: parsePort('--port', flags.port), node, cgroupRoot: flags.cgroupRoot, openProvider, token });
       const port = await agent.listen();
       process.stderr.write(`meshbench probe-agent: node ${node}, listening on port ${port}\n`);
       await new Promise<void>((resolve) => {

@@ -24,6 +24,6 @@ const provider: ProbeProvider = {
   close: async () => undefined,
 };
 
-const agent = new ProbeAgent({ host: '127.0.0.1', port: Number(arg('--port')), node: arg('--node'), cgroupRoot: arg('--cgroup-root'), openProvider: async () => provider });
+const agent = new ProbeAgent({ host: '127.0.0.1', port: Number(arg('--port')), node: arg('--node'), cgroupRoot: arg('--cgroup-root'), openProvider: async () => provider, token: process.env.MESHBENCH_PROBE_TOKEN ?? '' });
 agent.listen().then((port) => process.stderr.write(`fake probe-agent: listening on port ${port}\n`), (err: unknown) => { process.stderr.write(`${String(err)}\n`); process.exit(1); });
 process.once('SIGTERM', () => { void agent.close().then(() => process.exit(0)); });

@@ -370,7 +370,9 @@ export class KubeApiStandIn {
   /** A probes DaemonSet pod: the agent program on loopback, this pod's node and the fake cgroup tree. */
   private runProbeAgent(pod: Obj, container: string, script: string): void {
     const node = (pod.spec as { nodeName: string }).nodeName;
-    const child = spawn(process.execPath, [script, '--port', '0', '--node', node, '--cgroup-root', this.cgroupRoot], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const env = Object.fromEntries(((pod.spec as { containers: Array<{ name: string; env?: Array<{ name: string; value?: string }> }> }).containers.find((c) => c.name === container)?.env ?? [])
+      .filter((e) => e.value !== undefined).map((e) => [e.name, e.value as string]));
+    const child = spawn(process.execPath, [script, '--port', '0', '--node', node, '--cgroup-root', this.cgroupRoot], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
     const c: RunningContainer = { child, log: '', followers: new Set(), ended: false };
     this.containers.set(`${pod.metadata.namespace}/${pod.metadata.name}/${container}`, c);
     const onData = (d: Buffer): void => {
@@ -393,7 +395,9 @@ export class KubeApiStandIn {
     const port = pod?.metadata.annotations?.['stand-in/port'];
     if (pod === undefined || port === undefined) { this.send(req, res, 503, { kind: 'Status', code: 503, message: `no endpoints available for pod "${nameAndPort}"` }); return; }
     this.requests.push({ method: req.method ?? '', path: req.url ?? '', status: 0 });
-    const upstream = http.request({ host: '127.0.0.1', port: Number(port), path: rest, method: req.method, headers: { 'content-type': req.headers['content-type'] ?? 'application/json' } }, (up) => {
+    // Like the API server's proxy: the caller's headers go through, its credentials do not.
+    const { authorization: _credentials, host: _host, ...headers } = req.headers;
+    const upstream = http.request({ host: '127.0.0.1', port: Number(port), path: rest, method: req.method, headers }, (up) => {
       res.writeHead(up.statusCode ?? 502, { 'content-type': up.headers['content-type'] ?? 'application/json' });
       up.pipe(res);
     });

@@ -110,8 +110,8 @@ describe('kubernetes manifests', () => {
   });
 
   it('the probes DaemonSet and deploy/kubernetes/rbac.yaml validate', async () => {
-    await validateManifest(probeDaemonSetManifest({ runId: 'r', namespace: 'meshbench-system', image: 'ghcr.io/example/meshbench:0.1.0', serviceAccountName: 'meshbench-probes', args: ['probe-agent'] }));
-    await validateManifest(probeDaemonSetManifest({ runId: '20261125T085500Z-seed-claims', namespace: 'meshbench-system', image: 'i', serviceAccountName: 'meshbench-probes', args: ['probe-agent', '--port', '9464'], nodes: ['a', 'b'] }));
+    await validateManifest(probeDaemonSetManifest({ runId: 'r', namespace: 'meshbench-system', image: 'ghcr.io/example/meshbench:0.1.0', serviceAccountName: 'meshbench-probes', args: ['probe-agent'], token: 't'.repeat(32) }));
+    await validateManifest(probeDaemonSetManifest({ runId: '20261125T085500Z-seed-claims', namespace: 'meshbench-system', image: 'i', serviceAccountName: 'meshbench-probes', args: ['probe-agent', '--port', '9464'], nodes: ['a', 'b'], token: 't'.repeat(32) }));
     const docs = YAML.parseAllDocuments(fs.readFileSync(path.join(repo, 'deploy', 'kubernetes', 'rbac.yaml'), 'utf8')).map((d) => d.toJS() as { apiVersion: string; kind: string });
     assert.ok(docs.length >= 5);
     for (const d of docs) await validateManifest(d);

@@ -3,7 +3,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { containerCgroups, containerIdOf, findPodCgroup, isContainerDir, isPodDir } from '../../harness/platforms/kubernetes/podCgroups';
-import { resolveTargets } from '../../harness/platforms/kubernetes/probeAgent';
+import { ProbeAgent, probeTokenHeader, resolveTargets } from '../../harness/platforms/kubernetes/probeAgent';
+import { parseProfile } from '../../harness/profile/profileLoad';
 
 /** A node's cgroup tree for the two kubelet cgroup drivers, in a temporary folder. */
 function tree(root: string, dirs: string[]): void {
@@ -65,5 +66,25 @@ describe('pod cgroups on a node', () => {
       ['node-a-ztunnel', pod, 'node-a'],
     ]);
     assert.deepEqual(r.missing, ['client']);
+  });
+
+  it('the agent answers only requests carrying the run\'s token', async () => {
+    const agent = new ProbeAgent({ host: '127.0.0.1', port: 0, node: 'n', cgroupRoot: root, token: 'secret-token-0123456789', openProvider: async () => undefined });
+    const port = await agent.listen();
+    const post = async (path: string, headers: Record<string, string>): Promise<{ status: number; body: unknown }> => {
+      const r = await fetch(`http://127.0.0.1:${port}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify({ profile: parseProfile('name: p\ndataplanes: [baseline]\nduration: 1s\n', 'p.yaml'), targets: [] }) });
+      return { status: r.status, body: await r.json() as unknown };
+    };
+    try {
+      assert.equal((await post('/v1/open', {})).status, 403);
+      assert.equal((await post('/v1/open', { [probeTokenHeader]: 'wrong' })).status, 403);
+      const ok = await post('/v1/open', { [probeTokenHeader]: 'secret-token-0123456789' });
+      assert.equal(ok.status, 200);
+      assert.deepEqual(ok.body, { node: 'n', available: false, reason: 'no probe provider could be opened on node n' });
+      assert.equal((await post('/v1/start', { [probeTokenHeader]: 'secret-token-0123456789' })).status, 503);
+      assert.equal((await post('/v1/stop', { [probeTokenHeader]: 'secret-token-0123456789' })).status, 409);
+    } finally {
+      await agent.close();
+    }
   });
 });

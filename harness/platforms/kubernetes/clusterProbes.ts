@@ -12,7 +12,7 @@ import { KubeApi, statusOf } from './kubeClient';
 import { probeAgentPort, probeDaemonSetManifest, probesNamespace, runLabel, runLabelValue } from './manifests';
 import { chooseNodes } from './nodePlacement';
 import { deniedPermissions, describePermission, probePermissions } from './permissions';
-import type { ProbeAgentStatus, ProbeAgentTarget } from './probeAgent';
+import { probeTokenHeader, type ProbeAgentStatus, type ProbeAgentTarget } from './probeAgent';
 import { describePods } from './podWait';
 import { watchUntil } from './watchUntil';
 
@@ -64,6 +64,7 @@ export async function kubernetesProbeProvider(profile: Profile, options: Cluster
 
 class ClusterProbes implements ProbeProvider {
   private readonly runId = `probes-${randomBytes(4).toString('hex')}`;
+  private readonly token = randomBytes(24).toString('base64url');
   private agents = new Map<string, string>();
   private created = false;
 
@@ -80,7 +81,7 @@ class ClusterProbes implements ProbeProvider {
     const choice = chooseNodes(nodeList.items, this.profile.kubernetes?.nodes, this.profile.placement);
     const nodes = [...new Set([choice.server, ...(this.profile.placement.includes('cross-node') && choice.crossNode !== undefined ? [choice.crossNode] : [])])];
     const manifest = probeDaemonSetManifest({
-      runId: this.runId, namespace: probesNamespace, image: this.image, serviceAccountName: 'meshbench-probes', nodes,
+      runId: this.runId, namespace: probesNamespace, image: this.image, serviceAccountName: 'meshbench-probes', nodes, token: this.token,
       args: ['probe-agent', '--port', String(probeAgentPort)],
     });
     this.created = true;
@@ -158,7 +159,7 @@ class ClusterProbes implements ProbeProvider {
   /** A JSON POST to an agent through the API server's pod proxy (pods/proxy in meshbench-system only). */
   private async agentCall(pod: string, path: string, body: unknown): Promise<unknown> {
     const url = new URL(`${this.api.server}/api/v1/namespaces/${probesNamespace}/pods/${pod}:${probeAgentPort}/proxy${path}`);
-    const options: https.RequestOptions = { method: 'POST', headers: { 'content-type': 'application/json' } };
+    const options: https.RequestOptions = { method: 'POST', headers: { 'content-type': 'application/json', [probeTokenHeader]: this.token } };
     await this.api.kc.applyToHTTPSOptions(options);
     const text = JSON.stringify(body);
     return new Promise((resolve, reject) => {

@@ -232,6 +232,8 @@ export interface ProbeDaemonSetOptions {
   readonly args: readonly string[];
   /** Only these nodes (the ones the run uses). */
   readonly nodes?: readonly string[];
+  /** The run's token the agents require (MESHBENCH_PROBE_TOKEN). */
+  readonly token: string;
 }
 
 /**
@@ -260,7 +262,7 @@ export function probeDaemonSetManifest(o: ProbeDaemonSetOptions): V1DaemonSet {
             args: [...o.args],
             ports: [{ name: 'probe-agent', containerPort: probeAgentPort, protocol: 'TCP' }],
             readinessProbe: { tcpSocket: { port: probeAgentPort }, periodSeconds: 2 },
-            env: [{ name: 'NODE_NAME', valueFrom: { fieldRef: { fieldPath: 'spec.nodeName' } } }],
+            env: [{ name: 'NODE_NAME', valueFrom: { fieldRef: { fieldPath: 'spec.nodeName' } } }, { name: 'MESHBENCH_PROBE_TOKEN', value: o.token }],
             // BPF needs CAP_BPF + CAP_PERFMON + CAP_SYS_ADMIN (cgroup attach); privileged is what every eBPF agent uses.
             securityContext: { privileged: true },
             volumeMounts: [

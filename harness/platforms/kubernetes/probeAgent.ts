@@ -13,6 +13,8 @@ import { containerCgroups, containerIdOf, findPodCgroup } from './podCgroups';
  *   POST /v1/open    { profile } → { node, available, reason }   (loads the probes once)
  *   POST /v1/start   { profile, targets: [{ name, role, podUid, containerName, containerId }] } → { started, missing }
  *   POST /v1/stop    → StepProbeResult (figures, detail, folded stacks per component name)
+ * Every request carries the run's token (x-meshbench-token), which the runner put in the DaemonSet's
+ * environment: nobody else in the pod network can point a privileged agent at other pods.
  */
 
 export { probeAgentPort };
@@ -40,7 +42,11 @@ export interface ProbeAgentOptions {
   readonly cgroupRoot: string;
   /** The probes, once the first profile arrives (the local provider in the image). */
   readonly openProvider: (profile: Profile) => Promise<ProbeProvider | undefined>;
+  /** Requests must carry it in the x-meshbench-token header: the agent is privileged and reachable in the pod network. */
+  readonly token: string;
 }
+
+export const probeTokenHeader = 'x-meshbench-token';
 
 /** Pure: the targets as components with this node's cgroup paths, and the names that were not found. */
 export function resolveTargets(cgroupRoot: string, node: string, targets: readonly ProbeAgentTarget[]): { components: MeasuredComponent[]; missing: string[] } {
@@ -91,6 +97,10 @@ export class ProbeAgent {
 
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://agent');
+    if (req.headers[probeTokenHeader] !== this.o.token) {
+      reply(res, 403, { error: `missing or wrong ${probeTokenHeader}` });
+      return;
+    }
     if (req.method === 'POST' && url.pathname === '/v1/open') {
       const body = await readJson(req) as { profile: Profile };
       await this.open(body.profile);
