@@ -79,6 +79,9 @@ describe('kubernetes manifests', () => {
     const waypoint = deploymentManifests(context('waypoint', 'istio', 'same-node'), '').find((o) => o.kind === 'Gateway') as { spec: { gatewayClassName: string; listeners: Array<{ port: number; protocol: string }> } };
     assert.equal(waypoint.spec.gatewayClassName, 'istio-waypoint');
     assert.deepEqual(waypoint.spec.listeners.map((l) => [l.port, l.protocol]), [[15008, 'HBONE']]);
+    const kmeshWaypoint = deploymentManifests(context('dual', 'kmesh', 'same-node'), '').find((o) => o.kind === 'Gateway') as { metadata: { annotations?: Record<string, string> } };
+    assert.equal(kmeshWaypoint.metadata.annotations?.['sidecar.istio.io/proxyImage'], 'ghcr.io/kmesh-net/waypoint:latest', 'Kmesh swaps in its waypoint image');
+    assert.equal((waypoint as unknown as { metadata: { annotations?: unknown } }).metadata.annotations, undefined);
     const cnp = deploymentManifests(context('waypoint', 'cilium', 'same-node'), '').find((o) => o.kind === 'CiliumNetworkPolicy') as { spec: { ingress: Array<{ toPorts: Array<{ rules: { http: unknown[] } }> }> } };
     assert.ok((cnp.spec.ingress[0]?.toPorts[0]?.rules.http.length ?? 0) > 0, 'Cilium L7 needs http rules');
   });

@@ -181,7 +181,7 @@ export function loadPodManifest(ctx: WorkloadContext, name: string, loadArgs: re
 export interface GatewayManifest {
   readonly apiVersion: 'gateway.networking.k8s.io/v1';
   readonly kind: 'Gateway';
-  readonly metadata: { readonly name: string; readonly namespace: string; readonly labels: Record<string, string> };
+  readonly metadata: { readonly name: string; readonly namespace: string; readonly labels: Record<string, string>; readonly annotations?: Record<string, string> };
   readonly spec: { readonly gatewayClassName: string; readonly listeners: ReadonlyArray<{ name: string; port: number; protocol: string }> };
 }
 
@@ -190,7 +190,10 @@ export function waypointGatewayManifest(ctx: WorkloadContext): GatewayManifest {
   return {
     apiVersion: 'gateway.networking.k8s.io/v1',
     kind: 'Gateway',
-    metadata: { name: waypointName, namespace: ctx.namespace, labels: { ...runLabels(ctx.runId), 'istio.io/waypoint-for': 'service' } },
+    metadata: {
+      name: waypointName, namespace: ctx.namespace, labels: { ...runLabels(ctx.runId), 'istio.io/waypoint-for': 'service' },
+      ...(Object.keys(ctx.enrolment.waypointAnnotations).length > 0 ? { annotations: { ...ctx.enrolment.waypointAnnotations } } : {}),
+    },
     spec: { gatewayClassName: 'istio-waypoint', listeners: [{ name: 'mesh', port: 15008, protocol: 'HBONE' }] },
   };
 }
