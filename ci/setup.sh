@@ -22,6 +22,7 @@ want ip iproute2
 want taskset util-linux
 want make make
 want g++ g++
+want python3 python3
 if ((${#need_pkgs[@]})); then
   if [[ $(id -u) -ne 0 ]]; then
     echo "meshbench setup: missing packages ${need_pkgs[*]}; run as root (sudo bash ci/setup.sh) to install them" >&2
@@ -43,4 +44,6 @@ if [[ ! -f $stamp || $(cat "$stamp") != "$hash" ]]; then
   npm ci --no-audit --no-fund --loglevel=error
   echo "$hash" >"$stamp"
 fi
+# eBPF objects, skeletons and the native addon (bpf/Makefile: incremental, so a second run does nothing).
+make -C bpf --no-print-directory -s
 npm run --silent build

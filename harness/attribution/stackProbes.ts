@@ -36,6 +36,10 @@ class ProviderWithStacks implements ProbeProvider {
     return null;
   }
 
+  figuresUnavailableReason(): string | null {
+    return this.innerReason();
+  }
+
   /** Why the eBPF probe figures are missing even though stacks are sampled; null when they run. */
   innerReason(): string | null {
     return this.inner === undefined ? 'no eBPF probe provider in this build' : this.inner.unavailableReason();

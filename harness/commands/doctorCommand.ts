@@ -1,17 +1,34 @@
 import type { Command } from 'commander';
+import type { DoctorCheck } from '../doctor/doctorCheck';
 import { formatDoctorTable } from '../doctor/doctorTable';
 import { doctorExitCode, ensureSecurityfs, localDoctorChecks, realMachine } from '../doctor/localChecks';
+import { kubernetesDoctorChecks } from '../platforms/kubernetes/kubernetesDoctor';
 
-/** `meshbench doctor`: one table of what this machine can do; exit 3 only when the core is missing. */
+interface DoctorFlags {
+  json?: boolean;
+  kubernetes?: boolean;
+  context?: string;
+  kubeconfig?: string;
+}
+
+/** `meshbench doctor`: one table of what this machine (or, with --kubernetes, a cluster) can do; exit 3 only when the core is missing. */
 export function registerDoctorCommand(program: Command): void {
   program
     .command('doctor')
     .description('what this machine can do: root, kernel features for the probes, cgroups, tools; each with how to enable it')
     .option('--json', 'print the checks as JSON')
-    .action((flags: { json?: boolean }) => {
-      const machine = realMachine();
-      ensureSecurityfs(machine);
-      const checks = localDoctorChecks(realMachine());
+    .option('--kubernetes', 'instead: what the kubeconfig context\'s cluster offers (API, permissions, meshes, metrics, privileged pods)')
+    .option('--context <name>', 'with --kubernetes: the kubeconfig context (default: the current one)')
+    .option('--kubeconfig <file>', 'with --kubernetes: the kubeconfig (default: $KUBECONFIG, then ~/.kube/config)')
+    .action(async (flags: DoctorFlags) => {
+      let checks: DoctorCheck[];
+      if (flags.kubernetes === true) {
+        checks = await kubernetesDoctorChecks(flags.context, flags.kubeconfig);
+      } else {
+        const machine = realMachine();
+        ensureSecurityfs(machine);
+        checks = localDoctorChecks(realMachine());
+      }
       if (flags.json === true) process.stdout.write(`${JSON.stringify(checks, null, 2)}\n`);
       else process.stdout.write(formatDoctorTable(checks));
       process.exitCode = doctorExitCode(checks);

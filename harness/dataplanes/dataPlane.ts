@@ -11,6 +11,8 @@ export interface DataPlaneOptions {
   readonly mtls: boolean;
   /** taskset CPU list for every proxy. */
   readonly proxyCpus?: string;
+  /** How the eBPF data planes pick a service's backend (default round-robin). */
+  readonly balance?: 'round-robin' | 'random';
 }
 
 export const defaultDataPlaneOptions: DataPlaneOptions = { proxy: 'haproxy', workers: 2, mtls: false };

@@ -69,6 +69,41 @@ export function ebpfObjectsSince(before: EbpfObjects, now: EbpfObjects = ownBpfO
   return progIds.length === 0 && mapIds.length === 0 ? null : { progIds, mapIds };
 }
 
+/** Every numeric `id` in a bpftool JSON answer (cgroup tree nests programs under cgroups). */
+function idsIn(j: unknown, out: Set<number>): Set<number> {
+  if (Array.isArray(j)) for (const x of j) idsIn(x, out);
+  else if (j !== null && typeof j === 'object') {
+    for (const [k, v] of Object.entries(j)) {
+      if (k === 'id' && typeof v === 'number') out.add(v);
+      else idsIn(v, out);
+    }
+  }
+  return out;
+}
+
+/**
+ * The BPF programs of a data plane found from the kernel's side, whatever loaded them (this process, a
+ * pinning loader): programs attached anywhere under `cgroupV2Path`, plus every program sharing a map with
+ * them (an sk_msg program on the sockhash its sockops program fills), and those programs' maps.
+ */
+export function ebpfObjectsOfCgroup(cgroupV2Path: string): EbpfObjects | null {
+  const attached = idsIn(bpftoolJson(['cgroup', 'tree', cgroupV2Path]), new Set());
+  if (attached.size === 0) return null;
+  const progs = (bpftoolJson(['prog', 'show']) ?? []) as Array<{ id?: number; map_ids?: number[] }>;
+  const mapIds = new Set<number>();
+  for (const p of progs) if (p.id !== undefined && attached.has(p.id)) for (const m of p.map_ids ?? []) mapIds.add(m);
+  const progIds = new Set(attached);
+  for (const p of progs) if (p.id !== undefined && (p.map_ids ?? []).some((m) => mapIds.has(m))) progIds.add(p.id);
+  return { progIds: [...progIds], mapIds: [...mapIds] };
+}
+
+/** Union of two discoveries (either may be null). */
+export function mergeEbpfObjects(a: EbpfObjects | null, b: EbpfObjects | null): EbpfObjects | null {
+  if (a === null) return b;
+  if (b === null) return a;
+  return { progIds: [...new Set([...a.progIds, ...b.progIds])], mapIds: [...new Set([...a.mapIds, ...b.mapIds])] };
+}
+
 function bpftoolJson(args: string[]): unknown {
   const r = spawnSync('bpftool', ['--json', ...args], { encoding: 'utf8', timeout: 5000 });
   if (r.status !== 0) return undefined;
@@ -99,6 +134,8 @@ export class EbpfCostMeter {
   private previousStats: string | undefined;
   private startCounters = new Map<number, ProgCounters>();
   private statsOn = false;
+  // A forced exit (second Ctrl-C) skips the runner's clean-up; the sysctl is put back on the way out anyway.
+  private readonly onExit = (): void => this.restore();
 
   constructor(private readonly objects: EbpfObjects) {}
 
@@ -107,6 +144,7 @@ export class EbpfCostMeter {
       this.previousStats = fs.readFileSync(statsSysctl, 'utf8').trim();
       if (this.previousStats !== '1') fs.writeFileSync(statsSysctl, '1');
       this.statsOn = true;
+      process.once('exit', this.onExit);
     } catch {
       this.statsOn = false;
     }
@@ -137,6 +175,7 @@ export class EbpfCostMeter {
 
   /** Puts bpf_stats back; safe to call twice (abort paths). */
   restore(): void {
+    process.off('exit', this.onExit);
     if (this.previousStats !== undefined && this.previousStats !== '1') {
       try {
         fs.writeFileSync(statsSysctl, this.previousStats);

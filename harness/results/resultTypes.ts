@@ -11,6 +11,9 @@ export const resultsSchemaVersion = 1;
 
 export type ComponentRole = 'client' | 'server' | 'proxy' | 'dataplane';
 
+/** The component row of an eBPF data plane (role `dataplane`, no cgroup of its own). */
+export const ebpfComponentName = 'ebpf-dataplane';
+
 export interface ComponentInfo {
   /** Stable name across data planes where the role is the same: "client", "server", "client-proxy", "node1-ztunnel"… */
   readonly name: string;

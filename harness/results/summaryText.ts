@@ -1,4 +1,4 @@
-import type { BreakdownCategory } from './resultTypes';
+import { ebpfComponentName, type BreakdownCategory } from './resultTypes';
 import type { Spread, SummaryGroup, SummaryRecord } from './summaryTypes';
 
 /*
@@ -42,12 +42,12 @@ export function formatSummaryText(s: SummaryRecord): string {
 
   lines.push('', 'resources per component (CPU µs/request, peak RSS; median of repetitions)');
   for (const g of s.groups) {
-    const parts = Object.entries(g.cpuUsPerRequestByComponent).map(([name, cpu]) => {
+    const parts = Object.entries(g.cpuUsPerRequestByComponent).filter(([name]) => name !== ebpfComponentName).map(([name, cpu]) => {
       const rss = g.memoryRssBytesPeakByComponent[name];
       return `${name} ${cpu.toFixed(1)} µs${rss === undefined ? '' : ` ${fmtMiB(rss)}`}`;
     });
     if (g.ebpfRunTimeUsPerRequest !== null || g.ebpfMapMemoryBytes !== null) {
-      parts.push(`ebpf programs ${g.ebpfRunTimeUsPerRequest === null ? 'run time n/a' : `${withSpread(g.ebpfRunTimeUsPerRequest, (n) => n.toFixed(2))} µs`} (inside the hosts' CPU), maps ${g.ebpfMapMemoryBytes === null ? 'n/a' : fmtMiB(g.ebpfMapMemoryBytes)}`);
+      parts.push(`${ebpfComponentName}: programs ${g.ebpfRunTimeUsPerRequest === null ? 'run time n/a' : `${withSpread(g.ebpfRunTimeUsPerRequest, (n) => n.toFixed(2))} µs`} (inside the hosts' CPU), maps ${g.ebpfMapMemoryBytes === null ? 'n/a' : fmtMiB(g.ebpfMapMemoryBytes)}`);
     }
     lines.push(`  ${g.dataplane} ${loadLabel(g)}: ${parts.join(', ') || 'no cgroup samples'}`);
   }
@@ -71,7 +71,11 @@ export function formatSummaryText(s: SummaryRecord): string {
     for (const g of withBreakdown) {
       const b = g.breakdown;
       if (b === null) continue;
-      const unexplainedShare = b.extraCpuUsPerRequest === 0 ? 0 : b.byCategoryUs.unexplained / b.extraCpuUsPerRequest;
+      if (b.extraCpuUsPerRequest <= 0) {
+        lines.push(`  ${g.dataplane}: no extra CPU over baseline (${b.extraCpuUsPerRequest.toFixed(1)} µs/request; unexplained ${b.byCategoryUs.unexplained.toFixed(1)} µs): no share to explain`);
+        continue;
+      }
+      const unexplainedShare = b.byCategoryUs.unexplained / b.extraCpuUsPerRequest;
       lines.push(`  ${g.dataplane}: unexplained ${(unexplainedShare * 100).toFixed(0)}% of ${b.extraCpuUsPerRequest.toFixed(1)} µs extra CPU/request`);
     }
     const method = withBreakdown[0]?.breakdown?.method;

@@ -15,6 +15,10 @@ export const cliScript = path.join(__dirname, '..', 'cli.js');
  */
 export function runLoadProcess(prefix: readonly string[], invocation: LoadInvocation): Promise<LoadResult> {
   return new Promise((resolve, reject) => {
+    if (invocation.signal.aborted) {
+      reject(new MeshbenchError('interrupted before the load client started'));
+      return;
+    }
     const argv = [...prefix, process.execPath, cliScript, 'load', ...invocation.args, '--events', '--json', '-'];
     const child = spawn(argv[0] as string, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';

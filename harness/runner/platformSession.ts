@@ -74,6 +74,8 @@ export interface StepProbes {
 export interface ProbeProvider {
   /** null when the probes can run; otherwise why not (the run goes on without them). */
   unavailableReason(): string | null;
+  /** When the provider runs but brings no probe figures (e.g. stacks only): why; null or absent otherwise. */
+  figuresUnavailableReason?(): string | null;
   open(profile: Profile): StepProbes;
   close(): Promise<void>;
 }

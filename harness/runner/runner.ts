@@ -92,6 +92,7 @@ export class Runner {
           }
           deployedKey = step.deploymentKey;
         }
+        if (signal.aborted) break;
         const current: DeployedDataPlane = deployed;
         this.events.stepStarted(step, plan.length);
         const record = await this.runStep(step, current, probeReason === null ? this.probes : undefined, signal);
@@ -195,8 +196,10 @@ export class Runner {
       load,
       resources,
       probes: {
-        available: stepProbes !== undefined,
-        unavailableReason: stepProbes !== undefined ? null : (probes?.unavailableReason() ?? (profile.probes.enabled ? 'unavailable' : 'disabled in the profile')),
+        // "available" means probe figures were measured; stacks alone (perf) do not count.
+        available: stepProbes !== undefined && Object.keys(probeResult.figures).length > 0,
+        unavailableReason: stepProbes !== undefined && Object.keys(probeResult.figures).length > 0 ? null
+          : (probes?.figuresUnavailableReason?.() ?? probes?.unavailableReason() ?? (profile.probes.enabled ? 'unavailable' : 'disabled in the profile')),
         figures: probeResult.figures,
         detail: probeResult.detail,
         foldedStacks: probeResult.foldedStacks,

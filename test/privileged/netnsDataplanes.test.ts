@@ -10,7 +10,8 @@ import { runLoadProcess } from '../../harness/runner/loadProcess';
 import type { Placement } from '../../harness/runner/platformSession';
 import { EnvironmentError } from '../../harness/errors';
 import { runCli } from '../helpers/cli';
-import { findLeftovers, isRoot, type Leftovers } from './netnsLeftovers';
+import { KernelDataPlane } from '../../harness/dataplanes/kernel';
+import { cgroupAttachments, findLeftovers, isRoot, settledLeftovers, type Leftovers } from './netnsLeftovers';
 
 /*
  * The netns platform as root: every data plane serves requests and takes exactly the design table's number
@@ -20,7 +21,7 @@ import { findLeftovers, isRoot, type Leftovers } from './netnsLeftovers';
  */
 
 function assertClean(l: Leftovers): void {
-  assert.deepEqual(l, { namespaces: [], cgroupDirs: [], rootIptables: [], bpfLinks: [], processes: [], stateFiles: [] });
+  assert.deepEqual(l, { namespaces: [], cgroupDirs: [], rootIptables: [], bpfLinks: [], bpfPrograms: [], bpfPins: [], processes: [], stateFiles: [] });
 }
 
 describe('netns platform (root)', function () {
@@ -34,7 +35,7 @@ describe('netns platform (root)', function () {
     if (!isRoot()) return;
     // Whatever a failed test left, cleanup must remove; then nothing of meshbench may remain.
     await cleanupEverything();
-    assertClean(findLeftovers());
+    assertClean(await settledLeftovers());
   });
 
   const planes: ReadonlyArray<readonly [DataPlaneName, Placement]> = [
@@ -42,6 +43,8 @@ describe('netns platform (root)', function () {
     ['sidecar', 'cross-node'], ['sidecar', 'same-node'],
     ['ambient', 'cross-node'], ['ambient', 'same-node'],
     ['waypoint', 'cross-node'], ['waypoint', 'same-node'],
+    ['kernel', 'cross-node'], ['kernel', 'same-node'],
+    ['dual', 'cross-node'], ['dual', 'same-node'],
   ];
 
   for (const [dataplane, placement] of planes) {
@@ -86,8 +89,62 @@ describe('netns platform (root)', function () {
     }
   });
 
-  it.skip('kernel: eBPF connect4 + sockmap, 1 connection (unfinished: waits for the bpf/ addon)', () => undefined);
-  it.skip('dual: eBPF steering to a waypoint, 2 connections (unfinished: waits for the bpf/ addon)', () => undefined);
+  describe('eBPF data planes', () => {
+    for (const placement of ['same-node', 'cross-node'] as const) {
+      it(`kernel, ${placement}: connect4 dials the server itself, sockmap only on one node; attached only to the pods' cgroups; uninstall leaves no program`, async () => {
+        const d = await EchoDeployment.create({ dataplane: 'kernel', placement });
+        try {
+          const plane = d.dataPlane as KernelDataPlane;
+          const check = await d.checkPath(3);
+          assert.deepEqual(check.statuses, [200, 200, 200]);
+          assert.deepEqual(check.hops, ['client', 'server']);
+          // Rewritten before the SYN: the client's socket is connected to the pod, not to the service address.
+          assert.equal(check.connections[0]?.dialled, `${d.server.ip}:8080`);
+          const load = await runLoadProcess(d.clientPrefix(), {
+            args: [d.targetUrl, '--qps', '200', '--connections', '2', '--duration', '1s'],
+            onMeasuring: () => undefined, onProgress: () => undefined, signal: new AbortController().signal,
+          });
+          assert.ok(load.requestsCompleted >= 150, `only ${load.requestsCompleted} requests`);
+          assert.equal(load.requestsFailed, 0, JSON.stringify(load.errorsByKind));
+          const stats = await plane.stats();
+          assert.ok(stats.connectsSteered >= 3, JSON.stringify(stats));
+          if (placement === 'same-node') {
+            assert.ok(stats.socketsAdded >= 6 && stats.messagesRedirected >= 200, JSON.stringify(stats));
+          } else {
+            assert.equal(stats.socketsAdded, 0, JSON.stringify(stats));
+            assert.equal(stats.messagesRedirected, 0, JSON.stringify(stats));
+          }
+          // bpftool cgroup tree: connect4 and sockops on exactly the two enrolled pods' cgroups, nowhere else.
+          const ours = cgroupAttachments().filter((a) => a.program.startsWith('mb_'));
+          const runRoot = `${d.cluster.runCgroupV2Path}/`;
+          assert.deepEqual(ours.map((a) => `${a.cgroup.slice(runRoot.length)} ${a.program}`).sort(),
+            ['client mb_connect4', 'client mb_sockops', 'server mb_connect4', 'server mb_sockops']);
+          assert.ok(ours.every((a) => a.cgroup.startsWith(runRoot)), JSON.stringify(ours));
+          await d.dataPlane.uninstall();
+          const left = await settledLeftovers((l) => l.bpfPrograms.length === 0 && l.bpfPins.length === 0);
+          assert.deepEqual(left.bpfPrograms, []);
+          assert.deepEqual(left.bpfPins, []);
+          assert.deepEqual(cgroupAttachments().filter((a) => a.program.startsWith('mb_')), []);
+        } finally {
+          await d.destroy();
+        }
+      });
+    }
+
+    it('dual: connect4 steers every connection to the waypoint, which alone dials the server', async () => {
+      const d = await EchoDeployment.create({ dataplane: 'dual', placement: 'cross-node' });
+      try {
+        const check = await d.checkPath(2);
+        assert.deepEqual(check.hops, ['client', 'waypoint', 'server']);
+        assert.equal(check.connections[0]?.dialled, `${d.cluster.pod('waypoint').ip}:15008`);
+        const stats = await (d.dataPlane as KernelDataPlane).stats();
+        assert.equal(stats.connectsToWaypoint, 1, JSON.stringify(stats));
+        assert.equal(stats.connectsSteered, 0, JSON.stringify(stats));
+      } finally {
+        await d.destroy();
+      }
+    });
+  });
 
   describe('cluster lifecycle', () => {
     it('creates and destroys a 2-node cluster with a client and a server pod in under 3 s each, idempotently', async () => {
@@ -104,7 +161,7 @@ describe('netns platform (root)', function () {
         assert.ok(destroyMs < 3000, `destroy took ${destroyMs} ms`);
         await cluster.destroy();
       }
-      assertClean(findLeftovers());
+      assertClean(await settledLeftovers());
     });
 
     it('refuses to start while a previous run\'s state is present, and says to run cleanup', async () => {
@@ -116,9 +173,9 @@ describe('netns platform (root)', function () {
       }
     });
 
-    it('after kill -9 of a run, meshbench cleanup leaves nothing', async () => {
+    for (const dataplane of ['sidecar', 'kernel'] as const) it(`after kill -9 of a ${dataplane} run, meshbench cleanup leaves nothing`, async () => {
       const fixture = path.join(__dirname, 'fixtures', 'holdCluster.js');
-      const child = spawn(process.execPath, [fixture, 'sidecar'], { stdio: ['ignore', 'pipe', 'inherit'] });
+      const child = spawn(process.execPath, [fixture, dataplane], { stdio: ['ignore', 'pipe', 'inherit'] });
       try {
         const line = await new Promise<string>((resolve) => {
           let out = '';
@@ -127,7 +184,8 @@ describe('netns platform (root)', function () {
         });
         assert.equal(line, 'ready');
         const before = findLeftovers();
-        assert.ok(before.namespaces.length >= 5 && before.processes.length >= 3, JSON.stringify(before));
+        assert.ok(before.namespaces.length >= 5 && before.processes.length >= (dataplane === 'kernel' ? 1 : 3), JSON.stringify(before));
+        if (dataplane === 'kernel') assert.ok(before.bpfPrograms.length >= 3, JSON.stringify(before));
         child.kill('SIGKILL');
         await new Promise((r) => child.once('exit', r));
         const blocked = await runCli(['cluster', 'check', '--dataplane', 'baseline']);
@@ -136,7 +194,7 @@ describe('netns platform (root)', function () {
         const cleaned = await runCli(['cleanup']);
         assert.equal(cleaned.code, 0, cleaned.stderr);
         assert.match(cleaned.stdout, /removed \d+ namespaces/);
-        assertClean(findLeftovers());
+        assertClean(await settledLeftovers());
       } finally {
         if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
       }
@@ -150,7 +208,7 @@ describe('netns platform (root)', function () {
       const check = JSON.parse(r.stdout) as { connectionsOnPath: number; hops: string[] };
       assert.equal(check.connectionsOnPath, 3);
       assert.deepEqual(check.hops, ['client', 'node1-proxy', 'node2-proxy', 'server']);
-      assertClean(findLeftovers());
+      assertClean(await settledLeftovers());
     });
 
     it('answers bad input with one line and a non-zero exit', async () => {

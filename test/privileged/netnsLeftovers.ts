@@ -2,6 +2,8 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { detectCgroupLayout, meshbenchCgroupName } from '../../harness/cgroupTree';
+import { steeringPrograms } from '../../harness/dataplanes/steeringMaps';
+import { bpfPinRoot } from '../../harness/platforms/netns/cleanup';
 
 /** Everything of meshbench's netns platform still on the machine; empty lists mean clean. */
 export interface Leftovers {
@@ -9,6 +11,10 @@ export interface Leftovers {
   cgroupDirs: string[];
   rootIptables: string[];
   bpfLinks: string[];
+  /** Programs of bpf/kernelSteering.bpf.c still loaded (attached, linked or pinned). */
+  bpfPrograms: string[];
+  /** Pins under /sys/fs/bpf/meshbench. */
+  bpfPins: string[];
   processes: string[];
   stateFiles: string[];
 }
@@ -26,6 +32,8 @@ export function findLeftovers(): Leftovers {
   const cgroupDirs = [layout.v2Mount, ...Object.values(layout.v1Mounts)].map((m) => path.join(m, meshbenchCgroupName)).filter((d) => fs.existsSync(d));
   const rootIptables = sh('iptables-save', []).split('\n').filter((l) => /MB-|198\.1[89]\./.test(l));
   const bpfLinks = sh('bpftool', ['link', 'list']).split('\n').filter((l) => /meshbench|mb_|kernel_dp/i.test(l));
+  const bpfPrograms = sh('bpftool', ['prog', 'list']).split('\n').filter((l) => steeringProgramRe.test(l)).map((l) => l.trim());
+  const bpfPins = fs.existsSync(bpfPinRoot) ? fs.readdirSync(bpfPinRoot).map((e) => path.join(bpfPinRoot, e)) : [];
   const processes: string[] = [];
   for (const pid of fs.readdirSync('/proc')) {
     if (!/^\d+$/.test(pid)) continue;
@@ -37,7 +45,38 @@ export function findLeftovers(): Leftovers {
     }
   }
   const stateFiles = fs.existsSync('/run/meshbench') ? fs.readdirSync('/run/meshbench') : [];
-  return { namespaces, cgroupDirs, rootIptables, bpfLinks, processes, stateFiles };
+  return { namespaces, cgroupDirs, rootIptables, bpfLinks, bpfPrograms, bpfPins, processes, stateFiles };
+}
+
+const steeringProgramRe = new RegExp(`name (${Object.values(steeringPrograms).join('|')})\\b`);
+
+function isClean(l: Leftovers): boolean {
+  return Object.values(l).every((v: string[]) => v.length === 0);
+}
+
+/**
+ * findLeftovers once the kernel has settled: programs attached to a removed cgroup are released by a kernel
+ * work item a few milliseconds later, so a check right after cleanup would race it.
+ */
+export async function settledLeftovers(done: (l: Leftovers) => boolean = isClean, timeoutMs = 3000): Promise<Leftovers> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const l = findLeftovers();
+    if (done(l) || Date.now() > deadline) return l;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** Programs attached directly to cgroups (`bpftool cgroup tree`), anywhere on the machine's cgroup v2 tree. */
+export function cgroupAttachments(): Array<{ cgroup: string; program: string; attachType: string }> {
+  let json = '[]';
+  try {
+    json = execFileSync('bpftool', ['-j', 'cgroup', 'tree'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+  } catch {
+    // no bpftool: nothing to list
+  }
+  const rows = JSON.parse(json === '' ? '[]' : json) as Array<{ cgroup: string; programs?: Array<{ name?: string; attach_type?: string }> }>;
+  return rows.flatMap((r) => (r.programs ?? []).map((p) => ({ cgroup: r.cgroup, program: p.name ?? '', attachType: p.attach_type ?? '' })));
 }
 
 export function isRoot(): boolean {

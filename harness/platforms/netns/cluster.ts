@@ -252,6 +252,19 @@ export class Cluster {
     return record;
   }
 
+  /**
+   * The cgroup of a pod's application (run-<id>/<pod>), made ahead of the app so a data plane can attach to it
+   * at enrolment, as an init container would; the app's component record is made when the app starts.
+   */
+  podCgroup(podName: string): Cgroup {
+    return this.cgroups.create(`${this.cgroupName}/${this.pod(podName).name}`);
+  }
+
+  /** This run's folder in the cgroup v2 tree: everything meshbench may attach BPF programs to is below it. */
+  get runCgroupV2Path(): string {
+    return path.join(this.cgroups.root, this.cgroupName);
+  }
+
   /** Records a bpffs pin for cleanup before it is created. */
   recordBpfPin(pin: string): void {
     if (!this.state.bpfPins.includes(pin)) this.state.bpfPins.push(pin);

@@ -1,9 +1,11 @@
+import path from 'node:path';
 import type { LoadResult } from '../../../workloads/loadResult';
 import type { DataPlaneOptions } from '../../dataplanes/dataPlane';
 import { haproxyVersion } from '../../dataplanes/proxyProcess';
 import type { DataPlaneName, Profile } from '../../profile/profileSchema';
-import { ebpfObjectsSince, ownBpfObjects } from '../../resources/bpfCost';
+import { ebpfObjectsOfCgroup, ebpfObjectsSince, mergeEbpfObjects, ownBpfObjects } from '../../resources/bpfCost';
 import { runLoadProcess } from '../../runner/loadProcess';
+import { ebpfComponentName } from '../../results/resultTypes';
 import type { DeployedDataPlane, LoadInvocation, MeasuredComponent, PlatformSession, Placement } from '../../runner/platformSession';
 import { requireRoot } from './cluster';
 import { EchoDeployment } from './echoDeployment';
@@ -14,8 +16,6 @@ import { EchoDeployment } from './echoDeployment';
  * second, and a fresh cluster per data plane means no state (conntrack entries, iptables chains, BPF maps)
  * leaks from one data plane into the next one's measurement.
  */
-
-export const ebpfComponentName = 'ebpf-dataplane';
 
 type Cpus = { client?: string; server?: string; proxies?: string };
 
@@ -66,11 +66,12 @@ class NetnsPlatformSession implements PlatformSession {
     try {
       // The client's cgroup exists from here on, before the load client starts, so it is measured from its first event.
       deployment.clientPrefix();
-      const ebpf = ebpfObjectsSince(before);
+      const components = deployment.measuredComponents();
+      const runCgroup = components.find((c) => c.v2Path !== null)?.v2Path;
+      const ebpf = mergeEbpfObjects(ebpfObjectsSince(before), runCgroup === undefined || runCgroup === null ? null : ebpfObjectsOfCgroup(path.dirname(runCgroup)));
       // One request on a fresh connection through the data plane: proves the path works before measuring
       // it, and counts the connections it takes.
       const check = await deployment.checkPath(1);
-      const components = deployment.measuredComponents();
       const all = ebpf === null ? components : [...components, { name: ebpfComponentName, role: 'dataplane' as const, node: null, cgroupId: null, v2Path: null }];
       const d = new NetnsDeployed(deployment, dataplane, placement, all, ebpf, check.connectionsOnPath);
       this.live.add(d);
