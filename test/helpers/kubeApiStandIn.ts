@@ -183,7 +183,7 @@ export class KubeApiStandIn {
         const ns = o.metadata.namespace as string;
         if (this.get('namespaces', undefined, ns) === undefined) this.put({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns }, status: { phase: 'Active' } });
         if (o.kind === 'DaemonSet') {
-          o.status = { desiredNumberScheduled: this.nodes.length, numberReady: this.nodes.length, currentNumberScheduled: this.nodes.length };
+          o.status = { currentNumberScheduled: this.nodes.length, desiredNumberScheduled: this.nodes.length, numberMisscheduled: 0, numberReady: this.nodes.length };
           const template = (o.spec as { template: { metadata: { labels: Record<string, string> }; spec: Json } }).template;
           for (const nodeName of this.nodes) {
             this.put({
@@ -221,6 +221,7 @@ export class KubeApiStandIn {
     const k = this.key(r.plural, r.namespaced ? o.metadata.namespace : undefined, o.metadata.name);
     const existed = this.store.has(k);
     o.metadata.uid ??= randomUUID();
+    if (o.kind === 'Pod') withImageIds(o);
     o.metadata.creationTimestamp ??= new Date().toISOString();
     this.revision += 1;
     o.metadata.resourceVersion = String(this.revision);
@@ -462,7 +463,7 @@ export class KubeApiStandIn {
       const template = (o.spec as { template: { metadata: { labels: Record<string, string> }; spec: Json & { affinity?: { nodeAffinity?: { requiredDuringSchedulingIgnoredDuringExecution?: { nodeSelectorTerms?: Array<{ matchExpressions?: Array<{ key: string; values?: string[] }> }> } } } } } }).template;
       const only = template.spec.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.nodeSelectorTerms?.[0]?.matchExpressions?.find((e) => e.key === 'kubernetes.io/hostname')?.values;
       const nodes = this.nodes.filter((n) => only === undefined || only.includes(n));
-      o.status = { desiredNumberScheduled: nodes.length, numberReady: 0 };
+      o.status = { currentNumberScheduled: nodes.length, desiredNumberScheduled: nodes.length, numberMisscheduled: 0, numberReady: 0 };
       for (const nodeName of nodes) {
         this.later(1, () => this.createPod({ apiVersion: 'v1', kind: 'Pod', metadata: { name: `${o.metadata.name}-${randomBytes(3).toString('hex')}`, namespace: o.metadata.namespace, labels: { ...template.metadata.labels } }, spec: { ...(JSON.parse(JSON.stringify(template.spec)) as Json), nodeName } }));
       }
@@ -471,7 +472,11 @@ export class KubeApiStandIn {
       // istiod's gateway controller: a waypoint Deployment's pod, then the Programmed condition.
       this.later(1, () => {
         this.createPod({ apiVersion: 'v1', kind: 'Pod', metadata: { name: `${o.metadata.name}-${randomBytes(4).toString('hex')}`, namespace: o.metadata.namespace, labels: { 'gateway.networking.k8s.io/gateway-name': o.metadata.name, 'istio.io/gateway-name': o.metadata.name } }, spec: { containers: [{ name: 'istio-proxy', image: 'docker.io/istio/proxyv2:1.24.2' }] } });
-        o.status = { conditions: [{ type: 'Accepted', status: 'True' }, { type: 'Programmed', status: 'True' }] };
+        const at = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+        o.status = { conditions: [
+          { type: 'Accepted', status: 'True', reason: 'Accepted', message: 'Resource accepted', lastTransitionTime: at, observedGeneration: 1 },
+          { type: 'Programmed', status: 'True', reason: 'Programmed', message: 'Resource programmed, assigned to service(s) meshbench-waypoint.svc.cluster.local:15008', lastTransitionTime: at, observedGeneration: 1 },
+        ] };
         this.put(o);
       });
     }
@@ -633,6 +638,15 @@ function selfSignedCert(dir: string): { cert: string; key: string } {
   execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '1', '-subj', '/CN=kube-apiserver stand-in',
     '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', path.join(dir, 'apiserver.key'), '-out', path.join(dir, 'apiserver.crt')], { stdio: 'ignore' });
   return { cert: fs.readFileSync(path.join(dir, 'apiserver.crt'), 'utf8'), key: fs.readFileSync(path.join(dir, 'apiserver.key'), 'utf8') };
+}
+
+/** The kubelet reports the resolved image of every container status (a required field). */
+function withImageIds(pod: Obj): void {
+  const status = pod.status as { containerStatuses?: Array<Record<string, unknown>>; initContainerStatuses?: Array<Record<string, unknown>> } | undefined;
+  for (const cs of [...(status?.containerStatuses ?? []), ...(status?.initContainerStatuses ?? [])]) {
+    const image = typeof cs.image === 'string' ? cs.image : '';
+    cs.imageID ??= `${image.split(':')[0] ?? image}@sha256:${createHash('sha256').update(image).digest('hex')}`;
+  }
 }
 
 /** A stable container ID per pod and container, as containerd would have given. */

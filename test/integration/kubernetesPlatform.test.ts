@@ -9,6 +9,7 @@ import { Runner, type RunnerEvents } from '../../harness/runner/runner';
 import { openPlatform, openProbes } from '../../harness/runner/platformFactory';
 import { runLabel } from '../../harness/platforms/kubernetes/manifests';
 import { KubeApiStandIn, standInUsage, type StandInOptions } from '../helpers/kubeApiStandIn';
+import { validateManifest } from '../helpers/kubernetesSchemas';
 
 /*
  * End to end on the kubernetes platform against the API stand-in: a profile with `platform: kubernetes`
@@ -155,6 +156,26 @@ describe('kubernetes platform against the API stand-in', function () {
     const withImage = parseProfile(`${base}  probesImage: registry.example/meshbench:0.1.0\n`, 'k.yaml');
     assert.match((await openProbes(withImage)).provider?.unavailableReason() ?? '', /namespace meshbench-system does not exist \(kubectl apply -f deploy\/kubernetes\/rbac\.yaml/);
     assert.deepEqual(api.list('daemonsets', 'meshbench-system'), []);
+  });
+
+  it('the stand-in serves objects that validate against the Kubernetes schemas (its fixtures are API-shaped)', async () => {
+    const { standIn: api, kubeconfig } = await cluster({ installed: ['istio', 'ambient', 'linkerd', 'cilium', 'kmesh', 'gateway-api', 'metrics'], probesNamespace: 'privileged' });
+    const profile = parseProfile(profileText(kubeconfig, 'waypoint'), 'k8s.yaml');
+    const platform = await openPlatform(profile, 'run-k8s-shape');
+    try {
+      await platform.deploy('waypoint', 'cross-node', profile);
+      const kinds = ['namespaces', 'nodes', 'pods', 'services', 'configmaps', 'deployments', 'daemonsets', 'gateways'];
+      let checked = 0;
+      for (const plural of kinds) {
+        for (const o of api.list(plural)) {
+          await validateManifest(o).catch((err: unknown) => assert.fail(`${o.kind} ${o.metadata.namespace ?? ''}/${o.metadata.name}: ${String(err)}`));
+          checked += 1;
+        }
+      }
+      assert.ok(checked > 20, `${checked} objects`);
+    } finally {
+      await platform.close();
+    }
   });
 
   it('Ctrl-C while waiting for pods ends the wait and deletes what was created', async () => {
