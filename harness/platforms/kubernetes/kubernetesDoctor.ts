@@ -77,7 +77,7 @@ export async function kubernetesDoctorChecks(context?: string, kubeconfig?: stri
   try {
     const nodes = (await api.call('list nodes', () => api.core.listNode())).items;
     const usable = nodes.filter(isSchedulable);
-    checks.push(row('nodes', usable.length >= 2, `${nodes.length} nodes, ${usable.length} schedulable${usable.length > 0 ? ` (${usable.slice(0, 4).map((n) => n.metadata?.name).join(', ')}${usable.length > 4 ? ', …' : ''})` : ''}`,
+    checks.push(row('nodes', usable.length >= 2, `${nodes.length} node${nodes.length === 1 ? '' : 's'}, ${usable.length} schedulable${usable.length > 0 ? ` (${usable.slice(0, 4).map((n) => n.metadata?.name).join(', ')}${usable.length > 4 ? ', …' : ''})` : ''}`,
       'cross-node placement (same-node needs one)', 'add a second schedulable node, or use placement: [same-node]', false));
   } catch (err) {
     checks.push(row('nodes', false, describeError(err).line, 'placement', 'grant list on nodes (deploy/kubernetes/rbac.yaml)', false));
