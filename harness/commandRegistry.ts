@@ -8,6 +8,7 @@ import { registerProbeCommand } from './commands/probeCommand';
 import { registerReportCommand } from './commands/reportCommand';
 import { registerCompareCommand } from './commands/compareCommand';
 import { registerHistoryCommand } from './commands/historyCommand';
+import { registerProbeAgentCommand } from './commands/probeAgentCommand';
 
 // One line per subcommand; each module registers its own flags and action.
 export const commandRegistry: ReadonlyArray<(program: Command) => void> = [
@@ -20,4 +21,5 @@ export const commandRegistry: ReadonlyArray<(program: Command) => void> = [
   registerReportCommand,
   registerCompareCommand,
   registerHistoryCommand,
+  registerProbeAgentCommand,
 ];
