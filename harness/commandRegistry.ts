@@ -5,6 +5,7 @@ import { registerClusterCommands } from './commands/clusterCommand';
 import { registerRunCommand } from './commands/runCommand';
 import { registerDoctorCommand } from './commands/doctorCommand';
 import { registerProbeCommand } from './commands/probeCommand';
+import { registerProbeAgentCommand } from './commands/probeAgentCommand';
 
 // One line per subcommand; each module registers its own flags and action.
 export const commandRegistry: ReadonlyArray<(program: Command) => void> = [
@@ -14,4 +15,5 @@ export const commandRegistry: ReadonlyArray<(program: Command) => void> = [
   registerRunCommand,
   registerDoctorCommand,
   registerProbeCommand,
+  registerProbeAgentCommand,
 ];

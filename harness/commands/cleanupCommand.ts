@@ -22,8 +22,8 @@ export function registerCleanupCommand(program: Command): void {
         const { cleanupKubernetes } = await import('../platforms/kubernetes/kubernetesCleanup');
         const report = await cleanupKubernetes(flags.context, flags.kubeconfig);
         if (flags.json === true) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
-        else if (report.namespaces.length === 0) process.stdout.write(`meshbench cleanup: nothing to remove on context ${report.context}\n`);
-        else process.stdout.write(`meshbench cleanup: deleting ${report.namespaces.length} namespaces on context ${report.context}: ${report.namespaces.join(', ')}\n`);
+        else if (report.namespaces.length + report.daemonSets.length === 0) process.stdout.write(`meshbench cleanup: nothing to remove on context ${report.context}\n`);
+        else process.stdout.write(`meshbench cleanup: deleting on context ${report.context}: ${[...report.namespaces.map((n) => `namespace ${n}`), ...report.daemonSets.map((d) => `daemonset ${d}`)].join(', ')}\n`);
         return;
       }
       const report = await cleanupEverything();

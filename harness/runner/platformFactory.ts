@@ -20,6 +20,6 @@ export async function openPlatform(profile: Profile, runId: string): Promise<Pla
  */
 export async function openProbes(profile: Profile): Promise<{ provider: ProbeProvider | undefined; note: string | null }> {
   // On a cluster the pods are not on this machine: local probes (and perf stacks) would measure the wrong kernel.
-  if (profile.platform === 'kubernetes') return { provider: (await import('../platforms/kubernetes/clusterProbes')).kubernetesProbeProvider(profile), note: null };
+  if (profile.platform === 'kubernetes') return { provider: await (await import('../platforms/kubernetes/clusterProbes')).kubernetesProbeProvider(profile), note: null };
   return withPerfStacks(await openProbeProvider(profile), profile);
 }
