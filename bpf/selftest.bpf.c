@@ -32,4 +32,11 @@ int mb_selftest(struct bpf_raw_tracepoint_args *ctx) {
   return 0;
 }
 
+
+/* Feature probe for tp_btf (bpf/kernelFeatures.ts): loads only where tracepoints have BTF. */
+SEC("tp_btf/sched_wakeup")
+int BPF_PROG(mb_probe_tpbtf, struct task_struct *p) {
+  return 0;
+}
+
 char LICENSE[] SEC("license") = "GPL";

@@ -4,6 +4,8 @@ import { registerLoadCommand } from './commands/loadCommand';
 import { registerClusterCommands } from './commands/clusterCommand';
 import { registerRunCommand } from './commands/runCommand';
 import { registerDoctorCommand } from './commands/doctorCommand';
+import { registerProbeCommand } from './commands/probeCommand';
+import { registerProbeAgentCommand } from './commands/probeAgentCommand';
 import { registerReportCommand } from './commands/reportCommand';
 import { registerCompareCommand } from './commands/compareCommand';
 import { registerHistoryCommand } from './commands/historyCommand';
@@ -15,6 +17,8 @@ export const commandRegistry: ReadonlyArray<(program: Command) => void> = [
   registerClusterCommands,
   registerRunCommand,
   registerDoctorCommand,
+  registerProbeCommand,
+  registerProbeAgentCommand,
   registerReportCommand,
   registerCompareCommand,
   registerHistoryCommand,

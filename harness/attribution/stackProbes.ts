@@ -3,51 +3,41 @@ import type { MeasuredComponent, ProbeProvider, StepProbeResult, StepProbes } fr
 import { PerfStackSampler, perfUnavailableReason } from './perfStackSampler';
 
 /*
- * Adds cpu-clock stacks per component (through perf) to a probe provider that has none, so the overhead
- * breakdown can classify where CPU goes even when the eBPF probes are off or unavailable. When the
- * provider brings its own stacks for a step, those are kept and perf's are dropped.
+ * cpu-clock stacks per component through perf, for runs where the eBPF probes cannot run (addon not built,
+ * a refused hook, not root for BPF): the overhead breakdown still classifies where the CPU goes. When the
+ * eBPF probes run they sample stacks themselves (the same cpu-clock event, keyed by cgroup), and perf stays off.
  */
 
-class StepWithStacks implements StepProbes {
+class PerfStepProbes implements StepProbes {
   private sampler: PerfStackSampler | undefined;
 
-  constructor(private readonly inner: StepProbes | undefined, private readonly sampleHz: number) {}
+  constructor(private readonly sampleHz: number) {}
 
   async start(components: readonly MeasuredComponent[]): Promise<void> {
     const targets = components.flatMap((c) => (c.v2Path === null ? [] : [{ name: c.name, v2Path: c.v2Path }]));
     this.sampler = new PerfStackSampler(targets, this.sampleHz);
-    await Promise.all([this.sampler.start(), this.inner?.start(components)]);
+    await this.sampler.start();
   }
 
   async stop(): Promise<StepProbeResult> {
-    const [stacks, inner] = await Promise.all([
-      this.sampler?.stop() ?? Promise.resolve({}),
-      this.inner?.stop() ?? Promise.resolve<StepProbeResult>({ figures: {}, detail: {}, foldedStacks: {} }),
-    ]);
-    const innerHasStacks = Object.values(inner.foldedStacks).some((s) => s !== '');
-    return { ...inner, foldedStacks: innerHasStacks ? inner.foldedStacks : stacks };
+    return { figures: {}, detail: {}, foldedStacks: (await this.sampler?.stop()) ?? {} };
   }
 }
 
-class ProviderWithStacks implements ProbeProvider {
-  constructor(private readonly inner: ProbeProvider | undefined, private readonly sampleHz: number) {}
+class PerfStacksProvider implements ProbeProvider {
+  constructor(private readonly inner: ProbeProvider | undefined, private readonly innerReason: string, private readonly sampleHz: number) {}
 
   unavailableReason(): string | null {
     return null;
   }
 
-  figuresUnavailableReason(): string | null {
-    return this.innerReason();
-  }
-
-  /** Why the eBPF probe figures are missing even though stacks are sampled; null when they run. */
-  innerReason(): string | null {
-    return this.inner === undefined ? 'no eBPF probe provider in this build' : this.inner.unavailableReason();
+  figuresUnavailableReason(): string {
+    return this.innerReason;
   }
 
   open(profile: Profile): StepProbes {
-    const inner = this.inner !== undefined && this.inner.unavailableReason() === null ? this.inner.open(profile) : undefined;
-    return new StepWithStacks(inner, this.sampleHz);
+    void profile;
+    return new PerfStepProbes(this.sampleHz);
   }
 
   async close(): Promise<void> {
@@ -55,12 +45,17 @@ class ProviderWithStacks implements ProbeProvider {
   }
 }
 
-/** The provider with perf stacks added when the profile samples stacks and perf works; else the provider as is. */
+/**
+ * The probe provider to use: the eBPF one when it runs; perf stacks in its place when it cannot and the
+ * profile samples stacks; `note` says what is off and why.
+ */
 export function withPerfStacks(inner: ProbeProvider | undefined, profile: Profile): { provider: ProbeProvider | undefined; note: string | null } {
-  if (!profile.probes.enabled || profile.probes.sampleHz === 0) return { provider: inner, note: null };
+  const innerReason = inner === undefined ? 'no eBPF probe provider' : inner.unavailableReason();
+  if (innerReason === null || !profile.probes.enabled || profile.probes.sampleHz === 0) return { provider: inner, note: null };
   const why = perfUnavailableReason();
   if (why !== null) return { provider: inner, note: `stack sampling off: ${why}` };
-  const p = new ProviderWithStacks(inner, profile.probes.sampleHz);
-  const innerWhy = p.innerReason();
-  return { provider: p, note: innerWhy === null ? null : `eBPF probe figures off (${innerWhy}); cpu-clock stacks sampled with perf at ${profile.probes.sampleHz} Hz` };
+  return {
+    provider: new PerfStacksProvider(inner, innerReason, profile.probes.sampleHz),
+    note: `eBPF probe figures off (${innerReason}); cpu-clock stacks sampled with perf at ${profile.probes.sampleHz} Hz`,
+  };
 }

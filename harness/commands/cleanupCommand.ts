@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
 import { cleanupEverything } from '../platforms/netns/cleanup';
-import { cleanupKubernetes } from '../platforms/kubernetes/kubernetesCleanup';
 
 interface CleanupFlags {
   json?: boolean;
@@ -19,10 +18,12 @@ export function registerCleanupCommand(program: Command): void {
     .option('--kubeconfig <file>', 'with --kubernetes: the kubeconfig (default: $KUBECONFIG, then ~/.kube/config)')
     .action(async (flags: CleanupFlags) => {
       if (flags.kubernetes === true) {
+        // Loaded only here: the kubernetes client must not weigh on every meshbench process (the workloads too).
+        const { cleanupKubernetes } = await import('../platforms/kubernetes/kubernetesCleanup');
         const report = await cleanupKubernetes(flags.context, flags.kubeconfig);
         if (flags.json === true) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
-        else if (report.namespaces.length === 0) process.stdout.write(`meshbench cleanup: nothing to remove on context ${report.context}\n`);
-        else process.stdout.write(`meshbench cleanup: deleting ${report.namespaces.length} namespaces on context ${report.context}: ${report.namespaces.join(', ')}\n`);
+        else if (report.namespaces.length + report.daemonSets.length === 0) process.stdout.write(`meshbench cleanup: nothing to remove on context ${report.context}\n`);
+        else process.stdout.write(`meshbench cleanup: deleting on context ${report.context}: ${[...report.namespaces.map((n) => `namespace ${n}`), ...report.daemonSets.map((d) => `daemonset ${d}`)].join(', ')}\n`);
         return;
       }
       const report = await cleanupEverything();

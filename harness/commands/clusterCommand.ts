@@ -12,6 +12,7 @@ interface CheckFlags {
   placement: string;
   mtls?: boolean;
   workers: string;
+  balance: string;
   requests: string;
   json?: boolean;
 }
@@ -26,6 +27,7 @@ export function registerClusterCommands(program: Command): void {
     .option('--placement <where>', 'same-node or cross-node', 'cross-node')
     .option('--mtls', 'mTLS between proxies')
     .option('--workers <n>', 'proxy worker threads', '2')
+    .option('--balance <policy>', 'kernel, dual: how the eBPF program picks a backend (round-robin or random)', 'round-robin')
     .option('--requests <n>', 'requests sent on the one connection', '3')
     .option('--json', 'print the result as JSON (field connectionsOnPath)')
     .action(async (flags: CheckFlags) => {
@@ -34,10 +36,12 @@ export function registerClusterCommands(program: Command): void {
       const placement: Placement = flags.placement;
       const workers = parsePositiveInt('--workers', flags.workers);
       if (workers > 64) throw new BadInputError('--workers: at most 64');
+      if (flags.balance !== 'round-robin' && flags.balance !== 'random') throw new BadInputError(`--balance ${flags.balance}: expected round-robin or random`);
+      const balance: 'round-robin' | 'random' = flags.balance;
       const requests = parsePositiveInt('--requests', flags.requests);
       if (requests > 1000) throw new BadInputError('--requests: at most 1000');
       requireRoot();
-      const check = await withDeployment({ dataplane, placement, dataPlaneOptions: { workers, mtls: flags.mtls === true } }, (d) => d.checkPath(requests));
+      const check = await withDeployment({ dataplane, placement, dataPlaneOptions: { workers, mtls: flags.mtls === true, balance } }, (d) => d.checkPath(requests));
       if (flags.json === true) process.stdout.write(`${JSON.stringify(check.result, null, 2)}\n`);
       else process.stdout.write(formatCheck(check.result, check.createMs, check.destroyMs));
       const ok = check.result.connectionsOnPath === check.result.expectedConnections && check.result.statuses.every((s) => s === 200);
@@ -95,5 +99,8 @@ export function formatCheck(c: PathCheck, createMs: number, destroyMs: number): 
     `requests: ${ok}/${c.requests} answered 200 in ${(c.elapsedUs / 1000).toFixed(2)} ms on one connection`,
     `cluster created in ${(createMs / 1000).toFixed(2)} s, removed in ${(destroyMs / 1000).toFixed(2)} s`,
   );
+  if (c.dataPlaneCounters !== undefined) {
+    lines.splice(-1, 0, `data plane counters: ${Object.entries(c.dataPlaneCounters).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+  }
   return `${lines.join('\n')}\n`;
 }

@@ -2,7 +2,6 @@ import type { Command } from 'commander';
 import type { DoctorCheck } from '../doctor/doctorCheck';
 import { formatDoctorTable } from '../doctor/doctorTable';
 import { doctorExitCode, ensureSecurityfs, localDoctorChecks, realMachine } from '../doctor/localChecks';
-import { kubernetesDoctorChecks } from '../platforms/kubernetes/kubernetesDoctor';
 
 interface DoctorFlags {
   json?: boolean;
@@ -23,11 +22,14 @@ export function registerDoctorCommand(program: Command): void {
     .action(async (flags: DoctorFlags) => {
       let checks: DoctorCheck[];
       if (flags.kubernetes === true) {
+        // Loaded only here: the kubernetes client must not weigh on every meshbench process (the workloads too).
+        const { kubernetesDoctorChecks } = await import('../platforms/kubernetes/kubernetesDoctor');
         checks = await kubernetesDoctorChecks(flags.context, flags.kubeconfig);
       } else {
-        const machine = realMachine();
-        ensureSecurityfs(machine);
-        checks = localDoctorChecks(realMachine());
+        ensureSecurityfs(realMachine());
+        // Loaded only here (it loads the BPF addon): trying each hook for real beats inferring it.
+        const { probeKernelFeatures } = await import('../../bpf/kernelFeatures');
+        checks = localDoctorChecks({ ...realMachine(), kernelFeatures: probeKernelFeatures() });
       }
       if (flags.json === true) process.stdout.write(`${JSON.stringify(checks, null, 2)}\n`);
       else process.stdout.write(formatDoctorTable(checks));

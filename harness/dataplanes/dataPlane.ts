@@ -40,5 +40,7 @@ export interface DataPlane {
   components(): readonly string[];
   /** Versions of what it runs (proxy version…). */
   versions(): Promise<Record<string, string>>;
+  /** What the data plane's own counters say it did so far (the eBPF data planes: steered connects, redirected sends). */
+  counters?(): Promise<Record<string, number>>;
   uninstall(): Promise<void>;
 }

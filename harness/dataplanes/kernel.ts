@@ -1,12 +1,10 @@
-import path from 'node:path';
 import type { PodPlan } from '../platforms/netns/addressPlan';
 import { nodeIndexOf } from '../platforms/netns/addressPlan';
-import { bpfPinRoot } from '../platforms/netns/cleanup';
 import type { Cluster, ServicePlan } from '../platforms/netns/cluster';
 import type { DataPlane, DataPlaneOptions, MeshView } from './dataPlane';
 import type { HaproxySpec } from './haproxyConfig';
 import { checkProxyKind, haproxyVersion, startHaproxy } from './proxyProcess';
-import { openSteeringWithBpftool } from './steeringBpftool';
+import { openSteeringWithAddon } from './steeringAddon';
 import type { SteeringBpf } from './steeringLoader';
 import {
   cgroupPrograms, decodeSteeringStats, endpointEntry, serviceEntries, steeringMaps, steeringObjectName,
@@ -56,14 +54,7 @@ export function steeredServices(services: readonly ServicePlan[], waypoints: Rea
 /** Loads bpf/kernelSteering.bpf.c for a run. */
 export type SteeringOpener = (cluster: Cluster) => Promise<SteeringBpf>;
 
-const objectPath = path.resolve(__dirname, '..', '..', '..', 'bpf', '.output', `${steeringObjectName}.bpf.o`);
-
-export const openSteering: SteeringOpener = (cluster) => openSteeringWithBpftool({
-  objectPath,
-  pinDir: path.join(bpfPinRoot, cluster.cgroupName),
-  runCgroupV2Path: cluster.runCgroupV2Path,
-  recordPin: (pin) => cluster.recordBpfPin(pin),
-});
+export const openSteering: SteeringOpener = async (cluster) => openSteeringWithAddon(cluster.runCgroupV2Path);
 
 export class KernelDataPlane implements DataPlane {
   readonly connectionsPerRequest: number;
@@ -122,6 +113,10 @@ export class KernelDataPlane implements DataPlane {
   async stats(): Promise<SteeringStats> {
     if (this.bpf === undefined) throw new Error(`${this.name}: not installed`);
     return decodeSteeringStats(await this.bpf.dump(steeringMaps.stats));
+  }
+
+  async counters(): Promise<Record<string, number>> {
+    return { ...(await this.stats()) };
   }
 
   components(): readonly string[] {

@@ -3,12 +3,12 @@ import { EnvironmentError } from '../errors';
 import type { MapEntry, SteeringMap, SteeringProgram } from './steeringMaps';
 
 /**
- * bpf/kernelSteering.bpf.c, loaded: what the kernel data planes need of it, whichever way it was loaded (the
- * native addon, or bpftool with pins as the fallback). The sk_msg program is attached to mb_sockets on open.
+ * bpf/kernelSteering.bpf.c, loaded: what the kernel data planes need of it (the native addon provides it; tests
+ * may stand in for it). The sk_msg program is attached to mb_sockets on open.
  */
 export interface SteeringBpf {
   /** How it was loaded, reported in the run's versions. */
-  readonly loader: 'addon' | 'bpftool';
+  readonly loader: string;
   /** Attaches a cgroup program (connect4, sockops) to a cgroup meshbench created; see requireMeshbenchCgroup. */
   attachCgroup(program: SteeringProgram, cgroupV2Path: string): Promise<void>;
   update(map: SteeringMap, entry: MapEntry): Promise<void>;

@@ -77,6 +77,10 @@ export const profileSchema = z.strictObject({
     context: z.string().optional(),
     /** The stock Node image the workloads run on (a mirror of it on air-gapped clusters). */
     image: z.string().optional(),
+    /** The meshbench image (built from the repository's Dockerfile) for the probes DaemonSet; without it, no probes. */
+    probesImage: z.string().optional(),
+    /** Kmesh's waypoint image for the dual data plane (default ghcr.io/kmesh-net/waypoint:latest). */
+    kmeshWaypointImage: z.string().optional(),
     namespacePrefix: z.string().regex(/^[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?$/, { message: 'expected a DNS label of at most 32 characters' }).optional(),
     /** The mesh that serves every data plane it can; the others keep their default mesh. */
     mesh: z.enum(meshNames).optional(),

@@ -1,7 +1,5 @@
 import { withPerfStacks } from '../attribution/stackProbes';
 import type { Profile } from '../profile/profileSchema';
-import { kubernetesProbeProvider } from '../platforms/kubernetes/clusterProbes';
-import { openKubernetesPlatform } from '../platforms/kubernetes/kubernetesPlatform';
 import { openNetnsPlatform } from '../platforms/netns/netnsPlatform';
 import { openProbeProvider } from '../probes/probeProvider';
 import type { PlatformSession, ProbeProvider } from './platformSession';
@@ -10,7 +8,9 @@ import type { PlatformSession, ProbeProvider } from './platformSession';
 export async function openPlatform(profile: Profile, runId: string): Promise<PlatformSession> {
   switch (profile.platform) {
     case 'netns': return openNetnsPlatform(profile, runId);
-    case 'kubernetes': return openKubernetesPlatform(profile, runId);
+    // Loaded only when used: the kubernetes client is heavy, and the workloads (`meshbench echo`/`load`,
+    // started in every pod) share this CLI; their memory and start-up must not carry it.
+    case 'kubernetes': return (await import('../platforms/kubernetes/kubernetesPlatform')).openKubernetesPlatform(profile, runId);
   }
 }
 
@@ -20,6 +20,6 @@ export async function openPlatform(profile: Profile, runId: string): Promise<Pla
  */
 export async function openProbes(profile: Profile): Promise<{ provider: ProbeProvider | undefined; note: string | null }> {
   // On a cluster the pods are not on this machine: local probes (and perf stacks) would measure the wrong kernel.
-  if (profile.platform === 'kubernetes') return { provider: kubernetesProbeProvider(profile), note: null };
+  if (profile.platform === 'kubernetes') return { provider: await (await import('../platforms/kubernetes/clusterProbes')).kubernetesProbeProvider(profile), note: null };
   return withPerfStacks(await openProbeProvider(profile), profile);
 }

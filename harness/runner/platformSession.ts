@@ -68,7 +68,8 @@ export interface StepProbeResult {
 
 export interface StepProbes {
   start(components: readonly MeasuredComponent[]): Promise<void>;
-  stop(): Promise<StepProbeResult>;
+  /** requestsCompleted, when given, adds per-request figures to each component's detail. */
+  stop(requestsCompleted?: number): Promise<StepProbeResult>;
 }
 
 export interface ProbeProvider {

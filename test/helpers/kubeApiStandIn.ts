@@ -1,5 +1,5 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes, randomUUID } from 'node:crypto';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
@@ -47,6 +47,8 @@ export interface StandInOptions {
   readonly probesNamespace?: 'privileged' | 'baseline';
   /** SelfSubjectAccessReviews say yes even where `deny` makes the request itself fail (admission, a race with RBAC edits). */
   readonly reviewsAllowAll?: boolean;
+  /** The program the kubelet runs for a `probe-agent` container (the probes DaemonSet), with --port 0 --node --cgroup-root. */
+  readonly probeAgentScript?: string;
 }
 
 interface Resource { group: string; version: string; plural: string; kind: string; namespaced: boolean }
@@ -113,6 +115,8 @@ export class KubeApiStandIn {
   private readonly token: string;
   private revision = 1;
   private tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'meshbench-standin-'));
+  /** The nodes' cgroup v2 mount (one tree for all nodes: pod UIDs keep them apart). */
+  readonly cgroupRoot = path.join(this.tmp, 'cgroup');
   url = '';
 
   constructor(private readonly options: StandInOptions = {}) {
@@ -179,7 +183,7 @@ export class KubeApiStandIn {
         const ns = o.metadata.namespace as string;
         if (this.get('namespaces', undefined, ns) === undefined) this.put({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns }, status: { phase: 'Active' } });
         if (o.kind === 'DaemonSet') {
-          o.status = { desiredNumberScheduled: this.nodes.length, numberReady: this.nodes.length, currentNumberScheduled: this.nodes.length };
+          o.status = { currentNumberScheduled: this.nodes.length, desiredNumberScheduled: this.nodes.length, numberMisscheduled: 0, numberReady: this.nodes.length };
           const template = (o.spec as { template: { metadata: { labels: Record<string, string> }; spec: Json } }).template;
           for (const nodeName of this.nodes) {
             this.put({
@@ -217,6 +221,7 @@ export class KubeApiStandIn {
     const k = this.key(r.plural, r.namespaced ? o.metadata.namespace : undefined, o.metadata.name);
     const existed = this.store.has(k);
     o.metadata.uid ??= randomUUID();
+    if (o.kind === 'Pod') withImageIds(o);
     o.metadata.creationTimestamp ??= new Date().toISOString();
     this.revision += 1;
     o.metadata.resourceVersion = String(this.revision);
@@ -232,6 +237,11 @@ export class KubeApiStandIn {
     if (r.plural === 'pods') this.killPod(o);
     this.revision += 1;
     this.notify('DELETED', r.plural, o);
+    if (r.plural === 'daemonsets' || r.plural === 'deployments') {
+      // The garbage collector: the controller's pods go with it.
+      const sel = (o.spec as { selector?: { matchLabels?: Record<string, string> } }).selector?.matchLabels ?? {};
+      for (const p of this.list('pods', o.metadata.namespace)) if (Object.entries(sel).every(([k, v]) => p.metadata.labels?.[k] === v)) this.remove(p);
+    }
   }
 
   private notify(type: string, plural: string, o: Obj): void {
@@ -269,7 +279,7 @@ export class KubeApiStandIn {
   /** The scheduler: the node named by a required kubernetes.io/hostname affinity, else the first node. */
   private schedule(pod: Obj): void {
     const spec = pod.spec as { nodeName?: string; affinity?: { nodeAffinity?: { requiredDuringSchedulingIgnoredDuringExecution?: { nodeSelectorTerms?: Array<{ matchExpressions?: Array<{ key: string; operator: string; values?: string[] }> }> } } } };
-    const wanted = spec.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.nodeSelectorTerms?.[0]?.matchExpressions?.find((e) => e.key === 'kubernetes.io/hostname' && e.operator === 'In')?.values?.[0];
+    const wanted = spec.nodeName ?? spec.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.nodeSelectorTerms?.[0]?.matchExpressions?.find((e) => e.key === 'kubernetes.io/hostname' && e.operator === 'In')?.values?.[0];
     if (wanted !== undefined && !this.nodes.includes(wanted)) {
       pod.status = { phase: 'Pending', conditions: [{ type: 'PodScheduled', status: 'False', reason: 'Unschedulable', message: `0/${this.nodes.length} nodes are available: ${this.nodes.length} node(s) didn't match Pod's node affinity/selector.` }] };
       return;
@@ -290,6 +300,18 @@ export class KubeApiStandIn {
   private kubelet(pod: Obj): void {
     if (this.get('pods', pod.metadata.namespace, pod.metadata.name) !== pod) return;
     const containers = (pod.spec as { containers: Array<{ name: string; image: string; command?: string[]; args?: string[] }> }).containers;
+    // The node's cgroup v2 tree as the kubelet's systemd driver lays it out, for the probe agents to find.
+    const podDir = path.join(this.cgroupRoot, 'kubepods.slice', 'kubepods-burstable.slice', `kubepods-burstable-pod${(pod.metadata.uid ?? '').replace(/-/g, '_')}.slice`);
+    for (const c of containers) {
+      const dir = path.join(podDir, `cri-containerd-${containerIdFor(pod, c.name)}.scope`);
+      fs.mkdirSync(dir, { recursive: true });
+      fs.writeFileSync(path.join(dir, 'cgroup.procs'), '');
+    }
+    const agent = containers.find((c) => c.args?.[0] === 'probe-agent');
+    if (agent !== undefined && this.options.probeAgentScript !== undefined) {
+      this.runProbeAgent(pod, agent.name, this.options.probeAgentScript);
+      return;
+    }
     const app = containers.find((c) => c.command?.[0] === 'node' && c.command[1]?.endsWith('/workloads.js'));
     const running = (name: string): Json => ({ name, image: containers.find((c) => c.name === name)?.image, ready: true, restartCount: 0, started: true, state: { running: { startedAt: new Date().toISOString() } } });
     if (app === undefined) {
@@ -346,6 +368,44 @@ export class KubeApiStandIn {
     });
   }
 
+  /** A probes DaemonSet pod: the agent program on loopback, this pod's node and the fake cgroup tree. */
+  private runProbeAgent(pod: Obj, container: string, script: string): void {
+    const node = (pod.spec as { nodeName: string }).nodeName;
+    const env = Object.fromEntries(((pod.spec as { containers: Array<{ name: string; env?: Array<{ name: string; value?: string }> }> }).containers.find((c) => c.name === container)?.env ?? [])
+      .filter((e) => e.value !== undefined).map((e) => [e.name, e.value as string]));
+    const child = spawn(process.execPath, [script, '--port', '0', '--node', node, '--cgroup-root', this.cgroupRoot], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+    const c: RunningContainer = { child, log: '', followers: new Set(), ended: false };
+    this.containers.set(`${pod.metadata.namespace}/${pod.metadata.name}/${container}`, c);
+    const onData = (d: Buffer): void => {
+      const before = c.log;
+      c.log += d.toString();
+      const m = /listening on port (\d+)/.exec(c.log);
+      if (m !== null && !/listening on port \d+/.test(before)) {
+        pod.metadata.annotations = { ...pod.metadata.annotations, 'stand-in/port': m[1] as string };
+        this.setStatus(pod, readyStatus(pod.spec as Json));
+      }
+    };
+    child.stdout?.on('data', onData);
+    child.stderr?.on('data', onData);
+    child.on('close', () => { c.ended = true; });
+  }
+
+  /** The API server's pod proxy: /api/v1/namespaces/NS/pods/NAME:PORT/proxy/PATH to the pod's loopback port. */
+  private proxyToPod(req: http.IncomingMessage, res: http.ServerResponse, namespace: string, nameAndPort: string, rest: string): void {
+    const pod = this.get('pods', namespace, nameAndPort.split(':')[0] ?? '');
+    const port = pod?.metadata.annotations?.['stand-in/port'];
+    if (pod === undefined || port === undefined) { this.send(req, res, 503, { kind: 'Status', code: 503, message: `no endpoints available for pod "${nameAndPort}"` }); return; }
+    this.requests.push({ method: req.method ?? '', path: req.url ?? '', status: 0 });
+    // Like the API server's proxy: the caller's headers go through, its credentials do not.
+    const { authorization: _credentials, host: _host, ...headers } = req.headers;
+    const upstream = http.request({ host: '127.0.0.1', port: Number(port), path: rest, method: req.method, headers }, (up) => {
+      res.writeHead(up.statusCode ?? 502, { 'content-type': up.headers['content-type'] ?? 'application/json' });
+      up.pipe(res);
+    });
+    upstream.on('error', (err) => this.send(req, res, 503, { kind: 'Status', code: 503, message: `error trying to reach service: ${err.message}` }));
+    req.pipe(upstream);
+  }
+
   /** kube-proxy + DNS: a service name in the load client's URL becomes the echo pod's loopback port. */
   private kubeProxy(args: readonly string[]): string[] {
     return args.map((a, i) => {
@@ -365,6 +425,10 @@ export class KubeApiStandIn {
 
   private setStatus(pod: Obj, status: Json): void {
     if (this.get('pods', pod.metadata.namespace, pod.metadata.name) !== pod) return;
+    for (const cs of (status.containerStatuses as Array<Record<string, unknown>> | undefined) ?? []) {
+      const state = cs.state as { running?: unknown; terminated?: unknown } | undefined;
+      if (state?.running !== undefined || state?.terminated !== undefined) cs.containerID = `containerd://${containerIdFor(pod, cs.name as string)}`;
+    }
     pod.status = status;
     this.put(pod);
     this.updateOwners(pod.metadata.namespace);
@@ -395,11 +459,24 @@ export class KubeApiStandIn {
       o.status = { replicas: 1, readyReplicas: 0 };
       this.later(1, () => this.createPod({ apiVersion: 'v1', kind: 'Pod', metadata: { name: `${o.metadata.name}-${randomBytes(4).toString('hex')}`, namespace: o.metadata.namespace, labels: { ...template.metadata.labels } }, spec: JSON.parse(JSON.stringify(template.spec)) as Json }));
     }
+    if (o.kind === 'DaemonSet') {
+      const template = (o.spec as { template: { metadata: { labels: Record<string, string> }; spec: Json & { affinity?: { nodeAffinity?: { requiredDuringSchedulingIgnoredDuringExecution?: { nodeSelectorTerms?: Array<{ matchExpressions?: Array<{ key: string; values?: string[] }> }> } } } } } }).template;
+      const only = template.spec.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.nodeSelectorTerms?.[0]?.matchExpressions?.find((e) => e.key === 'kubernetes.io/hostname')?.values;
+      const nodes = this.nodes.filter((n) => only === undefined || only.includes(n));
+      o.status = { currentNumberScheduled: nodes.length, desiredNumberScheduled: nodes.length, numberMisscheduled: 0, numberReady: 0 };
+      for (const nodeName of nodes) {
+        this.later(1, () => this.createPod({ apiVersion: 'v1', kind: 'Pod', metadata: { name: `${o.metadata.name}-${randomBytes(3).toString('hex')}`, namespace: o.metadata.namespace, labels: { ...template.metadata.labels } }, spec: { ...(JSON.parse(JSON.stringify(template.spec)) as Json), nodeName } }));
+      }
+    }
     if (o.kind === 'Gateway' && (o.spec as { gatewayClassName?: string }).gatewayClassName === 'istio-waypoint') {
       // istiod's gateway controller: a waypoint Deployment's pod, then the Programmed condition.
       this.later(1, () => {
         this.createPod({ apiVersion: 'v1', kind: 'Pod', metadata: { name: `${o.metadata.name}-${randomBytes(4).toString('hex')}`, namespace: o.metadata.namespace, labels: { 'gateway.networking.k8s.io/gateway-name': o.metadata.name, 'istio.io/gateway-name': o.metadata.name } }, spec: { containers: [{ name: 'istio-proxy', image: 'docker.io/istio/proxyv2:1.24.2' }] } });
-        o.status = { conditions: [{ type: 'Accepted', status: 'True' }, { type: 'Programmed', status: 'True' }] };
+        const at = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+        o.status = { conditions: [
+          { type: 'Accepted', status: 'True', reason: 'Accepted', message: 'Resource accepted', lastTransitionTime: at, observedGeneration: 1 },
+          { type: 'Programmed', status: 'True', reason: 'Programmed', message: 'Resource programmed, assigned to service(s) meshbench-waypoint.svc.cluster.local:15008', lastTransitionTime: at, observedGeneration: 1 },
+        ] };
         this.put(o);
       });
     }
@@ -485,6 +562,10 @@ export class KubeApiStandIn {
     if (this.denied(verb, group, plural, sub)) { this.send(req, res, 403, this.status('forbidden', { verb, resource: plural, group })); return; }
     const labelSelector = url.searchParams.get('labelSelector') ?? undefined;
     const fieldSelector = url.searchParams.get('fieldSelector') ?? undefined;
+    if (plural === 'pods' && sub === 'proxy' && namespace !== undefined && name !== undefined) {
+      this.proxyToPod(req, res, namespace, name, `/${rest.slice(5).join('/')}${url.search}`);
+      return;
+    }
 
     if (req.method === 'GET' && name === undefined) {
       const items = this.list(plural, namespace, labelSelector).filter((o) => matchesFields(o, fieldSelector));
@@ -535,6 +616,12 @@ export class KubeApiStandIn {
       this.send(req, res, 201, o);
       return;
     }
+    if (req.method === 'DELETE' && name === undefined) {
+      const gone = this.list(plural, namespace, labelSelector).filter((o) => matchesFields(o, fieldSelector));
+      for (const o of gone) this.remove(o);
+      this.send(req, res, 200, { kind: `${r.kind}List`, apiVersion: r.group === '' ? 'v1' : `${r.group}/${r.version}`, metadata: {}, items: gone });
+      return;
+    }
     if (req.method === 'DELETE' && name !== undefined) {
       const o = this.get(plural, r.namespaced ? namespace : undefined, name);
       if (o === undefined) { this.send(req, res, 404, this.status('notFound', { resource: plural, name })); return; }
@@ -551,6 +638,20 @@ function selfSignedCert(dir: string): { cert: string; key: string } {
   execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '1', '-subj', '/CN=kube-apiserver stand-in',
     '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', path.join(dir, 'apiserver.key'), '-out', path.join(dir, 'apiserver.crt')], { stdio: 'ignore' });
   return { cert: fs.readFileSync(path.join(dir, 'apiserver.crt'), 'utf8'), key: fs.readFileSync(path.join(dir, 'apiserver.key'), 'utf8') };
+}
+
+/** The kubelet reports the resolved image of every container status (a required field). */
+function withImageIds(pod: Obj): void {
+  const status = pod.status as { containerStatuses?: Array<Record<string, unknown>>; initContainerStatuses?: Array<Record<string, unknown>> } | undefined;
+  for (const cs of [...(status?.containerStatuses ?? []), ...(status?.initContainerStatuses ?? [])]) {
+    const image = typeof cs.image === 'string' ? cs.image : '';
+    cs.imageID ??= `${image.split(':')[0] ?? image}@sha256:${createHash('sha256').update(image).digest('hex')}`;
+  }
+}
+
+/** A stable container ID per pod and container, as containerd would have given. */
+function containerIdFor(pod: Obj, container: string): string {
+  return createHash('sha256').update(`${pod.metadata.uid ?? ''}/${container}`).digest('hex');
 }
 
 function readyStatus(spec: Json): Json {

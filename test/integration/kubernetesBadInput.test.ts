@@ -52,18 +52,19 @@ async function failure(p: Promise<unknown>): Promise<{ line: string; exitCode: n
 describe('kubernetes platform: bad input', function () {
   this.timeout(30_000);
   let tmp: string;
-  let standIn: KubeApiStandIn | undefined;
+  let standIns: KubeApiStandIn[] = [];
   beforeEach(() => { tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'meshbench-k8s-bad-')); });
   afterEach(async () => {
-    await standIn?.stop();
-    standIn = undefined;
+    for (const s of standIns) await s.stop();
+    standIns = [];
     fs.rmSync(tmp, { recursive: true, force: true });
   });
 
   async function cluster(options: StandInOptions = {}): Promise<{ api: KubeApiStandIn; kubeconfig: string }> {
-    standIn = new KubeApiStandIn(options);
+    const standIn = new KubeApiStandIn(options);
+    standIns.push(standIn);
     await standIn.start();
-    return { api: standIn, kubeconfig: standIn.writeKubeconfig(path.join(tmp, 'kubeconfig')) };
+    return { api: standIn, kubeconfig: standIn.writeKubeconfig(path.join(tmp, `kubeconfig-${standIns.length}`)) };
   }
 
   const profile = (kubeconfig: string, dataplanes = 'baseline, sidecar', extra = ''): ReturnType<typeof parseProfile> => parseProfile([
@@ -121,6 +122,13 @@ describe('kubernetes platform: bad input', function () {
     assert.equal(r.stderr.trim().split('\n').length, 1);
   });
 
+  it('an API server certificate the kubeconfig does not trust is named as such', async () => {
+    const { api, kubeconfig } = await cluster();
+    fs.writeFileSync(kubeconfig, fs.readFileSync(kubeconfig, 'utf8').replace(/ {4}certificate-authority-data: .*\n/, ''));
+    assertOneLine(await failure(openPlatform(profile(kubeconfig), 'r')), /has a certificate the kubeconfig does not trust \(context stand-in: DEPTH_ZERO_SELF_SIGNED_CERT\) \(the cluster's certificate-authority\(-data\) belongs in/);
+    assertNothingCreated(api);
+  });
+
   it('rejected credentials (401) say to refresh them', async () => {
     const { api, kubeconfig } = await cluster();
     fs.writeFileSync(kubeconfig, fs.readFileSync(kubeconfig, 'utf8').replace('token: stand-in-token', 'token: expired'));
@@ -154,7 +162,6 @@ describe('kubernetes platform: bad input', function () {
     assertOneLine(await failure(openPlatform(profile(k2, 'waypoint'), 'r')), /needs the API group gateway\.networking\.k8s\.io.*\(install the Gateway API CRDs/);
     assertNothingCreated(api);
     assertNothingCreated(api2);
-    await api.stop();
   });
 
   it('cross-node placement on a one-node cluster says what to change', async () => {
@@ -228,7 +235,6 @@ describe('kubernetes platform: bad input', function () {
     assert.match(rows.get('nodes')?.fix ?? '', /same-node/);
     assert.match(rows.get('privileged pods')?.detail ?? '', /violates PodSecurity "baseline:latest"/);
     assertNothingCreated(bare);
-    await api.stop();
 
     const noConfig = await kubernetesDoctorChecks('nope', path.join(tmp, 'missing'));
     assert.equal(noConfig.length, 1);

@@ -4,7 +4,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { runLabel } from '../../harness/platforms/kubernetes/manifests';
+import { parseProfile } from '../../harness/profile/profileLoad';
 import { loadRun } from '../../harness/results/resultsStore';
+import { openPlatform, openProbes } from '../../harness/runner/platformFactory';
 import { cliPath } from '../helpers/cli';
 import { KubeApiStandIn, type StandInOptions } from '../helpers/kubeApiStandIn';
 
@@ -60,7 +62,7 @@ describe('meshbench run on the kubernetes platform (API stand-in)', function () 
     assert.equal(loaded.run.status, 'complete');
     assert.deepEqual(loaded.steps.map((s) => s.dataplane), ['baseline', 'sidecar']);
     assert.equal(loaded.steps[0]?.probes.available, false);
-    assert.match(r.stderr, /probes off: probes on a cluster need the meshbench-probes DaemonSet/);
+    assert.match(r.stderr, /probes off: probes on a cluster run in the meshbench-probes DaemonSet: set kubernetes.probesImage/);
     assert.deepEqual(api.list('namespaces', undefined, runLabel), []);
   });
 
@@ -76,6 +78,27 @@ describe('meshbench run on the kubernetes platform (API stand-in)', function () 
     const r2 = await start(['run', profile]).done;
     assert.equal(r2.code, 2);
     assert.match(r2.stderr, /^meshbench: no kubeconfig at .*absent \(kubernetes\.kubeconfig in the profile\) \(point it at a kubeconfig file/);
+  });
+
+  it('after a crash, cleanup --kubernetes deletes the run namespaces and the probes DaemonSet', async () => {
+    const { api, profile } = await setup({ probesNamespace: 'privileged', probeAgentScript: path.join(__dirname, '..', 'helpers', 'fakeProbeAgent.js') }, 'baseline', '  probesImage: registry.example/meshbench:0.1.0');
+    const loaded = parseProfile(fs.readFileSync(profile, 'utf8'), profile);
+    const platform = await openPlatform(loaded, 'run-crashed');
+    await platform.deploy('baseline', 'same-node', loaded);
+    await openProbes({ ...loaded, probes: { ...loaded.probes, enabled: true } }).catch(() => undefined);
+    assert.equal(api.list('namespaces', undefined, runLabel).length, 1);
+    assert.equal(api.list('daemonsets', 'meshbench-system').length, 1);
+    const kubeconfig = path.join(tmp, 'kubeconfig');
+    const r = await start(['cleanup', '--kubernetes', '--kubeconfig', kubeconfig]).done;
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^meshbench cleanup: deleting on context stand-in: namespace meshbench-baseline-[0-9a-f]+-1, daemonset meshbench-system\/meshbench-probes-/);
+    for (let i = 0; i < 50 && api.list('namespaces', undefined, runLabel).length > 0; i += 1) await new Promise((res) => setTimeout(res, 20));
+    assert.deepEqual(api.list('namespaces', undefined, runLabel), []);
+    assert.deepEqual(api.list('daemonsets', 'meshbench-system'), []);
+    assert.deepEqual(api.list('pods', 'meshbench-system'), []);
+    const again = await start(['cleanup', '--kubernetes', '--kubeconfig', kubeconfig]).done;
+    assert.match(again.stdout, /nothing to remove on context stand-in/);
+    await platform.close();
   });
 
   it('Ctrl-C during a step: exit 130, finished steps kept, every namespace deleted', async () => {

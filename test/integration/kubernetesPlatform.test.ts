@@ -6,9 +6,10 @@ import path from 'node:path';
 import { parseProfile } from '../../harness/profile/profileLoad';
 import { loadRun, ResultsStore } from '../../harness/results/resultsStore';
 import { Runner, type RunnerEvents } from '../../harness/runner/runner';
-import { openPlatform } from '../../harness/runner/platformFactory';
+import { openPlatform, openProbes } from '../../harness/runner/platformFactory';
 import { runLabel } from '../../harness/platforms/kubernetes/manifests';
 import { KubeApiStandIn, standInUsage, type StandInOptions } from '../helpers/kubeApiStandIn';
+import { validateManifest } from '../helpers/kubernetesSchemas';
 
 /*
  * End to end on the kubernetes platform against the API stand-in: a profile with `platform: kubernetes`
@@ -116,6 +117,65 @@ describe('kubernetes platform against the API stand-in', function () {
     assert.equal(loaded.run.versions.cilium, '1.16.5');
     assert.equal(loaded.run.versions.kmesh, '1.0.0');
     assert.deepEqual(api.list('namespaces', undefined, runLabel), []);
+  });
+
+  it('probes: the DaemonSet comes up on the nodes used, the agents get each component\'s cgroup, the step gets their counters', async () => {
+    const { standIn: api, kubeconfig } = await cluster({ probesNamespace: 'privileged', probeAgentScript: path.join(__dirname, '..', 'helpers', 'fakeProbeAgent.js') });
+    const text = profileText(kubeconfig, 'baseline, sidecar', '  probesImage: registry.example/meshbench:0.1.0').replace('probes: {enabled: false}', 'probes: {enabled: true}');
+    const profile = parseProfile(text, 'k8s.yaml');
+    const platform = await openPlatform(profile, 'run-k8s-probes');
+    const { provider, note } = await openProbes(profile);
+    assert.equal(note, null);
+    assert.equal(provider?.unavailableReason(), null);
+    assert.equal(api.list('pods', 'meshbench-system').length, 2, 'one agent per node used');
+    const store = ResultsStore.create(path.join(tmp, 'out'));
+    try {
+      const outcome = await new Runner({ profile, file: 'k8s.yaml', hash: 'h', text }, platform, provider, store, quiet, 'run-k8s-probes').run(new AbortController().signal);
+      assert.equal(outcome.run.status, 'complete', outcome.run.statusReason ?? '');
+    } finally {
+      await provider?.close();
+      await platform.close();
+    }
+    const sidecar = loadRun(store.dir).steps.find((s) => s.dataplane === 'sidecar');
+    assert.equal(sidecar?.probes.available, true);
+    assert.deepEqual(Object.keys(sidecar?.probes.figures ?? {}).sort(), ['client', 'client-proxy', 'server', 'server-proxy']);
+    const detail = sidecar?.probes.detail as Record<string, { v2Path: string; node: string }>;
+    assert.match(detail['server-proxy']?.v2Path ?? '', /kubepods-burstable-pod[0-9a-f_]+\.slice\/cri-containerd-[0-9a-f]{64}\.scope$/);
+    assert.notEqual(detail.server?.v2Path, detail['server-proxy']?.v2Path, 'the app and its sidecar are separate cgroups');
+    assert.equal(detail.client?.node, 'node-b');
+    assert.ok(api.requests.some((r) => r.path.includes('/pods/meshbench-probes-') && r.path.includes(':9464/proxy/v1/start')), 'through the pod proxy');
+    assert.deepEqual(api.list('daemonsets', 'meshbench-system'), [], 'the DaemonSet is deleted at the end');
+    assert.deepEqual(api.list('pods', 'meshbench-system'), []);
+    assert.equal(api.runningProcesses(), 0);
+  });
+
+  it('probes without kubernetes.probesImage or without the meshbench-system namespace: off, with the reason', async () => {
+    const { standIn: api, kubeconfig } = await cluster();
+    const base = profileText(kubeconfig, 'baseline').replace('probes: {enabled: false}', 'probes: {enabled: true}');
+    assert.match((await openProbes(parseProfile(base, 'k.yaml'))).provider?.unavailableReason() ?? '', /set kubernetes\.probesImage to an image built from the repository's Dockerfile/);
+    const withImage = parseProfile(`${base}  probesImage: registry.example/meshbench:0.1.0\n`, 'k.yaml');
+    assert.match((await openProbes(withImage)).provider?.unavailableReason() ?? '', /namespace meshbench-system does not exist \(kubectl apply -f deploy\/kubernetes\/rbac\.yaml/);
+    assert.deepEqual(api.list('daemonsets', 'meshbench-system'), []);
+  });
+
+  it('the stand-in serves objects that validate against the Kubernetes schemas (its fixtures are API-shaped)', async () => {
+    const { standIn: api, kubeconfig } = await cluster({ installed: ['istio', 'ambient', 'linkerd', 'cilium', 'kmesh', 'gateway-api', 'metrics'], probesNamespace: 'privileged' });
+    const profile = parseProfile(profileText(kubeconfig, 'waypoint'), 'k8s.yaml');
+    const platform = await openPlatform(profile, 'run-k8s-shape');
+    try {
+      await platform.deploy('waypoint', 'cross-node', profile);
+      const kinds = ['namespaces', 'nodes', 'pods', 'services', 'configmaps', 'deployments', 'daemonsets', 'gateways'];
+      let checked = 0;
+      for (const plural of kinds) {
+        for (const o of api.list(plural)) {
+          await validateManifest(o).catch((err: unknown) => assert.fail(`${o.kind} ${o.metadata.namespace ?? ''}/${o.metadata.name}: ${String(err)}`));
+          checked += 1;
+        }
+      }
+      assert.ok(checked > 20, `${checked} objects`);
+    } finally {
+      await platform.close();
+    }
   });
 
   it('Ctrl-C while waiting for pods ends the wait and deletes what was created', async () => {

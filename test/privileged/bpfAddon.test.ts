@@ -35,7 +35,7 @@ describe('bpf addon (root)', function () {
     bpf.setRodata(h, 'target_tgid', tgid);
     bpf.load(h);
     const info = bpf.describeObject(h);
-    assert.deepEqual(info.programs.map((p) => p.name), ['mb_selftest']);
+    assert.deepEqual(info.programs.map((p) => p.name), ['mb_selftest', 'mb_probe_tpbtf']);
     const link = bpf.attach(h, 'mb_selftest');
     for (let i = 0; i < 50; i += 1) fs.statSync('/');
     bpf.detach(link);

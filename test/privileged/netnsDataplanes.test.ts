@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import fs from 'node:fs';
 import path from 'node:path';
 import { expectedConnections } from '../../harness/dataplanes/dataPlaneFactory';
 import { Cluster } from '../../harness/platforms/netns/cluster';
@@ -11,6 +12,8 @@ import type { Placement } from '../../harness/runner/platformSession';
 import { EnvironmentError } from '../../harness/errors';
 import { runCli } from '../helpers/cli';
 import { KernelDataPlane } from '../../harness/dataplanes/kernel';
+import { defaultDataPlaneOptions } from '../../harness/dataplanes/dataPlane';
+import { cliScript } from '../../harness/runner/loadProcess';
 import { cgroupAttachments, findLeftovers, isRoot, settledLeftovers, type Leftovers } from './netnsLeftovers';
 
 /*
@@ -19,6 +22,11 @@ import { cgroupAttachments, findLeftovers, isRoot, settledLeftovers, type Leftov
  * nothing remains afterwards. One cluster per data plane and placement, built in before() and removed in
  * after(), also when an assertion fails.
  */
+
+function bpfDescriptors(pid: number): string[] {
+  const dir = `/proc/${pid}/fd`;
+  return fs.readdirSync(dir).map((fd) => { try { return fs.readlinkSync(path.join(dir, fd)); } catch { return ''; } }).filter((l) => l.startsWith('anon_inode:bpf'));
+}
 
 function assertClean(l: Leftovers): void {
   assert.deepEqual(l, { namespaces: [], cgroupDirs: [], rootIptables: [], bpfLinks: [], bpfPrograms: [], bpfPins: [], processes: [], stateFiles: [] });
@@ -114,6 +122,8 @@ describe('netns platform (root)', function () {
             assert.equal(stats.socketsAdded, 0, JSON.stringify(stats));
             assert.equal(stats.messagesRedirected, 0, JSON.stringify(stats));
           }
+          // The loader's descriptors stay in this process: a pod that inherited one would keep the programs alive.
+          for (const p of d.cluster.liveProcesses()) assert.deepEqual(bpfDescriptors(p.pid), [], `${p.component} holds BPF objects`);
           // bpftool cgroup tree: connect4 and sockops on exactly the two enrolled pods' cgroups, nowhere else.
           const ours = cgroupAttachments().filter((a) => a.program.startsWith('mb_'));
           const runRoot = `${d.cluster.runCgroupV2Path}/`;
@@ -131,15 +141,45 @@ describe('netns platform (root)', function () {
       });
     }
 
+    for (const balance of ['round-robin', 'random'] as const) {
+      it(`kernel, ${balance}: the program picks among a service's endpoints as the control plane said`, async () => {
+        const cluster = await Cluster.create({ pods: [{ name: 'client', node: 'node1' }, { name: 's1', node: 'node1' }, { name: 's2', node: 'node2' }] });
+        const plane = new KernelDataPlane('kernel', { ...defaultDataPlaneOptions, balance });
+        try {
+          const service = await cluster.addService('echo', 80, 8080, ['s1', 's2']);
+          await plane.install({ cluster, services: [service] });
+          for (const pod of cluster.allPods()) await plane.enrol(pod);
+          for (const pod of service.endpoints) {
+            const echo = cluster.start({ component: pod.name, role: 'server', node: pod.node, netns: pod.netns, argv: [process.execPath, cliScript, 'echo', '--host', pod.ip, '--port', '8080'] });
+            await cluster.waitListening(echo, 8080);
+          }
+          const client = cluster.pod('client');
+          const draws = balance === 'round-robin' ? 8 : 32;
+          const proc = cluster.start({ component: 'client', role: 'client', node: client.node, netns: client.netns, argv: [process.execPath, path.join(__dirname, 'fixtures', 'peerAddresses.js'), service.vip, '80', String(draws)] });
+          await new Promise((r) => proc.child.once('exit', r));
+          const peers = JSON.parse(proc.output().trim().split('\n').pop() ?? '[]') as string[];
+          assert.equal(peers.length, draws, proc.output());
+          const [a, b] = service.endpoints.map((e) => `${e.ip}:8080`);
+          assert.ok(peers.every((p) => p === a || p === b), JSON.stringify(peers));
+          if (balance === 'round-robin') peers.slice(1).forEach((p, i) => assert.notEqual(p, peers[i], JSON.stringify(peers)));
+          else assert.ok(peers.includes(a ?? '') && peers.includes(b ?? ''), JSON.stringify(peers));
+        } finally {
+          await plane.uninstall();
+          await cluster.destroy();
+        }
+      });
+    }
+
     it('dual: connect4 steers every connection to the waypoint, which alone dials the server', async () => {
       const d = await EchoDeployment.create({ dataplane: 'dual', placement: 'cross-node' });
       try {
         const check = await d.checkPath(2);
         assert.deepEqual(check.hops, ['client', 'waypoint', 'server']);
         assert.equal(check.connections[0]?.dialled, `${d.cluster.pod('waypoint').ip}:15008`);
-        const stats = await (d.dataPlane as KernelDataPlane).stats();
-        assert.equal(stats.connectsToWaypoint, 1, JSON.stringify(stats));
-        assert.equal(stats.connectsSteered, 0, JSON.stringify(stats));
+        // The counters cluster check prints: the one connect went to the waypoint, none straight to a backend.
+        const counters = check.dataPlaneCounters ?? {};
+        assert.equal(counters.connectsToWaypoint, 1, JSON.stringify(counters));
+        assert.equal(counters.connectsSteered, 0, JSON.stringify(counters));
       } finally {
         await d.destroy();
       }
@@ -212,7 +252,7 @@ describe('netns platform (root)', function () {
     });
 
     it('answers bad input with one line and a non-zero exit', async () => {
-      for (const args of [['--dataplane', 'istio'], ['--dataplane', 'sidecar', '--placement', 'moon'], ['--dataplane', 'sidecar', '--workers', '0']]) {
+      for (const args of [['--dataplane', 'istio'], ['--dataplane', 'sidecar', '--placement', 'moon'], ['--dataplane', 'sidecar', '--workers', '0'], ['--dataplane', 'kernel', '--balance', 'sticky']]) {
         const r = await runCli(['cluster', 'check', ...args]);
         assert.equal(r.code, 2, r.stderr);
         assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);

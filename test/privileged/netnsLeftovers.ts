@@ -2,8 +2,8 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { detectCgroupLayout, meshbenchCgroupName } from '../../harness/cgroupTree';
-import { steeringPrograms } from '../../harness/dataplanes/steeringMaps';
 import { bpfPinRoot } from '../../harness/platforms/netns/cleanup';
+import { findBpfLeftovers } from './bpfLeftovers';
 
 /** Everything of meshbench's netns platform still on the machine; empty lists mean clean. */
 export interface Leftovers {
@@ -11,7 +11,7 @@ export interface Leftovers {
   cgroupDirs: string[];
   rootIptables: string[];
   bpfLinks: string[];
-  /** Programs of bpf/kernelSteering.bpf.c still loaded (attached, linked or pinned). */
+  /** meshbench's BPF programs (mb_*) still loaded: attached, linked, pinned or held by a process. */
   bpfPrograms: string[];
   /** Pins under /sys/fs/bpf/meshbench. */
   bpfPins: string[];
@@ -31,8 +31,8 @@ export function findLeftovers(): Leftovers {
   const layout = detectCgroupLayout();
   const cgroupDirs = [layout.v2Mount, ...Object.values(layout.v1Mounts)].map((m) => path.join(m, meshbenchCgroupName)).filter((d) => fs.existsSync(d));
   const rootIptables = sh('iptables-save', []).split('\n').filter((l) => /MB-|198\.1[89]\./.test(l));
-  const bpfLinks = sh('bpftool', ['link', 'list']).split('\n').filter((l) => /meshbench|mb_|kernel_dp/i.test(l));
-  const bpfPrograms = sh('bpftool', ['prog', 'list']).split('\n').filter((l) => steeringProgramRe.test(l)).map((l) => l.trim());
+  // Every meshbench program is named mb_*; links are found through their programs' ids.
+  const { programs: bpfPrograms, links: bpfLinks } = findBpfLeftovers();
   const bpfPins = fs.existsSync(bpfPinRoot) ? fs.readdirSync(bpfPinRoot).map((e) => path.join(bpfPinRoot, e)) : [];
   const processes: string[] = [];
   for (const pid of fs.readdirSync('/proc')) {
@@ -47,8 +47,6 @@ export function findLeftovers(): Leftovers {
   const stateFiles = fs.existsSync('/run/meshbench') ? fs.readdirSync('/run/meshbench') : [];
   return { namespaces, cgroupDirs, rootIptables, bpfLinks, bpfPrograms, bpfPins, processes, stateFiles };
 }
-
-const steeringProgramRe = new RegExp(`name (${Object.values(steeringPrograms).join('|')})\\b`);
 
 function isClean(l: Leftovers): boolean {
   return Object.values(l).every((v: string[]) => v.length === 0);

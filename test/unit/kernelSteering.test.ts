@@ -3,7 +3,6 @@ import { nodePlan, podPlan } from '../../harness/platforms/netns/addressPlan';
 import type { ServicePlan } from '../../harness/platforms/netns/cluster';
 import { renderHaproxyConfig } from '../../harness/dataplanes/haproxyConfig';
 import { dualWaypointPort, dualWaypointSpec, steeredServices } from '../../harness/dataplanes/kernel';
-import { parseBpftoolDump } from '../../harness/dataplanes/steeringBpftool';
 import { requireMeshbenchCgroup } from '../../harness/dataplanes/steeringLoader';
 import { backendKey, decodeSteeringStats, endpointEntry, serviceEntries, serviceKey } from '../../harness/dataplanes/steeringMaps';
 import { EnvironmentError } from '../../harness/errors';
@@ -61,17 +60,6 @@ describe('kernel data plane: map layouts and control plane', () => {
     assert.equal(stats.connectsSteered, 5);
     assert.equal(stats.messagesRedirected, 10);
     assert.equal(stats.connectsSeen, 0);
-  });
-
-  it('reads bpftool JSON dumps, per-CPU values in CPU order', () => {
-    const json = JSON.stringify([
-      { key: ['0x01', '0x00', '0x00', '0x00'], values: [{ cpu: 1, value: ['0x02'] }, { cpu: 0, value: ['0x01'] }] },
-      { key: ['0xc6'], value: ['0x05', '0x00'] },
-    ]);
-    const [a, b] = parseBpftoolDump(json);
-    assert.equal(a?.value.toString('hex'), '0102');
-    assert.equal(b?.key.toString('hex'), 'c6');
-    assert.equal(b?.value.toString('hex'), '0500');
   });
 
   it('attaches only below the run\'s own cgroup folder', () => {

@@ -8,7 +8,7 @@ import {
   deploymentManifests, echoTargetUrl, loadPodManifest, namespaceName, probeDaemonSetManifest, runLabel, runLabelValue, type WorkloadContext,
 } from '../../harness/platforms/kubernetes/manifests';
 import { enrolmentFor, meshesByDataPlane, meshFor } from '../../harness/platforms/kubernetes/meshMapping';
-import { requiredPermissions } from '../../harness/platforms/kubernetes/permissions';
+import { cleanupPermissions, probePermissions, requiredPermissions } from '../../harness/platforms/kubernetes/permissions';
 import { readWorkloadBundle } from '../../harness/platforms/kubernetes/workloadBundle';
 import { validateManifest } from '../helpers/kubernetesSchemas';
 
@@ -79,6 +79,9 @@ describe('kubernetes manifests', () => {
     const waypoint = deploymentManifests(context('waypoint', 'istio', 'same-node'), '').find((o) => o.kind === 'Gateway') as { spec: { gatewayClassName: string; listeners: Array<{ port: number; protocol: string }> } };
     assert.equal(waypoint.spec.gatewayClassName, 'istio-waypoint');
     assert.deepEqual(waypoint.spec.listeners.map((l) => [l.port, l.protocol]), [[15008, 'HBONE']]);
+    const kmeshWaypoint = deploymentManifests(context('dual', 'kmesh', 'same-node'), '').find((o) => o.kind === 'Gateway') as { metadata: { annotations?: Record<string, string> } };
+    assert.equal(kmeshWaypoint.metadata.annotations?.['sidecar.istio.io/proxyImage'], 'ghcr.io/kmesh-net/waypoint:latest', 'Kmesh swaps in its waypoint image');
+    assert.equal((waypoint as unknown as { metadata: { annotations?: unknown } }).metadata.annotations, undefined);
     const cnp = deploymentManifests(context('waypoint', 'cilium', 'same-node'), '').find((o) => o.kind === 'CiliumNetworkPolicy') as { spec: { ingress: Array<{ toPorts: Array<{ rules: { http: unknown[] } }> }> } };
     assert.ok((cnp.spec.ingress[0]?.toPorts[0]?.rules.http.length ?? 0) > 0, 'Cilium L7 needs http rules');
   });
@@ -110,7 +113,8 @@ describe('kubernetes manifests', () => {
   });
 
   it('the probes DaemonSet and deploy/kubernetes/rbac.yaml validate', async () => {
-    await validateManifest(probeDaemonSetManifest({ runId: 'r', namespace: 'meshbench-system', image: 'ghcr.io/example/meshbench:0.1.0', serviceAccountName: 'meshbench-probes', args: ['probe-agent'] }));
+    await validateManifest(probeDaemonSetManifest({ runId: 'r', namespace: 'meshbench-system', image: 'ghcr.io/example/meshbench:0.1.0', serviceAccountName: 'meshbench-probes', args: ['probe-agent'], token: 't'.repeat(32) }));
+    await validateManifest(probeDaemonSetManifest({ runId: '20261125T085500Z-seed-claims', namespace: 'meshbench-system', image: 'i', serviceAccountName: 'meshbench-probes', args: ['probe-agent', '--port', '9464'], nodes: ['a', 'b'], token: 't'.repeat(32) }));
     const docs = YAML.parseAllDocuments(fs.readFileSync(path.join(repo, 'deploy', 'kubernetes', 'rbac.yaml'), 'utf8')).map((d) => d.toJS() as { apiVersion: string; kind: string });
     assert.ok(docs.length >= 5);
     for (const d of docs) await validateManifest(d);
@@ -121,10 +125,14 @@ describe('kubernetes manifests', () => {
     const role = docs.find((d) => d.kind === 'ClusterRole' && d.metadata.name === 'meshbench-runner');
     const rules = role?.rules ?? [];
     const all = [...new Map(combos.map(([dp, mesh]) => [`${dp}/${mesh}`, enrolmentFor(dp, { meshes: { [dp]: mesh }, readyTimeout: '1s', metricsInterval: '1s' })])).values()];
-    for (const p of requiredPermissions(all)) {
+    const nsRole = docs.find((d) => d.kind === 'Role' && d.metadata.name === 'meshbench-runner-probes') as { metadata: { namespace?: string }; rules?: typeof rules } | undefined;
+    for (const p of [...requiredPermissions(all), ...cleanupPermissions, ...probePermissions]) {
       const resource = p.subresource === undefined ? p.resource : `${p.resource}/${p.subresource}`;
-      assert.ok(rules.some((r) => r.apiGroups.includes(p.group) && r.resources.includes(resource) && r.verbs.includes(p.verb)), `rbac.yaml lacks ${p.verb} ${resource} (${p.group})`);
+      const grants = (rs: typeof rules): boolean => rs.some((r) => r.apiGroups.includes(p.group) && r.resources.includes(resource) && r.verbs.includes(p.verb));
+      const inRole = p.namespace !== undefined && nsRole?.metadata.namespace === p.namespace && grants(nsRole.rules ?? []);
+      assert.ok(grants(rules) || inRole, `rbac.yaml lacks ${p.verb} ${resource} (${p.group})${p.namespace === undefined ? '' : ` in ${p.namespace}`}`);
     }
+    assert.ok(!rules.some((r) => r.resources.includes('pods/proxy')), 'pods/proxy only in meshbench-system');
     for (const r of rules) {
       assert.ok(!r.verbs.includes('*') && !r.resources.includes('*') && !r.apiGroups.includes('*'), 'no wildcards');
       assert.ok(!r.resources.includes('secrets'), 'no secrets');

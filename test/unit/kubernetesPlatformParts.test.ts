@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
 import type { V1Node, V1Pod } from '@kubernetes/client-node';
 import { parseProfile } from '../../harness/profile/profileLoad';
 import { openPlatform } from '../../harness/runner/platformFactory';
@@ -191,6 +193,13 @@ describe('kubernetes platform parts', () => {
       assert.equal(podStartFailure([q]), undefined);
       assert.equal(describePods([q]), 'y: Pending, unschedulable: 0/2 nodes are available: 2 Insufficient cpu.');
     });
+  });
+
+  it('the CLI does not load @kubernetes/client-node until a kubernetes command needs it', () => {
+    const registry = path.join(__dirname, '..', '..', 'harness', 'commandRegistry.js');
+    const r = spawnSync(process.execPath, ['-e', `require(${JSON.stringify(registry)}); process.stdout.write(String(Object.keys(require.cache).filter((k) => k.includes('@kubernetes')).length))`], { encoding: 'utf8' });
+    assert.equal(r.stderr, '');
+    assert.equal(r.stdout, '0', 'every command would pay ~0.5 s to load it');
   });
 
   it('connection failures are recognised through error causes', () => {

@@ -76,8 +76,10 @@ static Napi::Value AttachSockmap(const Napi::CallbackInfo &info) {
   struct bpf_map *m = mapArg(info, e, 2);
   uint32_t type = handleArg(info, 3, "attach type");
   requireLoaded(env, e);
-  int progFd = dup(bpf_program__fd(p));
-  int mapFd = dup(bpf_map__fd(m));
+  // CLOEXEC: a plain dup() would be inherited by every process spawned afterwards, which would keep the map
+  // and the program alive after detach/close (and after this process dies).
+  int progFd = fcntl(bpf_program__fd(p), F_DUPFD_CLOEXEC, 3);
+  int mapFd = fcntl(bpf_map__fd(m), F_DUPFD_CLOEXEC, 3);
   if (progFd < 0 || mapFd < 0) throwBpf(env, errnoName(errno), errno, "cannot duplicate program/map fd");
   if (bpf_prog_attach(progFd, mapFd, static_cast<enum bpf_attach_type>(type), 0) != 0) {
     int err = errno;

@@ -1,10 +1,31 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import {
-  ApiException, ApisApi, AppsV1Api, AuthorizationV1Api, CoreV1Api, CustomObjectsApi, KubeConfig, Log, Metrics, Watch,
+import type {
+  ApisApi, AppsV1Api, AuthorizationV1Api, CoreV1Api, CustomObjectsApi, KubeConfig, Log, Metrics, Watch,
 } from '@kubernetes/client-node';
-import { BadInputError, MeshbenchError } from '../../errors';
+import { BadInputError, EnvironmentError, MeshbenchError } from '../../errors';
+
+type ClientNode = typeof import('@kubernetes/client-node');
+let loaded: ClientNode | undefined;
+
+/**
+ * @kubernetes/client-node, loaded on first use: it takes about half a second to load, and every CLI
+ * invocation (each `meshbench load` child of a netns run among them) would otherwise pay for it.
+ */
+export function clientNode(): ClientNode {
+  if (loaded === undefined) {
+    try {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      loaded = require('@kubernetes/client-node') as ClientNode;
+    } catch (err) {
+      // An ES module: Node loads it with require() from 20.19 and 22.12 on.
+      if ((err as { code?: unknown }).code === 'ERR_REQUIRE_ESM') throw new EnvironmentError(`the kubernetes platform needs Node 20.19 or later (this is ${process.version})`, 'install a newer Node 20 or 22');
+      throw err;
+    }
+  }
+  return loaded;
+}
 
 /*
  * The one place that knows kubeconfig conventions and turns client errors into one line a user can act
@@ -22,7 +43,7 @@ export const rbacHint = 'apply deploy/kubernetes/rbac.yaml and bind the meshbenc
 
 /** Where the kubeconfig comes from, or a BadInputError saying how to provide one. */
 export function loadKubeConfig(target: KubeTarget, env: NodeJS.ProcessEnv = process.env, home = os.homedir()): { kc: KubeConfig; source: string } {
-  const kc = new KubeConfig();
+  const kc = new (clientNode().KubeConfig)();
   const parse = (load: () => void, source: string): void => {
     try {
       load();
@@ -80,13 +101,13 @@ export function connectionFailure(err: unknown): string | undefined {
 
 /** The status code of an API answer (ApiException), or undefined for other failures. */
 export function statusOf(err: unknown): number | undefined {
-  if (err instanceof ApiException) return err.code;
+  if (loaded !== undefined && err instanceof loaded.ApiException) return err.code;
   const code = (err as { code?: unknown; statusCode?: unknown }).statusCode ?? (err as { code?: unknown }).code;
   return typeof code === 'number' ? code : undefined;
 }
 
 function apiMessage(err: unknown): string {
-  if (err instanceof ApiException) {
+  if (loaded !== undefined && err instanceof loaded.ApiException) {
     const body: unknown = typeof err.body === 'string' ? safeJson(err.body) : err.body;
     const message = (body as { message?: unknown } | undefined)?.message;
     if (typeof message === 'string') return message;
@@ -111,14 +132,15 @@ export class KubeApi {
   readonly context: string;
 
   constructor(readonly kc: KubeConfig, readonly source: string) {
-    this.core = kc.makeApiClient(CoreV1Api);
-    this.apps = kc.makeApiClient(AppsV1Api);
-    this.custom = kc.makeApiClient(CustomObjectsApi);
-    this.authz = kc.makeApiClient(AuthorizationV1Api);
-    this.apis = kc.makeApiClient(ApisApi);
-    this.metrics = new Metrics(kc);
-    this.log = new Log(kc);
-    this.watch = new Watch(kc);
+    const k = clientNode();
+    this.core = kc.makeApiClient(k.CoreV1Api);
+    this.apps = kc.makeApiClient(k.AppsV1Api);
+    this.custom = kc.makeApiClient(k.CustomObjectsApi);
+    this.authz = kc.makeApiClient(k.AuthorizationV1Api);
+    this.apis = kc.makeApiClient(k.ApisApi);
+    this.metrics = new k.Metrics(kc);
+    this.log = new k.Log(kc);
+    this.watch = new k.Watch(kc);
     this.server = kc.getCurrentCluster()?.server ?? '?';
     this.context = kc.getCurrentContext();
   }
@@ -133,6 +155,10 @@ export class KubeApi {
     if (err instanceof MeshbenchError) return err;
     const status = statusOf(err);
     const down = status === undefined || status === 500 ? connectionFailure(err) : undefined;
+    if (down !== undefined && /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|DEPTH_ZERO|ERR_TLS/.test(down)) {
+      return new BadInputError(`the API server at ${this.server} has a certificate the kubeconfig does not trust (context ${this.context}: ${down})`,
+        `the cluster's certificate-authority(-data) belongs in ${this.source}; kubectl --context ${this.context} cluster-info checks it`);
+    }
     if (down !== undefined) {
       return new BadInputError(`cannot reach the Kubernetes API at ${this.server} (context ${this.context}: ${down})`, `check the cluster and context: kubectl --context ${this.context} cluster-info`);
     }

@@ -38,6 +38,16 @@ export async function waitNamespaceGone(api: KubeApi, name: string, timeoutMs: n
 export interface KubernetesCleanupReport {
   readonly context: string;
   readonly namespaces: readonly string[];
+  /** Probes DaemonSets (they live in meshbench-system, which is not a run's namespace), as namespace/name. */
+  readonly daemonSets: readonly string[];
+}
+
+/** Deletes the DaemonSets labelled with a run (the probes), wherever they are. */
+export async function deleteLabelledDaemonSets(api: KubeApi, labelSelector: string): Promise<string[]> {
+  const list = await api.call(`list daemonsets labelled ${labelSelector}`, () => api.apps.listDaemonSetForAllNamespaces({ labelSelector }));
+  const found = list.items.map((d) => ({ namespace: d.metadata?.namespace ?? '', name: d.metadata?.name ?? '' })).filter((d) => d.name !== '');
+  await Promise.all(found.map((d) => api.call(`delete daemonset ${d.namespace}/${d.name}`, () => api.apps.deleteNamespacedDaemonSet({ namespace: d.namespace, name: d.name }), true)));
+  return found.map((d) => `${d.namespace}/${d.name}`);
 }
 
 /** `meshbench cleanup --kubernetes`: every namespace any meshbench run left on the context's cluster. */
@@ -46,5 +56,6 @@ export async function cleanupKubernetes(context?: string, kubeconfig?: string): 
   const api = KubeApi.open(target);
   await requirePermissions(api, cleanupPermissions);
   const namespaces = await deleteLabelledNamespaces(api, runLabel);
-  return { context: api.context, namespaces };
+  const daemonSets = await deleteLabelledDaemonSets(api, runLabel);
+  return { context: api.context, namespaces, daemonSets };
 }

@@ -1,19 +1,19 @@
-import { VersionApi, type V1Pod } from '@kubernetes/client-node';
+import type { V1Pod } from '@kubernetes/client-node';
 import { describeError } from '../../errors';
 import type { DoctorCheck } from '../../doctor/doctorCheck';
 import { dataPlaneNames } from '../../profile/profileSchema';
-import { KubeApi, statusOf, type KubeTarget } from './kubeClient';
+import { KubeApi, clientNode, statusOf, type KubeTarget } from './kubeClient';
 import { isSchedulable } from './nodePlacement';
 import { clusterInventory, partSignatures, type ClusterInventory, type MeshPart } from './meshDetect';
+import { probesNamespace } from './manifests';
 import { enrolmentFor, meshesByDataPlane } from './meshMapping';
-import { deniedPermissions, describePermission, requiredPermissions } from './permissions';
+import { cleanupPermissions, deniedPermissions, describePermission, probePermissions, requiredPermissions } from './permissions';
 
 /*
  * `meshbench doctor --kubernetes`: what the current (or named) context offers, row by row. Nothing is
  * created: the privileged-pod check is a server-side dry run.
  */
 
-export const probesNamespace = 'meshbench-system';
 
 const row = (name: string, ok: boolean, detail: string, enables: string, fix: string | null, core: boolean): DoctorCheck => ({ name, ok, detail, enables, fix: ok ? null : fix, core });
 
@@ -37,7 +37,7 @@ export async function kubernetesDoctorChecks(context?: string, kubeconfig?: stri
     return checks;
   }
   try {
-    const version = await withTimeout(api.call('read the server version', () => api.kc.makeApiClient(VersionApi).getCode()), 15_000);
+    const version = await withTimeout(api.call('read the server version', () => api.kc.makeApiClient(clientNode().VersionApi).getCode()), 15_000);
     checks.push(row('kubernetes API', true, `${version.gitVersion} at ${api.server}`, 'the kubernetes platform', null, true));
   } catch (err) {
     checks.push(row('kubernetes API', false, describeError(err).line, 'the kubernetes platform', `kubectl --context ${api.context} cluster-info`, true));
@@ -46,9 +46,9 @@ export async function kubernetesDoctorChecks(context?: string, kubeconfig?: stri
 
   const everyEnrolment = dataPlaneNames.flatMap((dp) => meshesByDataPlane[dp].map((mesh) => enrolmentFor(dp, { meshes: { [dp]: mesh }, readyTimeout: '1s', metricsInterval: '1s' })));
   try {
-    const denied = await deniedPermissions(api, requiredPermissions(everyEnrolment));
+    const denied = await deniedPermissions(api, [...requiredPermissions(everyEnrolment), ...probePermissions, ...cleanupPermissions]);
     checks.push(row('permissions', denied.length === 0, denied.length === 0 ? 'everything meshbench-runner grants (SelfSubjectAccessReview)' : `denied: ${denied.map(describePermission).join(', ')}`,
-      'deploying, measuring and removing the workloads', 'kubectl apply -f deploy/kubernetes/rbac.yaml and bind meshbench-runner to your user', true));
+      'deploying, measuring and removing the workloads', 'kubectl apply -f deploy/kubernetes/rbac.yaml and bind meshbench-runner (and the meshbench-runner-probes Role) to your user', true));
   } catch (err) {
     checks.push(row('permissions', false, describeError(err).line, 'deploying, measuring and removing the workloads', 'kubectl apply -f deploy/kubernetes/rbac.yaml', true));
   }
@@ -77,7 +77,7 @@ export async function kubernetesDoctorChecks(context?: string, kubeconfig?: stri
   try {
     const nodes = (await api.call('list nodes', () => api.core.listNode())).items;
     const usable = nodes.filter(isSchedulable);
-    checks.push(row('nodes', usable.length >= 2, `${nodes.length} nodes, ${usable.length} schedulable${usable.length > 0 ? ` (${usable.slice(0, 4).map((n) => n.metadata?.name).join(', ')}${usable.length > 4 ? ', …' : ''})` : ''}`,
+    checks.push(row('nodes', usable.length >= 2, `${nodes.length} node${nodes.length === 1 ? '' : 's'}, ${usable.length} schedulable${usable.length > 0 ? ` (${usable.slice(0, 4).map((n) => n.metadata?.name).join(', ')}${usable.length > 4 ? ', …' : ''})` : ''}`,
       'cross-node placement (same-node needs one)', 'add a second schedulable node, or use placement: [same-node]', false));
   } catch (err) {
     checks.push(row('nodes', false, describeError(err).line, 'placement', 'grant list on nodes (deploy/kubernetes/rbac.yaml)', false));

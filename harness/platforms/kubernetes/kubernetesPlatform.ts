@@ -1,11 +1,12 @@
-import { VersionApi, type V1ConfigMap, type V1DaemonSet, type V1Deployment, type V1Namespace, type V1Pod, type V1Service } from '@kubernetes/client-node';
+import type { V1ConfigMap, V1DaemonSet, V1Deployment, V1Namespace, V1Pod, V1Service } from '@kubernetes/client-node';
 import { parseDurationUs } from '../../../workloads/durationParse';
 import type { LoadResult } from '../../../workloads/loadResult';
 import { BadInputError, EnvironmentError, MeshbenchError } from '../../errors';
 import type { DataPlaneName, Profile } from '../../profile/profileSchema';
-import type { DeployedDataPlane, LoadInvocation, MeasuredComponent, Placement, PlatformSession, ResourceSampling } from '../../runner/platformSession';
+import type { DeployedDataPlane, LoadInvocation, Placement, PlatformSession, ResourceSampling } from '../../runner/platformSession';
+import type { KubernetesComponent } from './clusterProbes';
 import { componentSources, enrolmentProblems, type ComponentSource } from './enrolmentCheck';
-import { KubeApi } from './kubeClient';
+import { KubeApi, clientNode } from './kubeClient';
 import { deleteLabelledNamespaces, deleteNamespace, waitNamespaceGone } from './kubernetesCleanup';
 import { eventStream, parseLoadLog } from './loadPodLog';
 import {
@@ -133,7 +134,8 @@ class KubernetesSession implements PlatformSession {
     const problems = enrolmentProblems(enrolment, { serverPod, nodes: nodesUsed, agentPods, waypointPods });
     if (problems.length > 0) throw notEnrolled(enrolment, problems);
     const sources = componentSources(enrolment, ctx.namespace, ctx.serverNode, ctx.clientNode, agentPods, waypointPods);
-    const components: MeasuredComponent[] = sources.map((s) => ({ name: s.name, role: s.role, node: s.node, cgroupId: null, v2Path: null }));
+    // The source rides along for the cluster probes (the runner passes components to them as they are).
+    const components: KubernetesComponent[] = sources.map((s) => ({ name: s.name, role: s.role, node: s.node, cgroupId: null, v2Path: null, source: s }));
     const deployed: KubernetesDeployed = {
       dataplane,
       placement,
@@ -170,7 +172,7 @@ class KubernetesSession implements PlatformSession {
       const type = n.metadata?.labels?.['node.kubernetes.io/instance-type'];
       v[`node.${name}`] = [`kernel ${info?.kernelVersion ?? '?'}`, info?.containerRuntimeVersion ?? '?', `kubelet ${info?.kubeletVersion ?? '?'}`, `${n.status?.capacity?.cpu ?? '?'} CPUs`, ...(type === undefined ? [] : [type])].join(', ');
     }
-    const server = await this.api.call('read the server version', () => this.api.kc.makeApiClient(VersionApi).getCode()).catch(() => undefined);
+    const server = await this.api.call('read the server version', () => this.api.kc.makeApiClient(clientNode().VersionApi).getCode()).catch(() => undefined);
     if (server !== undefined) v.kubernetes = server.gitVersion;
     for (const [part, version] of Object.entries(inventoryVersions(this.inventory))) v[part] = version;
     if (!this.inventory.apiGroups.has('metrics.k8s.io')) v.metricsApi = 'absent: no CPU or memory recorded (install metrics-server)';

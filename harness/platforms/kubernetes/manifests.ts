@@ -13,6 +13,10 @@ export const runLabel = 'meshbench.io/run';
 export const roleLabel = 'meshbench.io/role';
 export const managedBy = { 'app.kubernetes.io/managed-by': 'meshbench' } as const;
 export const echoPort = 8080;
+/** The probe agent's port in the probes DaemonSet's pods. */
+export const probeAgentPort = 9464;
+/** Where the probes DaemonSet runs (created by deploy/kubernetes/rbac.yaml with the privileged Pod Security label). */
+export const probesNamespace = 'meshbench-system';
 export const echoName = 'meshbench-echo';
 export const workloadsConfigMap = 'meshbench-workloads';
 export const workloadsFile = 'workloads.js';
@@ -177,7 +181,7 @@ export function loadPodManifest(ctx: WorkloadContext, name: string, loadArgs: re
 export interface GatewayManifest {
   readonly apiVersion: 'gateway.networking.k8s.io/v1';
   readonly kind: 'Gateway';
-  readonly metadata: { readonly name: string; readonly namespace: string; readonly labels: Record<string, string> };
+  readonly metadata: { readonly name: string; readonly namespace: string; readonly labels: Record<string, string>; readonly annotations?: Record<string, string> };
   readonly spec: { readonly gatewayClassName: string; readonly listeners: ReadonlyArray<{ name: string; port: number; protocol: string }> };
 }
 
@@ -186,7 +190,10 @@ export function waypointGatewayManifest(ctx: WorkloadContext): GatewayManifest {
   return {
     apiVersion: 'gateway.networking.k8s.io/v1',
     kind: 'Gateway',
-    metadata: { name: waypointName, namespace: ctx.namespace, labels: { ...runLabels(ctx.runId), 'istio.io/waypoint-for': 'service' } },
+    metadata: {
+      name: waypointName, namespace: ctx.namespace, labels: { ...runLabels(ctx.runId), 'istio.io/waypoint-for': 'service' },
+      ...(Object.keys(ctx.enrolment.waypointAnnotations).length > 0 ? { annotations: { ...ctx.enrolment.waypointAnnotations } } : {}),
+    },
     spec: { gatewayClassName: 'istio-waypoint', listeners: [{ name: 'mesh', port: 15008, protocol: 'HBONE' }] },
   };
 }
@@ -226,6 +233,10 @@ export interface ProbeDaemonSetOptions {
   readonly image: string;
   readonly serviceAccountName: string;
   readonly args: readonly string[];
+  /** Only these nodes (the ones the run uses). */
+  readonly nodes?: readonly string[];
+  /** The run's token the agents require (MESHBENCH_PROBE_TOKEN). */
+  readonly token: string;
 }
 
 /**
@@ -238,20 +249,23 @@ export function probeDaemonSetManifest(o: ProbeDaemonSetOptions): V1DaemonSet {
   return {
     apiVersion: 'apps/v1',
     kind: 'DaemonSet',
-    metadata: { name: 'meshbench-probes', namespace: o.namespace, labels },
+    metadata: { name: `meshbench-probes-${runLabelValue(o.runId).toLowerCase().replace(/[^a-z0-9-]/g, '-').slice(-20).replace(/^-+/, '')}`, namespace: o.namespace, labels },
     spec: {
-      selector: { matchLabels: { app: 'meshbench-probes' } },
+      selector: { matchLabels: { app: 'meshbench-probes', [runLabel]: runLabelValue(o.runId) } },
       template: {
         metadata: { labels },
         spec: {
           serviceAccountName: o.serviceAccountName,
           hostPID: true,
+          ...(o.nodes === undefined ? {} : { affinity: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'kubernetes.io/hostname', operator: 'In', values: [...o.nodes] }] }] } } } }),
           tolerations: [{ operator: 'Exists' }],
           containers: [{
             name: 'probes',
             image: o.image,
             args: [...o.args],
-            env: [{ name: 'NODE_NAME', valueFrom: { fieldRef: { fieldPath: 'spec.nodeName' } } }],
+            ports: [{ name: 'probe-agent', containerPort: probeAgentPort, protocol: 'TCP' }],
+            readinessProbe: { tcpSocket: { port: probeAgentPort }, periodSeconds: 2 },
+            env: [{ name: 'NODE_NAME', valueFrom: { fieldRef: { fieldPath: 'spec.nodeName' } } }, { name: 'MESHBENCH_PROBE_TOKEN', value: o.token }],
             // BPF needs CAP_BPF + CAP_PERFMON + CAP_SYS_ADMIN (cgroup attach); privileged is what every eBPF agent uses.
             securityContext: { privileged: true },
             volumeMounts: [

@@ -26,6 +26,8 @@ export interface MeshEnrolment {
   readonly podAnnotations: Readonly<Record<string, string>>;
   /** A waypoint Gateway in the namespace, used by every service in it. */
   readonly waypoint: boolean;
+  /** Annotations on the waypoint Gateway (Kmesh swaps in its own waypoint image this way). */
+  readonly waypointAnnotations: Readonly<Record<string, string>>;
   /** A CiliumNetworkPolicy with http rules in front of the echo server. */
   readonly ciliumL7Policy: boolean;
   /** The container a mesh injects next to the app, checked in every pod. */
@@ -46,6 +48,7 @@ export interface NodeAgent {
 }
 
 export const waypointName = 'meshbench-waypoint';
+export const kmeshWaypointImage = 'ghcr.io/kmesh-net/waypoint:latest';
 
 const ztunnel: NodeAgent = { name: 'ztunnel', selector: 'app=ztunnel', required: true };
 const kmeshDaemon: NodeAgent = { name: 'kmesh', selector: 'app=kmesh', required: true };
@@ -79,7 +82,7 @@ export function meshFor(dataplane: DataPlaneName, k8s: Profile['kubernetes']): M
 
 export function enrolmentFor(dataplane: DataPlaneName, k8s: Profile['kubernetes']): MeshEnrolment {
   const mesh = meshFor(dataplane, k8s);
-  const base = { dataplane, mesh, namespaceLabels: {}, namespaceAnnotations: {}, podAnnotations: {}, waypoint: false, ciliumL7Policy: false, sidecarContainer: null, redirectionAnnotation: null, nodeAgents: [] };
+  const base = { dataplane, mesh, namespaceLabels: {}, namespaceAnnotations: {}, podAnnotations: {}, waypoint: false, waypointAnnotations: {}, ciliumL7Policy: false, sidecarContainer: null, redirectionAnnotation: null, nodeAgents: [] };
   switch (`${dataplane}/${mesh}`) {
     case 'baseline/none':
       return { ...base, mode: 'plain' };
@@ -109,6 +112,8 @@ export function enrolmentFor(dataplane: DataPlaneName, k8s: Profile['kubernetes'
     case 'dual/kmesh':
       return {
         ...base, mode: 'kmesh-waypoint', waypoint: true, redirectionAnnotation: ['kmesh.net/redirection', 'enabled'], nodeAgents: [kmeshDaemon],
+        // Kmesh's waypoint is Istio's with a listener filter for Kmesh's TLV metadata (Kmesh "Try Waypoint" guide).
+        waypointAnnotations: { 'sidecar.istio.io/proxyImage': k8s?.kmeshWaypointImage ?? kmeshWaypointImage },
         namespaceLabels: { 'istio.io/dataplane-mode': 'Kmesh', 'istio.io/use-waypoint': waypointName },
       };
     default:

@@ -10,6 +10,8 @@ export interface Permission {
   readonly group: string;
   readonly resource: string;
   readonly subresource?: string;
+  /** Asked in this namespace only (a Role there); cluster-wide otherwise. */
+  readonly namespace?: string;
 }
 
 const crud = (group: string, resource: string, verbs = ['create', 'get', 'list', 'watch', 'delete']): Permission[] => verbs.map((verb) => ({ verb, group, resource }));
@@ -31,12 +33,23 @@ export function requiredPermissions(enrolments: readonly MeshEnrolment[]): Permi
   ];
 }
 
+/** What the probes DaemonSet needs besides: its pods' proxy, in its namespace only. */
+export const probePermissions: readonly Permission[] = [
+  { verb: 'create', group: 'apps', resource: 'daemonsets', namespace: 'meshbench-system' },
+  { verb: 'delete', group: 'apps', resource: 'daemonsets', namespace: 'meshbench-system' },
+  { verb: 'create', group: '', resource: 'pods', subresource: 'proxy', namespace: 'meshbench-system' },
+];
+
 /** What `meshbench cleanup --kubernetes` needs. */
-export const cleanupPermissions: readonly Permission[] = crud('', 'namespaces', ['list', 'delete']);
+export const cleanupPermissions: readonly Permission[] = [
+  ...crud('', 'namespaces', ['list', 'delete']),
+  { verb: 'list', group: 'apps', resource: 'daemonsets' },
+  { verb: 'delete', group: 'apps', resource: 'daemonsets', namespace: 'meshbench-system' },
+];
 
 export function describePermission(p: Permission): string {
   const resource = `${p.resource}${p.subresource === undefined ? '' : `/${p.subresource}`}${p.group === '' ? '' : `.${p.group}`}`;
-  return `${p.verb} ${resource}`;
+  return `${p.verb} ${resource}${p.namespace === undefined ? '' : ` in ${p.namespace}`}`;
 }
 
 /** Asks the API server (SelfSubjectAccessReview) whether the current user may do each thing; cluster-wide. */
@@ -45,7 +58,7 @@ export async function deniedPermissions(api: KubeApi, wanted: readonly Permissio
     const review: V1SelfSubjectAccessReview = {
       apiVersion: 'authorization.k8s.io/v1',
       kind: 'SelfSubjectAccessReview',
-      spec: { resourceAttributes: { verb: p.verb, group: p.group, resource: p.resource, ...(p.subresource === undefined ? {} : { subresource: p.subresource }) } },
+      spec: { resourceAttributes: { verb: p.verb, group: p.group, resource: p.resource, ...(p.subresource === undefined ? {} : { subresource: p.subresource }), ...(p.namespace === undefined ? {} : { namespace: p.namespace }) } },
     };
     const answer = await api.call('check permissions (create selfsubjectaccessreviews)', () => api.authz.createSelfSubjectAccessReview({ body: review }));
     return answer.status?.allowed === true ? undefined : p;

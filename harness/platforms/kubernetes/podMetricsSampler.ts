@@ -113,6 +113,8 @@ export class PodMetricsSampler implements ResourceSampling {
   }
 
   async stop(requests: number, trimUs: number): Promise<Record<string, ComponentResources>> {
+    // Never started (the load client's "measuring" event was not seen): no window, so no figures.
+    if (this.timer === undefined) return {};
     const endMs = this.now();
     if (this.timer !== undefined) clearInterval(this.timer);
     await this.polling;

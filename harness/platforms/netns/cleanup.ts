@@ -5,7 +5,7 @@ import { listNetns, removeEmptyMeshbenchRoots, removeNamespaces, requireRoot } f
 import { namespacePrefix } from './addressPlan';
 import { defaultStateDir, readState, removeState } from './stateFile';
 
-/** Where the kernel data plane pins its links and maps; cleanup removes the whole folder. */
+/** The only place meshbench may pin BPF objects (nothing does today: links are held by file descriptors); cleanup removes the whole folder. */
 export const bpfPinRoot = '/sys/fs/bpf/meshbench';
 
 export interface CleanupReport {

@@ -37,6 +37,8 @@ export interface PathCheck extends PathReport {
   readonly statuses: readonly number[];
   readonly elapsedUs: number;
   readonly path: string;
+  /** The data plane's own counters after the requests, where it has any. */
+  readonly dataPlaneCounters?: Record<string, number>;
 }
 
 export class EchoDeployment {
@@ -125,6 +127,7 @@ export class EchoDeployment {
       // Let the last hops settle (a proxy may finish its server-side handshake just after relaying).
       await new Promise((r) => setTimeout(r, 50));
       const report = inspectPath(this.cluster, 'client');
+      const counters = await this.dataPlane.counters?.();
       return {
         ...report,
         dataplane: this.dataPlane.name,
@@ -134,6 +137,7 @@ export class EchoDeployment {
         statuses: reply.statuses ?? [],
         elapsedUs: reply.elapsedUs ?? 0,
         path: this.dataPlane.pathDescription,
+        ...(counters === undefined ? {} : { dataPlaneCounters: counters }),
       };
     } finally {
       proc.child.stdin?.end();

@@ -20,7 +20,7 @@ export interface ClusterState {
   cgroup: string;
   /** Folder with configs and certificates. */
   workDir: string;
-  /** bpffs pins (links, maps) the kernel data plane made. */
+  /** bpffs pins a run made (recorded before pinning). The BPF addon holds its links by file descriptor and pins nothing. */
   bpfPins: string[];
 }
 
