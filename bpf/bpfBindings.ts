@@ -97,6 +97,8 @@ interface NativeAddon {
   perfEventRead(fd: number): bigint;
   perfEventClose(fd: number): void;
   openPerfFds(): number;
+  enableStats(): number;
+  programStats(h: number): Array<{ name: string; runTimeNs: bigint; runCount: bigint }>;
 }
 
 const repoRoot = path.resolve(__dirname, '..', '..');
@@ -266,6 +268,22 @@ export function perfEventOpen(options: PerfEventOptions): PerfFd {
 
 export function perfEventRead(fd: PerfFd): bigint {
   return call((a) => a.perfEventRead(fd));
+}
+
+export interface ProgramStats {
+  readonly name: string;
+  readonly runTimeNs: bigint;
+  readonly runCount: bigint;
+}
+
+/** Per-program run time and run count (counted only while an enableStats() fd is open). */
+export function programStats(h: ObjectHandle): ProgramStats[] {
+  return call((a) => a.programStats(h));
+}
+
+/** Turns on the kernel's BPF run-time statistics until the returned fd is closed with perfEventClose. */
+export function enableStats(): PerfFd {
+  return call((a) => a.enableStats() as PerfFd);
 }
 
 /** Idempotent. */

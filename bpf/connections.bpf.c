@@ -10,10 +10,11 @@
 
 #define IPPROTO_TCP 6
 
+/* Indexed by registry slot; not per-CPU: connection events are rare, atomics are fine. */
 struct {
-  __uint(type, BPF_MAP_TYPE_HASH);
-  __uint(max_entries, MAX_CGROUPS);
-  __type(key, __u64);
+  __uint(type, BPF_MAP_TYPE_ARRAY);
+  __uint(max_entries, MAX_REGISTERED);
+  __type(key, __u32);
   __type(value, struct connection_counters);
 } connection_stats SEC(".maps");
 
@@ -25,21 +26,18 @@ struct {
   __type(value, __u64);
 } syn_sent_at SEC(".maps");
 
-static struct connection_counters zero_counters;
-
-static __always_inline struct connection_counters *counters_for(const struct sock *sk, __u64 *cg_out) {
+static __always_inline struct connection_counters *counters_for(const struct sock *sk) {
   if (!sk) return NULL;
-  __u64 cg = sock_cgroup_id(sk);
-  if (!cgroup_registered(cg)) return NULL;
-  *cg_out = cg;
-  return lookup_or_init(&connection_stats, &cg, &zero_counters);
+  int slot = cgroup_slot(sock_cgroup_id(sk));
+  if (slot < 0) return NULL;
+  __u32 key = slot;
+  return bpf_map_lookup_elem(&connection_stats, &key);
 }
 
 SEC("tp_btf/inet_sock_set_state")
 int BPF_PROG(mb_sk_state, const struct sock *sk, const int oldstate, const int newstate) {
   if (BPF_CORE_READ(sk, sk_protocol) != IPPROTO_TCP) return 0;
-  __u64 cg = 0;
-  struct connection_counters *c = counters_for(sk, &cg);
+  struct connection_counters *c = counters_for(sk);
   if (!c) return 0;
   __u64 key = (__u64)sk;
   if (newstate == TCP_SYN_SENT) {
@@ -76,24 +74,21 @@ int BPF_PROG(mb_sk_state, const struct sock *sk, const int oldstate, const int n
 
 SEC("tp_btf/tcp_retransmit_skb")
 int BPF_PROG(mb_retransmit, const struct sock *sk) {
-  __u64 cg = 0;
-  struct connection_counters *c = counters_for(sk, &cg);
+  struct connection_counters *c = counters_for(sk);
   if (c) __sync_fetch_and_add(&c->retransmits, 1);
   return 0;
 }
 
 SEC("tp_btf/tcp_send_reset")
 int BPF_PROG(mb_rst_send, const struct sock *sk) {
-  __u64 cg = 0;
-  struct connection_counters *c = counters_for(sk, &cg);
+  struct connection_counters *c = counters_for(sk);
   if (c) __sync_fetch_and_add(&c->resets_sent, 1);
   return 0;
 }
 
 SEC("tp_btf/tcp_receive_reset")
 int BPF_PROG(mb_rst_recv, struct sock *sk) {
-  __u64 cg = 0;
-  struct connection_counters *c = counters_for(sk, &cg);
+  struct connection_counters *c = counters_for(sk);
   if (c) __sync_fetch_and_add(&c->resets_received, 1);
   return 0;
 }

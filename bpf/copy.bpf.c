@@ -10,19 +10,19 @@
 
 #define MSG_PEEK 2
 
+/* Indexed by registry slot. */
 struct {
-  __uint(type, BPF_MAP_TYPE_PERCPU_HASH);
-  __uint(max_entries, MAX_CGROUPS);
-  __type(key, __u64);
+  __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+  __uint(max_entries, MAX_REGISTERED);
+  __type(key, __u32);
   __type(value, struct copy_counters);
 } copy_stats SEC(".maps");
 
-static const struct copy_counters zero_counters;
-
 static __always_inline struct copy_counters *counters(void) {
-  __u64 cg = bpf_get_current_cgroup_id();
-  if (!cgroup_registered(cg)) return NULL;
-  return lookup_or_init(&copy_stats, &cg, &zero_counters);
+  int slot = cgroup_slot(bpf_get_current_cgroup_id());
+  if (slot < 0) return NULL;
+  __u32 key = slot;
+  return bpf_map_lookup_elem(&copy_stats, &key);
 }
 
 SEC("tp_btf/sock_send_length")

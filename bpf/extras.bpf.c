@@ -38,7 +38,7 @@ struct {
 static const struct function_time zero_time;
 
 static __always_inline int enter(__u32 fn) {
-  if (!cgroup_registered(bpf_get_current_cgroup_id())) return 0;
+  if (cgroup_slot(bpf_get_current_cgroup_id()) < 0) return 0;
   struct fn_start *s = bpf_task_storage_get(&fn_start, bpf_get_current_task_btf(), 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
   if (s && fn < 2) s->ts[fn] = bpf_ktime_get_ns();
   return 0;
@@ -46,7 +46,7 @@ static __always_inline int enter(__u32 fn) {
 
 static __always_inline int leave(__u32 fn) {
   __u64 cg = bpf_get_current_cgroup_id();
-  if (!cgroup_registered(cg)) return 0;
+  if (cgroup_slot(cg) < 0) return 0;
   struct fn_start *s = bpf_task_storage_get(&fn_start, bpf_get_current_task_btf(), 0, 0);
   if (!s || fn >= 2 || !s->ts[fn]) return 0;
   struct fn_key key = {.cgroup = cg, .fn = fn};

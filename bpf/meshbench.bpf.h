@@ -5,18 +5,32 @@
 #include <bpf/bpf_core_read.h>
 
 #define MAX_CGROUPS 1024
+#define MAX_REGISTERED 32
 #define MAX_SLOTS 32
 
-/* The cgroup v2 ids the session registers; everything else returns at the first lookup. */
-struct {
-  __uint(type, BPF_MAP_TYPE_HASH);
-  __uint(max_entries, MAX_CGROUPS);
-  __type(key, __u64);
-  __type(value, __u32);
-} cgroups SEC(".maps");
+/* The cgroups a session measures, written by the session into the object's .bss before it attaches
+ * (bpf/registry.h layout). A slot is a cgroup's index here; hot-path counters live in per-CPU arrays
+ * indexed by slot, so an event costs a few compares and an inlined array access, no hash lookup. */
+#include "registry.h"
+struct registry registry = {};
 
-static __always_inline bool cgroup_registered(__u64 id) {
-  return bpf_map_lookup_elem(&cgroups, &id) != NULL;
+static __always_inline int cgroup_slot(__u64 id) {
+  __u32 n = registry.count;
+  for (int i = 0; i < MAX_REGISTERED; i++) {
+    if (i >= n) break;
+    if (registry.ids[i] == id) return i;
+  }
+  return -1;
+}
+
+static __always_inline int netns_slot(__u32 inum) {
+  __u32 n = registry.count;
+  if (!registry.netns_count) return -1;
+  for (int i = 0; i < MAX_REGISTERED; i++) {
+    if (i >= n) break;
+    if (registry.netns[i] == inum) return i;
+  }
+  return -1;
 }
 
 static __always_inline __u32 log2_u32(__u32 v) {
@@ -53,6 +67,9 @@ static __always_inline __u32 hist_slot(__u64 v) {
 static __always_inline __u64 sock_cgroup_id(const struct sock *sk) {
   return BPF_CORE_READ(sk, sk_cgrp_data.cgroup, kn, id);
 }
+
+/* Same through BTF pointer walking: plain loads in tp_btf programs instead of three probe-read helper calls. */
+#define SOCK_CGROUP_ID_BTF(sk) ((sk)->sk_cgrp_data.cgroup->kn->id)
 
 static __always_inline __u64 task_cgroup_id(const struct task_struct *t) {
   return BPF_CORE_READ(t, cgroups, dfl_cgrp, kn, id);

@@ -18,48 +18,51 @@ struct {
   __type(value, struct packet_counters);
 } packet_stats SEC(".maps");
 
-/* netns inode -> cgroup id that owns the namespace's receive traffic. */
+/* Device names, read once per (netns, ifindex) instead of once per packet. */
 struct {
   __uint(type, BPF_MAP_TYPE_HASH);
-  __uint(max_entries, MAX_CGROUPS);
-  __type(key, __u32);
-  __type(value, __u64);
-} netns_owner SEC(".maps");
+  __uint(max_entries, 4096);
+  __type(key, struct device_key);
+  __type(value, struct device_name);
+} device_names SEC(".maps");
 
 static const struct packet_counters zero_counters;
 
-static __always_inline __u32 dev_netns(const struct net_device *dev) {
-  return BPF_CORE_READ(dev, nd_net.net, ns.inum);
-}
-
-static __always_inline void count(__u64 cg, const struct net_device *dev, __u32 netns, __u32 dir, __u32 len) {
-  struct packet_key key = {.cgroup = cg, .netns = netns, .direction = dir};
-  BPF_CORE_READ_STR_INTO(&key.device, dev, name);
-  struct packet_counters *c = lookup_or_init(&packet_stats, &key, &zero_counters);
-  if (c) {
-    c->packets += 1;
-    c->bytes += len;
+static __always_inline void count(int slot, const struct net_device *dev, __u32 netns, __u32 dir, __u32 len) {
+  struct packet_key key = {.slot = slot, .direction = dir, .netns = netns, .ifindex = dev->ifindex};
+  struct packet_counters *c = bpf_map_lookup_elem(&packet_stats, &key);
+  if (!c) {
+    struct device_key dk = {.netns = netns, .ifindex = key.ifindex};
+    struct device_name name = {};
+    bpf_probe_read_kernel_str(&name.name, sizeof(name.name), dev->name);
+    bpf_map_update_elem(&device_names, &dk, &name, BPF_ANY);
+    bpf_map_update_elem(&packet_stats, &key, &zero_counters, BPF_NOEXIST);
+    c = bpf_map_lookup_elem(&packet_stats, &key);
+    if (!c) return;
   }
+  c->packets += 1;
+  c->bytes += len;
 }
 
 SEC("tp_btf/net_dev_start_xmit")
 int BPF_PROG(mb_dev_xmit, const struct sk_buff *skb, const struct net_device *dev) {
   struct sock *sk = skb->sk;
   if (!sk) return 0;
-  __u64 cg = sock_cgroup_id(sk);
-  if (!cgroup_registered(cg)) return 0;
-  count(cg, dev, dev_netns(dev), PACKET_TX, skb->len);
+  int slot = cgroup_slot(sock_cgroup_id(sk));
+  if (slot < 0) return 0;
+  count(slot, dev, dev->nd_net.net->ns.inum, PACKET_TX, skb->len);
   return 0;
 }
 
 SEC("tp_btf/netif_receive_skb")
 int BPF_PROG(mb_netif_rcv, struct sk_buff *skb) {
+  if (!registry.netns_count) return 0;
   struct net_device *dev = skb->dev;
   if (!dev) return 0;
-  __u32 netns = dev_netns(dev);
-  __u64 *cg = bpf_map_lookup_elem(&netns_owner, &netns);
-  if (!cg) return 0;
-  count(*cg, dev, netns, PACKET_RX, skb->len);
+  __u32 netns = dev->nd_net.net->ns.inum;
+  int slot = netns_slot(netns);
+  if (slot < 0) return 0;
+  count(slot, dev, netns, PACKET_RX, skb->len);
   return 0;
 }
 

@@ -16,10 +16,11 @@ struct task_times {
   __u64 enqueued_at;
 };
 
+/* Indexed by registry slot. */
 struct {
-  __uint(type, BPF_MAP_TYPE_PERCPU_HASH);
-  __uint(max_entries, MAX_CGROUPS);
-  __type(key, __u64);
+  __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+  __uint(max_entries, MAX_REGISTERED);
+  __type(key, __u32);
   __type(value, struct sched_counters);
 } sched_stats SEC(".maps");
 
@@ -48,11 +49,11 @@ static __always_inline long task_state(struct task_struct *t) {
   return BPF_CORE_READ((struct task_struct___pre514 *)t, state);
 }
 
-static const struct sched_counters zero_counters;
 static const struct task_times zero_times;
 
-static __always_inline struct sched_counters *counters(__u64 cg) {
-  return lookup_or_init(&sched_stats, &cg, &zero_counters);
+static __always_inline struct sched_counters *counters(int slot) {
+  __u32 key = slot;
+  return bpf_map_lookup_elem(&sched_stats, &key);
 }
 
 static __always_inline void switch_out(struct sched_counters *c, struct task_times *t, bool preempt, long prev_state, __u64 now) {
@@ -99,15 +100,15 @@ static __always_inline struct task_times *times_pid(__u32 pid) {
 SEC("tp_btf/sched_switch")
 int BPF_PROG(mb_switch, bool preempt, struct task_struct *prev, struct task_struct *next) {
   __u64 now = bpf_ktime_get_ns();
-  __u64 prev_cg = bpf_get_current_cgroup_id();
-  if (prev->pid != 0 && cgroup_registered(prev_cg)) {
-    struct sched_counters *c = counters(prev_cg);
+  int prev_slot = cgroup_slot(bpf_get_current_cgroup_id());
+  if (prev_slot >= 0 && prev->pid != 0) {
+    struct sched_counters *c = counters(prev_slot);
     struct task_times *t = bpf_task_storage_get(&task_times_btf, prev, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
     if (c && t) switch_out(c, t, preempt, task_state(prev), now);
   }
-  __u64 next_cg = task_cgroup_id(next);
-  if (next->pid != 0 && cgroup_registered(next_cg)) {
-    struct sched_counters *c = counters(next_cg);
+  int next_slot = cgroup_slot(next->cgroups->dfl_cgrp->kn->id);
+  if (next_slot >= 0 && next->pid != 0) {
+    struct sched_counters *c = counters(next_slot);
     struct task_times *t = bpf_task_storage_get(&task_times_btf, next, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
     if (c && t) switch_in(c, t, now);
   }
@@ -115,9 +116,9 @@ int BPF_PROG(mb_switch, bool preempt, struct task_struct *prev, struct task_stru
 }
 
 static __always_inline int wakeup_btf(struct task_struct *p) {
-  __u64 cg = task_cgroup_id(p);
-  if (!cgroup_registered(cg)) return 0;
-  struct sched_counters *c = counters(cg);
+  int slot = cgroup_slot(p->cgroups->dfl_cgrp->kn->id);
+  if (slot < 0) return 0;
+  struct sched_counters *c = counters(slot);
   struct task_times *t = bpf_task_storage_get(&task_times_btf, p, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
   if (c && t) woken(c, t, bpf_ktime_get_ns());
   return 0;
@@ -132,17 +133,17 @@ int BPF_PROG(mb_wakeup_new, struct task_struct *p) { return wakeup_btf(p); }
 SEC("raw_tp/sched_switch")
 int BPF_PROG(mb_switch_raw, bool preempt, struct task_struct *prev, struct task_struct *next) {
   __u64 now = bpf_ktime_get_ns();
-  __u64 prev_cg = bpf_get_current_cgroup_id();
+  int prev_slot = cgroup_slot(bpf_get_current_cgroup_id());
   __u32 prev_pid = BPF_CORE_READ(prev, pid);
-  if (prev_pid != 0 && cgroup_registered(prev_cg)) {
-    struct sched_counters *c = counters(prev_cg);
+  if (prev_slot >= 0 && prev_pid != 0) {
+    struct sched_counters *c = counters(prev_slot);
     struct task_times *t = times_pid(prev_pid);
     if (c && t) switch_out(c, t, preempt, task_state(prev), now);
   }
   __u32 next_pid = BPF_CORE_READ(next, pid);
-  __u64 next_cg = task_cgroup_id(next);
-  if (next_pid != 0 && cgroup_registered(next_cg)) {
-    struct sched_counters *c = counters(next_cg);
+  int next_slot = cgroup_slot(task_cgroup_id(next));
+  if (next_slot >= 0 && next_pid != 0) {
+    struct sched_counters *c = counters(next_slot);
     struct task_times *t = times_pid(next_pid);
     if (c && t) switch_in(c, t, now);
   }
@@ -150,9 +151,9 @@ int BPF_PROG(mb_switch_raw, bool preempt, struct task_struct *prev, struct task_
 }
 
 static __always_inline int wakeup_raw(struct task_struct *p) {
-  __u64 cg = task_cgroup_id(p);
-  if (!cgroup_registered(cg)) return 0;
-  struct sched_counters *c = counters(cg);
+  int slot = cgroup_slot(task_cgroup_id(p));
+  if (slot < 0) return 0;
+  struct sched_counters *c = counters(slot);
   struct task_times *t = times_pid(BPF_CORE_READ(p, pid));
   if (c && t) woken(c, t, bpf_ktime_get_ns());
   return 0;

@@ -23,7 +23,7 @@ struct {
 SEC("perf_event")
 int mb_sample(struct bpf_perf_event_data *ctx) {
   __u64 cg = bpf_get_current_cgroup_id();
-  if (!cgroup_registered(cg)) return 0;
+  if (cgroup_slot(cg) < 0) return 0;
   struct stack_key key = {.cgroup = cg, .pid = bpf_get_current_pid_tgid() >> 32};
   bpf_get_current_comm(&key.comm, sizeof(key.comm));
   key.kernel_stack_id = bpf_get_stackid(ctx, &stack_traces, 0);

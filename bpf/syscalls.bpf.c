@@ -12,10 +12,11 @@ struct syscall_start {
   __s64 nr;
 };
 
+/* Indexed by slot * MAX_SYSCALL_NR + nr: an inlined array access per syscall instead of a hash lookup. */
 struct {
-  __uint(type, BPF_MAP_TYPE_PERCPU_HASH);
-  __uint(max_entries, 16384);
-  __type(key, struct syscall_key);
+  __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+  __uint(max_entries, MAX_REGISTERED * MAX_SYSCALL_NR);
+  __type(key, __u32);
   __type(value, struct syscall_counters);
 } syscall_stats SEC(".maps");
 
@@ -26,11 +27,9 @@ struct {
   __type(value, struct syscall_start);
 } syscall_start SEC(".maps");
 
-static const struct syscall_counters zero_counters;
-
 SEC("raw_tp/sys_enter")
 int BPF_PROG(mb_sys_enter, struct pt_regs *regs, long id) {
-  if (!cgroup_registered(bpf_get_current_cgroup_id())) return 0;
+  if (cgroup_slot(bpf_get_current_cgroup_id()) < 0) return 0;
   struct syscall_start *s = bpf_task_storage_get(&syscall_start, bpf_get_current_task_btf(), 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
   if (!s) return 0;
   s->nr = id;
@@ -40,12 +39,12 @@ int BPF_PROG(mb_sys_enter, struct pt_regs *regs, long id) {
 
 SEC("raw_tp/sys_exit")
 int BPF_PROG(mb_sys_exit, struct pt_regs *regs, long ret) {
-  __u64 cg = bpf_get_current_cgroup_id();
-  if (!cgroup_registered(cg)) return 0;
+  int slot = cgroup_slot(bpf_get_current_cgroup_id());
+  if (slot < 0) return 0;
   struct syscall_start *s = bpf_task_storage_get(&syscall_start, bpf_get_current_task_btf(), 0, 0);
-  if (!s || !s->ts || s->nr < 0) return 0;
-  struct syscall_key key = {.cgroup = cg, .nr = (__u32)s->nr};
-  struct syscall_counters *c = lookup_or_init(&syscall_stats, &key, &zero_counters);
+  if (!s || !s->ts || s->nr < 0 || s->nr >= MAX_SYSCALL_NR) return 0;
+  __u32 key = (__u32)slot * MAX_SYSCALL_NR + (__u32)s->nr;
+  struct syscall_counters *c = bpf_map_lookup_elem(&syscall_stats, &key);
   if (c) {
     c->count += 1;
     c->time_ns += bpf_ktime_get_ns() - s->ts;

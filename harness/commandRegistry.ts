@@ -5,10 +5,10 @@ import { registerClusterCommands } from './commands/clusterCommand';
 import { registerRunCommand } from './commands/runCommand';
 import { registerDoctorCommand } from './commands/doctorCommand';
 import { registerProbeCommand } from './commands/probeCommand';
+import { registerProbeAgentCommand } from './commands/probeAgentCommand';
 import { registerReportCommand } from './commands/reportCommand';
 import { registerCompareCommand } from './commands/compareCommand';
 import { registerHistoryCommand } from './commands/historyCommand';
-import { registerProbeAgentCommand } from './commands/probeAgentCommand';
 
 // One line per subcommand; each module registers its own flags and action.
 export const commandRegistry: ReadonlyArray<(program: Command) => void> = [
@@ -18,8 +18,8 @@ export const commandRegistry: ReadonlyArray<(program: Command) => void> = [
   registerRunCommand,
   registerDoctorCommand,
   registerProbeCommand,
+  registerProbeAgentCommand,
   registerReportCommand,
   registerCompareCommand,
   registerHistoryCommand,
-  registerProbeAgentCommand,
 ];

@@ -53,7 +53,7 @@ function probeNote(steps: readonly StepRecord[]): string | null {
   const off = steps.filter((s) => !s.probes.available);
   if (off.length === 0) return null;
   const reasons = [...new Set(off.map((s) => s.probes.unavailableReason ?? 'unavailable'))];
-  return `off in ${off.length} of ${steps.length} steps (${reasons.join('; ')}): kernel counters and the breakdown by category are missing there`;
+  return `off in ${off.length} of ${steps.length} steps (${reasons.join('; ')}): their kernel counters (bytes copied, connections, context switches, syscalls) are missing`;
 }
 
 function writeFile(file: string, text: string): void {

@@ -26,9 +26,10 @@ export function registerDoctorCommand(program: Command): void {
         const { kubernetesDoctorChecks } = await import('../platforms/kubernetes/kubernetesDoctor');
         checks = await kubernetesDoctorChecks(flags.context, flags.kubeconfig);
       } else {
-        const machine = realMachine();
-        ensureSecurityfs(machine);
-        checks = localDoctorChecks(realMachine());
+        ensureSecurityfs(realMachine());
+        // Loaded only here (it loads the BPF addon): trying each hook for real beats inferring it.
+        const { probeKernelFeatures } = await import('../../bpf/kernelFeatures');
+        checks = localDoctorChecks({ ...realMachine(), kernelFeatures: probeKernelFeatures() });
       }
       if (flags.json === true) process.stdout.write(`${JSON.stringify(checks, null, 2)}\n`);
       else process.stdout.write(formatDoctorTable(checks));

@@ -19,6 +19,11 @@ export interface MachineView {
   readonly isRoot: boolean;
   readonly kernelRelease: string;
   readonly mounts: string;
+  /**
+   * Hooks tried for real by loading tiny programs (bpf/kernelFeatures.ts), when the addon is built and we
+   * are root; otherwise undefined and the rows are inferred from files (lockdown, kprobe PMU, BTF).
+   */
+  readonly kernelFeatures?: ReadonlyArray<{ readonly name: string; readonly available: boolean; readonly detail: string }>;
 }
 
 export function realMachine(): MachineView {
@@ -100,27 +105,43 @@ export function localDoctorChecks(m: MachineView = realMachine()): DoctorCheck[]
   const lockdown = lockdownMode(m);
   const locked = lockdown !== undefined && lockdown !== 'none';
   const lockdownText = lockdown === undefined ? 'lockdown mode unreadable (securityfs not mounted)' : `lockdown ${lockdown}`;
+  // lockdownBlocks: hooks lockdown refuses (kprobes, fentry here); for the others a refusal has its own reason.
+  const tried = (name: string, lockdownBlocks = false): { available: boolean; detail: string } | undefined => {
+    const f = m.kernelFeatures?.find((x) => x.name === name);
+    if (f === undefined || /needs root|addon is not built/.test(f.detail)) return undefined;
+    const how = f.detail.replace(/^unavailable: /, '').replace(/; kernel lockdown=\w+ refuses it too$/, '');
+    if (f.available) return { available: true, detail: `attached ${how}` };
+    return { available: false, detail: lockdownBlocks && locked ? `unavailable: kernel lockdown (${lockdown}); tried ${how}` : `unavailable: ${how}` };
+  };
   const kprobeEvents = tracefs !== undefined && m.exists(path.join(tracefs, 'kprobe_events'));
   const kprobePmu = m.exists('/sys/bus/event_source/devices/kprobe');
-  const kprobesOk = (kprobeEvents || kprobePmu) && !locked;
+  const kprobeTried = tried('kprobe', true);
+  const kprobesOk = kprobeTried?.available ?? ((kprobeEvents || kprobePmu) && !locked);
   checks.push(row('kprobes', kprobesOk,
-    kprobesOk ? 'kprobe PMU / kprobe_events present' : locked ? `unavailable: kernel lockdown (${lockdown})` : 'unavailable: kernel built without kprobe events (no kprobe PMU, no kprobe_events)',
+    kprobeTried?.detail ?? (kprobesOk ? 'kprobe PMU / kprobe_events present' : locked ? `unavailable: kernel lockdown (${lockdown})` : 'unavailable: kernel built without kprobe events (no kprobe PMU, no kprobe_events)'),
     'finer probes where no tracepoint exists (optional: tracepoints cover every category)',
     locked ? 'boot without lockdown (lockdown=none) or with a kernel that allows kprobes' : 'a kernel with CONFIG_KPROBES and CONFIG_KPROBE_EVENTS'));
-  const fentryOk = btf && !locked && m.exists(path.join(tracefs ?? '/sys/kernel/tracing', 'available_filter_functions'));
+  const fentryTried = tried('fentry', true);
+  const fentryOk = fentryTried?.available ?? (btf && !locked && m.exists(path.join(tracefs ?? '/sys/kernel/tracing', 'available_filter_functions')));
   checks.push(row('fentry/fexit', fentryOk,
-    fentryOk ? 'BTF and ftrace present, no lockdown' : locked ? `unavailable: kernel lockdown (${lockdown})` : !btf ? 'unavailable: no BTF' : 'unavailable: no ftrace (available_filter_functions)',
+    fentryTried?.detail ?? (fentryOk ? 'BTF and ftrace present, no lockdown' : locked ? `unavailable: kernel lockdown (${lockdown})` : !btf ? 'unavailable: no BTF' : 'unavailable: no ftrace (available_filter_functions)'),
     'lowest-cost function probes (optional)', locked ? 'boot without lockdown (lockdown=none)' : 'a kernel with BTF and CONFIG_FUNCTION_TRACER'));
+  for (const [name, enables] of [['tp_btf', 'the cheapest tracepoint hooks (sched, sock) with BTF-typed arguments'], ['raw_tp', 'raw tracepoints (sys_enter/sys_exit for syscalls), the fallback for tp_btf']] as const) {
+    const t = tried(name);
+    if (t !== undefined) checks.push(row(name, t.available, t.detail, enables, 'a kernel ≥ 5.5 with BTF (tp_btf) or ≥ 4.17 (raw_tp)'));
+  }
   // Informational: lockdown is a setting, not a missing feature; its effect shows in the two rows above.
   checks.push(row('kernel lockdown', true, locked ? `${lockdownText}: kprobes and fentry refused, the probes use tracepoints` : lockdownText, 'explains which hooks the kernel refuses', null));
 
   const paranoid = m.readFile('/proc/sys/kernel/perf_event_paranoid')?.trim();
   const swPmu = m.exists('/sys/bus/event_source/devices/software');
-  checks.push(row('perf_event (software)', swPmu && (m.isRoot || Number(paranoid) <= 1),
-    `software PMU ${swPmu ? 'present' : 'absent'}, perf_event_paranoid ${paranoid ?? '?'}`,
+  const swTried = tried('perf_event');
+  checks.push(row('perf_event (software)', swTried?.available ?? (swPmu && (m.isRoot || Number(paranoid) <= 1)),
+    swTried !== undefined ? `${swTried.detail} (perf_event_open), perf_event_paranoid ${paranoid ?? '?'}` : `software PMU ${swPmu ? 'present' : 'absent'}, perf_event_paranoid ${paranoid ?? '?'}`,
     'cpu-clock stack sampling (flame graphs, the overhead breakdown)', 'run as root or sysctl kernel.perf_event_paranoid=1'));
-  const hwPmu = m.exists('/sys/bus/event_source/devices/cpu') || m.exists('/sys/bus/event_source/devices/cpu_core');
-  checks.push(row('perf_event (hardware counters)', hwPmu, hwPmu ? 'CPU PMU present' : 'no CPU PMU (/sys/bus/event_source/devices/cpu): a VM without PMU passthrough',
+  const hwTried = tried('perf_hardware');
+  const hwPmu = hwTried?.available ?? (m.exists('/sys/bus/event_source/devices/cpu') || m.exists('/sys/bus/event_source/devices/cpu_core'));
+  checks.push(row('perf_event (hardware counters)', hwPmu, hwTried?.detail ?? (hwPmu ? 'CPU PMU present' : 'no CPU PMU (/sys/bus/event_source/devices/cpu): a VM without PMU passthrough'),
     'cycles and instructions per request (optional; cpu-clock sampling works without)', 'a host or VM with PMU virtualisation (e.g. KVM -cpu host,pmu=on)'));
   const stats = m.readFile('/proc/sys/kernel/bpf_stats_enabled')?.trim();
   checks.push(row('bpf_stats', stats !== undefined, stats === undefined ? 'no kernel.bpf_stats_enabled' : `kernel.bpf_stats_enabled=${stats} (turned on only while measuring)`,

@@ -1,10 +1,11 @@
 import type { ProbeDefinition, RecordPart } from './probeDefinition';
 import { log2Quantile } from './log2Histogram';
 import { readU64Fields } from './perCpuValues';
+import { slotCgroup } from './registry';
 
 /** bpf/connections.bpf.c; struct connection_counters (bpf/connections.h): 9 counters then 32 log2 slots. */
 const counters = 9;
-const slots = 32;
+const histSlots = 32;
 
 export const connectionsProbe: ProbeDefinition = {
   name: 'connections',
@@ -12,13 +13,15 @@ export const connectionsProbe: ProbeDefinition = {
   variants: [{ hook: 'tp_btf sock:inet_sock_set_state, tcp:tcp_retransmit_skb, tcp:tcp_send_reset, tcp:tcp_receive_reset', programs: ['mb_sk_state', 'mb_retransmit', 'mb_rst_send', 'mb_rst_recv'] }],
   statsMaps: ['connection_stats', 'syn_sent_at'],
   optional: false,
-  decode(dump) {
+  decode(dump, _cpus, slots) {
     const out = new Map<string, RecordPart>();
     for (const [key, value] of dump('connection_stats')) {
-      const v = readU64Fields(value, counters + slots);
+      const v = readU64Fields(value, counters + histSlots);
       const [opened, accepted, established, closed, failed, retransmits, rstSent, rstReceived, handshakeNs] = v;
       const hist = v.slice(counters);
-      out.set(key.readBigUInt64LE(0).toString(), {
+      const cg = slotCgroup(slots, key.readUInt32LE(0));
+      if (cg === undefined) continue;
+      out.set(cg, {
         connectionsOpened: opened ?? 0, connectionsAccepted: accepted ?? 0, connectionsEstablished: established ?? 0,
         connectionsClosed: closed ?? 0, connectFailures: failed ?? 0, retransmits: retransmits ?? 0,
         resetsSent: rstSent ?? 0, resetsReceived: rstReceived ?? 0,

@@ -18,7 +18,8 @@ export interface ProbeDefinition {
   readonly statsMaps: readonly string[];
   /** A probe the kernel may refuse (kprobe/fentry): reported unavailable, never fatal. */
   readonly optional: boolean;
-  decode(dump: (map: string) => Array<[Buffer, Buffer]>, cpus: number): Map<string, RecordPart>;
+  /** slots: the cgroup id of each registry slot (bpf/registry.h), as the session registered them. */
+  decode(dump: (map: string) => Array<[Buffer, Buffer]>, cpus: number, slots: readonly bigint[]): Map<string, RecordPart>;
 }
 
 export function partFor(parts: Map<string, RecordPart>, cgroupId: string): RecordPart {

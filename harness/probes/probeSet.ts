@@ -13,7 +13,7 @@ import { privateNetns } from './probeTargets';
 import { schedProbe } from './schedProbe';
 import { StackSampler } from './stackSampler';
 import { syscallsProbe } from './syscallsProbe';
-import { u64Key } from './perCpuValues';
+import { encodeRegistry, type RegistryEntry } from './registry';
 
 export const probeDefinitions: Readonly<Record<ProbeName, ProbeDefinition>> = {
   copy: copyProbe,
@@ -132,25 +132,10 @@ export class ProbeSet {
   begin(targets: readonly ResolvedTarget[]): void {
     if (this.active) this.end();
     this.targets = targets;
-    const one = Buffer.from([1, 0, 0, 0]);
+    const entries = targets.map((t) => ({ cgroupId: t.cgroupId, netns: privateNetns(t) }));
     try {
-      for (const p of [...this.loaded.map((l) => l.h), ...(this.stacks === undefined ? [] : [this.stacks.h])]) {
-        bpf.mapClear(p, 'cgroups');
-        for (const t of targets) bpf.mapUpdate(p, 'cgroups', u64Key(t.cgroupId), one);
-      }
-      for (const l of this.loaded) {
-        for (const m of l.def.statsMaps) bpf.mapClear(l.h, m);
-        if (l.def === packetsProbe) {
-          bpf.mapClear(l.h, 'netns_owner');
-          for (const t of targets) {
-            const ns = privateNetns(t);
-            if (ns === null) continue;
-            const key = Buffer.alloc(4);
-            key.writeUInt32LE(ns);
-            bpf.mapUpdate(l.h, 'netns_owner', key, u64Key(t.cgroupId));
-          }
-        }
-      }
+      for (const l of this.loaded) for (const m of l.def.statsMaps) bpf.mapClear(l.h, m);
+      this.writeRegistry(entries);
       this.active = true;
       for (const l of this.loaded) for (const p of l.programs) this.links.push(bpf.attach(l.h, p));
       this.stacks?.sampler.start(this.sampleHz);
@@ -158,6 +143,19 @@ export class ProbeSet {
       this.detachAll();
       this.active = false;
       throw err;
+    }
+  }
+
+  private objects(): bpf.ObjectHandle[] {
+    return [...this.loaded.map((l) => l.h), ...(this.stacks === undefined ? [] : [this.stacks.h])];
+  }
+
+  private writeRegistry(entries: readonly RegistryEntry[]): void {
+    const zeroKey = Buffer.alloc(4);
+    for (const h of this.objects()) {
+      const bss = bpf.mapLookup(h, '.bss', zeroKey);
+      if (bss === null) throw new Error('probe object without a .bss registry');
+      bpf.mapUpdate(h, '.bss', zeroKey, encodeRegistry(entries, bss));
     }
   }
 
@@ -173,9 +171,10 @@ export class ProbeSet {
     if (!this.active) return { components: {}, foldedStacks: {} };
     this.active = false;
     const cpus = bpf.numPossibleCpus();
+    const slots = this.targets.map((t) => t.cgroupId);
     const parts = new Map<string, RecordPart[]>();
     for (const l of this.loaded) {
-      for (const [cg, part] of l.def.decode((m) => bpf.mapDump(l.h, m), cpus)) {
+      for (const [cg, part] of l.def.decode((m) => bpf.mapDump(l.h, m), cpus, slots)) {
         const list = parts.get(cg) ?? [];
         parts.set(cg, list);
         list.push(part);
@@ -191,8 +190,18 @@ export class ProbeSet {
       const folded = stacks?.folded.get(id);
       if (folded !== undefined) foldedStacks[t.name] = folded;
     }
-    for (const p of [...this.loaded.map((l) => l.h), ...(this.stacks === undefined ? [] : [this.stacks.h])]) bpf.mapClear(p, 'cgroups');
+    this.writeRegistry([]);
     return { components, foldedStacks };
+  }
+
+  /** The kernel's run time per loaded program (non-zero only while bpf.enableStats() is held). */
+  programCosts(): Array<{ probe: string; program: string; runTimeNs: number; runCount: number }> {
+    const objects: Array<[string, bpf.ObjectHandle]> = [...this.loaded.map((l): [string, bpf.ObjectHandle] => [l.def.name, l.h]), ...(this.stacks === undefined ? [] : [['stacks', this.stacks.h] as [string, bpf.ObjectHandle]])];
+    const out: Array<{ probe: string; program: string; runTimeNs: number; runCount: number }> = [];
+    for (const [probe, h] of objects) {
+      for (const s of bpf.programStats(h)) out.push({ probe, program: s.name, runTimeNs: Number(s.runTimeNs), runCount: Number(s.runCount) });
+    }
+    return out;
   }
 
   /** Releases every link, perf fd and object. Idempotent. */

@@ -1,10 +1,11 @@
 import type { ProbeDefinition, RecordPart } from './probeDefinition';
 import { log2Quantile } from './log2Histogram';
 import { sumPerCpuU64 } from './perCpuValues';
+import { slotCgroup } from './registry';
 
 /** bpf/sched.bpf.c; struct sched_counters (bpf/sched.h): 7 counters, 32 run-queue slots, 32 off-CPU slots. */
 const counters = 7;
-const slots = 32;
+const histSlots = 32;
 
 export const schedProbe: ProbeDefinition = {
   name: 'sched',
@@ -15,14 +16,16 @@ export const schedProbe: ProbeDefinition = {
   ],
   statsMaps: ['sched_stats', 'task_times_pid'],
   optional: false,
-  decode(dump, cpus) {
+  decode(dump, cpus, slots) {
     const out = new Map<string, RecordPart>();
     for (const [key, value] of dump('sched_stats')) {
-      const v = sumPerCpuU64(value, counters + 2 * slots, cpus);
+      const v = sumPerCpuU64(value, counters + 2 * histSlots, cpus);
       const [voluntary, involuntary, onNs, offNs, runqNs, , wakeups] = v;
-      const runq = v.slice(counters, counters + slots);
-      const off = v.slice(counters + slots);
-      out.set(key.readBigUInt64LE(0).toString(), {
+      const runq = v.slice(counters, counters + histSlots);
+      const off = v.slice(counters + histSlots);
+      const cg = slotCgroup(slots, key.readUInt32LE(0));
+      if (cg === undefined) continue;
+      out.set(cg, {
         contextSwitchesVoluntary: voluntary ?? 0, contextSwitchesInvoluntary: involuntary ?? 0, wakeups: wakeups ?? 0,
         onCpuUs: (onNs ?? 0) / 1000, offCpuUs: (offNs ?? 0) / 1000, offCpuUsP99: log2Quantile(off, 0.99),
         runqDelayUsTotal: (runqNs ?? 0) / 1000, runqDelayUsP50: log2Quantile(runq, 0.5), runqDelayUsP99: log2Quantile(runq, 0.99),

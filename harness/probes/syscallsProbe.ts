@@ -3,26 +3,32 @@ import type { ProbeDefinition, RecordPart } from './probeDefinition';
 import { partFor } from './probeDefinition';
 import { sumPerCpuU64 } from './perCpuValues';
 import { x86_64SyscallNames } from './syscallNames';
+import { slotCgroup } from './registry';
 
 export function syscallName(nr: number, arch = process.arch): string {
   return (arch === 'x64' ? x86_64SyscallNames[nr] : undefined) ?? `syscall_${nr}`;
 }
 
-/** bpf/syscalls.bpf.c; key struct syscall_key {u64 cgroup; u32 nr}, value {u64 count; u64 time_ns}. */
+/** bpf/syscalls.bpf.c; per-CPU array indexed slot * maxSyscallNr + nr of {u64 count; u64 time_ns}. */
+export const maxSyscallNr = 512;
+
 export const syscallsProbe: ProbeDefinition = {
   name: 'syscalls',
   object: 'syscalls',
   variants: [{ hook: 'raw_tp raw_syscalls:sys_enter, sys_exit (task storage)', programs: ['mb_sys_enter', 'mb_sys_exit'] }],
   statsMaps: ['syscall_stats'],
   optional: false,
-  decode(dump, cpus) {
+  decode(dump, cpus, slots) {
     const byCgroup = new Map<string, Record<string, CallTime>>();
     for (const [key, value] of dump('syscall_stats')) {
-      const cg = key.readBigUInt64LE(0).toString();
+      const index = key.readUInt32LE(0);
+      const cg = slotCgroup(slots, Math.floor(index / maxSyscallNr));
+      if (cg === undefined) continue;
       const [count, timeNs] = sumPerCpuU64(value, 2, cpus);
+      if (count === 0) continue;
       const names = byCgroup.get(cg) ?? {};
       byCgroup.set(cg, names);
-      const name = syscallName(key.readUInt32LE(8));
+      const name = syscallName(index % maxSyscallNr);
       const prev = names[name] ?? { count: 0, timeUs: 0 };
       names[name] = { count: prev.count + (count ?? 0), timeUs: prev.timeUs + (timeNs ?? 0) / 1000 };
     }

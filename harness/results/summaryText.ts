@@ -63,7 +63,8 @@ export function formatSummaryText(s: SummaryRecord): string {
       rows.push([
         g.dataplane, loadLabel(g), g.extraCpuUsPerRequest === null ? b.extraCpuUsPerRequest.toFixed(1) : withSpread(g.extraCpuUsPerRequest, (n) => n.toFixed(1)),
         ...shownCategories.map((c) => b.byCategoryUs[c].toFixed(1)),
-        g.breakdownExplainedShare === null ? `${(b.explainedShare * 100).toFixed(0)}%` : withSpread(g.breakdownExplainedShare, (n) => `${(n * 100).toFixed(0)}%`),
+        // A share of nothing (no extra CPU) means nothing: shown as a dash, explained in the line below.
+        b.extraCpuUsPerRequest <= 0 ? '—' : g.breakdownExplainedShare === null ? `${(b.explainedShare * 100).toFixed(0)}%` : withSpread(g.breakdownExplainedShare, (n) => `${(n * 100).toFixed(0)}%`),
         opt(b.extraBytesCopiedPerRequest), opt(b.extraConnectionsPerRequest), opt(b.extraContextSwitchesPerRequest),
       ]);
     }

@@ -133,7 +133,11 @@ export class Runner {
     const sampler = new CgroupSampler(sampled);
     const platformSampling = d.resourceSampling?.();
     const stepProbes = probes?.open(profile);
-    const ebpfMeter = d.ebpf === undefined || d.ebpf === null ? undefined : new EbpfCostMeter(d.ebpf);
+    // bpf_stats makes every BPF program on the machine (the probes' too) read the clock per run. When a run
+    // measures an eBPF data plane, it is on in every step, baseline included, so all data planes pay alike.
+    const ownBpf = d.ebpf !== undefined && d.ebpf !== null;
+    const ebpfMeter = ownBpf || profile.dataplanes.some((n) => n === 'kernel' || n === 'dual')
+      ? new EbpfCostMeter(d.ebpf ?? { progIds: [], mapIds: [] }) : undefined;
     let measuring: Promise<void> | undefined;
     const args = [
       d.targetUrl, '--qps', String(p.qps), '--connections', String(p.connections), '--duration', formatDurationUs(durationUs),
@@ -168,7 +172,8 @@ export class Runner {
       await platformSampling?.stop(0, 0).catch(() => undefined);
       return undefined;
     }
-    const ebpf: EbpfCost | null = ebpfMeter?.stop(load.requestsCompleted) ?? null;
+    const measured = ebpfMeter?.stop(load.requestsCompleted);
+    const ebpf: EbpfCost | null = ownBpf && measured !== undefined ? measured : null;
     let probeResult = noProbes;
     if (measuring !== undefined) {
       await measuring;

@@ -19,7 +19,17 @@ import { findLeftovers, isRoot } from './netnsLeftovers';
  */
 
 const profiles = path.join(__dirname, '..', '..', '..', 'test', 'fixtures', 'profiles', 'reports');
-const profile = path.join(profiles, 'report-live.yaml');
+const quickProfile = path.join(__dirname, '..', '..', '..', 'profiles', 'quick.yaml');
+
+/** profiles/quick.yaml as it is (every data plane, stacks sampled), only with shorter steps to keep the suite quick. */
+function shortQuickProfile(dir: string): string {
+  const text = fs.readFileSync(quickProfile, 'utf8');
+  const short = text.replace(/^duration: .*$/m, 'duration: 2s').replace(/^warmup: .*$/m, 'warmup: 500ms');
+  assert.notEqual(short, text, 'quick.yaml has duration and warmup lines');
+  const file = path.join(dir, 'quick-short.yaml');
+  fs.writeFileSync(file, short);
+  return file;
+}
 
 /**
  * Slows the sidecar's proxies on purpose while a run is going: every 50 ms, any proxy cgroup of a sidecar
@@ -72,19 +82,19 @@ describe('report of a real run (root)', function () {
     if (tmp !== undefined) fs.rmSync(tmp, { recursive: true, force: true });
   });
 
-  const run = (out: string, file = profile): Promise<{ code: number | null; stderr: string }> => new Promise((resolve) => {
+  const run = (out: string, file: string): Promise<{ code: number | null; stderr: string }> => new Promise((resolve) => {
     child = spawn(process.execPath, [cliPath, 'run', file, '--output', out, '--quiet'], { stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
     child.stderr?.on('data', (d: Buffer) => { stderr += d.toString(); });
     child.on('close', (code) => resolve({ code, stderr }));
   });
 
-  it('runs a short profile, reports it, and the HTML loads in Chromium with every chart drawn', async () => {
+  it('runs the quick profile (shortened), reports it, and the HTML loads in Chromium with every chart drawn', async () => {
     const out = path.join(tmp, 'run');
-    const r = await run(out);
+    const r = await run(out, shortQuickProfile(tmp));
     assert.equal(r.code, 0, r.stderr);
     const loaded = loadRun(out);
-    assert.ok(loaded.steps.length >= 2, `steps: ${loaded.steps.map((s) => s.id).join(', ')}`);
+    assert.ok(loaded.steps.length >= 4, `steps: ${loaded.steps.map((s) => s.id).join(', ')}; skipped: ${JSON.stringify(loaded.run.dataplanesSkipped)}`);
     const report = await writeReport(out);
     assert.ok(report.chartFiles.length >= 5);
     const check = await checkReportInChromium(report.html, 'report-live');

@@ -18,6 +18,20 @@ import { findLeftovers, isRoot, type Leftovers } from './netnsLeftovers';
 const repo = path.join(__dirname, '..', '..', '..');
 const fixtures = path.join(repo, 'test', 'fixtures', 'profiles');
 
+/**
+ * Leftovers once the kernel has finished releasing: a BPF program whose last fd closed with the process is
+ * freed asynchronously (deferred work), so it may still be listed for a moment after exit. Anything still
+ * there after 3 s is a leak.
+ */
+async function settledLeftovers(): Promise<Leftovers> {
+  const deadline = Date.now() + 3000;
+  for (;;) {
+    const l = findLeftovers();
+    if (Object.values(l).every((v) => !Array.isArray(v) || v.length === 0) || Date.now() > deadline) return l;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
 function assertClean(l: Leftovers): void {
   const left = Object.entries(l).filter(([, v]) => Array.isArray(v) && v.length > 0);
   assert.deepEqual(Object.fromEntries(left), {}, 'nothing of meshbench remains');
@@ -37,11 +51,11 @@ describe('meshbench run (root)', function () {
     if (!isRoot()) return;
     // Whatever a failed test left, cleanup removes; then nothing may remain.
     await cleanupEverything();
-    assertClean(findLeftovers());
+    assertClean(await settledLeftovers());
   });
 
   it('rejects every malformed profile with one line and exit 2, creating nothing on the machine', async () => {
-    assertClean(findLeftovers());
+    assertClean(await settledLeftovers());
     const bad = path.join(fixtures, 'bad');
     const files = fs.readdirSync(bad).sort();
     assert.ok(files.length >= 20, 'the corpus is complete');
@@ -54,7 +68,7 @@ describe('meshbench run (root)', function () {
       assert.equal(lines.length, 1, `${f}: one line, got ${r.stderr}`);
       assert.ok(lines[0]?.startsWith(`meshbench: ${file}: `), `${f}: names the file: ${lines[0] ?? ''}`);
       assert.equal(fs.existsSync(out), false, `${f}: no results folder`);
-      assertClean(findLeftovers());
+      assertClean(findLeftovers()); // nothing was ever created, so nothing to wait for
     }
   });
 
@@ -97,6 +111,7 @@ describe('meshbench run (root)', function () {
     const sum = Object.values(b.byCategoryUs).reduce((x, y) => x + y, 0);
     assert.ok(Math.abs(sum - b.extraCpuUsPerRequest) < 1e-6, 'categories add up to the measured extra CPU');
     assert.match(r.stderr, /sidecar: unexplained -?\d+% of/);
+    assertClean(await settledLeftovers()); // the run removed everything itself, before afterEach's cleanup
     assert.match(r.stderr, new RegExp(`results: ${out.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
   });
 
@@ -126,6 +141,6 @@ describe('meshbench run (root)', function () {
     const summary = JSON.parse(fs.readFileSync(path.join(out, 'summary.json'), 'utf8')) as SummaryRecord;
     assert.equal(summary.status, 'partial');
     // Checked before afterEach's cleanup, which would hide leftovers.
-    assertClean(findLeftovers());
+    assertClean(await settledLeftovers());
   });
 });

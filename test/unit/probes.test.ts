@@ -11,7 +11,8 @@ import { emptyRecord, perRequest, toProbeFigures } from '../../harness/probes/pr
 import { formatProbeReport } from '../../harness/probes/probeReport';
 import { resolveTarget, resolveTargets } from '../../harness/probes/probeTargets';
 import { schedProbe } from '../../harness/probes/schedProbe';
-import { syscallName, syscallsProbe } from '../../harness/probes/syscallsProbe';
+import { maxSyscallNr, syscallName, syscallsProbe } from '../../harness/probes/syscallsProbe';
+import { encodeRegistry, registryBytes } from '../../harness/probes/registry';
 import { classifyFolded } from '../../harness/attribution/stackClassifier';
 
 function u64s(values: readonly number[]): Buffer {
@@ -20,9 +21,9 @@ function u64s(values: readonly number[]): Buffer {
   return b;
 }
 
-function key64(id: number, extra = 0): Buffer {
-  const b = Buffer.alloc(8 + extra);
-  b.writeBigUInt64LE(BigInt(id));
+function key32(index: number): Buffer {
+  const b = Buffer.alloc(4);
+  b.writeUInt32LE(index);
   return b;
 }
 
@@ -43,28 +44,45 @@ describe('probe decoding (pure)', () => {
     assert.ok((log2Quantile(mixed, 0.99) as number) >= 1024);
   });
 
-  it('decodes the copy, connections, sched and syscalls maps by cgroup id', () => {
+  it('decodes the slot-indexed copy, connections, sched and syscalls maps by cgroup id', () => {
     const cpus = 2;
-    const copy = copyProbe.decode(() => [[key64(7), Buffer.concat([u64s([100, 1, 50, 2, 5, 6, 0, 0, 40, 3]), u64s([1, 1, 0, 0, 0, 0, 0, 0, 0, 0])])]], cpus);
+    const slots = [7n, 9n];
+    const copy = copyProbe.decode(() => [
+      [key32(0), Buffer.concat([u64s([100, 1, 50, 2, 5, 6, 0, 0, 40, 3]), u64s([1, 1, 0, 0, 0, 0, 0, 0, 0, 0])])],
+      [key32(5), Buffer.concat([u64s(new Array<number>(10).fill(9)), u64s(new Array<number>(10).fill(9))])],
+    ], cpus, slots);
+    assert.deepEqual([...copy.keys()], ['7'], 'unused slots are ignored');
     assert.deepEqual(copy.get('7'), { bytesSent: 101, sendCalls: 2, bytesReceived: 50, receiveCalls: 2, bytesSentUnix: 5, bytesReceivedUnix: 6, bytesCopied: 40, copyCalls: 3 });
     const hist = new Array<number>(32).fill(0);
     hist[5] = 4;
-    const conn = connectionsProbe.decode(() => [[key64(9), u64s([4, 1, 4, 3, 0, 2, 1, 0, 160_000, ...hist])]], 1).get('9');
+    const conn = connectionsProbe.decode(() => [[key32(1), u64s([4, 1, 4, 3, 0, 2, 1, 0, 160_000, ...hist])]], 1, slots).get('9');
     assert.equal(conn?.connectionsOpened, 4);
     assert.equal(conn?.connectionsAccepted, 1);
     assert.equal(conn?.handshakeUsMean, 40);
     assert.equal(conn?.handshakeUsP50, 48);
-    const sched = schedProbe.decode(() => [[key64(3), u64s([5, 2, 3000, 9000, 500, 1, 6, ...new Array<number>(64).fill(0)])]], 1).get('3');
+    const sched = schedProbe.decode(() => [[key32(0), u64s([5, 2, 3000, 9000, 500, 1, 6, ...new Array<number>(64).fill(0)])]], 1, slots).get('7');
     assert.equal(sched?.contextSwitchesVoluntary, 5);
     assert.equal(sched?.onCpuUs, 3);
     assert.equal(sched?.offCpuUs, 9);
-    const k = key64(3, 8);
-    k.writeUInt32LE(232, 8);
-    const k2 = key64(3, 8);
-    k2.writeUInt32LE(0, 8);
-    const sys = syscallsProbe.decode(() => [[k, u64s([10, 5000])], [k2, u64s([30, 1000])]], 1).get('3');
+    const sys = syscallsProbe.decode(() => [
+      [key32(maxSyscallNr + 232), u64s([10, 5000])],
+      [key32(maxSyscallNr + 0), u64s([30, 1000])],
+      [key32(maxSyscallNr + 1), u64s([0, 0])],
+    ], 1, slots).get('9');
     assert.equal(sys?.syscalls?.total, 40);
     assert.deepEqual(Object.keys(sys?.syscalls?.byName ?? {}), ['read', 'epoll_wait']);
+  });
+
+  it('writes the registry over the start of .bss', () => {
+    const bss = Buffer.alloc(registryBytes + 8, 0xff);
+    const r = encodeRegistry([{ cgroupId: 42n, netns: null }, { cgroupId: 43n, netns: 4026532000 }], bss);
+    assert.equal(r.readBigUInt64LE(0), 42n);
+    assert.equal(r.readBigUInt64LE(8), 43n);
+    assert.equal(r.readUInt32LE(32 * 8 + 4), 4026532000);
+    assert.equal(r.readUInt32LE(32 * 12), 2);
+    assert.equal(r.readUInt32LE(32 * 12 + 4), 1);
+    assert.equal(r[registryBytes], 0xff, 'the rest of .bss is kept');
+    assert.throws(() => encodeRegistry(new Array(33).fill({ cgroupId: 1n, netns: null }), bss), /at most 32 cgroups/);
   });
 
   it('names x86_64 syscalls and falls back to the number', () => {

@@ -106,6 +106,21 @@ describe('doctor', () => {
     assert.match(table, /core: ok/);
   });
 
+  it('uses the hooks tried for real when the addon could try them, naming lockdown only where it refuses', () => {
+    const checks = localDoctorChecks(fakeMachine({
+      kernelFeatures: [
+        { name: 'tp_btf', available: true, detail: 'tp_btf/sched_wakeup' },
+        { name: 'kprobe', available: false, detail: 'unavailable: kprobe/tcp_sendmsg: Operation not permitted; kernel lockdown=integrity refuses it too' },
+        { name: 'fentry', available: false, detail: 'unavailable: fentry/tcp_sendmsg: Operation not permitted; kernel lockdown=integrity refuses it too' },
+        { name: 'perf_hardware', available: false, detail: 'unavailable: not supported (no hardware PMU, e.g. inside a VM)' },
+      ],
+    }));
+    assert.equal(byName(checks, 'kprobes').detail, 'unavailable: kernel lockdown (integrity); tried kprobe/tcp_sendmsg: Operation not permitted');
+    assert.match(byName(checks, 'fentry/fexit').detail, /^unavailable: kernel lockdown \(integrity\); tried fentry/);
+    assert.equal(byName(checks, 'tp_btf').detail, 'attached tp_btf/sched_wakeup');
+    assert.equal(byName(checks, 'perf_event (hardware counters)').detail, 'unavailable: not supported (no hardware PMU, e.g. inside a VM)');
+  });
+
   it('exits non-zero only when the core is missing', () => {
     assert.equal(doctorExitCode(localDoctorChecks(fakeMachine({ isRoot: false }))), 3);
     assert.equal(doctorExitCode(localDoctorChecks(fakeMachine({ mounts: '' }))), 3, 'no cgroup v2');

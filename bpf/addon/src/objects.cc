@@ -1,6 +1,7 @@
 // Object verbs: open (embedded skeleton ELF bytes or a .o file), describe, autoload, rodata, load, close.
 #include "handles.h"
 #include <bpf/btf.h>
+#include <bpf/bpf.h>
 #include <cerrno>
 #include <cstring>
 #include "objects.gen.h"
@@ -166,6 +167,30 @@ static Napi::Value Close(const Napi::CallbackInfo &info) {
   return info.Env().Undefined();
 }
 
+// programStats(h) -> [{name, runTimeNs, runCount}]: the kernel's per-program cost counters (filled only while
+// enableStats() is held).
+static Napi::Value ProgramStats(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  ObjectEntry &e = objectArg(info, 0);
+  Napi::Array out = Napi::Array::New(env);
+  uint32_t i = 0;
+  struct bpf_program *p;
+  bpf_object__for_each_program(p, e.obj) {
+    int fd = bpf_program__fd(p);
+    if (fd < 0) continue;
+    struct bpf_prog_info pi;
+    memset(&pi, 0, sizeof pi);
+    __u32 len = sizeof pi;
+    if (bpf_obj_get_info_by_fd(fd, &pi, &len) != 0) throwBpf(env, errnoName(errno), errno, "cannot read program info");
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("name", bpf_program__name(p));
+    o.Set("runTimeNs", Napi::BigInt::New(env, static_cast<uint64_t>(pi.run_time_ns)));
+    o.Set("runCount", Napi::BigInt::New(env, static_cast<uint64_t>(pi.run_cnt)));
+    out.Set(i++, o);
+  }
+  return out;
+}
+
 static Napi::Value NumPossibleCpus(const Napi::CallbackInfo &info) {
   return Napi::Number::New(info.Env(), libbpf_num_possible_cpus());
 }
@@ -187,6 +212,7 @@ void initObjects(Napi::Env env, Napi::Object exports) {
   exports.Set("setRodata", Napi::Function::New(env, SetRodata));
   exports.Set("load", Napi::Function::New(env, Load));
   exports.Set("close", Napi::Function::New(env, Close));
+  exports.Set("programStats", Napi::Function::New(env, ProgramStats));
   exports.Set("numPossibleCpus", Napi::Function::New(env, NumPossibleCpus));
   exports.Set("openHandles", Napi::Function::New(env, OpenHandles));
 }

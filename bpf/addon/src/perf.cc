@@ -2,6 +2,7 @@
 // here can be read or closed through the addon, so a wrong number never closes someone else's fd.
 #include "handles.h"
 #include <linux/perf_event.h>
+#include <bpf/bpf.h>
 #include <sys/ioctl.h>
 #include <sys/syscall.h>
 #include <cerrno>
@@ -80,6 +81,15 @@ static Napi::Value PerfEventClose(const Napi::CallbackInfo &info) {
   return info.Env().Undefined();
 }
 
+// enableStats() -> fd: BPF_ENABLE_STATS(run time) while the fd is open; closed with perfEventClose(fd).
+static Napi::Value EnableStats(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  int fd = bpf_enable_stats(BPF_STATS_RUN_TIME);
+  if (fd < 0) throwBpf(env, errnoName(errno), errno, "cannot enable BPF run-time statistics");
+  perfFds.insert(fd);
+  return Napi::Number::New(env, fd);
+}
+
 static Napi::Value OpenPerfFds(const Napi::CallbackInfo &info) {
   return Napi::Number::New(info.Env(), static_cast<double>(perfFds.size()));
 }
@@ -88,5 +98,6 @@ void initPerf(Napi::Env env, Napi::Object exports) {
   exports.Set("perfEventOpen", Napi::Function::New(env, PerfEventOpen));
   exports.Set("perfEventRead", Napi::Function::New(env, PerfEventRead));
   exports.Set("perfEventClose", Napi::Function::New(env, PerfEventClose));
+  exports.Set("enableStats", Napi::Function::New(env, EnableStats));
   exports.Set("openPerfFds", Napi::Function::New(env, OpenPerfFds));
 }
