@@ -78,11 +78,12 @@ export class KernelDataPlane implements DataPlane {
       checkProxyKind(this.options);
       await this.startWaypoints(mesh);
     }
-    this.bpf = await this.open(cluster);
+    const bpf = await this.open(cluster);
+    this.bpf = bpf;
     for (const s of steeredServices(mesh.services, this.waypoints, this.options.balance ?? 'round-robin')) {
       const entries = serviceEntries(s);
-      for (const b of entries.backends) await this.bpf.update(steeringMaps.backends, b);
-      await this.bpf.update(steeringMaps.services, entries.services);
+      for (const b of entries.backends) await bpf.update(steeringMaps.backends, b);
+      await bpf.update(steeringMaps.services, entries.services);
     }
   }
 

@@ -170,6 +170,13 @@ describe('netns platform (root)', function () {
       });
     }
 
+    it('kernel: a deployment that fails to start releases the loaded programs with its cluster', async () => {
+      await assert.rejects(EchoDeployment.create({ dataplane: 'kernel', placement: 'cross-node', serverArgs: ['--delay', 'soon'] }), /exited while starting/);
+      const left = await settledLeftovers((l) => l.bpfPrograms.length === 0);
+      assert.deepEqual(left.bpfPrograms, []);
+      assert.deepEqual(left.namespaces, []);
+    });
+
     it('dual: connect4 steers every connection to the waypoint, which alone dials the server', async () => {
       const d = await EchoDeployment.create({ dataplane: 'dual', placement: 'cross-node' });
       try {

@@ -82,6 +82,8 @@ export class EchoDeployment {
       await cluster.waitListening(echo, serverPort);
       return new EchoDeployment(cluster, dataPlane, service, client, server, options.placement, options.cpus);
     } catch (err) {
+      // What the data plane holds in this process (the eBPF data planes' loaded object) goes with the cluster.
+      await dataPlane.uninstall().catch(() => undefined);
       await cluster.destroy().catch(() => undefined);
       throw err;
     }
