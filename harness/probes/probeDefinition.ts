@@ -24,6 +24,8 @@ export interface ProbeDefinition {
   readonly statsMaps: readonly string[];
   /** A probe the kernel may refuse (kprobe/fentry): reported unavailable, never fatal. */
   readonly optional: boolean;
+  /** Programs worth attaching only in some sessions (receive-side packets need a private netns). */
+  needed?(program: string, session: { readonly privateNetns: boolean }): boolean;
   /** Extra programs and rodata for the given tuning. */
   tune?(tuning: ProbeTuning): { readonly programs: readonly string[]; readonly rodata: Readonly<Record<string, Buffer>> };
   /** slots: the cgroup id of each registry slot (bpf/registry.h), as the session registered them. */

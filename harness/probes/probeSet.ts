@@ -145,7 +145,10 @@ export class ProbeSet {
       for (const l of this.loaded) for (const m of l.def.statsMaps) bpf.mapClear(l.h, m);
       this.writeRegistry(entries);
       this.active = true;
-      for (const l of this.loaded) for (const p of l.programs) this.links.push(bpf.attach(l.h, p));
+      const session = { privateNetns: entries.some((e) => e.netns !== null) };
+      for (const l of this.loaded) {
+        for (const p of l.programs) if (l.def.needed?.(p, session) ?? true) this.links.push(bpf.attach(l.h, p));
+      }
       this.stacks?.sampler.start(this.sampleHz);
     } catch (err) {
       this.detachAll();
