@@ -48,7 +48,7 @@ SEC("tp_btf/net_dev_start_xmit")
 int BPF_PROG(mb_dev_xmit, const struct sk_buff *skb, const struct net_device *dev) {
   struct sock *sk = skb->sk;
   if (!sk) return 0;
-  int slot = cgroup_slot(sock_cgroup_id(sk));
+  int slot = cgroup_slot(SOCK_CGROUP_ID_BTF(sk));
   if (slot < 0) return 0;
   count(slot, dev, dev->nd_net.net->ns.inum, PACKET_TX, skb->len);
   return 0;

@@ -7,6 +7,7 @@ import { enterCgroupArgv, removeEmptyMeshbenchRoots } from '../../harness/comman
 import { describeError, NotRootError } from '../../harness/errors';
 import { writeFileAtomic } from '../../harness/atomicWrite';
 import { ProbeSet } from '../../harness/probes/probeSet';
+import type { ProbeName } from '../../harness/profile/profileSchema';
 import * as bpf from '../../bpf/bpfBindings';
 import type { ResolvedTarget } from '../../harness/probes/probeTargets';
 import { median, requireTool, stopProcess } from './benchProcess';
@@ -24,8 +25,8 @@ const variants = ['none', 'probes', 'probes+sampling'] as const;
 type Variant = (typeof variants)[number];
 
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 16);
-const seconds = Number(process.env.BENCH_SECONDS ?? 4);
-const repetitions = Number(process.env.BENCH_REPETITIONS ?? 5);
+const seconds = Number(process.env.BENCH_SECONDS ?? 2);
+const repetitions = Number(process.env.BENCH_REPETITIONS ?? 9);
 const sampleHz = Number(process.env.BENCH_SAMPLE_HZ ?? 99);
 const port = Number(process.env.BENCH_PORT ?? 18490);
 const repoRoot = path.join(__dirname, '..', '..', '..');
@@ -67,8 +68,10 @@ async function main(): Promise<void> {
   let server: ChildProcess | undefined;
   try {
     // Loaded once, outside the measurement: verification is not what a step pays.
-    sets.probes = new ProbeSet({});
-    sets['probes+sampling'] = new ProbeSet({ sampleHz });
+    // BENCH_PROBES=copy,syscalls measures a subset (to find which probe costs what).
+    const include = process.env.BENCH_PROBES === undefined ? undefined : (process.env.BENCH_PROBES.split(',') as ProbeName[]);
+    sets.probes = new ProbeSet({ ...(include === undefined ? {} : { probes: include }) });
+    sets['probes+sampling'] = new ProbeSet({ sampleHz, ...(include === undefined ? {} : { probes: include }) });
     server = await startServer(enterCgroupArgv(serverCg, ['taskset', '-c', '1', process.execPath, cli, 'echo', '--port', String(port)]));
     const targets: ResolvedTarget[] = [
       { name: 'server', cgroupId: serverCg.id, v2Path: serverCg.v2Path },
@@ -102,15 +105,26 @@ async function main(): Promise<void> {
     const usageBefore = cgroupUsageUs(serverCg.v2Path) + cgroupUsageUs(clientCg.v2Path);
     const statsFd = bpf.enableStats();
     const costsBefore = statsSet.programCosts();
+    // Calibration: the selftest program on sys_enter returns at its first compare (target_tgid 0), so its
+    // time per run is what the statistics themselves and the dispatch add to every program.
+    const calib = bpf.openObject('selftest');
+    bpf.setAutoload(calib, 'mb_probe_tpbtf', false);
+    bpf.load(calib);
+    const calibLink = bpf.attach(calib, 'mb_selftest');
     let programCosts: Array<{ probe: string; program: string; runTimeNs: number; runCount: number }> = [];
     statsSet.begin(targets);
     try {
       await run(enterCgroupArgv(clientCg, ['taskset', '-c', '0', process.execPath, cli, 'load', `http://127.0.0.1:${port}/`, '--qps', '0', '-c', String(connections), '-t', `${seconds}s`, '--warmup', '1s', '--quiet', '--json', path.join(dir, 'stats.json')]));
     } finally {
       statsSet.end();
+      bpf.detach(calibLink);
       programCosts = statsSet.programCosts().map((c, i) => ({ ...c, runTimeNs: c.runTimeNs - (costsBefore[i]?.runTimeNs ?? 0), runCount: c.runCount - (costsBefore[i]?.runCount ?? 0) }));
       bpf.perfEventClose(statsFd);
     }
+    const calibStats = bpf.programStats(calib)[0];
+    bpf.close(calib);
+    const floorNsPerRun = calibStats !== undefined && calibStats.runCount > 0n ? Number(calibStats.runTimeNs) / Number(calibStats.runCount) : 0;
+    const runs = programCosts.reduce((a, c) => a + c.runCount, 0);
     const workloadCpuUs = cgroupUsageUs(serverCg.v2Path) + cgroupUsageUs(clientCg.v2Path) - usageBefore;
     const probeCpuUs = programCosts.reduce((a, c) => a + c.runTimeNs, 0) / 1000;
     const statsRequests = (JSON.parse(fs.readFileSync(path.join(dir, 'stats.json'), 'utf8')) as { requestsCompleted?: number }).requestsCompleted ?? 0;
@@ -122,7 +136,7 @@ async function main(): Promise<void> {
       date: new Date().toISOString(),
       kernel: os.release(),
       cpus: os.cpus().length,
-      config: { connections, seconds, repetitions, sampleHz },
+      config: { connections, seconds, repetitions, sampleHz, probes: include ?? 'all' },
       medianRps: { none: median(rps.none), probes: median(rps.probes), 'probes+sampling': median(rps['probes+sampling']) },
       rps,
       ratios,
@@ -135,6 +149,9 @@ async function main(): Promise<void> {
         probeCpuUs,
         workloadCpuUs,
         probeCpuSharePct: workloadCpuUs > 0 ? (probeCpuUs / workloadCpuUs) * 100 : null,
+        statsFloorNsPerRun: floorNsPerRun,
+        probeCpuUsNetOfStats: probeCpuUs - (runs * floorNsPerRun) / 1000,
+        probeCpuShareNetOfStatsPct: workloadCpuUs > 0 ? ((probeCpuUs - (runs * floorNsPerRun) / 1000) / workloadCpuUs) * 100 : null,
         probeNsPerRequest: statsRequests > 0 ? (probeCpuUs * 1000) / statsRequests : null,
         programs: programCosts.filter((c) => c.runCount > 0).map((c) => ({ ...c, nsPerRun: c.runTimeNs / c.runCount })),
       },
@@ -146,6 +163,7 @@ async function main(): Promise<void> {
     console.log(`median rps: none ${Math.round(result.medianRps.none)}, all probes ${Math.round(result.medianRps.probes)}, all probes + ${sampleHz} Hz sampling ${Math.round(result.medianRps['probes+sampling'])}`);
     console.log(`median ratio to no probes: all probes ${result.medianRatio.probes.toFixed(4)} (cost ${probesCostPct.toFixed(2)} %, bar 3 %), + sampling ${result.medianRatio['probes+sampling'].toFixed(4)} (${samplingExtraPct.toFixed(2)} % more, bar 1 %)`);
     console.log(`in-kernel: probes used ${(probeCpuUs / 1000).toFixed(1)} ms of CPU for ${(workloadCpuUs / 1000).toFixed(0)} ms of workload CPU (${result.inKernel.probeCpuSharePct?.toFixed(2) ?? '-'} %), ${result.inKernel.probeNsPerRequest?.toFixed(0) ?? '-'} ns per request`);
+    console.log(`in-kernel net of the statistics' own ${floorNsPerRun.toFixed(0)} ns per run (calibrated on an empty program): ${result.inKernel.probeCpuShareNetOfStatsPct?.toFixed(2) ?? '-'} %`);
     for (const p of result.inKernel.programs) console.log(`  ${p.probe}/${p.program}: ${p.runCount} runs, ${p.nsPerRun.toFixed(0)} ns each, ${(p.runTimeNs / 1e6).toFixed(1)} ms`);
     console.log(`${result.pass ? 'PASS' : 'FAIL'}; written to ${outFile}`);
     if (!result.pass) process.exitCode = 1;

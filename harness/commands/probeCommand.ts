@@ -15,6 +15,7 @@ interface ProbeFlags {
   json?: boolean;
   sample?: string;
   folded?: string;
+  syscallTime?: boolean;
 }
 
 /** argv that enters the cgroup (v2 and v1) and then execs the command in the same pid: not one event escapes. */
@@ -59,6 +60,7 @@ export function registerProbeCommand(program: Command): void {
     .option('--json', 'print the counters as JSON on stdout')
     .option('--sample <hz>', 'also sample stacks with cpu-clock at this frequency (e.g. 99)')
     .option('--folded <file>', 'write the sampled stacks there in folded format (with --sample)')
+    .option('--syscall-time', 'also time each syscall (costs about twice as much as counting)')
     .action(async (command: string[], flags: ProbeFlags) => {
       if (command.length === 0) throw new BadInputError('give the command to probe after --', 'meshbench probe -- curl -s http://127.0.0.1:8080/');
       const sampleHz = flags.sample === undefined ? 0 : parsePositiveInt('--sample', flags.sample);
@@ -69,7 +71,7 @@ export function registerProbeCommand(program: Command): void {
       const cgroup = tree.create(name);
       let set: ProbeSet | undefined;
       try {
-        set = new ProbeSet({ sampleHz });
+        set = new ProbeSet({ sampleHz, syscallTime: flags.syscallTime === true });
         set.begin([{ name: 'command', cgroupId: cgroup.id, v2Path: cgroup.v2Path }]);
         const startNs = process.hrtime.bigint();
         const exitCode = await waitForExit(enterCgroupArgv(cgroup, command));

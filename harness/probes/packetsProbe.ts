@@ -11,6 +11,8 @@ export const packetsProbe: ProbeDefinition = {
   variants: [{ hook: 'tp_btf net:net_dev_start_xmit (sending socket), net:netif_receive_skb (namespace owner)', programs: ['mb_dev_xmit', 'mb_netif_rcv'] }],
   statsMaps: ['packet_stats', 'device_names'],
   optional: false,
+  // Receive is attributed by namespace: without a private one registered, the hook would only cost.
+  needed: (program, session) => program !== 'mb_netif_rcv' || session.privateNetns,
   decode(dump, cpus, slots) {
     const names = new Map<string, string>();
     for (const [k, v] of dump('device_names')) names.set(`${k.readUInt32LE(0)}/${k.readUInt32LE(4)}`, v.toString('latin1').replace(/\0.*$/s, ''));

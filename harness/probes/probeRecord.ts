@@ -4,7 +4,8 @@ import type { Bytes, Microseconds } from '../../workloads/units';
 /** Calls and time of one syscall (or kernel function) in one component. */
 export interface CallTime {
   readonly count: number;
-  readonly timeUs: Microseconds;
+  /** null when not measured (syscall time is opt-in). */
+  readonly timeUs: Microseconds | null;
 }
 
 export interface PacketRow {
@@ -56,7 +57,7 @@ export interface ComponentProbeRecord {
   readonly runqDelayUsLog2: readonly number[];
   readonly offCpuUsLog2: readonly number[];
   // syscalls
-  readonly syscalls: { readonly total: number; readonly timeUs: Microseconds; readonly byName: Readonly<Record<string, CallTime>> };
+  readonly syscalls: { readonly total: number; readonly timeUs: Microseconds | null; readonly byName: Readonly<Record<string, CallTime>> };
   // packets
   readonly packets: readonly PacketRow[];
   /** kprobe/fentry detail (time inside tcp_sendmsg/tcp_recvmsg) when the kernel allows it, else null. */
@@ -73,7 +74,7 @@ export function emptyRecord(cgroupId: string): ComponentProbeRecord {
     resetsSent: 0, resetsReceived: 0, handshakeUsMean: null, handshakeUsP50: null, handshakeUsP99: null, handshakeUsLog2: [],
     contextSwitchesVoluntary: 0, contextSwitchesInvoluntary: 0, wakeups: 0, onCpuUs: 0, offCpuUs: 0, offCpuUsP99: null,
     runqDelayUsTotal: 0, runqDelayUsP50: null, runqDelayUsP99: null, runqDelayUsLog2: [], offCpuUsLog2: [],
-    syscalls: { total: 0, timeUs: 0, byName: {} },
+    syscalls: { total: 0, timeUs: null, byName: {} },
     packets: [],
     functionTimes: null,
     samples: 0,

@@ -37,10 +37,10 @@ export function formatProbeReport(r: ProbeReportInput): string {
     ['context switches voluntary / involuntary', `${int(c.contextSwitchesVoluntary)} / ${int(c.contextSwitchesInvoluntary)}  (${int(c.wakeups)} wake-ups)`],
     ['run-queue delay p50 / p99 / total', `${us(c.runqDelayUsP50)} / ${us(c.runqDelayUsP99)} / ${us(c.runqDelayUsTotal)}`],
     ['on-CPU / off-CPU', `${us(c.onCpuUs)} / ${us(c.offCpuUs)}`],
-    ['syscalls', `${int(c.syscalls.total)}  (${us(c.syscalls.timeUs)} inside)`],
+    ['syscalls', c.syscalls.timeUs === null ? int(c.syscalls.total) : `${int(c.syscalls.total)}  (${us(c.syscalls.timeUs)} inside)`],
   ];
   const top = Object.entries(c.syscalls.byName).slice(0, r.topSyscalls ?? 8);
-  for (const [name, t] of top) rows.push([`  ${name}`, `${int(t.count)}  (${us(t.timeUs)})`]);
+  for (const [name, t] of top) rows.push([`  ${name}`, t.timeUs === null ? int(t.count) : `${int(t.count)}  (${us(t.timeUs)})`]);
   for (const p of c.packets) rows.push([`packets ${p.device} ${p.direction} (netns ${p.netns})`, `${int(p.packets)}  (${bytes(p.bytes)})`]);
   if (c.functionTimes !== null) for (const [fn, t] of Object.entries(c.functionTimes)) rows.push([`inside ${fn}`, `${int(t.count)} calls, ${us(t.timeUs)}`]);
   if (c.samples > 0) rows.push(['cpu-clock samples', int(c.samples)]);

@@ -6,7 +6,7 @@ import { connectionsProbe } from './connectionsProbe';
 import { copyProbe } from './copyProbe';
 import { extrasProbe } from './extrasProbe';
 import { packetsProbe } from './packetsProbe';
-import type { ProbeDefinition, RecordPart } from './probeDefinition';
+import type { ProbeDefinition, ProbeTuning, RecordPart } from './probeDefinition';
 import { emptyRecord, type ComponentProbeRecord } from './probeRecord';
 import type { ResolvedTarget } from './probeTargets';
 import { privateNetns } from './probeTargets';
@@ -30,6 +30,8 @@ export interface ProbeSetOptions {
   readonly sampleHz?: number;
   /** Try the kprobe/fentry extras (default true); refused ones are reported, never fatal. */
   readonly extras?: boolean;
+  /** Time per syscall too (opt-in: it doubles the syscall probe's cost). */
+  readonly syscallTime?: boolean;
   /** Injected for tests of the "not root" path. */
   readonly isRoot?: () => boolean;
 }
@@ -55,9 +57,10 @@ export interface ProbeReading {
 }
 
 
-function openVariant(object: string, programs: readonly string[], trialAttach: boolean): bpf.ObjectHandle {
+function openVariant(object: string, programs: readonly string[], trialAttach: boolean, rodata: Readonly<Record<string, Buffer>> = {}): bpf.ObjectHandle {
   const h = bpf.openObject(object);
   try {
+    for (const [name, value] of Object.entries(rodata)) bpf.setRodata(h, name, value);
     for (const p of bpf.describeObject(h).programs) bpf.setAutoload(h, p.name, programs.includes(p.name));
     bpf.load(h);
     if (trialAttach) {
@@ -87,12 +90,14 @@ export class ProbeSet {
   private stacks: { h: bpf.ObjectHandle; sampler: StackSampler } | undefined;
   private targets: readonly ResolvedTarget[] = [];
   private readonly sampleHz: number;
+  private readonly tuning: ProbeTuning;
   private active = false;
 
   constructor(options: ProbeSetOptions = {}) {
     const isRoot = options.isRoot ?? (() => process.getuid?.() === 0);
     if (!isRoot()) throw new NotRootError('the probes load eBPF programs');
     this.sampleHz = options.sampleHz ?? 0;
+    this.tuning = { syscallTime: options.syscallTime ?? false };
     const names = options.probes ?? (Object.keys(probeDefinitions) as ProbeName[]);
     try {
       for (const name of names) this.loadProbe(probeDefinitions[name]);
@@ -112,9 +117,12 @@ export class ProbeSet {
     const failures: string[] = [];
     for (const v of def.variants) {
       try {
-        const h = openVariant(def.object, v.programs, def.optional);
-        this.loaded.push({ def, h, programs: v.programs, hook: v.hook });
-        this.statuses.push({ name: def.name, available: true, hook: v.hook, reason: failures.length > 0 ? `fell back: ${failures.join('; ')}` : null });
+        const tuned = def.tune?.(this.tuning) ?? { programs: [], rodata: {} };
+        const programs = [...v.programs, ...tuned.programs];
+        const h = openVariant(def.object, programs, def.optional, tuned.rodata);
+        const hook = tuned.programs.length > 0 ? `${v.hook} + ${tuned.programs.join(', ')}` : v.hook;
+        this.loaded.push({ def, h, programs, hook });
+        this.statuses.push({ name: def.name, available: true, hook, reason: failures.length > 0 ? `fell back: ${failures.join('; ')}` : null });
         return;
       } catch (err) {
         if (!def.optional && v === def.variants[def.variants.length - 1]) throw err;
@@ -137,7 +145,10 @@ export class ProbeSet {
       for (const l of this.loaded) for (const m of l.def.statsMaps) bpf.mapClear(l.h, m);
       this.writeRegistry(entries);
       this.active = true;
-      for (const l of this.loaded) for (const p of l.programs) this.links.push(bpf.attach(l.h, p));
+      const session = { privateNetns: entries.some((e) => e.netns !== null) };
+      for (const l of this.loaded) {
+        for (const p of l.programs) if (l.def.needed?.(p, session) ?? true) this.links.push(bpf.attach(l.h, p));
+      }
       this.stacks?.sampler.start(this.sampleHz);
     } catch (err) {
       this.detachAll();
@@ -174,7 +185,7 @@ export class ProbeSet {
     const slots = this.targets.map((t) => t.cgroupId);
     const parts = new Map<string, RecordPart[]>();
     for (const l of this.loaded) {
-      for (const [cg, part] of l.def.decode((m) => bpf.mapDump(l.h, m), cpus, slots)) {
+      for (const [cg, part] of l.def.decode((m) => bpf.mapDump(l.h, m), cpus, slots, this.tuning)) {
         const list = parts.get(cg) ?? [];
         parts.set(cg, list);
         list.push(part);

@@ -15,10 +15,17 @@ export const maxSyscallNr = 512;
 export const syscallsProbe: ProbeDefinition = {
   name: 'syscalls',
   object: 'syscalls',
-  variants: [{ hook: 'raw_tp raw_syscalls:sys_enter, sys_exit (task storage)', programs: ['mb_sys_enter', 'mb_sys_exit'] }],
+  variants: [
+    { hook: 'tp_btf raw_syscalls:sys_exit (count)', programs: ['mb_sys_exit'] },
+    { hook: 'raw_tp raw_syscalls:sys_exit (count)', programs: ['mb_sys_exit_raw'] },
+  ],
+  tune(tuning) {
+    const rodata: Record<string, Buffer> = tuning.syscallTime ? { measure_time: Buffer.from([1]) } : {};
+    return { programs: tuning.syscallTime ? ['mb_sys_enter'] : [], rodata };
+  },
   statsMaps: ['syscall_stats'],
   optional: false,
-  decode(dump, cpus, slots) {
+  decode(dump, cpus, slots, tuning) {
     const byCgroup = new Map<string, Record<string, CallTime>>();
     for (const [key, value] of dump('syscall_stats')) {
       const index = key.readUInt32LE(0);
@@ -30,13 +37,13 @@ export const syscallsProbe: ProbeDefinition = {
       byCgroup.set(cg, names);
       const name = syscallName(index % maxSyscallNr);
       const prev = names[name] ?? { count: 0, timeUs: 0 };
-      names[name] = { count: prev.count + (count ?? 0), timeUs: prev.timeUs + (timeNs ?? 0) / 1000 };
+      names[name] = { count: prev.count + (count ?? 0), timeUs: tuning?.syscallTime === true ? (prev.timeUs ?? 0) + (timeNs ?? 0) / 1000 : null };
     }
     const out = new Map<string, RecordPart>();
     for (const [cg, byName] of byCgroup) {
       const sorted = Object.fromEntries(Object.entries(byName).sort((a, b) => b[1].count - a[1].count));
       const total = Object.values(byName).reduce((a, c) => a + c.count, 0);
-      const timeUs = Object.values(byName).reduce((a, c) => a + c.timeUs, 0);
+      const timeUs = tuning?.syscallTime === true ? Object.values(byName).reduce((a, c) => a + (c.timeUs ?? 0), 0) : null;
       partFor(out, cg).syscalls = { total, timeUs, byName: sorted };
     }
     return out;
