@@ -24,6 +24,7 @@ want make make
 want g++ g++
 want chromium chromium
 want python3 python3
+want openssl openssl
 if ((${#need_pkgs[@]})); then
   if [[ $(id -u) -ne 0 ]]; then
     echo "meshbench setup: missing packages ${need_pkgs[*]}; run as root (sudo bash ci/setup.sh) to install them" >&2
