@@ -61,7 +61,7 @@ export function markdownSummary(i: MarkdownInputs): string {
     for (const g of breakdowns) {
       const b = g.breakdown;
       if (b === null) continue;
-      lines.push(`| ${g.dataplane} | ${pointLabel(g)} | ${formatSigned(b.extraCpuUsPerRequest)} | ${breakdownCategories.map((c) => formatSigned(b.byCategoryUs[c])).join(' | ')} | ${(100 * b.explainedShare).toFixed(0)}% | ${opt(b.extraBytesCopiedPerRequest, 0)} | ${opt(b.extraConnectionsPerRequest, 3)} | ${opt(b.extraContextSwitchesPerRequest, 2)} |`);
+      lines.push(`| ${g.dataplane} | ${pointLabel(g)} | ${formatSigned(b.extraCpuUsPerRequest)} | ${breakdownCategories.map((c) => formatSigned(b.byCategoryUs[c])).join(' | ')} | ${b.extraCpuUsPerRequest <= 0 ? '—' : `${(100 * b.explainedShare).toFixed(0)}%`} | ${opt(b.extraBytesCopiedPerRequest, 0)} | ${opt(b.extraConnectionsPerRequest, 3)} | ${opt(b.extraContextSwitchesPerRequest, 2)} |`);
     }
     lines.push('', `Method: ${breakdowns[0]?.breakdown?.method ?? ''}.`, '');
   }

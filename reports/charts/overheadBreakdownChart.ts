@@ -31,7 +31,8 @@ export function icicleRects(panel: string, b: OverheadBreakdown): IcicleRect[] {
   const savings = breakdownCategories.filter((c) => b.byCategoryUs[c] < 0).map((c) => `${c} ${b.byCategoryUs[c].toFixed(1)}`);
   const rects: IcicleRect[] = [{
     panel, level: 'extra CPU', name: 'extra CPU', category: 'total', x0: 0, x1: 100, valueUs: b.extraCpuUsPerRequest,
-    label: `+${b.extraCpuUsPerRequest.toFixed(1)} µs/req, ${Math.max(0, unexplainedPct).toFixed(0)}% unexplained${savings.length > 0 ? ` (below baseline: ${savings.join(', ')} µs)` : ''}`,
+    label: `${b.extraCpuUsPerRequest >= 0 ? '+' : ''}${b.extraCpuUsPerRequest.toFixed(1)} µs/req, ${
+      b.extraCpuUsPerRequest > 0 ? `${Math.max(0, unexplainedPct).toFixed(0)}% unexplained` : 'no extra CPU to explain'}${savings.length > 0 ? ` (below baseline: ${savings.join(', ')} µs)` : ''}`,
   }];
   let x = 0;
   for (const cat of positive) {
