@@ -2,7 +2,7 @@ import { breakdownCategories, type RunRecord } from '../harness/results/resultTy
 import type { Spread, SummaryGroup } from '../harness/results/summaryTypes';
 import type { Chart } from './charts/chartTypes';
 import { orderDataPlanes } from './charts/chartTypes';
-import { formatSigned, formatSignedUs, formatUs, mdCell } from './formatUnits';
+import { formatSigned, formatSignedUs, formatUs, mdCell } from '../harness/results/formatUnits';
 import { loadLabel, pointLabel } from './stepRows';
 
 export interface MarkdownInputs {

@@ -4,7 +4,8 @@ import cliProgress from 'cli-progress';
 import { loadProfile } from '../profile/profileLoad';
 import { ResultsStore } from '../results/resultsStore';
 import type { StepRecord } from '../results/resultTypes';
-import { fmtUs, formatSummaryText } from '../results/summaryText';
+import { formatUs } from '../results/formatUnits';
+import { formatSummaryText } from '../results/summaryText';
 import { Runner, type RunnerEvents } from '../runner/runner';
 import { openPlatform, openProbes } from '../runner/platformFactory';
 import { stepId, type PlannedStep } from '../runner/stepPlan';
@@ -46,11 +47,11 @@ function progressEvents(flags: RunFlags, startMs: number): RunnerEvents & { stop
       }
     },
     stepProgress(_step, p) {
-      bar?.update(done, { qps: p.qpsLastInterval.toFixed(0), p99: fmtUs(p.p99Us), elapsed: elapsed() });
+      bar?.update(done, { qps: p.qpsLastInterval.toFixed(0), p99: formatUs(p.p99Us), elapsed: elapsed() });
     },
     stepFinished(step: PlannedStep, r: StepRecord) {
       done += 1;
-      const line = `${stepId(step)}: ${r.load.actualQps.toFixed(0)} qps, p50 ${fmtUs(r.load.latency.percentilesUs['50'] ?? 0)}, p99 ${fmtUs(r.load.latency.percentilesUs['99'] ?? 0)}, ${r.load.requestsFailed} errors`;
+      const line = `${stepId(step)}: ${r.load.actualQps.toFixed(0)} qps, p50 ${formatUs(r.load.latency.percentilesUs['50'] ?? 0)}, p99 ${formatUs(r.load.latency.percentilesUs['99'] ?? 0)}, ${r.load.requestsFailed} errors`;
       if (bar !== undefined) bar.update(done, { elapsed: elapsed() });
       else if (!quiet) process.stderr.write(`  ${line}\n`);
     },

@@ -1,12 +1,12 @@
 import { ebpfComponentName, type BreakdownCategory } from './resultTypes';
 import type { Spread, SummaryGroup, SummaryRecord } from './summaryTypes';
+import { formatUs } from './formatUnits';
 
 /*
  * The run's closing summary for people (pure: summary in, text out). Every headline figure shows the
  * median and, with more than one repetition, [min–max] over repetitions.
  */
 
-export const fmtUs = (us: number): string => (Math.abs(us) >= 1000 ? `${(us / 1000).toFixed(2)} ms` : `${us.toFixed(0)} µs`);
 const fmtMiB = (b: number): string => `${(b / (1024 * 1024)).toFixed(1)} MiB`;
 
 function withSpread(s: Spread, f: (n: number) => string): string {
@@ -29,10 +29,10 @@ export function formatSummaryText(s: SummaryRecord): string {
   const lines: string[] = [''];
   const headline: string[][] = [['data plane', 'placement', 'load', 'qps', 'p50', 'p99', '+p50 vs baseline', '+p99 vs baseline', 'CPU µs/req', 'conns/req', 'errors']];
   for (const g of s.groups) {
-    const added = (us: Spread | null, pct: Spread | null): string => (us === null || pct === null ? '—' : `${us.median >= 0 ? '+' : ''}${withSpread(us, fmtUs)} (${pct.median >= 0 ? '+' : ''}${pct.median.toFixed(0)}%)`);
+    const added = (us: Spread | null, pct: Spread | null): string => (us === null || pct === null ? '—' : `${us.median >= 0 ? '+' : ''}${withSpread(us, formatUs)} (${pct.median >= 0 ? '+' : ''}${pct.median.toFixed(0)}%)`);
     headline.push([
       g.dataplane, g.placement, loadLabel(g), withSpread(g.actualQps, (n) => n.toFixed(0)),
-      withSpread(g.latencyP50Us, fmtUs), withSpread(g.latencyP99Us, fmtUs),
+      withSpread(g.latencyP50Us, formatUs), withSpread(g.latencyP99Us, formatUs),
       added(g.latencyAddedP50Us, g.latencyAddedP50Pct), added(g.latencyAddedP99Us, g.latencyAddedP99Pct),
       withSpread(g.cpuUsPerRequest, (n) => n.toFixed(1)), g.connectionsOnPath === null ? '—' : String(g.connectionsOnPath),
       withSpread(g.errors, (n) => n.toFixed(0)),

@@ -1,4 +1,4 @@
-import { formatSigned, mdCell } from '../formatUnits';
+import { formatSigned, mdCell } from '../../harness/results/formatUnits';
 import { metricUnits } from './gateMetrics';
 import type { CompareRow, CompareVerdict, RowVerdict } from './compareRuns';
 

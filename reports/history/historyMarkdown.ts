@@ -1,7 +1,7 @@
 import { stringify } from 'csv-stringify/sync';
 import { orderDataPlanes } from '../charts/chartTypes';
 import { metricUnits, type GateMetric } from '../compare/gateMetrics';
-import { mdCell } from '../formatUnits';
+import { mdCell } from '../../harness/results/formatUnits';
 import type { HistoryPoint, RunGate } from './historyModel';
 
 /** One row per run, one column per data plane × load point; flagged values in bold with a ✗. */

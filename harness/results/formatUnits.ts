@@ -1,3 +1,4 @@
+/* Units for people, shared by the run summary and the reports. */
 /** Latency for people: "850 µs", "1.25 ms", "2.10 s". */
 export function formatUs(us: number): string {
   const a = Math.abs(us);
