@@ -19,7 +19,7 @@ struct {
 } copy_stats SEC(".maps");
 
 static __always_inline struct copy_counters *counters(void) {
-  int slot = cgroup_slot(bpf_get_current_cgroup_id());
+  int slot = cgroup_slot(CURRENT_CGROUP_ID_BTF());
   if (slot < 0) return NULL;
   __u32 key = slot;
   return bpf_map_lookup_elem(&copy_stats, &key);

@@ -96,11 +96,10 @@ static __always_inline struct task_times *times_pid(__u32 pid) {
   return lookup_or_init(&task_times_pid, &pid, &zero_times);
 }
 
-/* prev is current at sched_switch, so its cgroup is the cheap bpf_get_current_cgroup_id(). */
 SEC("tp_btf/sched_switch")
 int BPF_PROG(mb_switch, bool preempt, struct task_struct *prev, struct task_struct *next) {
   __u64 now = bpf_ktime_get_ns();
-  int prev_slot = cgroup_slot(bpf_get_current_cgroup_id());
+  int prev_slot = cgroup_slot(prev->cgroups->dfl_cgrp->kn->id);
   if (prev_slot >= 0 && prev->pid != 0) {
     struct sched_counters *c = counters(prev_slot);
     struct task_times *t = bpf_task_storage_get(&task_times_btf, prev, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);

@@ -64,7 +64,7 @@ static __always_inline int on_exit(int slot, long nr) {
 /* tp_btf: pt_regs is a trusted pointer, so the number is a plain load. */
 SEC("tp_btf/sys_exit")
 int BPF_PROG(mb_sys_exit, struct pt_regs *regs, long ret) {
-  int slot = cgroup_slot(bpf_get_current_cgroup_id());
+  int slot = cgroup_slot(CURRENT_CGROUP_ID_BTF());
   if (slot < 0) return 0;
   return on_exit(slot, SYSCALL_NR(regs));
 }

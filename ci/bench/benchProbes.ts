@@ -11,17 +11,19 @@ import type { ProbeName } from '../../harness/profile/profileSchema';
 import * as bpf from '../../bpf/bpfBindings';
 import type { ResolvedTarget } from '../../harness/probes/probeTargets';
 import { median, requireTool, stopProcess } from './benchProcess';
+import { EmptyHooks } from './emptyHooks';
 
 /*
  * npm run bench:probes — what do the probes cost? Max throughput of `meshbench load --qps 0` against
  * `meshbench echo` on loopback (client pinned to CPU 0, server to CPU 1, each in a cgroup of its own, both
  * registered, so the probes do their full work) with: no probes, all probes, all probes + 99 Hz stack
- * sampling. The variants run interleaved in rotating order within each repetition, and the cost is the median
- * over repetitions of each repetition's ratio to its own no-probe run, so drift on a shared machine cancels.
- * Bars: all probes cost <= 3 %, sampling <= 1 % more.
+ * sampling, and empty programs on the probes' hooks (the dispatch floor: what the kernel charges for running
+ * any program there, which no probe body can go below). The variants run interleaved in rotating order within
+ * each repetition, and the cost is the median over repetitions of each repetition's ratio to its own no-probe
+ * run, so drift on a shared machine cancels. Bars: all probes cost <= 3 %, sampling <= 1 % more.
  */
 
-const variants = ['none', 'probes', 'probes+sampling'] as const;
+const variants = ['none', 'probes', 'probes+sampling', 'empty-hooks'] as const;
 type Variant = (typeof variants)[number];
 
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 16);
@@ -65,6 +67,7 @@ async function main(): Promise<void> {
   const clientCg = tree.create(`${name}/client`);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'meshbench-bench-probes-'));
   const sets: Partial<Record<Variant, ProbeSet>> = {};
+  let floor: EmptyHooks | undefined;
   let server: ChildProcess | undefined;
   try {
     // Loaded once, outside the measurement: verification is not what a step pays.
@@ -77,8 +80,13 @@ async function main(): Promise<void> {
       { name: 'server', cgroupId: serverCg.id, v2Path: serverCg.v2Path },
       { name: 'client', cgroupId: clientCg.id, v2Path: clientCg.v2Path },
     ];
-    const rps: Record<Variant, number[]> = { none: [], probes: [], 'probes+sampling': [] };
-    const ratios: Record<Exclude<Variant, 'none'>, number[]> = { probes: [], 'probes+sampling': [] };
+    // The floor hooks exactly what the probes attach for these targets.
+    sets.probes.begin(targets);
+    const hooks = sets.probes.attachedHooks();
+    sets.probes.end();
+    floor = new EmptyHooks(hooks);
+    const rps: Record<Variant, number[]> = { none: [], probes: [], 'probes+sampling': [], 'empty-hooks': [] };
+    const ratios: Record<Exclude<Variant, 'none'>, number[]> = { probes: [], 'probes+sampling': [], 'empty-hooks': [] };
     const samples: number[] = [];
     for (let rep = 0; rep < repetitions; rep += 1) {
       const order = variants.map((_, i) => variants[(i + rep) % variants.length] as Variant);
@@ -87,9 +95,11 @@ async function main(): Promise<void> {
         const file = path.join(dir, `load-${rep}-${v.replace('+', '-')}.json`);
         const set = sets[v];
         set?.begin(targets);
+        if (v === 'empty-hooks') floor.attach();
         try {
           await run(enterCgroupArgv(clientCg, ['taskset', '-c', '0', process.execPath, cli, 'load', `http://127.0.0.1:${port}/`, '--qps', '0', '-c', String(connections), '-t', `${seconds}s`, '--warmup', '1s', '--quiet', '--json', file]));
         } finally {
+          if (v === 'empty-hooks') floor.detach();
           const reading = set?.end();
           if (reading !== undefined && v === 'probes+sampling') samples.push(Object.values(reading.components).reduce((a, c) => a + c.samples, 0));
         }
@@ -98,7 +108,8 @@ async function main(): Promise<void> {
       }
       ratios.probes.push((got.probes as number) / (got.none as number));
       ratios['probes+sampling'].push((got['probes+sampling'] as number) / (got.none as number));
-      console.error(`rep ${rep + 1}/${repetitions}: none ${Math.round(got.none ?? 0)} rps, probes ${Math.round(got.probes ?? 0)}, probes+sampling ${Math.round(got['probes+sampling'] ?? 0)}`);
+      ratios['empty-hooks'].push((got['empty-hooks'] as number) / (got.none as number));
+      console.error(`rep ${rep + 1}/${repetitions}: none ${Math.round(got.none ?? 0)} rps, probes ${Math.round(got.probes ?? 0)}, probes+sampling ${Math.round(got['probes+sampling'] ?? 0)}, empty hooks ${Math.round(got['empty-hooks'] ?? 0)}`);
     }
     // One more run with the kernel's BPF statistics on: the probes' own CPU time, free of the machine's noise.
     const statsSet = sets['probes+sampling'] as ProbeSet;
@@ -131,18 +142,20 @@ async function main(): Promise<void> {
     const probesCostPct = (1 - median(ratios.probes)) * 100;
     const samplingCostPct = (1 - median(ratios['probes+sampling'])) * 100;
     const samplingExtraPct = samplingCostPct - probesCostPct;
+    const floorCostPct = (1 - median(ratios['empty-hooks'])) * 100;
     const result = {
       kind: 'meshbench-bench-probes',
       date: new Date().toISOString(),
       kernel: os.release(),
       cpus: os.cpus().length,
       config: { connections, seconds, repetitions, sampleHz, probes: include ?? 'all' },
-      medianRps: { none: median(rps.none), probes: median(rps.probes), 'probes+sampling': median(rps['probes+sampling']) },
+      medianRps: { none: median(rps.none), probes: median(rps.probes), 'probes+sampling': median(rps['probes+sampling']), 'empty-hooks': median(rps['empty-hooks']) },
       rps,
       ratios,
-      medianRatio: { probes: median(ratios.probes), 'probes+sampling': median(ratios['probes+sampling']) },
+      medianRatio: { probes: median(ratios.probes), 'probes+sampling': median(ratios['probes+sampling']), 'empty-hooks': median(ratios['empty-hooks']) },
       probesCostPct,
       samplingExtraCostPct: samplingExtraPct,
+      emptyHooks: { hooks, costPct: floorCostPct, note: 'empty programs on the same hooks: the kernel\'s dispatch cost, a floor for any probe there' },
       samplesPerRun: samples,
       inKernel: {
         note: 'one extra run with BPF_ENABLE_STATS: probe CPU time over the workload cgroups\' CPU time (includes events of the rest of the machine)',
@@ -162,6 +175,7 @@ async function main(): Promise<void> {
     writeFileAtomic(outFile, `${JSON.stringify(result, null, 2)}\n`);
     console.log(`median rps: none ${Math.round(result.medianRps.none)}, all probes ${Math.round(result.medianRps.probes)}, all probes + ${sampleHz} Hz sampling ${Math.round(result.medianRps['probes+sampling'])}`);
     console.log(`median ratio to no probes: all probes ${result.medianRatio.probes.toFixed(4)} (cost ${probesCostPct.toFixed(2)} %, bar 3 %), + sampling ${result.medianRatio['probes+sampling'].toFixed(4)} (${samplingExtraPct.toFixed(2)} % more, bar 1 %)`);
+    console.log(`empty programs on the same ${hooks.length} hooks (the kernel's dispatch floor): median ${Math.round(result.medianRps['empty-hooks'])} rps, cost ${floorCostPct.toFixed(2)} %; the probes' own work on top: ${(probesCostPct - floorCostPct).toFixed(2)} %`);
     console.log(`in-kernel: probes used ${(probeCpuUs / 1000).toFixed(1)} ms of CPU for ${(workloadCpuUs / 1000).toFixed(0)} ms of workload CPU (${result.inKernel.probeCpuSharePct?.toFixed(2) ?? '-'} %), ${result.inKernel.probeNsPerRequest?.toFixed(0) ?? '-'} ns per request`);
     console.log(`in-kernel net of the statistics' own ${floorNsPerRun.toFixed(0)} ns per run (calibrated on an empty program): ${result.inKernel.probeCpuShareNetOfStatsPct?.toFixed(2) ?? '-'} %`);
     for (const p of result.inKernel.programs) console.log(`  ${p.probe}/${p.program}: ${p.runCount} runs, ${p.nsPerRun.toFixed(0)} ns each, ${(p.runTimeNs / 1e6).toFixed(1)} ms`);
@@ -170,6 +184,7 @@ async function main(): Promise<void> {
   } finally {
     if (server !== undefined) await stopProcess(server);
     for (const s of Object.values(sets)) s?.close();
+    floor?.close();
     tree.remove(name);
     removeEmptyMeshbenchRoots();
     fs.rmSync(dir, { recursive: true, force: true });

@@ -87,6 +87,7 @@ export class ProbeSet {
   private readonly loaded: LoadedProbe[] = [];
   private readonly statuses: ProbeStatus[] = [];
   private links: bpf.LinkHandle[] = [];
+  private hooks: string[] = [];
   private stacks: { h: bpf.ObjectHandle; sampler: StackSampler } | undefined;
   private targets: readonly ResolvedTarget[] = [];
   private readonly sampleHz: number;
@@ -147,7 +148,12 @@ export class ProbeSet {
       this.active = true;
       const session = { privateNetns: entries.some((e) => e.netns !== null) };
       for (const l of this.loaded) {
-        for (const p of l.programs) if (l.def.needed?.(p, session) ?? true) this.links.push(bpf.attach(l.h, p));
+        const sections = new Map(bpf.describeObject(l.h).programs.map((p) => [p.name, p.section]));
+        for (const p of l.programs) {
+          if (!(l.def.needed?.(p, session) ?? true)) continue;
+          this.links.push(bpf.attach(l.h, p));
+          this.hooks.push(sections.get(p) ?? p);
+        }
       }
       this.stacks?.sampler.start(this.sampleHz);
     } catch (err) {
@@ -170,9 +176,15 @@ export class ProbeSet {
     }
   }
 
+  /** The sections (hooks) of the programs attached now, e.g. "tp_btf/sys_exit". */
+  attachedHooks(): readonly string[] {
+    return [...this.hooks];
+  }
+
   private detachAll(): void {
     for (const l of this.links) bpf.detach(l);
     this.links = [];
+    this.hooks = [];
     this.stacks?.sampler.stop();
   }
 

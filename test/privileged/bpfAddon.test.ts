@@ -3,6 +3,9 @@ import fs from 'node:fs';
 import * as bpf from '../../bpf/bpfBindings';
 import { isRoot } from './netnsLeftovers';
 import { settledBpfLeftovers } from './bpfLeftovers';
+import { EmptyHooks, emptyTwins } from '../../ci/bench/emptyHooks';
+import { probeDefinitions } from '../../harness/probes/probeSet';
+import { extrasProbe } from '../../harness/probes/extrasProbe';
 
 /*
  * The addon's verbs end to end on the selftest object: open, rodata, load, attach, map and ring-buffer reads,
@@ -78,5 +81,30 @@ describe('bpf addon (root)', function () {
     bpf.load(h);
     assert.throws(() => bpf.attach(h!, 'missing'), (e: unknown) => e instanceof bpf.BpfError && e.code === 'ENOPROG');
     assert.throws(() => bpf.attachCgroup(h!, 'mb_selftest', '/sys/fs/cgroup/unified/meshbench/does-not-exist'), (e: unknown) => e instanceof bpf.BpfError && e.code === 'ENOCGROUP');
+  });
+
+  it('has an empty twin for every probe hook (bench:probes\' dispatch floor), and the twins attach', () => {
+    const sections = new Set<string>();
+    for (const def of [...Object.values(probeDefinitions), extrasProbe]) {
+      const o = bpf.openObject(def.object);
+      try {
+        for (const p of bpf.describeObject(o).programs) sections.add(p.section);
+      } finally {
+        bpf.close(o);
+      }
+    }
+    const twins = emptyTwins();
+    assert.deepEqual([...sections].filter((s) => !twins.has(s)), []);
+    assert.throws(() => new EmptyHooks(['tp_btf/no_such_tracepoint']), /no empty twin for hook tp_btf\/no_such_tracepoint/);
+    const tracepoints = [...sections].filter((s) => s.startsWith('tp_btf/') || s.startsWith('raw_tp/'));
+    const floor = new EmptyHooks(tracepoints);
+    try {
+      floor.attach();
+      assert.equal(bpf.openHandles().links, tracepoints.length);
+      floor.detach();
+      assert.equal(bpf.openHandles().links, 0);
+    } finally {
+      floor.close();
+    }
   });
 });

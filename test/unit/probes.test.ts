@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { BadInputError } from '../../harness/errors';
 import { copyProbe } from '../../harness/probes/copyProbe';
+import { packetsProbe } from '../../harness/probes/packetsProbe';
 import { connectionsProbe } from '../../harness/probes/connectionsProbe';
 import { foldStacks } from '../../harness/probes/foldedStacks';
 import { kernelSymbol, parseKallsyms } from '../../harness/probes/kallsyms';
@@ -71,6 +72,42 @@ describe('probe decoding (pure)', () => {
     ], 1, slots).get('9');
     assert.equal(sys?.syscalls?.total, 40);
     assert.deepEqual(Object.keys(sys?.syscalls?.byName ?? {}), ['read', 'epoll_wait']);
+  });
+
+  it('merges the per-CPU device tables of the packets probe by (netns, device)', () => {
+    // struct slot_devices (bpf/packets.h): 15 entries of {u32 netns, u32 ifindex, u64 packets[2], u64 bytes[2]}, overflow
+    const table = (entries: Array<[number, number, number[], number[]]>, overflow: number[] = [0, 0, 0, 0]): Buffer => {
+      const b = Buffer.alloc(15 * 40 + 32);
+      entries.forEach(([netns, ifindex, packets, bytes], i) => {
+        b.writeUInt32LE(netns, i * 40);
+        b.writeUInt32LE(ifindex, i * 40 + 4);
+        [...packets, ...bytes].forEach((v, f) => b.writeBigUInt64LE(BigInt(v), i * 40 + 8 + f * 8));
+      });
+      overflow.forEach((v, f) => b.writeBigUInt64LE(BigInt(v), 15 * 40 + f * 8));
+      return b;
+    };
+    const names = (netns: number, ifindex: number, name: string): [Buffer, Buffer] => {
+      const k = Buffer.alloc(8);
+      k.writeUInt32LE(netns);
+      k.writeUInt32LE(ifindex, 4);
+      const v = Buffer.alloc(16);
+      v.write(name, 'latin1');
+      return [k, v];
+    };
+    const dump = (map: string): Array<[Buffer, Buffer]> => map === 'device_names'
+      ? [names(100, 1, 'lo'), names(100, 2, 'veth0')]
+      // CPU 0 saw lo first, CPU 1 saw veth0 first; slot 1 is not registered
+      : [[key32(0), Buffer.concat([table([[100, 1, [3, 0], [300, 0]], [100, 2, [1, 2], [60, 120]]]), table([[100, 2, [4, 0], [400, 0]], [100, 1, [1, 1], [100, 50]]], [0, 2, 0, 80])])],
+        [key32(1), Buffer.concat([table([[5, 1, [9, 9], [9, 9]]]), table([])])]];
+    const rows = packetsProbe.decode(dump, 2, [7n]).get('7')?.packets;
+    assert.deepEqual(rows, [
+      { device: 'other', netns: 0, direction: 'rx', packets: 2, bytes: 80 },
+      { device: 'lo', netns: 100, direction: 'rx', packets: 1, bytes: 50 },
+      { device: 'lo', netns: 100, direction: 'tx', packets: 4, bytes: 400 },
+      { device: 'veth0', netns: 100, direction: 'rx', packets: 2, bytes: 120 },
+      { device: 'veth0', netns: 100, direction: 'tx', packets: 5, bytes: 460 },
+    ]);
+    assert.throws(() => packetsProbe.decode((m) => (m === 'packet_stats' ? [[key32(0), Buffer.alloc(8)]] : []), 2, [7n]), RangeError);
   });
 
   it('writes the registry over the start of .bss', () => {
