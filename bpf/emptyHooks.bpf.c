@@ -2,7 +2,7 @@
 /* One empty program on every hook the probes use, for npm run bench:probes: attached in place of the probes,
  * they measure what the kernel charges for running *a* program there (tracepoint dispatch, the syscall slow
  * path raw_syscalls forces on every task), the floor no program body can go below. Keep in step with the
- * probes' sections: test/unit/emptyHooks.test.ts checks that every probe hook has its twin here. */
+ * probes' sections: test/privileged/bpfAddon.test.ts checks that every probe hook has its twin here. */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>

@@ -21,7 +21,7 @@ struct {
   __type(value, struct slot_devices);
 } packet_stats SEC(".maps");
 
-/* Device names, read once per (netns, ifindex) and CPU instead of once per packet. */
+/* Device names, read once per (netns, ifindex) instead of once per packet. */
 struct {
   __uint(type, BPF_MAP_TYPE_HASH);
   __uint(max_entries, 4096);

@@ -23,13 +23,14 @@ export class EmptyHooks {
   private links: bpf.LinkHandle[] = [];
 
   constructor(sections: readonly string[]) {
-    const twins = emptyTwins();
-    const missing = sections.filter((s) => !twins.has(s));
-    if (missing.length > 0) throw new Error(`no empty twin for hook ${missing.join(', ')}: add one to bpf/emptyHooks.bpf.c`);
-    this.programs = sections.map((s) => twins.get(s) as string);
     this.h = bpf.openObject(emptyHooksObject);
     try {
-      for (const p of bpf.describeObject(this.h).programs) bpf.setAutoload(this.h, p.name, this.programs.includes(p.name));
+      const all = bpf.describeObject(this.h).programs;
+      const twins = new Map(all.map((p) => [p.section, p.name]));
+      const missing = sections.filter((s) => !twins.has(s));
+      if (missing.length > 0) throw new Error(`no empty twin for hook ${missing.join(', ')}: add one to bpf/emptyHooks.bpf.c`);
+      this.programs = sections.map((s) => twins.get(s) as string);
+      for (const p of all) bpf.setAutoload(this.h, p.name, this.programs.includes(p.name));
       bpf.load(this.h);
     } catch (err) {
       bpf.close(this.h);

@@ -49,6 +49,8 @@ interface LoadedProbe {
   readonly h: bpf.ObjectHandle;
   readonly programs: readonly string[];
   readonly hook: string;
+  /** program -> section, e.g. "tp_btf/sys_exit". */
+  readonly sections: ReadonlyMap<string, string>;
 }
 
 export interface ProbeReading {
@@ -122,7 +124,7 @@ export class ProbeSet {
         const programs = [...v.programs, ...tuned.programs];
         const h = openVariant(def.object, programs, def.optional, tuned.rodata);
         const hook = tuned.programs.length > 0 ? `${v.hook} + ${tuned.programs.join(', ')}` : v.hook;
-        this.loaded.push({ def, h, programs, hook });
+        this.loaded.push({ def, h, programs, hook, sections: new Map(bpf.describeObject(h).programs.map((p) => [p.name, p.section])) });
         this.statuses.push({ name: def.name, available: true, hook, reason: failures.length > 0 ? `fell back: ${failures.join('; ')}` : null });
         return;
       } catch (err) {
@@ -148,11 +150,10 @@ export class ProbeSet {
       this.active = true;
       const session = { privateNetns: entries.some((e) => e.netns !== null) };
       for (const l of this.loaded) {
-        const sections = new Map(bpf.describeObject(l.h).programs.map((p) => [p.name, p.section]));
         for (const p of l.programs) {
           if (!(l.def.needed?.(p, session) ?? true)) continue;
           this.links.push(bpf.attach(l.h, p));
-          this.hooks.push(sections.get(p) ?? p);
+          this.hooks.push(l.sections.get(p) ?? p);
         }
       }
       this.stacks?.sampler.start(this.sampleHz);
