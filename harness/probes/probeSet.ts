@@ -88,8 +88,8 @@ function openVariant(object: string, programs: readonly string[], trialAttach: b
 export class ProbeSet {
   private readonly loaded: LoadedProbe[] = [];
   private readonly statuses: ProbeStatus[] = [];
-  private links: bpf.LinkHandle[] = [];
-  private hooks: string[] = [];
+  /** Attached programs with their hook (section), e.g. "tp_btf/sys_exit". */
+  private links: Array<{ link: bpf.LinkHandle; hook: string }> = [];
   private stacks: { h: bpf.ObjectHandle; sampler: StackSampler } | undefined;
   private targets: readonly ResolvedTarget[] = [];
   private readonly sampleHz: number;
@@ -152,8 +152,7 @@ export class ProbeSet {
       for (const l of this.loaded) {
         for (const p of l.programs) {
           if (!(l.def.needed?.(p, session) ?? true)) continue;
-          this.links.push(bpf.attach(l.h, p));
-          this.hooks.push(l.sections.get(p) ?? p);
+          this.links.push({ link: bpf.attach(l.h, p), hook: l.sections.get(p) ?? p });
         }
       }
       this.stacks?.sampler.start(this.sampleHz);
@@ -179,13 +178,12 @@ export class ProbeSet {
 
   /** The sections (hooks) of the programs attached now, e.g. "tp_btf/sys_exit". */
   attachedHooks(): readonly string[] {
-    return [...this.hooks];
+    return this.links.map((l) => l.hook);
   }
 
   private detachAll(): void {
-    for (const l of this.links) bpf.detach(l);
+    for (const l of this.links) bpf.detach(l.link);
     this.links = [];
-    this.hooks = [];
     this.stacks?.sampler.stop();
   }
 
