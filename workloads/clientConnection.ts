@@ -2,9 +2,11 @@ import type { Bytes, Microseconds } from './units';
 
 /** What a protocol client tells the runner; one request in flight per connection (no pipelining, like wrk). */
 export interface ConnectionEvents {
-  onComplete(conn: ClientConnection, status: number, bytesReceived: Bytes): void;
+  /** A whole response: its status (0 for TCP), its size on the wire and the size of its head (0 for TCP), as fortio's Sizes and HeaderSizes. */
+  onComplete(conn: ClientConnection, status: number, bytesReceived: Bytes, headerBytes: Bytes): void;
   onError(conn: ClientConnection, kind: string): void;
-  onSocketOpened(): void;
+  /** A socket was opened for this connection (its first, or a reconnect). */
+  onSocketOpened(conn: ClientConnection): void;
 }
 
 /** Protocol-agnostic view the runner schedules requests on. */
@@ -17,6 +19,12 @@ export interface ClientConnection {
   /** When it actually went out (or its connection started, when not keeping alive). */
   sentUs: Microseconds;
   send(intendedUs: Microseconds, nowUs: Microseconds): void;
+  /**
+   * Opens the keep-alive socket now, before the measured window (as wrk and fortio connect before they
+   * start the clock). Resolves once connected or failed, never rejects: a failure shows on the first send.
+   * Does nothing without keep-alive, where connection setup is part of what is measured.
+   */
+  preconnect(): Promise<void>;
   /** Drops the in-flight request (timeouts) and the socket; the next send reconnects. */
   abort(): void;
   close(): void;

@@ -1,19 +1,14 @@
+import { FortioHistogram, type FortioHistogramData } from './fortioHistogram';
 import { LatencyHistogram } from './latencyHistogram';
-import type { LoadResult } from './loadResult';
+import type { HistogramRecord, LoadResult } from './loadResult';
 import { formatDurationUs } from './durationParse';
 
-/** The subset of fortio's HTTPRunnerResults / TCPResultMap that fortio's UI and report tools read. */
-export interface FortioHistogram {
-  Count: number;
-  Min: number;
-  Max: number;
-  Sum: number;
-  Avg: number;
-  StdDev: number;
-  Data: Array<{ Start: number; End: number; Percent: number; Count: number }>;
-  Percentiles: Array<{ Percentile: number; Value: number }>;
-}
-
+/**
+ * fortio's HTTPRunnerResults (fhttp/httprunner.go, embedding periodic.RunnerResults) and TCP
+ * RunnerResults (tcprunner/tcprunner.go), with the fields meshbench can fill; durations in seconds
+ * (ActualDuration in ns, Go's time.Duration), as fortio writes them. `ErrorsByKind` is meshbench's own
+ * addition: what RetCodes["-1"] is made of.
+ */
 export interface FortioResult {
   RunType: 'HTTP' | 'TCP';
   Labels: string;
@@ -24,97 +19,137 @@ export interface FortioResult {
   ActualDuration: number;
   NumThreads: number;
   Version: string;
-  DurationHistogram: FortioHistogram;
-  ErrorsDurationHistogram: FortioHistogram;
+  DurationHistogram: FortioHistogramData;
+  ErrorsDurationHistogram: FortioHistogramData;
   Exactly: number;
   Jitter: boolean;
   Uniform: boolean;
   NoCatchUp: boolean;
+  RunID: number;
+  AccessLoggerInfo: string;
+  ID: string;
   RetCodes: Record<string, number>;
-  Sizes: { Count: number; Sum: number; Avg: number };
+  /** HTTP only: bytes per call, head and body (fortio's stats.NewHistogram(0, 100)). */
+  Sizes?: FortioHistogramData;
+  /** HTTP only: head bytes per call (fortio's stats.NewHistogram(0, 5)). */
+  HeaderSizes?: FortioHistogramData;
   URL?: string;
   Destination?: string;
+  Sockets: number[];
   SocketCount: number;
   ErrorsByKind: Record<string, number>;
 }
 
-const usToSeconds = (us: number): number => us / 1e6;
+/**
+ * Bucket width of the exported duration histograms: fortio's -r flag, here 100 µs rather than fortio's
+ * 1 ms default, because mesh latencies are mostly below a millisecond and a 1 ms bucket would put the
+ * whole run in one bar.
+ */
+export const fortioResolutionSeconds = 0.0001;
+
+/** fortio's default percentile list (-p "50,75,90,99,99.9"). */
+export const fortioPercentiles = [50, 75, 90, 99, 99.9] as const;
 
 /**
- * fortio's bucket edges are coarse; we merge HDR buckets into a 1-2-5 series of µs edges so the Data
- * array stays a few dozen entries while percentiles come from the exact HDR histogram.
+ * fortio's view of an HDR latency histogram: fortio's buckets (offset 0, divider = resolution, seconds),
+ * Count/Min/Max/Avg/StdDev from the HDR summary, percentiles from the HDR histogram (exact to 3 digits,
+ * where fortio interpolates inside its buckets).
  */
-function edgesUs(maxUs: number): number[] {
-  const edges = [0];
-  for (let decade = 1; edges[edges.length - 1] as number <= maxUs; decade *= 10) {
-    for (const m of [1, 2, 5]) edges.push(m * decade);
-  }
-  return edges;
+export function toFortioHistogram(record: HistogramRecord, percentiles: readonly number[] = fortioPercentiles): FortioHistogramData {
+  const hdr = LatencyHistogram.decode(record.histogram);
+  const s = hdr.summary(percentiles);
+  const f = new FortioHistogram(0, fortioResolutionSeconds);
+  for (const b of hdr.buckets()) f.recordBucket(b.highUs / 1e6, b.count);
+  f.setCounter({ count: s.count, min: s.minUs / 1e6, max: s.maxUs / 1e6, sum: (s.meanUs * s.count) / 1e6, stdDev: s.stddevUs / 1e6 });
+  const out = f.export();
+  if (s.count > 0) out.Percentiles = percentiles.map((p) => ({ Percentile: p, Value: (s.percentilesUs[String(p)] ?? 0) / 1e6 }));
+  return out;
 }
 
-export function toFortioHistogram(encoded: string, percentiles: readonly number[]): FortioHistogram {
-  const h = LatencyHistogram.decode(encoded);
-  const s = h.summary(percentiles);
-  const buckets = h.buckets();
-  const edges = edgesUs(s.maxUs);
-  const data: FortioHistogram['Data'] = [];
-  let cumulative = 0;
-  let bi = 0;
-  for (let i = 0; i + 1 < edges.length && bi < buckets.length; i += 1) {
-    const lo = edges[i] as number;
-    const hi = edges[i + 1] as number;
-    let count = 0;
-    while (bi < buckets.length && (buckets[bi] as { lowUs: number }).lowUs < hi) {
-      count += (buckets[bi] as { count: number }).count;
-      bi += 1;
-    }
-    if (count === 0) continue;
-    cumulative += count;
-    data.push({ Start: usToSeconds(Math.max(lo, s.minUs)), End: usToSeconds(Math.min(hi, s.maxUs)), Percent: (100 * cumulative) / s.count, Count: count });
-  }
-  return {
-    Count: s.count,
-    Min: usToSeconds(s.minUs),
-    Max: usToSeconds(s.maxUs),
-    Sum: usToSeconds(s.meanUs * s.count),
-    Avg: usToSeconds(s.meanUs),
-    StdDev: usToSeconds(s.stddevUs),
-    Data: data,
-    Percentiles: percentiles.map((p) => ({ Percentile: p, Value: usToSeconds(s.percentilesUs[String(p)] ?? 0) })),
-  };
+/**
+ * What fortio writes for a run that has no call at all (fhttp.NewErrorResult): two points, 0 and 1 ms, so
+ * its chart code has Data to draw a red block from instead of failing on an empty array.
+ */
+function emptyRunHistogram(): FortioHistogramData {
+  const f = new FortioHistogram(0, 0.001);
+  f.record(0);
+  f.record(0.001);
+  return f.export();
 }
 
-const emptyHistogram: FortioHistogram = { Count: 0, Min: 0, Max: 0, Sum: 0, Avg: 0, StdDev: 0, Data: [], Percentiles: [] };
-
-/** fortio-compatible JSON of a meshbench load result (durations in seconds, as fortio writes them). */
-export function toFortioJson(result: LoadResult, percentiles: readonly number[] = [50, 75, 90, 99, 99.9]): FortioResult {
+/**
+ * fortio-compatible JSON of a meshbench load result. Every recorded request is a call: answered ones
+ * under their status code, the rest (socket errors, timeouts, bad responses, and meshbench's `unsent`,
+ * `in-flight-at-end`, `overflow`) under RetCodes["-1"], fortio's code for a call without a response
+ * (fhttp.SocketError). DurationHistogram covers every call, ErrorsDurationHistogram the non-2xx ones.
+ * ActualQPS counts the calls that went out, errors included, over the measured window.
+ */
+export function toFortioJson(stored: LoadResult, percentiles: readonly number[] = fortioPercentiles): FortioResult {
+  const result = withPre011Defaults(stored);
   const o = result.options;
   const requestedDuration = o.requests !== null ? `exactly ${o.requests} calls` : formatDurationUs(o.durationUs ?? 0);
+  const http = o.protocol === 'http';
+  const neverSent = result.requestsUnsent + result.requestsOverflowed;
+  const callsSent = result.requestsCompleted + result.requestsFailed - neverSent;
+  const retCodes: Record<string, number> = {};
+  if (http) {
+    Object.assign(retCodes, result.statusCounts);
+    if (result.requestsFailed > 0) retCodes['-1'] = result.requestsFailed;
+  } else {
+    // fortio's TCP runner keys successes "OK" and failures by their error text.
+    if (result.requestsCompleted > 0) retCodes.OK = result.requestsCompleted;
+    Object.assign(retCodes, result.errorsByKind);
+  }
+  const anyCall = result.latency.count > 0;
   return {
-    RunType: o.protocol === 'http' ? 'HTTP' : 'TCP',
+    RunType: http ? 'HTTP' : 'TCP',
     Labels: result.labels,
     StartTime: result.startTime,
     RequestedQPS: o.mode === 'max' ? 'max' : String(o.qps),
     RequestedDuration: requestedDuration,
-    ActualQPS: result.actualQps,
+    ActualQPS: result.actualDurationUs > 0 ? (callsSent * 1e6) / result.actualDurationUs : 0,
     ActualDuration: Math.round(result.actualDurationUs * 1000),
     NumThreads: o.connections,
     Version: `meshbench-${result.version}`,
-    DurationHistogram: toFortioHistogram(result.latency.histogram, percentiles),
-    ErrorsDurationHistogram: { ...emptyHistogram, Count: result.requestsFailed },
+    DurationHistogram: anyCall ? toFortioHistogram(result.latency, percentiles) : emptyRunHistogram(),
+    ErrorsDurationHistogram: anyCall ? toFortioHistogram(result.errorLatency, percentiles) : emptyRunHistogram(),
     Exactly: o.requests ?? 0,
     Jitter: false,
-    Uniform: false,
+    // Connections run staggered per-connection schedules: what fortio calls -uniform.
+    Uniform: o.mode === 'fixed-rate',
     NoCatchUp: false,
-    // fortio's TCP runner counts successes under "OK"; HTTP keys are status codes.
-    RetCodes: o.protocol === 'http' ? { ...result.statusCounts } : { OK: result.requestsCompleted },
-    Sizes: {
-      Count: result.requestsCompleted,
-      Sum: result.bytesReceived,
-      Avg: result.requestsCompleted > 0 ? result.bytesReceived / result.requestsCompleted : 0,
-    },
-    ...(o.protocol === 'http' ? { URL: o.url } : { Destination: o.url }),
+    RunID: 0,
+    AccessLoggerInfo: '',
+    ID: '',
+    RetCodes: retCodes,
+    ...(http ? { Sizes: result.responseBytes, HeaderSizes: result.headerBytes, URL: o.url } : { Destination: o.url }),
+    Sockets: [...result.socketsPerConnection],
     SocketCount: result.socketsOpened,
     ErrorsByKind: { ...result.errorsByKind },
+  };
+}
+
+/**
+ * Results written before the load client accounted for every request lack the per-kind counts, the
+ * error histogram and the size histograms: their absence means none were kept, so they read as zero
+ * counts and, for the error histogram, as "no failed call recorded" (those runs left failures out).
+ */
+function withPre011Defaults(r: LoadResult): LoadResult {
+  const partial = r as Partial<LoadResult> & LoadResult;
+  if (partial.errorLatency !== undefined && partial.responseBytes !== undefined) return r;
+  const empty = new LatencyHistogram();
+  const emptyRecord: HistogramRecord = { ...empty.summary(), histogram: empty.encode() };
+  const emptySizes = new FortioHistogram(0, 100).export();
+  return {
+    ...r,
+    errorLatency: partial.errorLatency ?? emptyRecord,
+    successLatency: partial.successLatency ?? r.latency,
+    requestsUnsent: partial.requestsUnsent ?? 0,
+    requestsInFlightAtEnd: partial.requestsInFlightAtEnd ?? 0,
+    requestsOverflowed: partial.requestsOverflowed ?? 0,
+    responseBytes: partial.responseBytes ?? emptySizes,
+    headerBytes: partial.headerBytes ?? emptySizes,
+    requestsPerConnection: partial.requestsPerConnection ?? [],
+    socketsPerConnection: partial.socketsPerConnection ?? [],
   };
 }

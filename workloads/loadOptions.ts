@@ -16,6 +16,14 @@ export interface LoadOptions {
   readonly headers: ReadonlyArray<readonly [string, string]>;
   /** false: one new TCP connection per request (connection setup is part of what is measured). */
   readonly keepAlive: boolean;
+  /** Per request, from its actual send; only this makes a request a `timeout`. */
   readonly timeoutUs: Microseconds;
+  /**
+   * Cap on the backlog (requests due but not yet sent, over all connections), as Nighthawk's
+   * --max-pending-requests; beyond it the oldest waiting request is dropped and counted as `overflow`.
+   */
+  readonly maxPending: number;
+  /** After the window closes, requests in flight get this long to complete before they count as `in-flight-at-end`. */
+  readonly drainUs: Microseconds;
   readonly labels: string;
 }

@@ -1,3 +1,4 @@
+import type { FortioHistogramData } from './fortioHistogram';
 import type { LatencySummary } from './latencyHistogram';
 import type { LoadProtocol } from './loadTarget';
 import type { Bytes, Microseconds, RequestsPerSecond } from './units';
@@ -28,15 +29,37 @@ export interface LoadResult {
     readonly payloadBytes: Bytes;
     readonly keepAlive: boolean;
     readonly timeoutUs: Microseconds;
+    /** Credentials redacted (`Authorization: ***`). */
     readonly headers: ReadonlyArray<readonly [string, string]>;
+    /** Backlog cap (requests due but not yet sent), as Nighthawk's --max-pending-requests. */
+    readonly maxPending: number;
+    /** How long requests in flight at the window's close may still complete. */
+    readonly drainUs: Microseconds;
   };
-  /** From the start of the measured window to the last measured completion. */
+  /**
+   * The measured window: the requested duration (or up to an abort); with --requests at a fixed rate,
+   * requests ÷ qps; with --requests in max mode, up to the last outcome.
+   */
   readonly actualDurationUs: Microseconds;
+  /** Requests answered with a response (any status). */
   readonly requestsCompleted: number;
+  /**
+   * Requests recorded without a response: every kind in `errorsByKind`, including `unsent`,
+   * `in-flight-at-end` and `overflow`. requestsCompleted + requestsFailed = latency.count.
+   */
   readonly requestsFailed: number;
+  /** requestsCompleted ÷ the measured window. */
   readonly actualQps: RequestsPerSecond;
-  /** Latency from each request's intended send time (coordinated omission corrected); = serviceTime in max mode. */
+  /**
+   * Latency from each request's intended send time (coordinated omission corrected) of every request
+   * whose intended time fell in the window, failed ones included (as fortio's DurationHistogram);
+   * = serviceTime in max mode.
+   */
   readonly latency: HistogramRecord;
+  /** The part of `latency` that failed: no response, or a status outside 2xx (fortio's ErrorsDurationHistogram). */
+  readonly errorLatency: HistogramRecord;
+  /** The part of `latency` that succeeded (2xx, or the TCP echo came back whole). */
+  readonly successLatency: HistogramRecord;
   /** From the moment the request actually went out (or its connection started): what an uncorrected tool reports. */
   readonly serviceTime: HistogramRecord;
   /** How late the client itself sent each request after its intended time: the scheduler's own error. */
@@ -46,6 +69,18 @@ export interface LoadResult {
   readonly socketsOpened: number;
   readonly bytesSent: Bytes;
   readonly bytesReceived: Bytes;
-  /** Requests released by the schedule but never sent because the run ended while they queued. */
+  /** Requests due in the window but not sent when it closed; recorded with latency = close − intended. */
   readonly requestsUnsent: number;
+  /** Requests still unanswered when the drain after the window ended; recorded with latency = drain end − intended. */
+  readonly requestsInFlightAtEnd: number;
+  /** Requests dropped from a backlog over --max-pending; recorded with latency = drop time − intended. */
+  readonly requestsOverflowed: number;
+  /** Bytes received per request (head and body), every recorded request, as fortio's Sizes (divider 100). */
+  readonly responseBytes: FortioHistogramData;
+  /** Response head bytes per request, as fortio's HeaderSizes (divider 5); zeros for TCP. */
+  readonly headerBytes: FortioHistogramData;
+  /** Requests carried by each connection slot (reconnects keep their slot): how evenly the load was spread. */
+  readonly requestsPerConnection: readonly number[];
+  /** Sockets each connection slot opened (fortio's Sockets); 1 each for perfect keep-alive. */
+  readonly socketsPerConnection: readonly number[];
 }

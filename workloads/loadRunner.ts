@@ -1,10 +1,12 @@
 import { monotonicClock, type Clock, type TimerApi } from './clock';
 import { PreciseTimers } from './preciseTimers';
 import type { ClientConnection, ConnectionEvents } from './clientConnection';
+import { FortioHistogram } from './fortioHistogram';
 import { buildHttpRequest, HttpConnection } from './httpConnection';
 import { LatencyHistogram } from './latencyHistogram';
 import type { LoadOptions } from './loadOptions';
 import { loadResultSchemaVersion, type HistogramRecord, type LoadResult } from './loadResult';
+import { redactHeaders } from './loadTarget';
 import { RateScheduler } from './rateScheduler';
 import { TcpConnection } from './tcpConnection';
 import type { Microseconds } from './units';
@@ -30,45 +32,80 @@ export interface LoadRunnerDeps {
   readonly signal?: AbortSignal;
 }
 
-/** After a connection error, wait this long before the connection is used again, so a refused target is not hammered. */
+/** After a connection error, wait this long before the slot sends again, so a refused target is not hammered. */
 const reconnectBackoffUs = 10_000;
-/** How long to wait for requests still in flight when the run ends. */
-const drainGraceUs = 2_000_000;
+/** How often requests in flight are checked against --timeout. */
+const timeoutSweepMs = 20;
+
+/** Error kinds the runner itself records (the connections add socket and protocol kinds). */
+export const unsentKind = 'unsent';
+export const inFlightAtEndKind = 'in-flight-at-end';
+export const overflowKind = 'overflow';
+export const timeoutKind = 'timeout';
 
 /**
- * Drives connections with either an open-loop schedule (qps > 0) or a closed loop (qps = 0, each
- * connection sends again as soon as its response arrives). Records three histograms per request:
- * latency from the intended time, service time from the actual send, and the client's own send lag.
+ * One connection slot. Open loop: request k of the global schedule (intended at start + k/qps) belongs
+ * to slot k mod c, so each slot runs its own schedule at qps/c, phases staggered by 1/qps (wrk2's
+ * per-connection schedule, fortio's -uniform). A slot's backlog (requests due but not sent because its
+ * one request in flight has not come back) is the run of indices nextIndex, nextIndex + c, … : a count,
+ * not a queue, so it costs no memory however far a stalled server falls behind.
+ */
+interface Slot {
+  readonly conn: ClientConnection;
+  readonly index: number;
+  /** Global schedule index of the oldest request due on this slot and not yet sent. */
+  nextIndex: number;
+  backlog: number;
+  /** Waiting out the reconnect back-off after an error. */
+  backingOff: boolean;
+  requestsSent: number;
+  socketsOpened: number;
+}
+
+/**
+ * Drives c connection slots with either an open-loop schedule (qps > 0) or a closed loop (qps = 0, each
+ * slot sends again as soon as its response arrives). Accounts for every request whose intended time
+ * falls in the measured window, as wrk2 does: answered, failed, unsent at the window's close, or still in
+ * flight after the drain. Records latency from the intended time (all requests, and the failed ones
+ * apart), service time from the actual send, and the client's own send lag.
  */
 export class LoadRunner {
   private readonly clock: Clock;
   private readonly timers: TimerApi;
-  private readonly connections: ClientConnection[] = [];
-  private readonly idle: ClientConnection[] = [];
-  private readonly queue: Microseconds[] = [];
-  private queueHead = 0;
+  private readonly slots: Slot[] = [];
+  private readonly slotOf = new Map<ClientConnection, Slot>();
   private readonly latency = new LatencyHistogram();
+  private readonly errorLatency = new LatencyHistogram();
   private readonly service = new LatencyHistogram();
   private readonly sendLag = new LatencyHistogram();
+  private readonly responseBytes = new FortioHistogram(0, 100);
+  private readonly headerBytes = new FortioHistogram(0, 5);
   /** Indexed by status code: a typed array costs less per request than a Map. */
   private readonly statusCounts = new Float64Array(600);
-  /** Closed loop: latency = service time and send lag = 0, so only one histogram is recorded per request. */
   private readonly closedLoop: boolean;
   private readonly errorsByKind = new Map<string, number>();
   private completed = 0;
   private failed = 0;
+  private unsent = 0;
+  private inFlightAtEnd = 0;
+  private overflowed = 0;
   private measuredIssued = 0;
+  private totalBacklog = 0;
   private socketsOpened = 0;
   private bytesSent = 0;
   private bytesReceived = 0;
   private startUs = 0;
   private measureStartUs = 0;
   private measureEndUs = Number.POSITIVE_INFINITY;
-  private lastCompletionUs = 0;
+  /** When the window closed (end of duration, --requests reached, or abort); Infinity while open. */
+  private closedAtUs = Number.POSITIVE_INFINITY;
+  private lastOutcomeUs = 0;
   private issuing = false;
+  private windowClosed = false;
   private scheduler: RateScheduler | undefined;
   private finish: (() => void) | undefined;
   private drainTimer: unknown = undefined;
+  private endTimer: unknown = undefined;
   private readonly requestBytes: number;
   private readonly makeConnection: (id: number, events: ConnectionEvents) => ClientConnection;
 
@@ -92,58 +129,71 @@ export class LoadRunner {
     const startTime = new Date().toISOString();
     const o = this.options;
     const events: ConnectionEvents = {
-      onComplete: (conn, status, bytes) => this.onComplete(conn, status, bytes),
+      onComplete: (conn, status, bytes, headerBytes) => this.onComplete(conn, status, bytes, headerBytes),
       onError: (conn, kind) => this.onError(conn, kind),
-      onSocketOpened: () => { this.socketsOpened += 1; },
+      onSocketOpened: (conn) => {
+        this.socketsOpened += 1;
+        (this.slotOf.get(conn) as Slot).socketsOpened += 1;
+      },
     };
     for (let i = 0; i < o.connections; i += 1) {
-      const c = this.makeConnection(i, events);
-      this.connections.push(c);
-      this.idle.push(c);
+      const conn = this.makeConnection(i, events);
+      const slot: Slot = { conn, index: i, nextIndex: i, backlog: 0, backingOff: false, requestsSent: 0, socketsOpened: 0 };
+      this.slots.push(slot);
+      this.slotOf.set(conn, slot);
     }
+    // Start-up stays outside the clock: the timer thread is running and every keep-alive connection is
+    // established before the first intended send time.
+    await new Promise<void>((resolve) => { this.timers.setTimeout(resolve, 0); });
+    await Promise.all(this.slots.map((s) => s.conn.preconnect()));
+
     this.startUs = this.clock.nowUs();
     this.measureStartUs = this.startUs + o.warmupUs;
     if (o.durationUs !== undefined) this.measureEndUs = this.measureStartUs + o.durationUs;
     this.issuing = true;
 
     const done = new Promise<void>((resolve) => { this.finish = resolve; });
-    const sweep = setInterval(() => this.sweepTimeouts(), 50);
+    const sweep = setInterval(() => this.sweepTimeouts(), timeoutSweepMs);
     const progress = this.startProgress();
-    const onAbort = (): void => this.stopIssuing();
+    const onAbort = (): void => this.closeWindow();
     const onMeasuring = this.deps.onMeasuring;
-    const measuringTimer = onMeasuring === undefined ? undefined : setTimeout(onMeasuring, Math.max(0, this.options.warmupUs / 1000));
+    const measuringTimer = onMeasuring === undefined ? undefined : setTimeout(onMeasuring, Math.max(0, o.warmupUs / 1000));
     this.deps.signal?.addEventListener('abort', onAbort);
-    if (this.deps.signal?.aborted === true) this.stopIssuing();
 
-    if (o.qps > 0) {
+    if (this.deps.signal?.aborted === true) this.closeWindow();
+    else if (!this.closedLoop) {
       this.scheduler = new RateScheduler(o.qps, this.clock, this.timers,
-        (intended) => { this.queue.push(intended); this.dispatch(); },
-        (intended) => this.issuing && this.admit(intended));
+        (intended, index) => this.onDue(intended, index),
+        (intended) => this.admit(intended));
       this.scheduler.start(this.startUs);
     } else {
-      for (const c of this.idle.splice(0)) this.sendClosedLoop(c);
+      for (const s of this.slots) this.sendClosedLoop(s, this.startUs);
     }
-    // Ends the run at the end of the window even if the closed loop is stuck on unresponsive connections.
-    const endTimer = Number.isFinite(this.measureEndUs)
-      ? setTimeout(() => this.stopIssuing(), Math.max(0, (this.measureEndUs - this.clock.nowUs()) / 1000) + 1)
-      : undefined;
+    if (Number.isFinite(this.measureEndUs) && !this.windowClosed) {
+      this.endTimer = this.timers.setTimeout(() => this.closeWindow(), Math.max(0, (this.measureEndUs - this.clock.nowUs()) / 1000));
+    }
+    this.maybeFinish();
 
     await done;
     clearInterval(sweep);
     if (progress !== undefined) clearInterval(progress);
-    if (endTimer !== undefined) clearTimeout(endTimer);
     if (measuringTimer !== undefined) clearTimeout(measuringTimer);
+    if (this.endTimer !== undefined) this.timers.clearTimeout(this.endTimer);
     if (this.drainTimer !== undefined) this.timers.clearTimeout(this.drainTimer);
     this.deps.signal?.removeEventListener('abort', onAbort);
     this.scheduler?.stop();
-    for (const c of this.connections) c.close();
+    for (const s of this.slots) s.conn.close();
     if (this.timers instanceof PreciseTimers) this.timers.close();
     return this.result(startTime);
   }
 
+  private measured(intendedUs: Microseconds): boolean {
+    return intendedUs >= this.measureStartUs;
+  }
+
   /** Whether a request intended at this time belongs to the run (and counts it when measured). */
   private admit(intendedUs: Microseconds): boolean {
-    if (intendedUs >= this.measureEndUs) return false;
+    if (!this.issuing || intendedUs >= this.measureEndUs) return false;
     if (intendedUs >= this.measureStartUs) {
       if (this.options.requests !== undefined && this.measuredIssued >= this.options.requests) return false;
       this.measuredIssued += 1;
@@ -151,92 +201,177 @@ export class LoadRunner {
     return true;
   }
 
-  private sendClosedLoop(conn: ClientConnection, now: Microseconds = this.clock.nowUs()): void {
-    if (!this.issuing || !this.admit(now)) {
-      this.stopIssuing();
-      this.idle.push(conn);
+  private intendedUs(index: number): Microseconds {
+    return (this.scheduler as RateScheduler).intendedUs(index);
+  }
+
+  /** Open loop: request `index` is due; it goes to its slot, now if the slot is free, else into its backlog. */
+  private onDue(intendedUs: Microseconds, index: number): void {
+    const slot = this.slots[index % this.slots.length] as Slot;
+    slot.backlog += 1;
+    this.totalBacklog += 1;
+    this.sendNext(slot);
+    if (this.totalBacklog > this.options.maxPending) this.dropOldest(slot);
+    // The last measured request of a --requests run has been released: the schedule is done.
+    if (this.options.requests !== undefined && this.measuredIssued >= this.options.requests && intendedUs >= this.measureStartUs) {
+      this.issuing = false;
+      this.scheduler?.stop();
+    }
+  }
+
+  /** Over --max-pending: the oldest waiting request (of this slot, else of the longest-waiting one) is given up. */
+  private dropOldest(preferred: Slot): void {
+    let victim: Slot | undefined = preferred.backlog > 0 ? preferred : undefined;
+    if (victim === undefined) {
+      for (const s of this.slots) if (s.backlog > 0 && (victim === undefined || s.nextIndex < victim.nextIndex)) victim = s;
+    }
+    if (victim === undefined) return;
+    const intended = this.intendedUs(victim.nextIndex);
+    victim.nextIndex += this.slots.length;
+    victim.backlog -= 1;
+    this.totalBacklog -= 1;
+    if (this.measured(intended)) {
+      this.overflowed += 1;
+      this.recordFailure(overflowKind, this.clock.nowUs() - intended);
+    }
+  }
+
+  private sendNext(slot: Slot): void {
+    if (slot.backlog === 0 || slot.conn.busy || slot.backingOff || this.windowClosed) return;
+    const intended = this.intendedUs(slot.nextIndex);
+    slot.nextIndex += this.slots.length;
+    slot.backlog -= 1;
+    this.totalBacklog -= 1;
+    slot.requestsSent += 1;
+    this.bytesSent += this.requestBytes;
+    slot.conn.send(intended, this.clock.nowUs());
+  }
+
+  private sendClosedLoop(slot: Slot, now: Microseconds = this.clock.nowUs()): void {
+    if (slot.conn.busy || slot.backingOff) return;
+    if (!this.admit(now)) {
+      if (this.issuing && this.options.requests !== undefined && this.measuredIssued >= this.options.requests) this.issuing = false;
       this.maybeFinish();
       return;
     }
+    slot.requestsSent += 1;
     this.bytesSent += this.requestBytes;
-    conn.send(now, now);
+    slot.conn.send(now, now);
   }
 
-  private dispatch(): void {
-    while (this.queueHead < this.queue.length && this.idle.length > 0) {
-      const conn = this.idle.pop() as ClientConnection;
-      const intended = this.queue[this.queueHead] as Microseconds;
-      this.queueHead += 1;
-      this.bytesSent += this.requestBytes;
-      conn.send(intended, this.clock.nowUs());
-    }
-    if (this.queueHead > 4096 && this.queueHead * 2 > this.queue.length) {
-      this.queue.splice(0, this.queueHead);
-      this.queueHead = 0;
-    }
-  }
-
-  private onComplete(conn: ClientConnection, status: number, bytes: number): void {
+  private onComplete(conn: ClientConnection, status: number, bytes: number, headerBytes: number): void {
     const now = this.clock.nowUs();
     this.bytesReceived += bytes;
-    if (conn.intendedUs >= this.measureStartUs) {
-      this.latency.record(now - conn.intendedUs);
+    if (this.measured(conn.intendedUs)) {
+      const latencyUs = now - conn.intendedUs;
+      this.latency.record(latencyUs);
       if (!this.closedLoop) {
         this.service.record(now - conn.sentUs);
         this.sendLag.record(conn.sentUs - conn.intendedUs);
       }
+      // fortio's rule: an HTTP call is OK with a 2xx status (TCP reports 0 when the echo came back whole).
+      if (status !== 0 && (status < 200 || status > 299)) this.errorLatency.record(latencyUs);
       this.statusCounts[status] = (this.statusCounts[status] as number) + 1;
+      this.responseBytes.record(bytes);
+      this.headerBytes.record(headerBytes);
       this.completed += 1;
-      this.lastCompletionUs = now;
+      this.lastOutcomeUs = now;
     }
-    if (this.closedLoop) this.sendClosedLoop(conn, now);
-    else this.release(conn);
+    this.next(this.slotOf.get(conn) as Slot, now);
   }
 
   private onError(conn: ClientConnection, kind: string): void {
-    if (conn.intendedUs >= this.measureStartUs) {
-      this.errorsByKind.set(kind, (this.errorsByKind.get(kind) ?? 0) + 1);
-      this.failed += 1;
-      this.lastCompletionUs = this.clock.nowUs();
+    const now = this.clock.nowUs();
+    if (this.measured(conn.intendedUs)) {
+      if (!this.closedLoop) {
+        this.service.record(now - conn.sentUs);
+        this.sendLag.record(conn.sentUs - conn.intendedUs);
+      }
+      this.recordFailure(kind, now - conn.intendedUs);
+      this.lastOutcomeUs = now;
     }
-    // Back off before reusing it, or a refused target turns the closed loop into a busy loop.
-    this.timers.setTimeout(() => this.release(conn), reconnectBackoffUs / 1000);
+    this.backOff(this.slotOf.get(conn) as Slot);
   }
 
-  private release(conn: ClientConnection): void {
-    if (this.options.qps === 0) {
-      this.sendClosedLoop(conn);
-      return;
-    }
-    this.idle.push(conn);
-    this.dispatch();
+  /** Every request recorded without a response goes through here: main and error histograms, and its kind. */
+  private recordFailure(kind: string, latencyUs: Microseconds): void {
+    this.latency.record(latencyUs);
+    this.errorLatency.record(latencyUs);
+    this.responseBytes.record(0);
+    this.headerBytes.record(0);
+    this.errorsByKind.set(kind, (this.errorsByKind.get(kind) ?? 0) + 1);
+    this.failed += 1;
+  }
+
+  /** Back off before the slot sends again, or a refused target turns the loop into a busy loop. */
+  private backOff(slot: Slot): void {
+    slot.backingOff = true;
+    this.timers.setTimeout(() => {
+      slot.backingOff = false;
+      this.next(slot, this.clock.nowUs());
+    }, reconnectBackoffUs / 1000);
+  }
+
+  private next(slot: Slot, now: Microseconds): void {
+    if (this.closedLoop) this.sendClosedLoop(slot, now);
+    else this.sendNext(slot);
     this.maybeFinish();
   }
 
-  private stopIssuing(): void {
-    if (!this.issuing) return;
+  /**
+   * The window closes: no more sends. Requests due and not sent are recorded as `unsent` (latency = close
+   * − intended); requests in flight get the drain (bounded by --drain) to complete, then count as
+   * `in-flight-at-end`.
+   */
+  private closeWindow(): void {
+    if (this.windowClosed) return;
+    const now = this.clock.nowUs();
+    // A wake-up running late must not lose requests whose intended time fell before the close.
+    if (this.issuing) this.scheduler?.flush();
     this.issuing = false;
+    this.windowClosed = true;
+    this.closedAtUs = Math.min(now, this.measureEndUs);
     this.scheduler?.stop();
-    // In-flight requests get a grace period, then are abandoned (counted as timeouts).
-    this.drainTimer = this.timers.setTimeout(() => {
-      for (const c of this.connections) if (c.busy) this.abandon(c, 'timeout');
-      this.finishNow();
-    }, drainGraceUs / 1000);
+    if (!this.closedLoop) {
+      for (const s of this.slots) {
+        for (; s.backlog > 0; s.backlog -= 1, s.nextIndex += this.slots.length) {
+          const intended = this.intendedUs(s.nextIndex);
+          if (!this.measured(intended)) continue;
+          this.unsent += 1;
+          this.recordFailure(unsentKind, now - intended);
+        }
+      }
+      this.totalBacklog = 0;
+    }
+    this.drainTimer = this.timers.setTimeout(() => this.endDrain(), this.options.drainUs / 1000);
     this.maybeFinish();
   }
 
-  private maybeFinish(): void {
-    if (this.issuing && !(this.scheduler !== undefined && this.schedulerExhausted())) return;
-    if (this.issuing) this.stopIssuing();
-    if (this.connections.some((c) => c.busy)) return;
+  private endDrain(): void {
+    this.drainTimer = undefined;
+    const now = this.clock.nowUs();
+    for (const s of this.slots) {
+      if (!s.conn.busy) continue;
+      const intended = s.conn.intendedUs;
+      s.conn.abort();
+      if (!this.measured(intended)) continue;
+      this.inFlightAtEnd += 1;
+      this.recordFailure(inFlightAtEndKind, now - intended);
+    }
     this.finishNow();
   }
 
-  private schedulerExhausted(): boolean {
-    // The scheduler stops itself when admit() refuses; it then releases nothing more.
-    const s = this.scheduler as RateScheduler;
-    const next = s.intendedUs(s.releasedCount);
-    return next >= this.measureEndUs || (this.options.requests !== undefined && this.measuredIssued >= this.options.requests);
+  private maybeFinish(): void {
+    if (this.finish === undefined) return;
+    if (!this.windowClosed) {
+      // A --requests run closes its window once everything it issued has an outcome.
+      if (this.issuing || this.totalBacklog > 0) return;
+      if (this.slots.some((s) => s.conn.busy || s.backingOff)) return;
+      this.closeWindow();
+      return;
+    }
+    if (this.slots.some((s) => s.conn.busy)) return;
+    this.finishNow();
   }
 
   private finishNow(): void {
@@ -245,22 +380,24 @@ export class LoadRunner {
     f?.();
   }
 
-  private abandon(conn: ClientConnection, kind: string): void {
-    conn.abort();
-    if (conn.intendedUs >= this.measureStartUs) {
-      this.errorsByKind.set(kind, (this.errorsByKind.get(kind) ?? 0) + 1);
-      this.failed += 1;
-    }
-  }
-
   private sweepTimeouts(): void {
     const now = this.clock.nowUs();
-    for (const c of this.connections) {
-      if (c.busy && now - c.sentUs > this.options.timeoutUs) {
-        this.abandon(c, 'timeout');
-        this.timers.setTimeout(() => this.release(c), 0);
+    for (const s of this.slots) {
+      const c = s.conn;
+      if (!c.busy || now - c.sentUs <= this.options.timeoutUs) continue;
+      const intended = c.intendedUs;
+      c.abort();
+      if (this.measured(intended)) {
+        if (!this.closedLoop) {
+          this.service.record(now - c.sentUs);
+          this.sendLag.record(c.sentUs - intended);
+        }
+        this.recordFailure(timeoutKind, now - intended);
+        this.lastOutcomeUs = now;
       }
+      this.timers.setTimeout(() => this.next(s, this.clock.nowUs()), 0);
     }
+    if (this.windowClosed) this.maybeFinish();
   }
 
   private startProgress(): NodeJS.Timeout | undefined {
@@ -283,15 +420,30 @@ export class LoadRunner {
     }, this.deps.progressIntervalMs ?? 1000);
   }
 
+  /** The measured window: see LoadResult.actualDurationUs. */
+  private windowUs(): Microseconds {
+    const o = this.options;
+    if (o.durationUs !== undefined && Number.isFinite(this.closedAtUs)) return Math.max(0, Math.min(this.closedAtUs, this.measureEndUs) - this.measureStartUs);
+    if (!this.closedLoop && o.requests !== undefined) {
+      // Open loop with --requests: the schedule's own span, n intervals (0.5 qps × 3 requests = 6 s).
+      const aborted = this.measuredIssued < o.requests;
+      return aborted ? Math.max(0, this.closedAtUs - this.measureStartUs) : (o.requests * 1e6) / o.qps;
+    }
+    return Math.max(0, (this.lastOutcomeUs || this.closedAtUs) - this.measureStartUs);
+  }
+
   private result(startTime: string): LoadResult {
     const o = this.options;
     const record = (h: LatencyHistogram): HistogramRecord => ({ ...h.summary(), histogram: h.encode() });
     if (this.closedLoop) {
       // Every request went out the moment its connection was free: service time is the latency, lag is zero.
       this.service.hdr.add(this.latency.hdr);
-      if (this.completed > 0) this.sendLag.hdr.recordValueWithCount(0, this.completed);
+      if (this.latency.count > 0) this.sendLag.hdr.recordValueWithCount(0, this.latency.count);
     }
-    const actualDurationUs = Math.max(0, (this.lastCompletionUs || this.clock.nowUs()) - this.measureStartUs);
+    const success = new LatencyHistogram();
+    success.hdr.add(this.latency.hdr);
+    success.hdr.subtract(this.errorLatency.hdr);
+    const windowUs = this.windowUs();
     const statusCounts: Record<string, number> = {};
     this.statusCounts.forEach((n, code) => { if (n > 0) statusCounts[String(code)] = n; });
     return {
@@ -312,13 +464,17 @@ export class LoadRunner {
         payloadBytes: o.payloadBytes,
         keepAlive: o.keepAlive,
         timeoutUs: o.timeoutUs,
-        headers: o.headers,
+        headers: redactHeaders(o.headers),
+        maxPending: o.maxPending,
+        drainUs: o.drainUs,
       },
-      actualDurationUs,
+      actualDurationUs: windowUs,
       requestsCompleted: this.completed,
       requestsFailed: this.failed,
-      actualQps: actualDurationUs > 0 ? (this.completed * 1e6) / actualDurationUs : 0,
+      actualQps: windowUs > 0 ? (this.completed * 1e6) / windowUs : 0,
       latency: record(this.latency),
+      errorLatency: record(this.errorLatency),
+      successLatency: record(success),
       serviceTime: record(this.service),
       sendLag: record(this.sendLag),
       statusCounts,
@@ -326,7 +482,13 @@ export class LoadRunner {
       socketsOpened: this.socketsOpened,
       bytesSent: this.bytesSent,
       bytesReceived: this.bytesReceived,
-      requestsUnsent: this.queue.length - this.queueHead,
+      requestsUnsent: this.unsent,
+      requestsInFlightAtEnd: this.inFlightAtEnd,
+      requestsOverflowed: this.overflowed,
+      responseBytes: this.responseBytes.export(),
+      headerBytes: this.headerBytes.export(),
+      requestsPerConnection: this.slots.map((s) => s.requestsSent),
+      socketsPerConnection: this.slots.map((s) => s.socketsOpened),
     };
   }
 }

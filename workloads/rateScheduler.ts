@@ -23,7 +23,8 @@ export class RateScheduler {
     private readonly qps: RequestsPerSecond,
     private readonly clock: Clock,
     private readonly timers: TimerApi,
-    private readonly release: (intendedUs: Microseconds) => void,
+    /** Called once per request in order; `index` counts from 0 (the runner routes it to connection index mod c). */
+    private readonly release: (intendedUs: Microseconds, index: number) => void,
     /** Stop releasing once this returns false for the next intended time (end of duration / request count). */
     private readonly shouldRelease: (intendedUs: Microseconds, index: number) => boolean,
     /** Poll with setImmediate this close to a deadline, to absorb the event loop's wake-up latency. */
@@ -57,6 +58,17 @@ export class RateScheduler {
     this.immediate = undefined;
   }
 
+  /**
+   * Releases everything due by now synchronously, so a caller closing the window at its end time does not
+   * lose the requests a late wake-up has not released yet.
+   */
+  flush(): void {
+    if (this.stopped) return;
+    if (this.timer !== undefined) this.timers.clearTimeout(this.timer);
+    if (this.immediate !== undefined) this.timers.clearImmediate(this.immediate);
+    this.tick();
+  }
+
   private readonly tick = (): void => {
     this.timer = undefined;
     this.immediate = undefined;
@@ -70,7 +82,7 @@ export class RateScheduler {
         return;
       }
       this.released += 1;
-      this.release(intended);
+      this.release(intended, this.released - 1);
       if (this.stopped) return;
     }
     const remainingUs = this.intendedUs(this.released) - this.clock.nowUs();

@@ -33,6 +33,20 @@ export abstract class StreamConnection implements ClientConnection {
     // else: still connecting; the message goes out on connect
   }
 
+  preconnect(): Promise<void> {
+    if (!this.keepAlive || this.socket !== undefined) return Promise.resolve();
+    const socket = this.open();
+    return new Promise<void>((resolve) => {
+      const done = (): void => {
+        socket.off('connect', done);
+        socket.off('close', done);
+        resolve();
+      };
+      socket.once('connect', done);
+      socket.once('close', done);
+    });
+  }
+
   abort(): void {
     this.busy = false;
     this.drop();
@@ -40,6 +54,11 @@ export abstract class StreamConnection implements ClientConnection {
 
   close(): void {
     this.abort();
+  }
+
+  /** A new socket: protocol state starts over. */
+  protected onNewSocket(): void {
+    // nothing by default
   }
 
   /** Forget any partial response before a new request. */
@@ -52,10 +71,10 @@ export abstract class StreamConnection implements ClientConnection {
   }
 
   /** The response is whole. Drops the socket first when it must not be reused: the completion handler may send at once. */
-  protected complete(status: number, bytesReceived: Bytes, closeAfter: boolean): void {
+  protected complete(status: number, bytesReceived: Bytes, headerBytes: Bytes, closeAfter: boolean): void {
     if (closeAfter || !this.keepAlive) this.drop();
     this.busy = false;
-    this.events.onComplete(this, status, bytesReceived);
+    this.events.onComplete(this, status, bytesReceived, headerBytes);
   }
 
   protected fail(kind: string): void {
@@ -65,11 +84,12 @@ export abstract class StreamConnection implements ClientConnection {
     if (wasBusy) this.events.onError(this, kind);
   }
 
-  private open(): void {
+  private open(): net.Socket {
     const socket = net.connect({ host: this.target.host, port: this.target.port, noDelay: true });
     this.socket = socket;
     this.connected = false;
-    this.events.onSocketOpened();
+    this.onNewSocket();
+    this.events.onSocketOpened(this);
     socket.on('connect', () => {
       this.connected = true;
       if (this.busy) socket.write(this.message);
@@ -87,6 +107,7 @@ export abstract class StreamConnection implements ClientConnection {
       this.connected = false;
       if (this.busy && !this.closeCompletes()) this.fail('closed-early');
     });
+    return socket;
   }
 
   private drop(): void {

@@ -20,20 +20,30 @@ export function formatLoadSummary(r: LoadResult): string {
   const lines: string[] = [];
   const mode = o.mode === 'max' ? 'max throughput (closed loop)' : `fixed rate ${o.qps} qps (open loop)`;
   lines.push(`meshbench load ${o.url}: ${mode}, ${o.connections} connection(s), ${o.keepAlive ? 'keep-alive' : 'new connection per request'}`);
-  lines.push(`${r.requestsCompleted} requests in ${(r.actualDurationUs / 1e6).toFixed(3)} s: ${r.actualQps.toFixed(1)} qps achieved, ${r.requestsFailed} failed`);
+  lines.push(`${r.requestsCompleted} answered in a ${(r.actualDurationUs / 1e6).toFixed(3)} s window: ${r.actualQps.toFixed(1)} qps achieved, ${r.requestsFailed} failed`);
+  const unaccounted = [
+    r.requestsUnsent > 0 ? `${r.requestsUnsent} unsent at the window's close` : '',
+    r.requestsInFlightAtEnd > 0 ? `${r.requestsInFlightAtEnd} in flight after the drain` : '',
+    r.requestsOverflowed > 0 ? `${r.requestsOverflowed} dropped over --max-pending ${o.maxPending}` : '',
+  ].filter((x) => x !== '');
+  if (unaccounted.length > 0) lines.push(`the server fell behind the rate: ${unaccounted.join(', ')} (in the latency figures as failed)`);
   if (o.mode === 'fixed-rate') {
-    lines.push(...histogramLines('latency (from intended send time, coordinated omission corrected)', r.latency));
+    lines.push(...histogramLines('latency, every request (from intended send time, coordinated omission corrected)', r.latency));
     lines.push(...histogramLines('service time (from actual send)', r.serviceTime));
     lines.push(`client send lag: p50 ${us(r.sendLag.percentilesUs['50'] ?? 0)}  p99 ${us(r.sendLag.percentilesUs['99'] ?? 0)}  max ${us(r.sendLag.maxUs)}`);
   } else {
-    lines.push(...histogramLines('latency', r.latency));
+    lines.push(...histogramLines('latency, every request', r.latency));
+  }
+  if (r.errorLatency.count > 0) {
+    lines.push(`  successful only (${r.successLatency.count}): ${Object.entries(r.successLatency.percentilesUs).map(([p, v]) => `p${p} ${us(v)}`).join('  ')}`);
+    lines.push(`  failed only (${r.errorLatency.count}): ${Object.entries(r.errorLatency.percentilesUs).map(([p, v]) => `p${p} ${us(v)}`).join('  ')}`);
   }
   const codes = Object.entries(r.statusCounts);
   if (o.protocol === 'http') lines.push(`status codes: ${codes.length === 0 ? 'none' : codes.map(([c, n]) => `${c}: ${n}`).join(', ')}`);
   const errors = Object.entries(r.errorsByKind);
   if (errors.length > 0) lines.push(`errors: ${errors.map(([k, n]) => `${k}: ${n}`).join(', ')}`);
   lines.push(`sockets opened: ${r.socketsOpened}${o.keepAlive ? ` (for perfect keep-alive, would be ${o.connections})` : ''}`);
-  if (r.requestsUnsent > 0) lines.push(`requests released but not sent before the end: ${r.requestsUnsent}`);
+  lines.push(`requests per connection: ${r.requestsPerConnection.join(' ')}`);
   lines.push(`bytes sent ${r.bytesSent}, received ${r.bytesReceived}`);
   return `${lines.join('\n')}\n`;
 }

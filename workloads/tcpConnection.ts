@@ -18,6 +18,6 @@ export class TcpConnection extends StreamConnection {
     this.received += chunk.length;
     if (this.received < this.expectedBytes) return;
     if (this.received > this.expectedBytes) this.fail('bad-response');
-    else this.complete(0, this.received, false);
+    else this.complete(0, this.received, 0, false);
   }
 }

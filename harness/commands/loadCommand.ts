@@ -5,7 +5,7 @@ import { toFortioJson } from '../../workloads/fortioExport';
 import { formatLoadSummary } from '../../workloads/summaryFormat';
 import type { LoadOptions } from '../../workloads/loadOptions';
 import { BadInputError, MeshbenchError } from '../errors';
-import { parseByteSize, parseDurationFlag, parseNonNegativeNumber, parsePositiveInt } from '../cliParse';
+import { parseByteSize, parseDurationFlag, parseNonNegativeInt, parseNonNegativeNumber, parsePositiveInt } from '../cliParse';
 import { checkWritableOutput, writeFileAtomic } from '../atomicWrite';
 import { meshbenchVersion } from '../version';
 
@@ -19,6 +19,8 @@ interface LoadFlags {
   header: string[];
   keepalive: boolean;
   timeout: string;
+  maxPending?: string;
+  drain: string;
   json?: string;
   fortioJson?: string;
   labels: string;
@@ -52,6 +54,12 @@ export function loadOptionsFromFlags(url: string, flags: LoadFlags): LoadOptions
   if (durationUs === undefined && requests === undefined) durationUs = 5_000_000; // fortio's default
   const timeoutUs = parseDurationFlag('--timeout', flags.timeout);
   if (timeoutUs <= 0) throw new BadInputError('--timeout must be more than 0');
+  // By default the backlog holds what the rate issues in one --timeout: a request waiting longer would
+  // have timed out in any client that bounds a call's total time.
+  const maxPending = flags.maxPending === undefined
+    ? Math.max(connections, Math.ceil((qps * timeoutUs) / 1e6))
+    : parseNonNegativeInt('--max-pending', flags.maxPending);
+  const drainUs = parseDurationFlag('--drain', flags.drain);
   return {
     target,
     qps,
@@ -63,6 +71,8 @@ export function loadOptionsFromFlags(url: string, flags: LoadFlags): LoadOptions
     headers: flags.header.map(parseHeader),
     keepAlive: flags.keepalive,
     timeoutUs,
+    maxPending,
+    drainUs: Math.min(drainUs, timeoutUs),
     labels: flags.labels,
   };
 }
@@ -80,7 +90,9 @@ export function registerLoadCommand(program: Command): void {
     .option('--payload-size <bytes>', 'request body size (HTTP POST) or TCP message size', '0')
     .option('-H, --header <header>', 'extra request header "Name: value" (repeatable)', (v: string, all: string[]) => [...all, v], [] as string[])
     .option('--no-keepalive', 'open a new connection for every request')
-    .option('--timeout <d>', 'per-request timeout', '5s')
+    .option('--timeout <d>', 'per-request timeout, from the actual send', '5s')
+    .option('--max-pending <n>', 'cap on requests due but not yet sent (backlog); beyond it the oldest is dropped as "overflow" (default: qps × timeout)')
+    .option('--drain <d>', 'after the window, how long requests in flight may still complete before they count as "in-flight-at-end" (at most --timeout)', '500ms')
     .option('--json <file>', 'write the full result (with encoded histograms) as JSON; - for stdout')
     .option('--fortio-json <file>', 'write a fortio-compatible JSON result; - for stdout')
     .option('--labels <text>', 'free text stored with the result', '')

@@ -1,5 +1,6 @@
 import { LatencyHistogram, reportedPercentiles } from '../../workloads/latencyHistogram';
 import type { HistogramRecord, LoadResult } from '../../workloads/loadResult';
+import { FortioHistogram } from '../../workloads/fortioHistogram';
 import { profileSchema, type DataPlaneName, type Profile } from '../../harness/profile/profileSchema';
 import type { EbpfCost } from '../../harness/resources/bpfCost';
 import { resultsSchemaVersion, type ComponentInfo, type ComponentResources, type LoadPoint, type MachineInfo, type ProbeFigures, type RunRecord, type StepRecord } from '../../harness/results/resultTypes';
@@ -192,10 +193,14 @@ export function syntheticRun(o: SyntheticOptions): SyntheticRun {
           options: {
             url: 'http://198.18.1.10:8080/', protocol: 'http', mode: maxMode ? 'max' : 'fixed-rate', qps: point.qps, connections: point.connections,
             durationUs: 10e6, requests: null, warmupUs: 1e6, payloadBytes: point.payloadBytes, keepAlive: true, timeoutUs: 5e6, headers: [],
+            maxPending: Math.max(point.connections, point.qps * 5), drainUs: 500_000,
           },
           actualDurationUs: 10e6, requestsCompleted: requests, requestsFailed: 0, actualQps, latency, serviceTime, sendLag,
           statusCounts: { 200: requests }, errorsByKind: {}, socketsOpened: point.connections,
           bytesSent: requests * 100, bytesReceived: requests * 120, requestsUnsent: 0,
+          errorLatency: histogramRecord([]), successLatency: latency, requestsInFlightAtEnd: 0, requestsOverflowed: 0,
+          responseBytes: sizes(requests, 120), headerBytes: sizes(requests, 100),
+          requestsPerConnection: spread(requests, point.connections), socketsPerConnection: spread(point.connections, point.connections),
         };
         const id = `${dp}-${point.placement}-q${point.qps}-c${point.connections}-p${point.payloadBytes}-r${rep}`;
         steps.push({
@@ -228,4 +233,16 @@ export function writeSyntheticRun(dir: string, o: SyntheticOptions): SyntheticRu
   for (const s of r.steps) store.writeStep(s);
   store.writeSummary(summarise(r.run.runId, 'complete', r.steps));
   return r;
+}
+
+/** fortio's size histogram of `n` responses of `bytes` each. */
+function sizes(n: number, bytes: number): ReturnType<FortioHistogram['export']> {
+  const h = new FortioHistogram(0, 100);
+  if (n > 0) h.record(bytes, n);
+  return h.export();
+}
+
+/** `total` spread over `parts` as evenly as integers allow (the load client's per-connection schedule). */
+function spread(total: number, parts: number): number[] {
+  return Array.from({ length: parts }, (_, i) => Math.floor(total / parts) + (i < total % parts ? 1 : 0));
 }

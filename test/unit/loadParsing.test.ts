@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
-import { parseTarget, TargetSyntaxError } from '../../workloads/loadTarget';
-import { buildHttpRequest, chunkedBodyLength } from '../../workloads/httpConnection';
+import { parseTarget, redactHeaders, TargetSyntaxError } from '../../workloads/loadTarget';
+import { buildHttpRequest } from '../../workloads/httpConnection';
+import { complete, failed, HttpResponseParser, needMore } from '../../workloads/httpResponseParser';
 import { loadOptionsFromFlags } from '../../harness/commands/loadCommand';
 import { BadInputError } from '../../harness/errors';
 
 const flags = {
-  qps: '8', connections: '4', warmup: '0s', payloadSize: '0', header: [] as string[], keepalive: true, timeout: '5s', labels: '',
+  qps: '8', connections: '4', warmup: '0s', payloadSize: '0', header: [] as string[], keepalive: true, timeout: '5s', drain: '500ms', labels: '',
 };
 
 describe('load target and flags', () => {
@@ -25,6 +26,21 @@ describe('load target and flags', () => {
     assert.throws(() => parseTarget('ftp://h:1/'), /unsupported scheme "ftp"/);
     assert.throws(() => parseTarget('https://h/'), /TLS/);
     assert.throws(() => parseTarget('tcp://h'), /needs a port/);
+    assert.throws(() => parseTarget('tcp://u:p@h:1'), /no user:password/);
+  });
+
+  it('turns userinfo into Basic auth as curl does and prints the URL with the password redacted', () => {
+    const t = parseTarget('http://al%20ice:s%40cret@127.0.0.1:8080/x');
+    assert.equal(t.authorization, `Basic ${Buffer.from('al ice:s@cret').toString('base64')}`);
+    assert.equal(t.url, 'http://al%20ice:***@127.0.0.1:8080/x');
+    assert.equal(t.authority, '127.0.0.1:8080');
+    const request = buildHttpRequest(t, Buffer.alloc(0), [], true).toString();
+    assert.match(request, /\r\nAuthorization: Basic YWwgaWNlOnNAY3JldA==\r\n/);
+    assert.doesNotMatch(t.url, /cret/);
+    // A user-given Authorization header wins, as with curl -H.
+    assert.doesNotMatch(buildHttpRequest(t, Buffer.alloc(0), [['Authorization', 'Bearer x']], true).toString(), /Basic/);
+    assert.equal(parseTarget('http://bob@h/').authorization, `Basic ${Buffer.from('bob:').toString('base64')}`);
+    assert.deepEqual(redactHeaders([['authorization', 'Bearer x'], ['X-A', '1']]), [['authorization', '***'], ['X-A', '1']]);
   });
 
   it('validates flags into options, one BadInputError per problem', () => {
@@ -41,11 +57,18 @@ describe('load target and flags', () => {
       [{ payloadSize: '-1' }, /--payload-size/],
       [{ header: ['nocolon'] }, /--header/],
       [{ timeout: '0' }, /--timeout/],
+      [{ maxPending: '-1' }, /--max-pending/],
+      [{ maxPending: 'many' }, /--max-pending/],
+      [{ drain: 'later' }, /--drain/],
     ];
     for (const [patch, re] of bad) {
       assert.throws(() => loadOptionsFromFlags('http://127.0.0.1:1/', { ...flags, ...patch } as typeof flags), (e: unknown) => e instanceof BadInputError && re.test(e.message), JSON.stringify(patch));
     }
     assert.throws(() => loadOptionsFromFlags('http//x', flags), BadInputError);
+    // The backlog cap defaults to what the rate issues in one --timeout; the drain never exceeds --timeout.
+    assert.equal(loadOptionsFromFlags('http://127.0.0.1:1/', { ...flags, qps: '100', timeout: '2s' }).maxPending, 200);
+    assert.equal(loadOptionsFromFlags('http://127.0.0.1:1/', { ...flags, qps: '0' }).maxPending, 4);
+    assert.equal(loadOptionsFromFlags('http://127.0.0.1:1/', { ...flags, timeout: '100ms', drain: '1s' }).drainUs, 100_000);
   });
 });
 
@@ -60,11 +83,81 @@ describe('HTTP client framing', () => {
     assert.match(post, /\r\nConnection: close\r\n\r\nabc$/);
   });
 
-  it('finds the end of a chunked body, with trailers, and waits for more when incomplete', () => {
-    const body = Buffer.from('5\r\nhello\r\n6;ext=1\r\n world\r\n0\r\nX-Trailer: 1\r\n\r\n');
-    assert.equal(chunkedBodyLength(body), body.length);
-    assert.equal(chunkedBodyLength(body.subarray(0, body.length - 1)), -1);
-    assert.equal(chunkedBodyLength(Buffer.from('zz\r\n')), -2);
-    assert.equal(chunkedBodyLength(Buffer.from('0\r\n\r\n')), 5);
+  /** Feeds the bytes one at a time (the harshest read boundaries), then the close if asked. */
+  function parse(text: string, close = false, p = new HttpResponseParser()): { step: number; p: HttpResponseParser } {
+    p.startResponse();
+    const bytes = Buffer.from(text, 'latin1');
+    for (let i = 0; i < bytes.length; i += 1) {
+      const step = p.feed(bytes.subarray(i, i + 1));
+      if (step !== needMore) return { step, p };
+    }
+    return { step: close ? p.end() : needMore, p };
+  }
+
+  it('skips 1xx interim responses and reports the final one (RFC 9110 §15.2)', () => {
+    for (const interim of ['HTTP/1.1 100 Continue\r\n\r\n', 'HTTP/1.1 103 Early Hints\r\nLink: </a.css>; rel=preload\r\n\r\nHTTP/1.1 102 Processing\r\n\r\n']) {
+      const { step, p } = parse(`${interim}HTTP/1.1 201 Created\r\nContent-Length: 2\r\n\r\nok`);
+      assert.equal(step, complete);
+      assert.equal(p.status, 201);
+      assert.equal(p.bodyBytes, 2);
+    }
+  });
+
+  it('calls 101 an error kind of its own', () => {
+    const { step, p } = parse('HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: upgrade\r\n\r\n');
+    assert.equal(step, failed);
+    assert.equal(p.errorKind, 'upgrade-not-supported');
+  });
+
+  it('reads Connection as a token list', () => {
+    assert.equal(parse('HTTP/1.1 200 OK\r\nConnection: keep-alive, close\r\nContent-Length: 0\r\n\r\n').p.keepAlive, false);
+    assert.equal(parse('HTTP/1.1 200 OK\r\nConnection: foo, keep-alive\r\nContent-Length: 0\r\n\r\n').p.keepAlive, true);
+    assert.equal(parse('HTTP/1.0 200 OK\r\nContent-Length: 0\r\n\r\n').p.keepAlive, false);
+    assert.equal(parse('HTTP/1.0 200 OK\r\nConnection: keep-alive\r\nContent-Length: 0\r\n\r\n').p.keepAlive, true);
+  });
+
+  it('reads a body delimited by close to the close, and calls a cut-short body closed-early', () => {
+    const { step, p } = parse('HTTP/1.1 200 OK\r\nConnection: keep-alive\r\n\r\nhello, world', true);
+    assert.equal(step, complete);
+    assert.equal(p.framing, 'close');
+    assert.equal(p.bodyBytes, 12);
+    assert.equal(p.keepAlive, false);
+    const cut = parse('HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nhello', true);
+    assert.equal(cut.step, failed);
+    assert.equal(cut.p.errorKind, 'closed-early');
+  });
+
+  it('flags malformed framing at the byte it goes wrong, not at the timeout', () => {
+    for (const bad of ['HTTP/1.1 200 OK\r\nBad Header\r\n', 'HTTP/1.1 200 OK\r\nContent-Length: x\r\n', 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n', 'HTTX/1.1 200']) {
+      const { step, p } = parse(bad);
+      assert.equal(step, failed, bad);
+      assert.equal(p.errorKind, 'bad-response');
+    }
+    // Bytes beyond the response in the same read (a second response nobody asked for); in a later read
+    // the connection calls them unexpected-data, as nothing is in flight.
+    const p = new HttpResponseParser();
+    p.startResponse();
+    assert.equal(p.feed(Buffer.from('HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\naHTTP/1.1 200 OK\r\n')), failed);
+    assert.equal(p.errorKind, 'bad-response');
+  });
+
+  it('reads chunked bodies with extensions and trailers', () => {
+    const { step, p } = parse('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6;ext=1\r\n world\r\n0\r\nX-Trailer: 1\r\n\r\n');
+    assert.equal(step, complete);
+    assert.equal(p.framing, 'chunked');
+    assert.equal(p.bodyBytes, 11);
+    assert.equal(p.keepAlive, true);
+  });
+
+  it('recognises a repeated head on the cached path and still catches a body that overruns', () => {
+    const p = new HttpResponseParser();
+    const response = 'HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nabc';
+    assert.equal(parse(response, false, p).step, complete);
+    p.startResponse();
+    assert.equal(p.feed(Buffer.from(response)), complete);
+    assert.equal(p.headerBytes, response.length - 3);
+    assert.equal(p.bytes, response.length);
+    p.startResponse();
+    assert.equal(p.feed(Buffer.from(`${response}x`)), failed);
   });
 });

@@ -40,7 +40,7 @@ describe('report exports', () => {
     assert.equal(h.Count, 200);
     assert.ok(h.Avg > 1e-5 && h.Avg < 1e-2, 'seconds');
     assert.ok(h.Data.length > 0 && Math.abs((h.Data[h.Data.length - 1]?.Percent ?? 0) - 100) < 1e-9);
-    assert.deepEqual(h.Percentiles.map((p) => p.Percentile), [50, 75, 90, 99, 99.9]);
+    assert.deepEqual(h.Percentiles?.map((p) => p.Percentile), [50, 75, 90, 99, 99.9]);
   });
 
   it('Markdown summary: one table per load point, the breakdown, and chart links; the HTML shows the same tables', () => {
