@@ -56,6 +56,16 @@ const parseClose = (s: string): Percent | undefined => {
   return Number.isFinite(n) && n >= 0 && n <= 100 ? n : undefined;
 };
 
+/** `decodeURIComponent` throws a URIError on `%zz` or a lone `%`: a request's typo, reported as one. */
+function decodeValue(key: string, raw: string): string {
+  if (raw.indexOf('%') < 0) return raw;
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    throw new ControlSyntaxError(`${key}: "${raw}" has a malformed percent-escape`);
+  }
+}
+
 /**
  * Parses fortio-style controls: `delay=5ms:10,1ms:20`, `status=503:5`, `size=1024`, `close=true` (or a percent).
  * Pairs are `key=value` separated by `&` (a query string) — the same text works for server defaults.
@@ -67,7 +77,7 @@ export function parseControls(query: string, defaults: EchoControls = noControls
     if (pair === '') continue;
     const eq = pair.indexOf('=');
     const key = eq < 0 ? pair : pair.slice(0, eq);
-    const value = eq < 0 ? '' : decodeURIComponent(pair.slice(eq + 1));
+    const value = eq < 0 ? '' : decodeValue(key, pair.slice(eq + 1));
     switch (key) {
       case 'delay': delayUs = parseWeightedList('delay', value, parseDelay); break;
       case 'status': status = parseWeightedList('status', value, parseStatus); break;

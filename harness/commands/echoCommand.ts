@@ -15,6 +15,7 @@ interface EchoFlags {
   close?: string | boolean;
   controls?: string;
   duration?: string;
+  headersTimeout?: string;
 }
 
 export function registerEchoCommand(program: Command): void {
@@ -29,6 +30,7 @@ export function registerEchoCommand(program: Command): void {
     .option('--size <list>', 'default reply body size(s) in bytes with probability: 1024 or 1024:50,64:50')
     .option('--close [percent]', 'close the connection after the reply (always, or with a percent)')
     .option('--controls <query>', 'defaults as one fortio query string: "delay=1ms&size=64"')
+    .option('--headers-timeout <d>', 'close a connection whose request head is not complete after this long, with 408 (slowloris)', '60s')
     .option('--duration <d>', 'stop by itself after this long (default: run until Ctrl-C)')
     .action(async (flags: EchoFlags) => {
       const port = parsePort('--port', flags.port);
@@ -46,7 +48,9 @@ export function registerEchoCommand(program: Command): void {
         throw err;
       }
       const durationUs = flags.duration === undefined ? undefined : parseDurationFlag('--duration', flags.duration);
-      const server = new EchoServer({ host: flags.host, port, protocol: flags.tcp === true ? 'tcp' : 'http', defaults });
+      const headersTimeoutUs = parseDurationFlag('--headers-timeout', flags.headersTimeout ?? '60s');
+      if (headersTimeoutUs <= 0) throw new BadInputError('--headers-timeout must be more than 0');
+      const server = new EchoServer({ host: flags.host, port, protocol: flags.tcp === true ? 'tcp' : 'http', defaults, headersTimeoutMs: headersTimeoutUs / 1000 });
       let address;
       try {
         address = await server.listen();
@@ -61,6 +65,9 @@ export function registerEchoCommand(program: Command): void {
       process.stderr.write(`meshbench echo: listening on ${address.address}:${address.port} (${flags.tcp === true ? 'tcp' : 'http'})\n`);
       await waitForStop(durationUs);
       await server.close();
-      process.stderr.write(`meshbench echo: stopped after ${server.stats.requests} requests on ${server.stats.connectionsAccepted} connections\n`);
+      const st = server.stats;
+      const rejected = st.rejected === 0 ? '' : `, ${st.rejected} rejected (${Object.entries(st.rejectedByCode).map(([code, n]) => `${code} ${n}`).join(', ')})`;
+      const internal = st.internalErrors === 0 ? '' : `, ${st.internalErrors} connections closed on an internal error`;
+      process.stderr.write(`meshbench echo: stopped after ${st.requests} requests on ${st.connectionsAccepted} connections${rejected}${internal}\n`);
     });
 }
