@@ -16,7 +16,7 @@ import type { SummaryRecord } from '../results/summaryTypes';
 import { machineInfo, toolVersions } from './environment';
 import { HarnessAffinity } from './harnessCpus';
 import type { DeployedDataPlane, LoadProcessCpu, PlatformSession, ProbeProvider, StepProbeResult } from './platformSession';
-import { planSteps, stepId, type PlannedStep } from './stepPlan';
+import { planSteps, stepId, withoutInstrumented, type PlannedStep } from './stepPlan';
 
 export interface RunnerEvents {
   stepStarted(step: PlannedStep, total: number): void;
@@ -55,7 +55,12 @@ export class Runner {
 
   async run(signal: AbortSignal): Promise<RunOutcome> {
     const profile = this.loaded.profile;
-    const plan = planSteps(profile);
+    const probeReason = !profile.probes.enabled ? 'disabled in the profile' : this.probes === undefined ? 'no probe provider' : this.probes.unavailableReason();
+    // Instrumented repetitions without probes would only repeat the clean ones, except that an eBPF data
+    // plane's own program time is measured in them (bpf_stats), on this machine's kernel.
+    const ebpfHere = profile.platform === 'netns' && profile.dataplanes.some((n) => n === 'kernel' || n === 'dual');
+    const planned = planSteps(profile);
+    const plan = probeReason !== null && !ebpfHere ? withoutInstrumented(planned) : planned;
     const steps: StepRecord[] = [];
     const versions = { ...toolVersions(), ...(await this.platform.versions()) };
     let run: RunRecord = {
@@ -75,8 +80,7 @@ export class Runner {
     };
     const skipped = new Map<DataPlaneName, string>();
     this.store.writeRun(run);
-    const probeReason = !profile.probes.enabled ? 'disabled in the profile' : this.probes === undefined ? 'no probe provider' : this.probes.unavailableReason();
-    if (probeReason !== null) this.events.note(`probes off: ${probeReason}`);
+    if (probeReason !== null) this.events.note(`probes off: ${probeReason}${plan.length < planned.length ? '; instrumented repetitions not run' : ''}`);
     if (this.affinity.note !== null) this.events.note(this.affinity.note);
 
     let deployed: DeployedDataPlane | undefined;

@@ -85,6 +85,11 @@ export function planSteps(profile: Profile): PlannedStep[] {
   return steps;
 }
 
+/** The plan without its instrumented steps, numbered again (a run whose probes cannot run). */
+export function withoutInstrumented(plan: readonly PlannedStep[]): PlannedStep[] {
+  return plan.filter((s) => s.measurement !== 'instrumented').map((s, i) => ({ ...s, index: i + 1 }));
+}
+
 export function stepId(s: PlannedStep): string {
   const p = s.loadPoint;
   const load = p.qps === 0 ? 'max' : `${p.qps}qps`;
