@@ -114,7 +114,9 @@ export function registerLoadCommand(program: Command): void {
         ...(live ? { onProgress: (p: LoadProgress) => process.stderr.write(`\r${progressLine(p)}\x1b[K`) } : {}),
         ...(flags.events === true ? {
           onProgress: (p: LoadProgress) => event({ event: 'progress', ...p }),
-          onMeasuring: () => event({ event: 'measuring' }),
+          // The process's own rusage at both window events: the supervisor separates the load client's
+          // user-space CPU from the rest of its cgroup (the mesh's share of the client pod).
+          onMeasuring: () => event({ event: 'measuring', ...ownCpu() }),
         } : {}),
       });
       let result;
@@ -125,7 +127,7 @@ export function registerLoadCommand(program: Command): void {
         process.off('SIGTERM', onSignal);
         if (live) process.stderr.write('\r\x1b[K');
       }
-      if (flags.events === true) event({ event: 'done', requestsCompleted: result.requestsCompleted });
+      if (flags.events === true) event({ event: 'done', requestsCompleted: result.requestsCompleted, ...ownCpu() });
       if (flags.quiet !== true && flags.events !== true) process.stderr.write(formatLoadSummary(result));
       if (flags.json !== undefined) writeFileAtomic(flags.json, `${JSON.stringify(result, null, 2)}\n`);
       if (flags.fortioJson !== undefined) writeFileAtomic(flags.fortioJson, `${JSON.stringify(toFortioJson(result), null, 2)}\n`);
@@ -135,6 +137,12 @@ export function registerLoadCommand(program: Command): void {
       }
       if (abort.signal.aborted) process.exitCode = 130;
     });
+}
+
+/** This process's CPU so far (user and system µs, all threads), for the window events. */
+function ownCpu(): { cpuUserUs: number; cpuSystemUs: number } {
+  const u = process.cpuUsage();
+  return { cpuUserUs: u.user, cpuSystemUs: u.system };
 }
 
 function progressLine(p: LoadProgress): string {

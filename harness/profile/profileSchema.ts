@@ -23,7 +23,20 @@ const nonEmptyUnique = <T extends z.ZodType>(item: T) => z.array(item).nonempty(
 /** A relative threshold on a metric's change: "+5%" (may grow at most 5 %), "-5%" (may shrink at most 5 %). */
 const relativeChange = z.string().regex(/^[+-]\d+(\.\d+)?%$/, { message: 'expected a signed percent like "+5%" or "-5%"' });
 
-export const gateMetrics = ['latency.p50', 'latency.p90', 'latency.p99', 'latency.p999', 'cpu.perRequest', 'memory.peak', 'throughput.max'] as const;
+/**
+ * What a gate can hold a run to. `cpu.loadGenerator` is the load client's own user-space CPU per request,
+ * kept out of `cpu.perRequest` (which is the mesh's and the workloads' CPU): gate it only to watch the harness.
+ */
+export const gateMetrics = ['latency.p50', 'latency.p90', 'latency.p99', 'latency.p999', 'cpu.perRequest', 'cpu.loadGenerator', 'memory.peak', 'throughput.max'] as const;
+
+/**
+ * How probes meet measurements. `separate`: headline figures come from clean repetitions (nothing of
+ * meshbench's attached, bpf_stats off); extra instrumented repetitions carry the probes, stack sampling and
+ * bpf_stats and feed the breakdown. `inline`: every repetition carries the probes (a quick look; the probes'
+ * cost is then inside every headline figure).
+ */
+export const probeModes = ['separate', 'inline'] as const;
+export type ProbeMode = (typeof probeModes)[number];
 
 const cpuList = z.union([z.number().int().nonnegative(), z.string().regex(/^\d+(-\d+)?(,\d+(-\d+)?)*$/, { message: 'expected a CPU list like "0" or "0,1" or "0-1"' })]);
 
@@ -59,6 +72,9 @@ export const profileSchema = z.strictObject({
     include: nonEmptyUnique(z.enum(probeNames)).default([...probeNames]),
     /** cpu-clock stack sampling for flame graphs; 0 = off. */
     sampleHz: z.number().int().nonnegative().max(10_000).default(0),
+    mode: z.enum(probeModes).default('separate'),
+    /** With mode separate: instrumented repetitions per data plane × placement × load point, after the clean ones. */
+    instrumentedRepetitions: z.number().int().nonnegative().max(100).default(1),
   }).prefault({}),
   cpuPinning: z.strictObject({
     client: cpuList.optional(),

@@ -133,6 +133,7 @@ const statsSysctl = '/proc/sys/kernel/bpf_stats_enabled';
 export class EbpfCostMeter {
   private previousStats: string | undefined;
   private startCounters = new Map<number, ProgCounters>();
+  private endCounters: Map<number, ProgCounters> | undefined;
   private statsOn = false;
   // A forced exit (second Ctrl-C) skips the runner's clean-up; the sysctl is put back on the way out anyway.
   private readonly onExit = (): void => this.restore();
@@ -151,11 +152,19 @@ export class EbpfCostMeter {
     for (const id of this.objects.progIds) this.startCounters.set(id, progCounters(id));
   }
 
+  /** Reads the counters at the window's end and puts bpf_stats back; only the first call counts. */
+  markEnd(): void {
+    if (this.endCounters !== undefined) return;
+    this.endCounters = new Map(this.objects.progIds.map((id) => [id, progCounters(id)]));
+    this.restore();
+  }
+
   stop(requests: number): EbpfCost {
+    this.markEnd();
     let runTimeNs = 0;
     let runCount = 0;
     for (const id of this.objects.progIds) {
-      const end = progCounters(id);
+      const end = this.endCounters?.get(id) ?? progCounters(id);
       const start = this.startCounters.get(id) ?? { runTimeNs: 0, runCount: 0 };
       runTimeNs += Math.max(0, end.runTimeNs - start.runTimeNs);
       runCount += Math.max(0, end.runCount - start.runCount);

@@ -71,6 +71,78 @@ export interface ComponentResources {
   readonly memoryRssBytesAvg: Bytes | null;
   readonly memoryRssBytesPeak: Bytes | null;
   readonly samples: number;
+  /**
+   * Peak memory over the measured window. From the kernel where it keeps one (cgroup v1
+   * memory.max_usage_in_bytes or v2 memory.peak, reset at the window start; charged memory: anonymous,
+   * page cache and kernel memory), else the largest sampled RSS. Absent in results of meshbench ≤ 0.1.
+   */
+  readonly memoryPeakBytes?: Bytes | null;
+  /** Where memoryPeakBytes came from, e.g. "cgroup v1 memory.max_usage_in_bytes (reset at window start)" or "sampled maximum of RSS (every 200 ms)". */
+  readonly memoryPeakSource?: string;
+}
+
+/** How a step was measured: see `probes.mode`. Absent in results of meshbench ≤ 0.1, which measured inline. */
+export type MeasurementKind = 'clean' | 'instrumented' | 'inline';
+
+/** A step counts towards headline figures (latency, throughput, CPU, memory, gates) unless it was instrumented next to clean ones. */
+export function isHeadlineStep(s: Pick<StepRecord, 'measurement'>): boolean {
+  return s.measurement !== 'instrumented';
+}
+
+/** A step's probe figures, stacks and eBPF program time are usable (it had the probes attached). */
+export function isInstrumentedStep(s: Pick<StepRecord, 'measurement'>): boolean {
+  return s.measurement !== 'clean';
+}
+
+/** The measured window as the load client reported it, and what followed it outside the figures. */
+export interface StepWindow {
+  /** "load-client events" (start and end read at the client's events) or why the end was taken at its exit. */
+  readonly source: string;
+  /** From the window start event to the window end event, as the harness saw them. */
+  readonly durationUs: Microseconds;
+  /** From the window end to the step's end (probe teardown, symbolisation, path check): kept out of every figure. */
+  readonly afterWindowUs: Microseconds;
+}
+
+/** What was attached while the step measured (checked, not assumed). */
+export interface StepInstrumentation {
+  readonly probesAttached: boolean;
+  readonly stackSampling: boolean;
+  /** kernel.bpf_stats_enabled during the window (1 makes every BPF program on the machine read the clock per run). */
+  readonly bpfStatsEnabled: boolean | null;
+}
+
+/**
+ * The load client's own CPU over the window, from its process's rusage (process.cpuUsage() at its window
+ * events). Its user time is the harness's, not the mesh's: subtracted from the client row and reported
+ * here; its system time stays in the client row, since a mesh changes it.
+ */
+export interface LoadGeneratorCpu {
+  readonly cpuUserUs: Microseconds;
+  readonly cpuSystemUs: Microseconds;
+  readonly cpuUserUsPerRequest: number | null;
+  readonly source: string;
+}
+
+/**
+ * The machine's noise over a step's window (from /proc/stat and the cgroup tree): CPU stolen by the
+ * hypervisor and CPU used outside meshbench's cgroups and process (other work on the machine).
+ */
+export interface NoiseFingerprint {
+  readonly windowUs: Microseconds;
+  readonly cpus: number;
+  /** /proc/stat steal over the window, and as a share of the machine's CPU time (cpus × window). */
+  readonly stealUs: Microseconds;
+  readonly stealShare: number;
+  /** user+nice+system time of the machine minus the run's cgroup tree minus the harness's own process. */
+  readonly outsideCpuUs: Microseconds;
+  readonly outsideShare: number;
+  /** irq+softirq time (the kernel does not charge it to cgroups; the mesh's own packets are in it). */
+  readonly irqUs: Microseconds;
+  /** The harness process's own CPU over the window (sampling, reading, the probes' user side). */
+  readonly harnessCpuUs: Microseconds;
+  /** Why the step is flagged noisy (a share above its threshold), empty when quiet. */
+  readonly flags: readonly string[];
 }
 
 /** The probe figures the breakdown uses, per component; the full probe record is kept beside them. */
@@ -127,8 +199,18 @@ export interface StepRecord {
     /** Folded stacks per component ("frame;frame;leaf count" lines) when sampling was on. */
     readonly foldedStacks: Readonly<Record<string, string>>;
   };
-  /** TCP connections one request's path establishes (counted by the platform on a fresh connection after the step). */
+  /** TCP connections one request's path establishes (counted by the platform on a fresh connection after the step's window). */
   readonly connectionsOnPath: number | null;
+  /** When connectionsOnPath was counted (ISO time; inside this step): it is measured per repetition, never copied. */
+  readonly connectionsOnPathMeasuredAt?: string;
+  /** clean / instrumented / inline (see probes.mode); absent = inline (meshbench ≤ 0.1). */
+  readonly measurement?: MeasurementKind;
+  readonly window?: StepWindow;
+  readonly instrumentation?: StepInstrumentation;
+  /** null when the load client reported no rusage (kubernetes, older clients). */
+  readonly loadGenerator?: LoadGeneratorCpu | null;
+  /** null when /proc/stat could not be read (not Linux). */
+  readonly noise?: NoiseFingerprint | null;
   /**
    * The eBPF data plane's own cost (program run time, map memory); null when the data plane has no BPF
    * programs. Also listed under resources as the `dataplane`-role component, but never added to totals:

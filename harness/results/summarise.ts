@@ -1,7 +1,7 @@
 import { overheadBreakdown, type StepCosts } from '../attribution/overheadBreakdown';
 import type { OverheadBreakdown, StepRecord } from './resultTypes';
-import { resultsSchemaVersion } from './resultTypes';
-import type { Spread, SummaryGroup, SummaryRecord } from './summaryTypes';
+import { isHeadlineStep, isInstrumentedStep, resultsSchemaVersion } from './resultTypes';
+import type { Perturbation, Spread, SummaryGroup, SummaryRecord } from './summaryTypes';
 
 export function spread(values: readonly number[]): Spread {
   const s = [...values].sort((a, b) => a - b);
@@ -46,7 +46,12 @@ function medianBy<T>(items: readonly T[], key: (t: T) => number): T | undefined 
 }
 
 /** Pure: the summary of a run's steps, grouped by data plane × placement × load point, spread over repetitions. */
-export function summarise(runId: string, status: SummaryRecord['status'], steps: readonly StepRecord[], skipped: SummaryRecord['dataplanesSkipped'] = []): SummaryRecord {
+export function summarise(runId: string, status: SummaryRecord['status'], allSteps: readonly StepRecord[], skipped: SummaryRecord['dataplanesSkipped'] = []): SummaryRecord {
+  // Headline figures from clean (or inline) repetitions; the breakdown and the eBPF program time from
+  // the instrumented ones where the run has them (see probes.mode).
+  const steps = allSteps.filter(isHeadlineStep);
+  const instrumentedByGroup = new Map<string, StepRecord[]>();
+  for (const s of allSteps) if (isInstrumentedStep(s)) instrumentedByGroup.set(groupKey(s), [...(instrumentedByGroup.get(groupKey(s)) ?? []), s]);
   const groups = new Map<string, StepRecord[]>();
   for (const s of steps) {
     const k = groupKey(s);
@@ -65,7 +70,8 @@ export function summarise(runId: string, status: SummaryRecord['status'], steps:
       const d = pct(p)(s) - pct(p)(b);
       return relative ? (pct(p)(b) > 0 ? (100 * d) / pct(p)(b) : 0) : d;
     }));
-    const breakdowns: OverheadBreakdown[] = pairs.map(([s, b]) => overheadBreakdown(s.dataplane, stepCosts(s), s.load.requestsCompleted, stepCosts(b), b.load.requestsCompleted));
+    const attributed = attributionPairs(group, first, pairs, instrumentedByGroup);
+    const breakdowns: OverheadBreakdown[] = attributed.map(([s, b]) => overheadBreakdown(s.dataplane, stepCosts(s), s.load.requestsCompleted, stepCosts(b), b.load.requestsCompleted));
     const byComponent = (pick: (s: StepRecord, name: string) => number | null): Record<string, number> => {
       const names = new Set(group.flatMap((s) => s.components.map((c) => c.name)));
       const r: Record<string, number> = {};
@@ -76,8 +82,11 @@ export function summarise(runId: string, status: SummaryRecord['status'], steps:
       return r;
     };
     const conns = group.map((s) => s.connectionsOnPath).filter((v): v is number => v !== null);
-    const ebpfRun = group.map((s) => s.ebpf?.runTimeUsPerRequest ?? null).filter((v): v is number => v !== null);
-    const ebpfMem = group.map((s) => s.ebpf?.mapMemoryBytes ?? null).filter((v): v is number => v !== null);
+    const withProbes = instrumentedByGroup.get(groupKey(first)) ?? [];
+    const ebpfSteps = withProbes.length > 0 ? withProbes : group;
+    const ebpfRun = ebpfSteps.map((s) => s.ebpf?.runTimeUsPerRequest ?? null).filter((v): v is number => v !== null);
+    const ebpfMem = ebpfSteps.map((s) => s.ebpf?.mapMemoryBytes ?? null).filter((v): v is number => v !== null);
+    const loadGen = group.map((s) => s.loadGenerator?.cpuUserUsPerRequest ?? null).filter((v): v is number => v !== null);
     out.push({
       dataplane: first.dataplane,
       placement: first.placement,
@@ -102,7 +111,46 @@ export function summarise(runId: string, status: SummaryRecord['status'], steps:
       breakdown: medianBy(breakdowns, (b) => b.extraCpuUsPerRequest) ?? null,
       breakdownExplainedShare: breakdowns.length === 0 ? null : spread(breakdowns.map((b) => b.explainedShare)),
       extraCpuUsPerRequest: breakdowns.length === 0 ? null : spread(breakdowns.map((b) => b.extraCpuUsPerRequest)),
+      memoryPeakBytesByComponent: byComponent((s, n) => s.resources[n]?.memoryPeakBytes ?? null),
+      loadGeneratorCpuUsPerRequest: loadGen.length === 0 ? null : spread(loadGen),
+      perturbation: perturbation(group, withProbes),
+      noisySteps: group.flatMap((s) => ((s.noise?.flags.length ?? 0) > 0 ? [{ id: s.id, flags: s.noise?.flags ?? [] }] : [])),
     });
   }
   return { schemaVersion: resultsSchemaVersion, kind: 'meshbench-summary', runId, status, dataplanesSkipped: skipped, groups: out };
+}
+
+/**
+ * The step pairs the breakdown is computed from: the group's instrumented repetitions, each with the
+ * baseline's instrumented repetition of the same number (else the median one), where the run has them;
+ * else the headline pairs (inline runs, or probes off).
+ */
+function attributionPairs(
+  group: readonly StepRecord[], first: StepRecord, headlinePairs: ReadonlyArray<readonly [StepRecord, StepRecord]>,
+  instrumentedByGroup: ReadonlyMap<string, StepRecord[]>,
+): ReadonlyArray<readonly [StepRecord, StepRecord]> {
+  const mine = instrumentedByGroup.get(groupKey(first)) ?? [];
+  if (mine.length === 0 || first.dataplane === 'baseline' || group.every((s) => s.measurement === undefined || s.measurement === 'inline')) return headlinePairs;
+  const baselines = instrumentedByGroup.get(groupKey({ ...first, dataplane: 'baseline' })) ?? [];
+  if (baselines.length === 0) return headlinePairs;
+  return mine.map((s) => [s, baselines.find((b) => b.repetition === s.repetition) ?? (medianBy(baselines, pct('50')) as StepRecord)] as const);
+}
+
+/** Pure: instrumented against clean medians of one group; null without both kinds. */
+export function perturbation(clean: readonly StepRecord[], instrumented: readonly StepRecord[]): Perturbation | null {
+  const cleanOnly = clean.filter((s) => s.measurement === 'clean');
+  const instr = instrumented.filter((s) => s.measurement === 'instrumented');
+  if (cleanOnly.length === 0 || instr.length === 0) return null;
+  const figure = (f: (s: StepRecord) => number): Perturbation['latencyP50Us'] => {
+    const c = spread(cleanOnly.map(f)).median;
+    const i = spread(instr.map(f)).median;
+    return { clean: c, instrumented: i, deltaPct: c > 0 ? (100 * (i - c)) / c : null };
+  };
+  return {
+    cleanRepetitions: cleanOnly.length,
+    instrumentedRepetitions: instr.length,
+    latencyP50Us: figure(pct('50')),
+    latencyP99Us: figure(pct('99')),
+    cpuUsPerRequest: figure(totalCpu),
+  };
 }

@@ -49,8 +49,12 @@ export function formatSummaryText(s: SummaryRecord): string {
     if (g.ebpfRunTimeUsPerRequest !== null || g.ebpfMapMemoryBytes !== null) {
       parts.push(`${ebpfComponentName}: programs ${g.ebpfRunTimeUsPerRequest === null ? 'run time n/a' : `${withSpread(g.ebpfRunTimeUsPerRequest, (n) => n.toFixed(2))} µs`} (inside the hosts' CPU), maps ${g.ebpfMapMemoryBytes === null ? 'n/a' : fmtMiB(g.ebpfMapMemoryBytes)}`);
     }
+    const lg = g.loadGeneratorCpuUsPerRequest;
+    if (lg !== null && lg !== undefined) parts.push(`load-generator ${withSpread(lg, (n) => n.toFixed(1))} µs user (not in CPU µs/req)`);
     lines.push(`  ${g.dataplane} ${loadLabel(g)}: ${parts.join(', ') || 'no cgroup samples'}`);
   }
+  lines.push(...perturbationLines(s.groups));
+  lines.push(...noiseLines(s.groups));
 
   const withBreakdown = s.groups.filter((g) => g.breakdown !== null);
   if (withBreakdown.length > 0) {
@@ -84,4 +88,28 @@ export function formatSummaryText(s: SummaryRecord): string {
   }
   for (const sk of s.dataplanesSkipped) lines.push(`skipped ${sk.dataplane}: ${sk.reason}`);
   return `${lines.join('\n')}\n`;
+}
+
+const signedPct = (v: number | null): string => (v === null ? '—' : `${v >= 0 ? '+' : '−'}${Math.abs(v).toFixed(1)}%`);
+
+/** The perturbation table: what the probes, stack sampling and bpf_stats cost each data plane (instrumented vs clean). */
+export function perturbationLines(groups: readonly SummaryGroup[]): string[] {
+  const withP = groups.filter((g) => g.perturbation !== null && g.perturbation !== undefined);
+  if (withP.length === 0) return [];
+  const rows: string[][] = [['data plane', 'load', 'reps clean/instr', 'p50 clean→instr', 'p99 clean→instr', 'CPU µs/req clean→instr']];
+  for (const g of withP) {
+    const p = g.perturbation;
+    if (p === null || p === undefined) continue;
+    const us = (f: typeof p.latencyP50Us): string => `${formatUs(f.clean)}→${formatUs(f.instrumented)} (${signedPct(f.deltaPct)})`;
+    rows.push([g.dataplane, loadLabel(g), `${p.cleanRepetitions}/${p.instrumentedRepetitions}`, us(p.latencyP50Us), us(p.latencyP99Us),
+      `${p.cpuUsPerRequest.clean.toFixed(1)}→${p.cpuUsPerRequest.instrumented.toFixed(1)} (${signedPct(p.cpuUsPerRequest.deltaPct)})`]);
+  }
+  return ['', 'perturbation: instrumented repetitions (probes, stacks, bpf_stats) against clean ones (headline figures are clean)', ...table(rows)];
+}
+
+/** Repetitions measured on a noisy machine, named with why. */
+export function noiseLines(groups: readonly SummaryGroup[]): string[] {
+  const noisy = groups.flatMap((g) => g.noisySteps ?? []);
+  if (noisy.length === 0) return [];
+  return ['', `noisy repetitions (${noisy.length}): their figures include other work on the machine`, ...noisy.map((n) => `  ⚠ ${n.id}: ${n.flags.join('; ')}`)];
 }

@@ -40,6 +40,30 @@ export interface SummaryGroup {
   /** Over repetitions (each paired with its baseline): the extra CPU per request and the share the categories explain. */
   readonly extraCpuUsPerRequest: Spread | null;
   readonly breakdownExplainedShare: Spread | null;
+  /** The kernel's peak memory per component (see ComponentResources.memoryPeakBytes), median over repetitions. */
+  readonly memoryPeakBytesByComponent?: Readonly<Record<string, number>>;
+  /** The load client's own user-space CPU per request (out of cpuUsPerRequest); null when not reported. */
+  readonly loadGeneratorCpuUsPerRequest?: Spread | null;
+  /** Instrumented against clean repetitions (probes.mode separate); null in inline runs or without probes. */
+  readonly perturbation?: Perturbation | null;
+  /** Repetitions whose noise fingerprint passed a threshold (steal, CPU outside meshbench), with why. */
+  readonly noisySteps?: ReadonlyArray<{ readonly id: string; readonly flags: readonly string[] }>;
+}
+
+/** One figure instrumented against clean: medians over each kind's repetitions; deltaPct null when clean is 0. */
+export interface PerturbationFigure {
+  readonly clean: number;
+  readonly instrumented: number;
+  readonly deltaPct: number | null;
+}
+
+/** What meshbench's own probes, stack sampling and bpf_stats cost a data plane at one point: the perturbation. */
+export interface Perturbation {
+  readonly cleanRepetitions: number;
+  readonly instrumentedRepetitions: number;
+  readonly latencyP50Us: PerturbationFigure;
+  readonly latencyP99Us: PerturbationFigure;
+  readonly cpuUsPerRequest: PerturbationFigure;
 }
 
 export interface SummaryRecord {

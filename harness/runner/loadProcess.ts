@@ -9,7 +9,8 @@ export const cliScript = path.join(__dirname, '..', 'cli.js');
 
 /**
  * Runs `meshbench load --events --json -` behind `prefix` (e.g. ["ip", "netns", "exec", "mb-pod1"] or a
- * cgroup-entering wrapper) and returns its result. Events on stderr drive probes and progress; the JSON
+ * cgroup-entering wrapper) and returns its result. Events on stderr bound the measured window (`measuring`,
+ * `done`, each with the client's rusage) and drive progress; the JSON
  * result arrives on stdout. Aborting sends SIGINT, which makes the client stop and still print its result;
  * the step is discarded by the runner anyway.
  */
@@ -33,8 +34,10 @@ export function runLoadProcess(prefix: readonly string[], invocation: LoadInvoca
         pending = pending.slice(nl + 1);
         nl = pending.indexOf('\n');
         if (line.startsWith('{"meshbenchEvent":true')) {
-          const e = JSON.parse(line) as { event: string; qpsLastInterval?: number; p99Us?: number };
-          if (e.event === 'measuring') invocation.onMeasuring();
+          const e = JSON.parse(line) as { event: string; qpsLastInterval?: number; p99Us?: number; cpuUserUs?: number; cpuSystemUs?: number };
+          const cpu = e.cpuUserUs === undefined || e.cpuSystemUs === undefined ? undefined : { cpuUserUs: e.cpuUserUs, cpuSystemUs: e.cpuSystemUs };
+          if (e.event === 'measuring') invocation.onMeasuring(cpu);
+          else if (e.event === 'done') invocation.onWindowEnd?.(cpu);
           else if (e.event === 'progress') invocation.onProgress({ qpsLastInterval: e.qpsLastInterval ?? 0, p99Us: e.p99Us ?? 0 });
         } else {
           stderrTail = `${stderrTail}${line}\n`.slice(-2000);

@@ -17,10 +17,22 @@ export interface MeasuredComponent extends ComponentInfo {
   readonly memoryV1Path?: string;
 }
 
+/** The load client's own rusage at one of its window events (µs since it started). */
+export interface LoadProcessCpu {
+  readonly cpuUserUs: number;
+  readonly cpuSystemUs: number;
+}
+
 export interface LoadInvocation {
   /** Arguments after `meshbench load` (URL included). */
   readonly args: readonly string[];
-  readonly onMeasuring: () => void;
+  /** The load client's warm-up ended and its measured window began; its rusage when it says so. */
+  readonly onMeasuring: (cpu?: LoadProcessCpu) => void;
+  /**
+   * The load client's measured window ended (its last counted request finished), before it exits; called
+   * by platforms that see the event (netns). Without it, the runner ends the window when the load returns.
+   */
+  readonly onWindowEnd?: (cpu?: LoadProcessCpu) => void;
   readonly onProgress: (p: { qpsLastInterval: number; p99Us: number }) => void;
   readonly signal: AbortSignal;
 }

@@ -1,3 +1,6 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import { monotonicClock, type Clock } from '../../workloads/clock';
 import { formatDurationUs, parseDurationUs } from '../../workloads/durationParse';
 import type { LoadResult } from '../../workloads/loadResult';
 import type { LoadedProfile } from '../profile/profileLoad';
@@ -5,13 +8,15 @@ import { EnvironmentError } from '../errors';
 import type { DataPlaneName } from '../profile/profileSchema';
 import { EbpfCostMeter, type EbpfCost } from '../resources/bpfCost';
 import { CgroupSampler } from '../resources/cgroupSampler';
+import { commonParent, NoiseMeter } from '../resources/noiseFingerprint';
 import type { ResultsStore } from '../results/resultsStore';
-import { resultsSchemaVersion, type ComponentResources, type RunRecord, type StepRecord } from '../results/resultTypes';
+import { resultsSchemaVersion, type ComponentResources, type LoadGeneratorCpu, type RunRecord, type StepRecord } from '../results/resultTypes';
 import { summarise } from '../results/summarise';
 import type { SummaryRecord } from '../results/summaryTypes';
 import { machineInfo, toolVersions } from './environment';
-import type { DeployedDataPlane, PlatformSession, ProbeProvider, StepProbeResult } from './platformSession';
-import { planSteps, stepId, type PlannedStep } from './stepPlan';
+import { HarnessAffinity } from './harnessCpus';
+import type { DeployedDataPlane, LoadProcessCpu, PlatformSession, ProbeProvider, StepProbeResult } from './platformSession';
+import { planSteps, stepId, withoutInstrumented, type PlannedStep } from './stepPlan';
 
 export interface RunnerEvents {
   stepStarted(step: PlannedStep, total: number): void;
@@ -41,11 +46,21 @@ export class Runner {
     private readonly store: ResultsStore,
     private readonly events: RunnerEvents,
     private readonly runId: string,
-  ) {}
+    private readonly clock: Clock = monotonicClock,
+  ) {
+    this.affinity = new HarnessAffinity(loaded.profile);
+  }
+
+  private readonly affinity: HarnessAffinity;
 
   async run(signal: AbortSignal): Promise<RunOutcome> {
     const profile = this.loaded.profile;
-    const plan = planSteps(profile);
+    const probeReason = !profile.probes.enabled ? 'disabled in the profile' : this.probes === undefined ? 'no probe provider' : this.probes.unavailableReason();
+    // Instrumented repetitions without probes would only repeat the clean ones, except that an eBPF data
+    // plane's own program time is measured in them (bpf_stats), on this machine's kernel.
+    const ebpfHere = profile.platform === 'netns' && profile.dataplanes.some((n) => n === 'kernel' || n === 'dual');
+    const planned = planSteps(profile);
+    const plan = probeReason !== null && !ebpfHere ? withoutInstrumented(planned) : planned;
     const steps: StepRecord[] = [];
     const versions = { ...toolVersions(), ...(await this.platform.versions()) };
     let run: RunRecord = {
@@ -65,8 +80,8 @@ export class Runner {
     };
     const skipped = new Map<DataPlaneName, string>();
     this.store.writeRun(run);
-    const probeReason = !profile.probes.enabled ? 'disabled in the profile' : this.probes === undefined ? 'no probe provider' : this.probes.unavailableReason();
-    if (probeReason !== null) this.events.note(`probes off: ${probeReason}`);
+    if (probeReason !== null) this.events.note(`probes off: ${probeReason}${plan.length < planned.length ? '; instrumented repetitions not run' : ''}`);
+    if (this.affinity.note !== null) this.events.note(this.affinity.note);
 
     let deployed: DeployedDataPlane | undefined;
     let deployedKey: string | undefined;
@@ -125,52 +140,85 @@ export class Runner {
     const durationUs = parseDurationUs(profile.duration) ?? 0;
     const trimUs = parseDurationUs(profile.cooldownTrim) ?? 0;
     const startedAt = new Date().toISOString();
+    // Clean repetitions carry nothing of meshbench's: no probe, no stack sampler, bpf_stats left off.
+    const instrumented = step.measurement !== 'clean';
     const sampled = d.components.filter((c) => c.v2Path !== null).map((c) => ({
       name: c.name,
       v2Path: c.v2Path as string,
       ...(c.memoryV1Path === undefined ? {} : { memoryV1Path: c.memoryV1Path }),
     }));
     const sampler = new CgroupSampler(sampled);
+    const noise = new NoiseMeter(commonParent(sampled.map((c) => c.v2Path)), os.cpus().length);
     const platformSampling = d.resourceSampling?.();
-    const stepProbes = probes?.open(profile);
+    const stepProbes = instrumented ? probes?.open(profile) : undefined;
     // bpf_stats makes every BPF program on the machine (the probes' too) read the clock per run. When a run
-    // measures an eBPF data plane, it is on in every step, baseline included, so all data planes pay alike.
+    // measures an eBPF data plane, it is on in every instrumented step, baseline included, so all data
+    // planes' instrumented figures pay alike.
     const ownBpf = d.ebpf !== undefined && d.ebpf !== null;
-    const ebpfMeter = ownBpf || profile.dataplanes.some((n) => n === 'kernel' || n === 'dual')
+    const ebpfMeter = instrumented && (ownBpf || profile.dataplanes.some((n) => n === 'kernel' || n === 'dual'))
       ? new EbpfCostMeter(d.ebpf ?? { progIds: [], mapIds: [] }) : undefined;
     let measuring: Promise<void> | undefined;
+    let windowStartUs: number | undefined;
+    let windowEndUs: number | undefined;
+    let windowSource = 'load-client events (measuring, done)';
+    let loadCpuStart: LoadProcessCpu | undefined;
+    let loadCpuEnd: LoadProcessCpu | undefined;
+    let bpfStatsEnabled: boolean | null = null;
+    // Everything a figure needs is read here, at the instant the load client says its window ended; what
+    // follows (probe teardown, symbolisation, the path check) is in no figure.
+    const endWindow = (cpu?: LoadProcessCpu): void => {
+      if (windowStartUs === undefined || windowEndUs !== undefined) return;
+      windowEndUs = this.clock.nowUs();
+      sampler.markEnd();
+      noise.markEnd();
+      ebpfMeter?.markEnd();
+      loadCpuEnd = cpu;
+      this.affinity.leave();
+    };
     const args = [
       d.targetUrl, '--qps', String(p.qps), '--connections', String(p.connections), '--duration', formatDurationUs(durationUs),
       '--warmup', profile.warmup, '--payload-size', String(p.payloadBytes), ...(p.keepAlive ? [] : ['--no-keepalive']),
       '--labels', `${profile.name} ${stepId(step)}`,
     ];
+    const abandon = async (): Promise<void> => {
+      sampler.abandon();
+      this.affinity.leave();
+      ebpfMeter?.restore();
+      await platformSampling?.stop(0, 0).catch(() => undefined);
+      if (measuring !== undefined) await measuring.then(() => stepProbes?.stop()).catch(() => undefined);
+    };
     let load: LoadResult;
     try {
       load = await d.runLoad({
         args,
         signal,
-        onMeasuring: () => {
+        onMeasuring: (cpu) => {
+          windowStartUs = this.clock.nowUs();
+          loadCpuStart = cpu;
+          noise.start();
           sampler.start();
           platformSampling?.start();
+          this.affinity.enter();
           ebpfMeter?.start();
           measuring = stepProbes?.start(d.components);
+          bpfStatsEnabled = readBpfStats();
         },
+        onWindowEnd: endWindow,
         onProgress: (pr) => this.events.stepProgress(step, pr),
       });
     } catch (err) {
-      if (sampled.length > 0) sampler.stop(0, 0); // ends its timer
-      ebpfMeter?.restore();
-      await platformSampling?.stop(0, 0).catch(() => undefined);
-      if (measuring !== undefined) await measuring.then(() => stepProbes?.stop()).catch(() => undefined);
+      await abandon();
       if (signal.aborted) return undefined;
       throw err;
     }
     if (signal.aborted) {
-      if (sampled.length > 0) sampler.stop(0, 0);
-      ebpfMeter?.restore();
-      if (measuring !== undefined) await measuring.then(() => stepProbes?.stop()).catch(() => undefined);
-      await platformSampling?.stop(0, 0).catch(() => undefined);
+      await abandon();
       return undefined;
+    }
+    if (windowEndUs === undefined) {
+      // A platform that relays no window-end event (kubernetes reads the client's log): the window ends now.
+      windowSource = 'load-client measuring event; end taken when the load client returned (no done event)';
+      endWindow();
     }
     const measured = ebpfMeter?.stop(load.requestsCompleted);
     const ebpf: EbpfCost | null = ownBpf && measured !== undefined ? measured : null;
@@ -183,9 +231,18 @@ export class Runner {
       ...(sampled.length > 0 ? sampler.stop(load.requestsCompleted, trimUs) : {}),
       ...(platformSampling === undefined ? {} : await platformSampling.stop(load.requestsCompleted, trimUs)),
     };
+    const loadGenerator = loadGeneratorCpu(loadCpuStart, loadCpuEnd, load.requestsCompleted);
+    const clientRow = d.components.find((c) => c.role === 'client')?.name;
+    if (loadGenerator !== null && clientRow !== undefined && resources[clientRow] !== undefined) {
+      resources[clientRow] = withoutLoadGenerator(resources[clientRow], loadGenerator.cpuUserUs, load.requestsCompleted);
+    }
     const ebpfComponent = d.components.find((c) => c.role === 'dataplane' && c.v2Path === null);
     if (ebpf !== null && ebpfComponent !== undefined) resources[ebpfComponent.name] = ebpfResources(ebpf, load.actualDurationUs);
+    // Counted after the window, on this step's deployment as it is now: a figure of this repetition.
     const connectionsOnPath = await d.connectionsOnPath().catch(() => null);
+    const connectionsOnPathMeasuredAt = new Date().toISOString();
+    const startUs = windowStartUs ?? 0;
+    const endUs = windowEndUs ?? startUs;
     return {
       schemaVersion: resultsSchemaVersion,
       kind: 'meshbench-step',
@@ -195,24 +252,71 @@ export class Runner {
       placement: step.placement,
       loadPoint: p,
       repetition: step.repetition,
+      measurement: step.measurement,
       startedAt,
       endedAt: new Date().toISOString(),
       components: d.components.map(({ name, role, node, cgroupId }) => ({ name, role, node, cgroupId })),
       load,
       resources,
+      window: { source: windowSource, durationUs: endUs - startUs, afterWindowUs: this.clock.nowUs() - endUs },
+      instrumentation: {
+        probesAttached: measuring !== undefined,
+        stackSampling: measuring !== undefined && profile.probes.sampleHz > 0,
+        bpfStatsEnabled,
+      },
+      loadGenerator,
+      noise: noise.result(),
       probes: {
         // "available" means probe figures were measured; stacks alone (perf) do not count.
         available: stepProbes !== undefined && Object.keys(probeResult.figures).length > 0,
         unavailableReason: stepProbes !== undefined && Object.keys(probeResult.figures).length > 0 ? null
-          : (probes?.figuresUnavailableReason?.() ?? probes?.unavailableReason() ?? (profile.probes.enabled ? 'unavailable' : 'disabled in the profile')),
+          : !instrumented ? 'clean repetition: no probes attached (probes.mode separate; the instrumented repetitions carry them)'
+            : (probes?.figuresUnavailableReason?.() ?? probes?.unavailableReason() ?? (profile.probes.enabled ? 'unavailable' : 'disabled in the profile')),
         figures: probeResult.figures,
         detail: probeResult.detail,
         foldedStacks: probeResult.foldedStacks,
       },
       connectionsOnPath,
+      connectionsOnPathMeasuredAt,
       ebpf,
     };
   }
+}
+
+const bpfStatsSysctl = '/proc/sys/kernel/bpf_stats_enabled';
+
+/** kernel.bpf_stats_enabled now; null where it cannot be read (not Linux, no BPF). */
+function readBpfStats(): boolean | null {
+  try {
+    return fs.readFileSync(bpfStatsSysctl, 'utf8').trim() !== '0';
+  } catch {
+    return null;
+  }
+}
+
+/** The load client's own CPU over its window, from its rusage at the two events; null without both. */
+export function loadGeneratorCpu(start: LoadProcessCpu | undefined, end: LoadProcessCpu | undefined, requests: number): LoadGeneratorCpu | null {
+  if (start === undefined || end === undefined) return null;
+  const cpuUserUs = Math.max(0, end.cpuUserUs - start.cpuUserUs);
+  return {
+    cpuUserUs,
+    cpuSystemUs: Math.max(0, end.cpuSystemUs - start.cpuSystemUs),
+    cpuUserUsPerRequest: requests > 0 ? cpuUserUs / requests : null,
+    source: 'load client process rusage (process.cpuUsage) at its measuring and done events',
+  };
+}
+
+/** The client pod's row without the load client's user-space CPU (its system time stays: a mesh changes it). */
+export function withoutLoadGenerator(r: ComponentResources, loadUserUs: number, requests: number): ComponentResources {
+  const cpuUserUs = Math.max(0, r.cpuUserUs - loadUserUs);
+  const cpuTotalUs = cpuUserUs + r.cpuSystemUs;
+  return {
+    ...r,
+    cpuUserUs,
+    cpuTotalUs,
+    cpuUsPerRequest: requests > 0 ? cpuTotalUs / requests : null,
+    cpuCores: r.cpuTotalUs > 0 ? (r.cpuCores * cpuTotalUs) / r.cpuTotalUs : r.cpuCores,
+  };
 }
 
 /** The eBPF data plane as a component row: its programs' run time as system CPU, its maps as memory. */

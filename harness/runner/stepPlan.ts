@@ -1,5 +1,5 @@
 import type { DataPlaneName, Profile } from '../profile/profileSchema';
-import type { LoadPoint } from '../results/resultTypes';
+import type { LoadPoint, MeasurementKind } from '../results/resultTypes';
 import type { Placement } from './platformSession';
 
 export interface PlannedStep {
@@ -7,9 +7,38 @@ export interface PlannedStep {
   readonly dataplane: DataPlaneName;
   readonly placement: Placement;
   readonly loadPoint: LoadPoint;
+  /** Counted per measurement kind: clean repetitions 1..n and instrumented repetitions 1..m. */
   readonly repetition: number;
+  /** clean (nothing of meshbench's attached), instrumented (probes, stacks, bpf_stats) or inline (both at once). */
+  readonly measurement: MeasurementKind;
   /** A deployment is shared by consecutive steps with the same key. */
   readonly deploymentKey: string;
+}
+
+/** A round of the plan: one repetition of one measurement kind. */
+interface Round {
+  readonly measurement: MeasurementKind;
+  readonly repetition: number;
+}
+
+/**
+ * The rounds of a profile: with probes.mode separate (and probes on), the clean repetitions with the
+ * instrumented ones spread evenly among them (instrumented round j after clean round ⌈j·R/(I+1)⌉), so
+ * drift hits both kinds alike; with mode inline, or probes off, one kind only.
+ */
+export function measurementRounds(profile: Profile): Round[] {
+  const r = profile.repetitions;
+  if (!profile.probes.enabled) return Array.from({ length: r }, (_, i) => ({ measurement: 'clean' as const, repetition: i + 1 }));
+  if (profile.probes.mode === 'inline') return Array.from({ length: r }, (_, i) => ({ measurement: 'inline' as const, repetition: i + 1 }));
+  const n = profile.probes.instrumentedRepetitions;
+  const rounds: Round[] = [];
+  let next = 1;
+  for (let c = 1; c <= r; c += 1) {
+    rounds.push({ measurement: 'clean', repetition: c });
+    while (next <= n && Math.ceil((next * r) / (n + 1)) <= c) rounds.push({ measurement: 'instrumented', repetition: next++ });
+  }
+  while (next <= n) rounds.push({ measurement: 'instrumented', repetition: next++ });
+  return rounds;
 }
 
 export function loadPoints(profile: Profile): LoadPoint[] {
@@ -35,28 +64,35 @@ export function loadPoints(profile: Profile): LoadPoint[] {
 export function planSteps(profile: Profile): PlannedStep[] {
   const dataplanes = [...profile.dataplanes].sort((a, b) => (a === 'baseline' ? -1 : b === 'baseline' ? 1 : 0));
   const points = loadPoints(profile);
+  const rounds = measurementRounds(profile);
   const steps: PlannedStep[] = [];
-  const push = (dataplane: DataPlaneName, placement: Placement, loadPoint: LoadPoint, repetition: number, deploymentKey: string): void => {
-    steps.push({ index: steps.length + 1, dataplane, placement, loadPoint, repetition, deploymentKey });
+  const push = (dataplane: DataPlaneName, placement: Placement, loadPoint: LoadPoint, round: Round, deploymentKey: string): void => {
+    steps.push({ index: steps.length + 1, dataplane, placement, loadPoint, repetition: round.repetition, measurement: round.measurement, deploymentKey });
   };
   if (profile.interleave && profile.repetitions > 1) {
-    for (let rep = 1; rep <= profile.repetitions; rep += 1) {
+    for (const [i, round] of rounds.entries()) {
       for (const placement of profile.placement) {
-        for (const dp of dataplanes) for (const p of points) push(dp, placement, p, rep, `${dp}|${placement}|${rep}`);
+        for (const dp of dataplanes) for (const p of points) push(dp, placement, p, round, `${dp}|${placement}|${i + 1}`);
       }
     }
   } else {
     for (const placement of profile.placement) {
       for (const dp of dataplanes) {
-        for (const p of points) for (let rep = 1; rep <= profile.repetitions; rep += 1) push(dp, placement, p, rep, `${dp}|${placement}`);
+        for (const p of points) for (const round of rounds) push(dp, placement, p, round, `${dp}|${placement}`);
       }
     }
   }
   return steps;
 }
 
+/** The plan without its instrumented steps, numbered again (a run whose probes cannot run). */
+export function withoutInstrumented(plan: readonly PlannedStep[]): PlannedStep[] {
+  return plan.filter((s) => s.measurement !== 'instrumented').map((s, i) => ({ ...s, index: i + 1 }));
+}
+
 export function stepId(s: PlannedStep): string {
   const p = s.loadPoint;
   const load = p.qps === 0 ? 'max' : `${p.qps}qps`;
-  return `${s.dataplane}-${s.placement}-${load}-c${p.connections}-${p.payloadBytes}b${p.keepAlive ? '' : '-newconn'}-r${s.repetition}`;
+  // Instrumented repetitions are "-i<n>", so clean r1 and instrumented i1 never share a file name.
+  return `${s.dataplane}-${s.placement}-${load}-c${p.connections}-${p.payloadBytes}b${p.keepAlive ? '' : '-newconn'}-${s.measurement === 'instrumented' ? 'i' : 'r'}${s.repetition}`;
 }

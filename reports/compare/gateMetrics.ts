@@ -19,7 +19,7 @@ export function parseGate(metric: GateMetric, text: string): GateThreshold {
 
 export const metricUnits: Readonly<Record<GateMetric, string>> = {
   'latency.p50': 'µs', 'latency.p90': 'µs', 'latency.p99': 'µs', 'latency.p999': 'µs',
-  'cpu.perRequest': 'µs/req', 'memory.peak': 'MiB', 'throughput.max': 'req/s',
+  'cpu.perRequest': 'µs/req', 'cpu.loadGenerator': 'µs/req', 'memory.peak': 'MiB', 'throughput.max': 'req/s',
 };
 
 const percentileOf: Partial<Record<GateMetric, string>> = { 'latency.p50': '50', 'latency.p90': '90', 'latency.p99': '99', 'latency.p999': '99.9' };
@@ -33,8 +33,14 @@ export function metricValue(step: StepRecord, metric: GateMetric): number | null
   switch (metric) {
     case 'cpu.perRequest':
       return resources.length === 0 || resources.some((r) => r.cpuUsPerRequest === null) ? null : resources.reduce((a, r) => a + (r.cpuUsPerRequest ?? 0), 0);
-    case 'memory.peak':
-      return resources.length === 0 || resources.some((r) => r.memoryRssBytesPeak === null) ? null : resources.reduce((a, r) => a + (r.memoryRssBytesPeak ?? 0), 0) / 2 ** 20;
+    case 'cpu.loadGenerator':
+      // The load client's own user-space CPU: out of cpu.perRequest, gated only when a profile asks.
+      return step.loadGenerator?.cpuUserUsPerRequest ?? null;
+    case 'memory.peak': {
+      // The kernel's peak where the step has one (meshbench ≥ 0.2), else the sampled RSS peak.
+      const peak = (r: NonNullable<StepRecord['resources'][string]>): number | null => (r.memoryPeakBytes !== undefined ? r.memoryPeakBytes : r.memoryRssBytesPeak);
+      return resources.length === 0 || resources.some((r) => peak(r) === null) ? null : resources.reduce((a, r) => a + (peak(r) ?? 0), 0) / 2 ** 20;
+    }
     case 'throughput.max':
       return step.loadPoint.qps === 0 ? step.load.actualQps : null;
     default:

@@ -1,4 +1,5 @@
 import type { LoadedRun } from '../../harness/results/resultsStore';
+import { isHeadlineStep } from '../../harness/results/resultTypes';
 import { spread } from '../../harness/results/summarise';
 import { metricValue, type GateMetric } from '../compare/gateMetrics';
 import type { CompareVerdict } from '../compare/compareRuns';
@@ -37,7 +38,7 @@ export function historyPoints(runs: readonly LoadedRun[], metric: GateMetric, ga
   for (const r of sortRuns(runs)) {
     const verdict = gates.get(r.run.runId) ?? null;
     const groups = new Map<string, number[]>();
-    for (const s of r.steps) {
+    for (const s of r.steps.filter(isHeadlineStep)) {
       const v = metricValue(s, metric);
       if (v === null) continue;
       const key = `${s.dataplane}|${pointLabel(s)}`;

@@ -136,7 +136,7 @@ describe('kubernetes platform against the API stand-in', function () {
       await provider?.close();
       await platform.close();
     }
-    const sidecar = loadRun(store.dir).steps.find((s) => s.dataplane === 'sidecar');
+    const sidecar = loadRun(store.dir).steps.find((s) => s.dataplane === 'sidecar' && s.measurement === 'instrumented');
     assert.equal(sidecar?.probes.available, true);
     assert.deepEqual(Object.keys(sidecar?.probes.figures ?? {}).sort(), ['client', 'client-proxy', 'server', 'server-proxy']);
     const detail = sidecar?.probes.detail as Record<string, { v2Path: string; node: string }>;

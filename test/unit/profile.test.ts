@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { loadProfile, parseProfile } from '../../harness/profile/profileLoad';
 import { BadInputError } from '../../harness/errors';
-import { planSteps, stepId } from '../../harness/runner/stepPlan';
+import { measurementRounds, planSteps, stepId, withoutInstrumented } from '../../harness/runner/stepPlan';
 
 const repo = path.join(__dirname, '..', '..', '..');
 const badDir = path.join(repo, 'test', 'fixtures', 'profiles', 'bad');
@@ -74,7 +74,7 @@ describe('profiles', () => {
 
 describe('step plan', () => {
   it('runs baseline first and interleaves data planes across repetitions', () => {
-    const p = parseProfile('name: t\ndataplanes: [sidecar, baseline, kernel]\nduration: 2s\nrepetitions: 2\nload: {qps: [100, 200]}\n', 't.yaml');
+    const p = parseProfile('name: t\ndataplanes: [sidecar, baseline, kernel]\nduration: 2s\nrepetitions: 2\nload: {qps: [100, 200]}\nprobes: {mode: inline}\n', 't.yaml');
     const steps = planSteps(p);
     assert.equal(steps.length, 3 * 2 * 2);
     assert.deepEqual(steps.slice(0, 6).map((s) => `${s.dataplane}@${s.loadPoint.qps}r${s.repetition}`),
@@ -86,11 +86,39 @@ describe('step plan', () => {
   });
 
   it('without interleaving, deploys each data plane once', () => {
-    const p = parseProfile('name: t\ndataplanes: [baseline, sidecar]\nduration: 2s\nrepetitions: 3\ninterleave: false\nload: {maxThroughput: true, connections: [2, 8]}\n', 't.yaml');
+    const p = parseProfile('name: t\ndataplanes: [baseline, sidecar]\nduration: 2s\nrepetitions: 3\ninterleave: false\nload: {maxThroughput: true, connections: [2, 8]}\nprobes: {mode: inline}\n', 't.yaml');
     const steps = planSteps(p);
     assert.equal(steps.length, 2 * 3 * 3);
     assert.equal(new Set(steps.map((s) => s.deploymentKey)).size, 2);
     assert.equal(steps.filter((s) => s.loadPoint.qps === 0).every((s) => s.loadPoint.connections === 8), true);
     assert.equal(stepId(steps[0] as never), 'baseline-cross-node-1000qps-c2-0b-r1');
+  });
+
+  it('probes.mode separate (the default): clean repetitions, and instrumented ones spread among them', () => {
+    const p = parseProfile('name: t\ndataplanes: [sidecar, baseline]\nduration: 2s\nrepetitions: 4\n', 't.yaml');
+    assert.equal(p.probes.mode, 'separate');
+    assert.equal(p.probes.instrumentedRepetitions, 1);
+    assert.deepEqual(measurementRounds(p).map((r) => `${r.measurement[0]}${r.repetition}`), ['c1', 'c2', 'i1', 'c3', 'c4']);
+    const steps = planSteps(p);
+    assert.equal(steps.length, 2 * 5);
+    assert.deepEqual(steps.map((s) => `${s.dataplane}-${s.measurement[0]}${s.repetition}`).slice(0, 6),
+      ['baseline-c1', 'sidecar-c1', 'baseline-c2', 'sidecar-c2', 'baseline-i1', 'sidecar-i1'], 'interleaved like the clean ones');
+    assert.equal(stepId(steps[4] as never), 'baseline-cross-node-1000qps-c4-0b-i1');
+    assert.equal(new Set(steps.map(stepId)).size, steps.length, 'no two steps share an id');
+    const two = parseProfile('name: t\ndataplanes: [baseline]\nduration: 2s\nrepetitions: 6\nprobes: {instrumentedRepetitions: 2}\n', 't.yaml');
+    assert.deepEqual(measurementRounds(two).map((r) => `${r.measurement[0]}${r.repetition}`), ['c1', 'c2', 'i1', 'c3', 'c4', 'i2', 'c5', 'c6']);
+  });
+
+  it('one repetition: clean then instrumented on the same deployment; probes off: clean only; inline: inline only', () => {
+    const quick = parseProfile('name: t\ndataplanes: [baseline, kernel]\nduration: 2s\n', 't.yaml');
+    const steps = planSteps(quick);
+    assert.deepEqual(steps.map((s) => `${s.dataplane}-${s.measurement}`), ['baseline-clean', 'baseline-instrumented', 'kernel-clean', 'kernel-instrumented']);
+    assert.equal(new Set(steps.map((s) => s.deploymentKey)).size, 2);
+    assert.deepEqual(withoutInstrumented(steps).map((s) => `${s.index}${s.measurement[0]}`), ['1c', '2c']);
+    const off = parseProfile('name: t\ndataplanes: [baseline]\nduration: 2s\nrepetitions: 2\nprobes: {enabled: false}\n', 't.yaml');
+    assert.deepEqual(planSteps(off).map((s) => s.measurement), ['clean', 'clean']);
+    const inline = parseProfile('name: t\ndataplanes: [baseline]\nduration: 2s\nprobes: {mode: inline, instrumentedRepetitions: 3}\n', 't.yaml');
+    assert.deepEqual(planSteps(inline).map((s) => s.measurement), ['inline']);
+    assert.throws(() => parseProfile('name: t\ndataplanes: [baseline]\nduration: 2s\nprobes: {mode: sometimes}\n', 't.yaml'), /probes\.mode/);
   });
 });
