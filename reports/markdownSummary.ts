@@ -65,6 +65,7 @@ export function markdownSummary(i: MarkdownInputs): string {
     }
     lines.push('', `Method: ${breakdowns[0]?.breakdown?.method ?? ''}.`, '');
   }
+  lines.push(...perturbationSection(sortGroups(i.groups)), ...noiseSection(i.groups));
   if (i.charts.length > 0) {
     lines.push('## Charts', '');
     for (const c of i.charts) {
@@ -76,4 +77,30 @@ export function markdownSummary(i: MarkdownInputs): string {
     lines.push('## Flame graphs', '', ...i.flameGraphFiles.map((f) => `- [${mdCell(f.title)}](${f.file})`), '');
   }
   return `${lines.join('\n')}\n`;
+}
+
+const pctCell = (v: number | null): string => (v === null ? '—' : formatSigned(v, 1, '%'));
+
+/** What the probes, stack sampling and bpf_stats cost each data plane: instrumented against clean repetitions. */
+function perturbationSection(groups: readonly SummaryGroup[]): string[] {
+  const withP = groups.filter((g) => g.perturbation !== null && g.perturbation !== undefined);
+  if (withP.length === 0) return [];
+  const lines = ['## Perturbation (instrumented against clean repetitions)', '',
+    'Headline figures come from clean repetitions (no meshbench probe or sampler attached, bpf_stats off); the breakdown, kernel counters and flame graphs from instrumented ones. This is what instrumenting costs each data plane.', '',
+    '| data plane | load | repetitions clean / instrumented | P50 clean → instrumented | P99 clean → instrumented | CPU µs/request clean → instrumented |', '| --- | --- | ---: | ---: | ---: | ---: |'];
+  for (const g of withP) {
+    const p = g.perturbation;
+    if (p === null || p === undefined) continue;
+    const us = (f: typeof p.latencyP50Us): string => `${formatUs(f.clean)} → ${formatUs(f.instrumented)} (${pctCell(f.deltaPct)})`;
+    lines.push(`| ${g.dataplane} | ${pointLabel(g)} | ${p.cleanRepetitions} / ${p.instrumentedRepetitions} | ${us(p.latencyP50Us)} | ${us(p.latencyP99Us)} | ${p.cpuUsPerRequest.clean.toFixed(1)} → ${p.cpuUsPerRequest.instrumented.toFixed(1)} (${pctCell(p.cpuUsPerRequest.deltaPct)}) |`);
+  }
+  return [...lines, ''];
+}
+
+/** Repetitions measured on a noisy machine (CPU steal or other work above the thresholds), flagged. */
+function noiseSection(groups: readonly SummaryGroup[]): string[] {
+  const noisy = groups.flatMap((g) => g.noisySteps ?? []);
+  if (noisy.length === 0) return [];
+  return ['## ⚠ Noisy repetitions', '', 'Measured while the machine did other work or the hypervisor stole CPU: their figures include it.', '',
+    ...noisy.map((n) => `- \`${mdCell(n.id)}\`: ${mdCell(n.flags.join('; '))}`), ''];
 }

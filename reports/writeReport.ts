@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { BadInputError } from '../harness/errors';
 import { loadRun, stepsDir, type LoadedRun } from '../harness/results/resultsStore';
-import type { StepRecord } from '../harness/results/resultTypes';
+import { isHeadlineStep, isInstrumentedStep, type StepRecord } from '../harness/results/resultTypes';
 import { summarise } from '../harness/results/summarise';
 import { toFortioJson } from '../workloads/fortioExport';
 import { flameGraphs } from './charts/flameGraphs';
@@ -49,7 +49,9 @@ export function loadRunForReport(dir: string): LoadedRun {
   return loaded;
 }
 
-function probeNote(steps: readonly StepRecord[]): string | null {
+function probeNote(allSteps: readonly StepRecord[]): string | null {
+  // Clean repetitions carry no probes by design: only the steps meant to carry them count.
+  const steps = allSteps.filter(isInstrumentedStep);
   const off = steps.filter((s) => !s.probes.available);
   if (off.length === 0) return null;
   const reasons = [...new Set(off.map((s) => s.probes.unavailableReason ?? 'unavailable'))];
@@ -70,7 +72,10 @@ export async function writeReport(resultsDir: string, o: ReportOptions = {}): Pr
   const rows = stepRows(run.runId, steps);
   const summary = summarise(run.runId, run.status === 'running' ? 'partial' : run.status, steps);
   const notOwn = new Set(steps.flatMap((s) => s.components.filter((c) => c.role === 'dataplane').map((c) => c.name)));
-  const charts = reportCharts(rows, summary.groups, notOwn);
+  // Latency and resource charts from the headline (clean) repetitions; kernel counters from the instrumented ones.
+  const headline = new Set(steps.filter(isHeadlineStep).map((s) => s.id));
+  const instrumented = new Set(steps.filter(isInstrumentedStep).map((s) => s.id));
+  const charts = reportCharts(rows.filter((r) => headline.has(r.stepId)), summary.groups, notOwn, rows.filter((r) => instrumented.has(r.stepId)));
   const flames = flameGraphs(steps);
   const t2 = now();
   const renderer = await createSvgRenderer();

@@ -88,7 +88,7 @@ describe('meshbench run (root)', function () {
       assert.ok(ran.has(dp) !== skipped.has(dp), `${dp} either ran or is named as skipped`);
       if (skipped.has(dp)) assert.match(r.stderr, new RegExp(`skipped ${dp}: .+`));
     }
-    assert.equal(loaded.steps.length, ran.size);
+    assert.equal(loaded.steps.length, 2 * ran.size, 'a clean and an instrumented repetition of each (probes.mode separate)');
     for (const s of loaded.steps) {
       assert.ok(s.load.requestsCompleted > 0 && s.load.requestsFailed === 0, `${s.id}: ${s.load.requestsCompleted} ok, ${s.load.requestsFailed} failed`);
       const names = s.components.map((c) => c.name);
@@ -100,7 +100,7 @@ describe('meshbench run (root)', function () {
         if (c.role === 'dataplane') continue;
         assert.ok(res.cpuTotalUs > 0 && res.cpuUserUs + res.cpuSystemUs === res.cpuTotalUs, `${s.id} ${c.name}: cpu ${JSON.stringify(res)}`);
         assert.ok((res.memoryRssBytesPeak ?? 0) > 0 && (res.memoryRssBytesAvg ?? 0) > 0, `${s.id} ${c.name}: memory`);
-        assert.ok((s.probes.foldedStacks[c.name] ?? '') !== '', `${s.id} ${c.name}: stacks sampled`);
+        assert.equal((s.probes.foldedStacks[c.name] ?? '') !== '', s.measurement === 'instrumented', `${s.id} ${c.name}: stacks sampled in the instrumented repetition only`);
       }
       assert.equal(s.connectionsOnPath, { baseline: 1, sidecar: 3, ambient: 3, waypoint: 4, kernel: 1, dual: 2 }[s.dataplane], s.id);
     }
@@ -111,6 +111,12 @@ describe('meshbench run (root)', function () {
     const sum = Object.values(b.byCategoryUs).reduce((x, y) => x + y, 0);
     assert.ok(Math.abs(sum - b.extraCpuUsPerRequest) < 1e-6, 'categories add up to the measured extra CPU');
     assert.match(r.stderr, /sidecar: unexplained -?\d+% of/);
+    // the perturbation table: every data plane that ran, printed and stored
+    const table = r.stderr.slice(r.stderr.indexOf('perturbation:'));
+    for (const dp of ran) {
+      assert.match(table, new RegExp(`\\n${dp} +`), `${dp} in the perturbation table`);
+      assert.ok(summary.groups.find((g) => g.dataplane === dp)?.perturbation, `${dp}: perturbation in summary.json`);
+    }
     assertClean(await settledLeftovers()); // the run removed everything itself, before afterEach's cleanup
     assert.match(r.stderr, new RegExp(`results: ${out.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
   });
@@ -125,7 +131,7 @@ describe('meshbench run (root)', function () {
     child.stderr.on('data', (d: Buffer) => {
       stderr += d.toString();
       // Into the second step's measurement: deploy, warm-up, then a second of its 3 s.
-      if (!sent && /\[2\/3\]/.test(stderr)) {
+      if (!sent && /\[2\/6\]/.test(stderr)) {
         sent = true;
         setTimeout(() => process.kill(-(child.pid as number), 'SIGINT'), 2000);
       }

@@ -6,7 +6,7 @@ import {
   fabricBatch, inBenchmarkRange, nodeBatch, nodePlan, podBatch, podHostBatch, podPlan, serviceVip, validateRunId,
 } from '../../harness/platforms/netns/addressPlan';
 import { serviceChainRules } from '../../harness/platforms/netns/kubeProxy';
-import { orderPath, pairConnections, parseProcNetTcp, type OwnedSocket } from '../../harness/platforms/netns/procNet';
+import { connectionsOnPath, orderPath, pairConnections, parseProcNetTcp, type OwnedSocket } from '../../harness/platforms/netns/procNet';
 import { claimState, readState, removeState, writeState, type ClusterState } from '../../harness/platforms/netns/stateFile';
 import { BadInputError, EnvironmentError } from '../../harness/errors';
 
@@ -92,6 +92,17 @@ describe('/proc/net/tcp reading and connection pairing', () => {
     const c = (from: string, to: string): { from: string; to: string; source: string; dialled: string; accepted: string } => ({ from, to, source: '', dialled: '', accepted: '' });
     const path = orderPath([c('node1-proxy', 'server'), c('waypoint', 'node1-proxy'), c('client', 'node1-proxy'), c('node1-proxy', 'waypoint')], 'client');
     assert.deepEqual(path.map((x) => x.to), ['node1-proxy', 'waypoint', 'node1-proxy', 'server']);
+  });
+
+  it('counts the connections on the path, not the idle ones proxies keep pooled from earlier load', () => {
+    const c = (from: string, to: string): { from: string; to: string; source: string; dialled: string; accepted: string } => ({ from, to, source: '', dialled: '', accepted: '' });
+    const fresh = [c('client', 'node1-proxy'), c('node1-proxy', 'waypoint'), c('waypoint', 'node1-proxy'), c('node1-proxy', 'server')];
+    assert.equal(connectionsOnPath(fresh, 'client'), 4);
+    // after a step: pooled node1-proxy↔waypoint and proxy→server connections (more than the walk's limit of 12)
+    const pooled = [...fresh, ...Array.from({ length: 5 }, () => [c('node1-proxy', 'waypoint'), c('waypoint', 'node1-proxy'), c('node1-proxy', 'server')]).flat()];
+    assert.equal(pooled.length, 19);
+    assert.equal(connectionsOnPath(pooled, 'client'), 4);
+    assert.equal(connectionsOnPath([c('client', 'server')], 'client'), 1);
   });
 });
 

@@ -35,7 +35,6 @@ class NetnsDeployed implements DeployedDataPlane {
     readonly placement: Placement,
     readonly components: readonly MeasuredComponent[],
     readonly ebpf: DeployedDataPlane['ebpf'],
-    private readonly pathConnections: number,
   ) {}
 
   get targetUrl(): string {
@@ -46,9 +45,12 @@ class NetnsDeployed implements DeployedDataPlane {
     return runLoadProcess(this.deployment.clientPrefix(), invocation);
   }
 
-  /** Counted on the fresh cluster before any load: afterwards proxies hold pooled idle connections that would be counted too. */
+  /**
+   * Counted now, with one request on a fresh connection: a figure of the repetition that asks, never the
+   * deployment's first count copied (proxies' pooled idle connections from the load are not on the chain).
+   */
   async connectionsOnPath(): Promise<number | null> {
-    return this.pathConnections;
+    return (await this.deployment.checkPath(1)).connectionsOnPath;
   }
 }
 
@@ -69,11 +71,10 @@ class NetnsPlatformSession implements PlatformSession {
       const components = deployment.measuredComponents();
       const runCgroup = components.find((c) => c.v2Path !== null)?.v2Path;
       const ebpf = mergeEbpfObjects(ebpfObjectsSince(before), runCgroup === undefined || runCgroup === null ? null : ebpfObjectsOfCgroup(path.dirname(runCgroup)));
-      // One request on a fresh connection through the data plane: proves the path works before measuring
-      // it, and counts the connections it takes.
-      const check = await deployment.checkPath(1);
+      // One request on a fresh connection through the data plane: proves the path works before measuring it.
+      await deployment.checkPath(1);
       const all = ebpf === null ? components : [...components, { name: ebpfComponentName, role: 'dataplane' as const, node: null, cgroupId: null, v2Path: null }];
-      const d = new NetnsDeployed(deployment, dataplane, placement, all, ebpf, check.connectionsOnPath);
+      const d = new NetnsDeployed(deployment, dataplane, placement, all, ebpf);
       this.live.add(d);
       return d;
     } catch (err) {

@@ -2,12 +2,13 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Cluster } from './cluster';
 import {
-  netnsInode, orderPath, pairConnections, readTcp, socketInodes, tcpEstablished, tcpListen, type Connection, type OwnedSocket,
+  connectionsOnPath, netnsInode, orderPath, pairConnections, readTcp, socketInodes, tcpEstablished, tcpListen, type Connection, type OwnedSocket,
 } from './procNet';
 
 export interface PathReport {
   /** Established connections between cluster components, in path order from the client. */
   readonly connections: readonly Connection[];
+  /** The chain from the client over distinct component pairs (pooled idle connections do not count). */
   readonly connectionsOnPath: number;
   /** Component names in the order the request passed them. */
   readonly hops: readonly string[];
@@ -45,9 +46,10 @@ export function inspectPath(cluster: Cluster, startComponent: string): PathRepor
       }
     }
   }
-  const connections = orderPath(pairConnections(sockets, listening), startComponent);
+  const pairs = pairConnections(sockets, listening);
+  const connections = orderPath(pairs, startComponent);
   const hops = connections.length === 0 ? [] : [connections[0]?.from ?? startComponent, ...connections.map((c) => c.to)];
-  return { connections, connectionsOnPath: connections.length, hops };
+  return { connections, connectionsOnPath: connectionsOnPath(pairs, startComponent), hops };
 }
 
 function readPids(file: string): number[] {

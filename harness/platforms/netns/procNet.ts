@@ -123,6 +123,12 @@ export function pairConnections(sockets: readonly OwnedSocket[], listening: Read
  * connections off that chain follow.
  */
 export function orderPath(connections: readonly Connection[], start: string): Connection[] {
+  const best = longestChain(connections, start);
+  return [...best, ...connections.filter((c) => !best.includes(c))];
+}
+
+/** The longest chain from `start` in which each hop begins where the previous one ended (empty above 12 connections). */
+export function longestChain(connections: readonly Connection[], start: string): Connection[] {
   let best: Connection[] = [];
   const walk = (at: string, used: Set<number>, chain: Connection[]): void => {
     if (chain.length > best.length) best = [...chain];
@@ -136,5 +142,16 @@ export function orderPath(connections: readonly Connection[], start: string): Co
     });
   };
   if (connections.length <= 12) walk(start, new Set(), []);
-  return [...best, ...connections.filter((c) => !best.includes(c))];
+  return best;
+}
+
+/**
+ * Connections one request takes: the longest chain from `start` over distinct component pairs. Idle
+ * connections a proxy keeps pooled from earlier load are more connections between the same two
+ * components, so they neither lengthen the chain nor count.
+ */
+export function connectionsOnPath(connections: readonly Connection[], start: string): number {
+  const distinct = new Map<string, Connection>();
+  for (const c of connections) if (!distinct.has(`${c.from}>${c.to}`)) distinct.set(`${c.from}>${c.to}`, c);
+  return longestChain([...distinct.values()], start).length;
 }
