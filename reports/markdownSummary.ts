@@ -45,10 +45,11 @@ export function markdownSummary(i: MarkdownInputs): string {
     byPoint.set(k, [...(byPoint.get(k) ?? []), g]);
   }
   for (const [point, groups] of byPoint) {
-    const ebpf = groups.some((g) => (g.ebpfRunTimeUsPerRequest ?? null) !== null);
+    const ebpf = groups.some((g) => (g.ebpfRunTimeUsPerRequest ?? null) !== null || (g.ebpfRunTimeUnavailableReason ?? null) !== null);
     lines.push(`## ${point}`, '', `| data plane | achieved QPS | P50 | P99 | P99.9 | P50 added | P99 added | CPU µs/request |${ebpf ? ' eBPF µs/request (inside CPU) |' : ''} connections on path | errors |`, `| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |${ebpf ? ' ---: |' : ''} ---: | ---: |`);
     for (const g of groups) {
-      const ebpfCell = !ebpf ? '' : ` ${g.ebpfRunTimeUsPerRequest === null || g.ebpfRunTimeUsPerRequest === undefined ? '—' : withSpread(g.ebpfRunTimeUsPerRequest, (v) => v.toFixed(2))} |`;
+      const notMeasured = (g.ebpfRunTimeUnavailableReason ?? null) === null ? '—' : `not measured (${g.ebpfRunTimeUnavailableReason ?? ''})`;
+      const ebpfCell = !ebpf ? '' : ` ${g.ebpfRunTimeUsPerRequest === null || g.ebpfRunTimeUsPerRequest === undefined ? notMeasured : withSpread(g.ebpfRunTimeUsPerRequest, (v) => v.toFixed(2))} |`;
       const added = (us: Spread | null, pct: Spread | null): string => (us === null || pct === null ? '—' : `${formatSignedUs(us.median)} (${formatSigned(pct.median, 0, '%')})`);
       lines.push(`| ${g.dataplane} | ${g.actualQps.median.toFixed(0)} | ${withSpread(g.latencyP50Us, formatUs)} | ${withSpread(g.latencyP99Us, formatUs)} | ${formatUs(g.latencyP999Us.median)} | ${added(g.latencyAddedP50Us, g.latencyAddedP50Pct)} | ${added(g.latencyAddedP99Us, g.latencyAddedP99Pct)} | ${withSpread(g.cpuUsPerRequest, (v) => v.toFixed(1))} |${ebpfCell} ${g.connectionsOnPath === null ? '—' : String(Math.round(g.connectionsOnPath * 100) / 100)} | ${g.errors.median.toFixed(0)} |`);
     }

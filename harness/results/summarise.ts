@@ -99,6 +99,7 @@ export function summarise(runId: string, status: SummaryRecord['status'], steps:
       latencyAddedP99Pct: added('99', true),
       ebpfRunTimeUsPerRequest: ebpfRun.length === 0 ? null : spread(ebpfRun),
       ebpfMapMemoryBytes: ebpfMem.length === 0 ? null : spread(ebpfMem).median,
+      ebpfRunTimeUnavailableReason: ebpfRun.length > 0 ? null : (group.find((s) => s.ebpf !== null && s.ebpf.runTimeUsPerRequest === null)?.ebpf?.runTimeSource ?? null),
       breakdown: medianBy(breakdowns, (b) => b.extraCpuUsPerRequest) ?? null,
       breakdownExplainedShare: breakdowns.length === 0 ? null : spread(breakdowns.map((b) => b.explainedShare)),
       extraCpuUsPerRequest: breakdowns.length === 0 ? null : spread(breakdowns.map((b) => b.extraCpuUsPerRequest)),

@@ -46,8 +46,10 @@ export function formatSummaryText(s: SummaryRecord): string {
       const rss = g.memoryRssBytesPeakByComponent[name];
       return `${name} ${cpu.toFixed(1)} µs${rss === undefined ? '' : ` ${fmtMiB(rss)}`}`;
     });
-    if (g.ebpfRunTimeUsPerRequest !== null || g.ebpfMapMemoryBytes !== null) {
-      parts.push(`${ebpfComponentName}: programs ${g.ebpfRunTimeUsPerRequest === null ? 'run time n/a' : `${withSpread(g.ebpfRunTimeUsPerRequest, (n) => n.toFixed(2))} µs`} (inside the hosts' CPU), maps ${g.ebpfMapMemoryBytes === null ? 'n/a' : fmtMiB(g.ebpfMapMemoryBytes)}`);
+    const ebpfReason = g.ebpfRunTimeUnavailableReason ?? null;
+    if (g.ebpfRunTimeUsPerRequest !== null || g.ebpfMapMemoryBytes !== null || ebpfReason !== null) {
+      const runTime = g.ebpfRunTimeUsPerRequest !== null ? `${withSpread(g.ebpfRunTimeUsPerRequest, (n) => n.toFixed(2))} µs` : `run time not measured (${ebpfReason ?? 'no requests'})`;
+      parts.push(`${ebpfComponentName}: programs ${runTime} (inside the hosts' CPU), maps ${g.ebpfMapMemoryBytes === null ? 'n/a' : fmtMiB(g.ebpfMapMemoryBytes)}`);
     }
     lines.push(`  ${g.dataplane} ${loadLabel(g)}: ${parts.join(', ') || 'no cgroup samples'}`);
   }

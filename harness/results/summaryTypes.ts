@@ -35,6 +35,8 @@ export interface SummaryGroup {
   /** The eBPF data plane's program run time per request (bpf_stats) and map memory; null without BPF programs. */
   readonly ebpfRunTimeUsPerRequest: Spread | null;
   readonly ebpfMapMemoryBytes: number | null;
+  /** Why the eBPF data plane's run time is null although it has programs (bpftool or bpf_stats failed in every repetition). */
+  readonly ebpfRunTimeUnavailableReason?: string | null;
   /** Overhead over baseline from the repetition with the median extra CPU; null for baseline. */
   readonly breakdown: OverheadBreakdown | null;
   /** Over repetitions (each paired with its baseline): the extra CPU per request and the share the categories explain. */

@@ -184,7 +184,8 @@ export class Runner {
       ...(platformSampling === undefined ? {} : await platformSampling.stop(load.requestsCompleted, trimUs)),
     };
     const ebpfComponent = d.components.find((c) => c.role === 'dataplane' && c.v2Path === null);
-    if (ebpf !== null && ebpfComponent !== undefined) resources[ebpfComponent.name] = ebpfResources(ebpf, load.actualDurationUs);
+    // Unmeasured run time gets no component row (a row would need a CPU figure): step.ebpf says why.
+    if (ebpf !== null && ebpf.runTimeNs !== null && ebpfComponent !== undefined) resources[ebpfComponent.name] = ebpfResources({ ...ebpf, runTimeNs: ebpf.runTimeNs }, load.actualDurationUs);
     const connectionsOnPath = await d.connectionsOnPath().catch(() => null);
     return {
       schemaVersion: resultsSchemaVersion,
@@ -216,7 +217,7 @@ export class Runner {
 }
 
 /** The eBPF data plane as a component row: its programs' run time as system CPU, its maps as memory. */
-function ebpfResources(e: EbpfCost, windowUs: number): ComponentResources {
+function ebpfResources(e: EbpfCost & { runTimeNs: number }, windowUs: number): ComponentResources {
   const us = e.runTimeNs / 1000;
   return {
     cpuUserUs: 0,
