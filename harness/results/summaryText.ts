@@ -1,4 +1,4 @@
-import { ebpfComponentName, type BreakdownCategory } from './resultTypes';
+import { breakdownCategories, ebpfComponentName, type BreakdownCategory } from './resultTypes';
 import type { Spread, SummaryGroup, SummaryRecord } from './summaryTypes';
 import { formatUs } from './formatUnits';
 
@@ -23,7 +23,7 @@ function table(rows: readonly (readonly string[])[]): string[] {
   return rows.map((r) => r.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ').trimEnd());
 }
 
-const shownCategories: readonly BreakdownCategory[] = ['copying', 'connections', 'scheduling', 'syscalls', 'network-stack', 'proxy-userspace', 'application', 'unexplained'];
+const shownCategories: readonly BreakdownCategory[] = breakdownCategories;
 
 export function formatSummaryText(s: SummaryRecord): string {
   const lines: string[] = [''];
