@@ -4,6 +4,7 @@ import type { Chart } from './charts/chartTypes';
 import { orderDataPlanes } from './charts/chartTypes';
 import { formatSigned, formatSignedUs, formatUs, mdCell } from '../harness/results/formatUnits';
 import { loadLabel, pointLabel } from './stepRows';
+import { explainedShareText } from '../harness/results/summaryText';
 
 export interface MarkdownInputs {
   readonly run: RunRecord;
@@ -62,9 +63,15 @@ export function markdownSummary(i: MarkdownInputs): string {
     for (const g of breakdowns) {
       const b = g.breakdown;
       if (b === null) continue;
-      lines.push(`| ${g.dataplane} | ${pointLabel(g)} | ${formatSigned(b.extraCpuUsPerRequest)} | ${breakdownCategories.map((c) => formatSigned(b.byCategoryUs[c])).join(' | ')} | ${b.extraCpuUsPerRequest <= 0 ? '—' : `${(100 * b.explainedShare).toFixed(0)}%`} | ${opt(b.extraBytesCopiedPerRequest, 0)} | ${opt(b.extraConnectionsPerRequest, 3)} | ${opt(b.extraContextSwitchesPerRequest, 2)} |`);
+      const u = g.breakdownUncertainty ?? null;
+      // With intervals: mean of repetitions and its 95 % interval; without (older summaries): the median repetition.
+      const cell = (v: number, iv: { low: number; high: number } | undefined): string => (iv === undefined ? formatSigned(v) : `${formatSigned(v)} [${iv.low.toFixed(1)}, ${iv.high.toFixed(1)}]`);
+      const extraCell = u === null ? formatSigned(b.extraCpuUsPerRequest) : cell(u.extraCpuUsPerRequest, u.extraCpuIntervalUs);
+      const cats = breakdownCategories.map((c) => (u === null ? formatSigned(b.byCategoryUs[c]) : cell(u.byCategoryUs[c], u.byCategoryIntervalUs[c])));
+      lines.push(`| ${g.dataplane} | ${pointLabel(g)} | ${extraCell} | ${cats.join(' | ')} | ${explainedShareText(g)} | ${opt(b.extraBytesCopiedPerRequest, 0)} | ${opt(b.extraConnectionsPerRequest, 3)} | ${opt(b.extraContextSwitchesPerRequest, 2)} |`);
     }
-    lines.push('', `Method: ${breakdowns[0]?.breakdown?.method ?? ''}.`, '');
+    const iv = breakdowns[0]?.breakdownUncertainty;
+    lines.push('', `Method: ${breakdowns[0]?.breakdown?.method ?? ''}${iv === undefined || iv === null ? '' : `; intervals: ${iv.method}`}. \`instrumentation\` is meshbench's own probes, shown and left out of the extra. The explained share is given only when the extra CPU lies outside its own 95 % interval.`, '');
   }
   if (i.charts.length > 0) {
     lines.push('## Charts', '');

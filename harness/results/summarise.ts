@@ -1,4 +1,5 @@
 import { overheadBreakdown, type StepCosts } from '../attribution/overheadBreakdown';
+import { breakdownUncertainty, seededRandom } from '../attribution/breakdownInterval';
 import type { OverheadBreakdown, StepRecord } from './resultTypes';
 import { resultsSchemaVersion } from './resultTypes';
 import type { Spread, SummaryGroup, SummaryRecord } from './summaryTypes';
@@ -46,7 +47,10 @@ function medianBy<T>(items: readonly T[], key: (t: T) => number): T | undefined 
 }
 
 /** Pure: the summary of a run's steps, grouped by data plane × placement × load point, spread over repetitions. */
-export function summarise(runId: string, status: SummaryRecord['status'], steps: readonly StepRecord[], skipped: SummaryRecord['dataplanesSkipped'] = []): SummaryRecord {
+/** The bootstrap's seed: fixed, so a results folder always summarises to the same intervals. */
+export const breakdownBootstrapSeed = 20241106;
+
+export function summarise(runId: string, status: SummaryRecord['status'], steps: readonly StepRecord[], skipped: SummaryRecord['dataplanesSkipped'] = [], random: () => number = seededRandom(breakdownBootstrapSeed)): SummaryRecord {
   const groups = new Map<string, StepRecord[]>();
   for (const s of steps) {
     const k = groupKey(s);
@@ -103,6 +107,7 @@ export function summarise(runId: string, status: SummaryRecord['status'], steps:
       breakdown: medianBy(breakdowns, (b) => b.extraCpuUsPerRequest) ?? null,
       breakdownExplainedShare: breakdowns.length === 0 ? null : spread(breakdowns.map((b) => b.explainedShare)),
       extraCpuUsPerRequest: breakdowns.length === 0 ? null : spread(breakdowns.map((b) => b.extraCpuUsPerRequest)),
+      breakdownUncertainty: pairs.length === 0 ? null : breakdownUncertainty(pairs.map(([s, b]) => ({ step: stepCosts(s), baseline: stepCosts(b) })), random),
     });
   }
   return { schemaVersion: resultsSchemaVersion, kind: 'meshbench-summary', runId, status, dataplanesSkipped: skipped, groups: out };

@@ -1,3 +1,4 @@
+import type { BreakdownUncertainty } from '../attribution/breakdownInterval';
 import type { DataPlaneName } from '../profile/profileSchema';
 import type { LoadPoint, OverheadBreakdown } from './resultTypes';
 import { resultsSchemaVersion } from './resultTypes';
@@ -42,6 +43,11 @@ export interface SummaryGroup {
   /** Over repetitions (each paired with its baseline): the extra CPU per request and the share the categories explain. */
   readonly extraCpuUsPerRequest: Spread | null;
   readonly breakdownExplainedShare: Spread | null;
+  /**
+   * Each category's µs per request (mean over repetitions) with a 95 % bootstrap interval, and the explained
+   * share only when the extra CPU lies outside its own interval; null for baseline. Absent in older summaries.
+   */
+  readonly breakdownUncertainty?: BreakdownUncertainty | null;
 }
 
 export interface SummaryRecord {
