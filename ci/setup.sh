@@ -41,12 +41,7 @@ if ((${#need_pkgs[@]})); then
   pkill -x haproxy >/dev/null 2>&1 || true
 fi
 
-stamp=node_modules/.meshbench-lock-hash
-hash=$(sha256sum package-lock.json | cut -d' ' -f1)
-if [[ ! -f $stamp || $(cat "$stamp") != "$hash" ]]; then
-  npm ci --no-audit --no-fund --loglevel=error
-  echo "$hash" >"$stamp"
-fi
-# eBPF objects, skeletons and the native addon (bpf/Makefile: incremental, so a second run does nothing).
-make -C bpf --no-print-directory -s
-npm run --silent build
+# npm packages, eBPF objects, skeletons and the native addon (bpf/Makefile: incremental, so a second run does
+# nothing), then the TypeScript: the same steps ci/pr-gate.sh builds its base with.
+source ci/lib.sh
+build_checkout .

@@ -4,6 +4,7 @@ import type { Chart } from './charts/chartTypes';
 import { orderDataPlanes } from './charts/chartTypes';
 import { formatSigned, formatSignedUs, formatUs, mdCell } from '../harness/results/formatUnits';
 import { loadLabel, pointLabel } from './stepRows';
+import { explainedShareText } from '../harness/results/summaryText';
 
 export interface MarkdownInputs {
   readonly run: RunRecord;
@@ -45,10 +46,11 @@ export function markdownSummary(i: MarkdownInputs): string {
     byPoint.set(k, [...(byPoint.get(k) ?? []), g]);
   }
   for (const [point, groups] of byPoint) {
-    const ebpf = groups.some((g) => (g.ebpfRunTimeUsPerRequest ?? null) !== null);
+    const ebpf = groups.some((g) => (g.ebpfRunTimeUsPerRequest ?? null) !== null || (g.ebpfRunTimeUnavailableReason ?? null) !== null);
     lines.push(`## ${point}`, '', `| data plane | achieved QPS | P50 | P99 | P99.9 | P50 added | P99 added | CPU µs/request |${ebpf ? ' eBPF µs/request (inside CPU) |' : ''} connections on path | errors |`, `| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |${ebpf ? ' ---: |' : ''} ---: | ---: |`);
     for (const g of groups) {
-      const ebpfCell = !ebpf ? '' : ` ${g.ebpfRunTimeUsPerRequest === null || g.ebpfRunTimeUsPerRequest === undefined ? '—' : withSpread(g.ebpfRunTimeUsPerRequest, (v) => v.toFixed(2))} |`;
+      const notMeasured = (g.ebpfRunTimeUnavailableReason ?? null) === null ? '—' : `not measured (${g.ebpfRunTimeUnavailableReason ?? ''})`;
+      const ebpfCell = !ebpf ? '' : ` ${g.ebpfRunTimeUsPerRequest === null || g.ebpfRunTimeUsPerRequest === undefined ? notMeasured : withSpread(g.ebpfRunTimeUsPerRequest, (v) => v.toFixed(2))} |`;
       const added = (us: Spread | null, pct: Spread | null): string => (us === null || pct === null ? '—' : `${formatSignedUs(us.median)} (${formatSigned(pct.median, 0, '%')})`);
       lines.push(`| ${g.dataplane} | ${g.actualQps.median.toFixed(0)} | ${withSpread(g.latencyP50Us, formatUs)} | ${withSpread(g.latencyP99Us, formatUs)} | ${formatUs(g.latencyP999Us.median)} | ${added(g.latencyAddedP50Us, g.latencyAddedP50Pct)} | ${added(g.latencyAddedP99Us, g.latencyAddedP99Pct)} | ${withSpread(g.cpuUsPerRequest, (v) => v.toFixed(1))} |${ebpfCell} ${g.connectionsOnPath === null ? '—' : String(Math.round(g.connectionsOnPath * 100) / 100)} | ${g.errors.median.toFixed(0)} |`);
     }
@@ -61,9 +63,15 @@ export function markdownSummary(i: MarkdownInputs): string {
     for (const g of breakdowns) {
       const b = g.breakdown;
       if (b === null) continue;
-      lines.push(`| ${g.dataplane} | ${pointLabel(g)} | ${formatSigned(b.extraCpuUsPerRequest)} | ${breakdownCategories.map((c) => formatSigned(b.byCategoryUs[c])).join(' | ')} | ${b.extraCpuUsPerRequest <= 0 ? '—' : `${(100 * b.explainedShare).toFixed(0)}%`} | ${opt(b.extraBytesCopiedPerRequest, 0)} | ${opt(b.extraConnectionsPerRequest, 3)} | ${opt(b.extraContextSwitchesPerRequest, 2)} |`);
+      const u = g.breakdownUncertainty ?? null;
+      // With intervals: mean of repetitions and its 95 % interval; without (older summaries): the median repetition.
+      const cell = (v: number, iv: { low: number; high: number } | undefined): string => (iv === undefined ? formatSigned(v) : `${formatSigned(v)} [${iv.low.toFixed(1)}, ${iv.high.toFixed(1)}]`);
+      const extraCell = u === null ? formatSigned(b.extraCpuUsPerRequest) : cell(u.extraCpuUsPerRequest, u.extraCpuIntervalUs);
+      const cats = breakdownCategories.map((c) => (u === null ? formatSigned(b.byCategoryUs[c]) : cell(u.byCategoryUs[c], u.byCategoryIntervalUs[c])));
+      lines.push(`| ${g.dataplane} | ${pointLabel(g)} | ${extraCell} | ${cats.join(' | ')} | ${explainedShareText(g)} | ${opt(b.extraBytesCopiedPerRequest, 0)} | ${opt(b.extraConnectionsPerRequest, 3)} | ${opt(b.extraContextSwitchesPerRequest, 2)} |`);
     }
-    lines.push('', `Method: ${breakdowns[0]?.breakdown?.method ?? ''}.`, '');
+    const iv = breakdowns[0]?.breakdownUncertainty;
+    lines.push('', `Method: ${breakdowns[0]?.breakdown?.method ?? ''}${iv === undefined || iv === null ? '' : `; intervals: ${iv.method}`}. \`instrumentation\` is meshbench's own probes, shown and left out of the extra. The explained share is given only when the extra CPU lies outside its own 95 % interval.`, '');
   }
   lines.push(...perturbationSection(sortGroups(i.groups)), ...noiseSection(i.groups));
   if (i.charts.length > 0) {

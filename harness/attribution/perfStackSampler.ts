@@ -15,14 +15,16 @@ export interface StackTarget {
   readonly v2Path: string;
 }
 
-/** Frames leaf-first as `perf script` prints them → folded lines per component (root-first, `;`-joined). */
+/** Frames leaf-first as `perf script` prints them → folded lines per component ("comm;root;…;leaf count", kernel frames `_[k]`). */
 export function foldPerfScript(text: string, componentOfPid: ReadonlyMap<number, string>): Record<string, string> {
   const counts = new Map<string, Map<string, number>>();
   let component: string | undefined;
+  let comm = '';
   let frames: string[] = [];
   const flush = (): void => {
     if (component !== undefined && frames.length > 0) {
-      const key = frames.reverse().join(';');
+      // The command name is the root frame, as in stackcollapse-perf.pl and the eBPF sampler's folding.
+      const key = [comm.replace(/[;\s]+/g, '_') || '[unknown]', ...frames.reverse()].join(';');
       const m = counts.get(component) ?? new Map<string, number>();
       m.set(key, (m.get(key) ?? 0) + 1);
       counts.set(component, m);
@@ -40,6 +42,7 @@ export function foldPerfScript(text: string, componentOfPid: ReadonlyMap<number,
       // "comm  pid/tid" (comm may contain spaces)
       const m = /\s(\d+)\/(\d+)\s*$/.exec(line);
       component = m === null ? undefined : componentOfPid.get(Number(m[1]));
+      comm = m === null ? '' : line.slice(0, m.index).trim();
       continue;
     }
     if (component === undefined) continue;

@@ -1,23 +1,78 @@
 /*
  * Classifies sampled stacks into the cost categories of the overhead breakdown, the way MeshInsight
- * (SoCC'23) does for Envoy: rules on kernel function names. Connection setup/teardown and scheduling are
- * activities that own everything beneath them, so they match anywhere in the stack; the other categories
- * match leaf-first (the innermost recognised frame decides), first rule wins.
+ * (SoCC'23, profiler/config/istio.yml) does for Envoy: rules on kernel function names, anchored on its
+ * frames (`process_backlog` and `br_handle_frame` for IPC over the network stack, `vfs_readv`/`vfs_writev`
+ * and `vfs_read`/`vfs_write` for READ/WRITE, `ep_send_events`/`do_epoll_wait` for EPOLL). All rules are in
+ * the one table below, `classificationRules`, in the order they are tried; each has a test built from a
+ * real folded stack saved from a run (test/fixtures/stacks/quick-run.json).
+ *
+ * How a stack is read:
+ * 1. A stack whose capture failed says nothing about where the time went: `unexplained`.
+ * 2. Only the innermost context counts. An interrupt or softirq that ran on top of a task's code owns the
+ *    sample, so the kernel frames are cut at the last interrupt entry or softirq dispatch; the softirq's
+ *    handler then decides (network receive and transmit are the network stack; timer, RCU, block and
+ *    scheduler softirqs are not).
+ * 3. In that context, activities own everything beneath them wherever they appear (instrumentation,
+ *    connection setup and teardown, scheduling); the other categories match leaf-first (the innermost
+ *    recognised frame decides), first rule wins.
+ * 4. Kernel frames that no rule names, and syscall entry/exit frames alone, are `kernel-unclassified`.
  */
 
-export const stackCategories = ['copying', 'connections', 'scheduling', 'syscalls', 'network-stack', 'userspace', 'unexplained'] as const;
+export const stackCategories = ['instrumentation', 'copying', 'connections', 'scheduling', 'syscalls', 'network-stack', 'kernel-unclassified', 'userspace', 'unexplained'] as const;
 export type StackCategory = (typeof stackCategories)[number];
 
-const anywhereRules: ReadonlyArray<[StackCategory, RegExp]> = [
-  ['connections', /^(tcp_v4_connect|tcp_v6_connect|__inet_stream_connect|inet_stream_connect|tcp_connect|__sys_connect|inet_csk_accept|do_accept|__sys_accept4|tcp_v4_syn_recv_sock|tcp_conn_request|tcp_rcv_synsent_state_process|tcp_close|__tcp_close|inet_release|tcp_done|__sys_socket|sock_create|inet_create|tcp_v4_destroy_sock|tcp_time_wait|inet_twsk_kill|inet_hash_connect|__inet_hash_connect)$/],
-  ['scheduling', /^(__schedule|schedule|schedule_hrtimeout_range|schedule_hrtimeout_range_clock|finish_task_switch(\.isra\.\d+)?|__switch_to|__switch_to_asm|try_to_wake_up|ttwu_do_activate|ttwu_queue_wakelist|wake_up_q|__wake_up_common|pick_next_task_fair|enqueue_task_fair|dequeue_task_fair|sched_ttwu_pending|context_switch)$/],
+/** One rule of the table: which frames it looks for, where, and what it calls them. */
+export interface ClassificationRule {
+  /** Stable name, used by the tests (one fixture stack per rule) and the README. */
+  readonly name: string;
+  readonly category: StackCategory;
+  /**
+   * `capture`: decides from the shape of the whole stack (failed captures). `context`: the handler of the
+   * innermost softirq or interrupt. `anywhere`: any frame of the innermost context. `leaf`: the innermost
+   * matching frame of that context decides.
+   */
+  readonly scope: 'capture' | 'context' | 'anywhere' | 'leaf';
+  readonly match: RegExp;
+  /** Why: the MeshInsight anchor or the kernel fact behind the rule. */
+  readonly why: string;
+}
+
+/** Frame meshbench's stack sampler writes where the kernel's stack-trace map lost a stack (bpf_get_stackid returned -EEXIST: a hash collision). */
+export const lostKernelStackFrame = '[kernel_stack_lost]';
+export const lostUserStackFrame = '[user_stack_lost]';
+
+/** The rule table, in the order rules are tried within their scope. */
+export const classificationRules: readonly ClassificationRule[] = [
+  // 1. captures that failed
+  { name: 'lost-stack', category: 'unexplained', scope: 'capture', match: /^\[(kernel|user)_stack_lost\]$/, why: 'bpf_get_stackid hit a hash collision in the stack-trace map: the frames are not known' },
+  { name: 'empty-stack', category: 'unexplained', scope: 'capture', match: /^$/, why: 'neither a user nor a kernel frame was captured (only the command name)' },
+  { name: 'kernel-thread-without-kernel-frames', category: 'unexplained', scope: 'capture', match: /^(ksoftirqd|kworker|migration|rcu_\w+|swapper|kthreadd|cpuhp|idle_inject|watchdog)\b/, why: 'a kernel thread runs only kernel code, so a stack of it without kernel frames was not captured' },
+
+  // 2. the innermost softirq or interrupt
+  { name: 'softirq-net', category: 'network-stack', scope: 'context', match: /^(net_rx_action|net_tx_action)$/, why: 'NET_RX/NET_TX softirq: MeshInsight\'s IPC anchor process_backlog runs here' },
+  { name: 'softirq-tcp-timer', category: 'network-stack', scope: 'context', match: /^(tcp_delack_timer|tcp_write_timer|tcp_keepalive_timer|tcp_retransmit_timer|tcp_compressed_ack_kick|tcp_pace_kick|tcp_delack_timer_handler|tcp_write_timer_handler)$/, why: 'a TIMER softirq running one of TCP\'s own timers (delayed ACK, retransmit) is TCP work' },
+  { name: 'softirq-timer', category: 'kernel-unclassified', scope: 'context', match: /^(run_timer_softirq|hrtimer_run_softirq|run_timer_base)$/, why: 'TIMER/HRTIMER softirq: not the network stack' },
+  { name: 'softirq-rcu', category: 'kernel-unclassified', scope: 'context', match: /^(rcu_core|rcu_core_si|rcu_process_callbacks)$/, why: 'RCU softirq: deferred frees, not the network stack' },
+  { name: 'softirq-sched', category: 'scheduling', scope: 'context', match: /^(sched_balance_softirq|run_rebalance_domains)$/, why: 'SCHED softirq: load balancing between CPUs' },
+  { name: 'softirq-other', category: 'kernel-unclassified', scope: 'context', match: /^(blk_done_softirq|tasklet_action|tasklet_hi_action|irq_poll_softirq|handle_softirqs|__do_softirq)$/, why: 'block, tasklet softirqs or the dispatcher itself: not the network stack' },
+  { name: 'irq-reschedule', category: 'scheduling', scope: 'context', match: /^(asm_sysvec_reschedule_ipi|sysvec_reschedule_ipi)$/, why: 'a reschedule IPI' },
+  { name: 'irq-other', category: 'kernel-unclassified', scope: 'context', match: /^(asm_sysvec_\w+|sysvec_\w+|asm_common_interrupt|common_interrupt)$/, why: 'a hardware or timer interrupt' },
+
+  // 3. activities that own everything beneath them
+  { name: 'probe-frames', category: 'instrumentation', scope: 'anywhere', match: /^(bpf_prog_[0-9a-f]+_mb_(?!connect4$|sockops$|sk_msg$)\w+|bpf_trace_run\d+|__bpf_trace_\w+|call_trace_sock_\w+|syscall_trace_enter\w*|trace_call_bpf|perf_trace_run_bpf_submit|bpf_overflow_handler|__bpf_prog_enter\w*|__bpf_prog_exit\w*|bpf_trampoline_\d+)$/, why: 'meshbench\'s own probes: a probe program (bpf_prog_<tag>_mb_*, except the kernel data plane\'s mb_connect4/mb_sockops/mb_sk_msg), the tracepoint-to-BPF dispatch and bpf_stats\' clock reads under it, the out-of-line tracepoint calls and the syscall tracing slow path that exist only while a probe is attached' },
+  { name: 'connection-setup-teardown', category: 'connections', scope: 'anywhere', match: /^(tcp_v4_connect|tcp_v6_connect|__inet_stream_connect|inet_stream_connect|tcp_connect|__sys_connect|inet_csk_accept|do_accept|__sys_accept4|tcp_v4_syn_recv_sock|tcp_conn_request|tcp_rcv_synsent_state_process|tcp_close|__tcp_close|inet_release|tcp_done|__sys_socket|sock_create|inet_create|tcp_v4_destroy_sock|tcp_time_wait|inet_twsk_kill|inet_hash_connect|__inet_hash_connect)$/, why: 'connect, accept, socket, close and the handshake states' },
+  { name: 'scheduler', category: 'scheduling', scope: 'anywhere', match: /^(__schedule|schedule|schedule_hrtimeout_range|schedule_hrtimeout_range_clock|finish_task_switch(\.isra\.\d+)?|__switch_to|__switch_to_asm|try_to_wake_up|ttwu_do_activate|ttwu_queue_wakelist|wake_up_q|__wake_up_common|pick_next_task_fair|enqueue_task_fair|dequeue_task_fair|sched_ttwu_pending|context_switch)$/, why: 'context switches and wake-ups' },
+
+  // 4. the innermost recognised frame
+  { name: 'copy', category: 'copying', scope: 'leaf', match: /^(copy_user_\w+|rep_movs_alternative|rep_stos_alternative|_copy_to_iter|_copy_from_iter|copy_page_to_iter|copy_page_from_iter|simple_copy_to_iter|skb_copy_datagram_iter|__skb_datagram_iter|skb_copy_bits|skb_do_copy_data_nocache|csum_partial_copy_generic|memcpy_orig|__memcpy|memcpy|memmove)$/, why: 'bytes copied between user and kernel or between buffers' },
+  { name: 'network-stack', category: 'network-stack', scope: 'leaf', match: /^(tcp_\w+|__tcp_\w+|ip_\w+|__ip_\w+|ipv4_\w+|inet_\w+|sk_\w+|__sk_\w+|skb_\w+|__skb_\w+|kfree_skb\w*|__kfree_skb|alloc_skb\w*|__alloc_skb|bbr_\w+|net_rx_action|__napi_poll|process_backlog|napi_\w+|__netif_receive_skb\w*|netif_\w+|__dev_queue_xmit|dev_queue_xmit|dev_hard_start_xmit|loopback_xmit|veth_\w+|br_\w+|nf_\w+|ipt_do_table|nft_\w+|__nf_\w+|iptable_\w+|fib_\w+|__fib_\w+|dst_\w+|neigh_\w+|raw_v4_\w+|sock_def_readable|sock_sendmsg|sock_recvmsg|__sock_sendmsg|sock_read_iter|sock_write_iter|bpf_prog_[0-9a-f]+_mb_(connect4|sockops|sk_msg)|sk_msg_\w+|tcp_bpf_\w+|sk_psock_\w+)$/, why: 'TCP/IP, netfilter, bridge and veth: MeshInsight\'s IPC anchors process_backlog and br_handle_frame; the kernel data plane\'s own programs' },
+  { name: 'io-syscalls', category: 'syscalls', scope: 'leaf', match: /^(__x64_sys_\w+|__do_sys_\w+|ksys_\w+|__sys_\w+|vfs_read|vfs_write|vfs_readv|vfs_writev|do_iter_\w+|do_readv|do_writev|fdget\w*|__fget\w*|fput|do_epoll_wait|do_epoll_ctl|ep_\w+|__fdget\w*|rw_verify_area|security_\w+|bpf_lsm_\w+|apparmor_\w+|import_iovec|__import_iovec)$/, why: 'the work of a system call itself: MeshInsight\'s READ/WRITE anchors vfs_read(v)/vfs_write(v), EPOLL anchors ep_send_events/do_epoll_wait, fd lookup and permission checks' },
+  { name: 'syscall-entry-exit-only', category: 'kernel-unclassified', scope: 'leaf', match: /^(entry_SYSCALL_64\w*|do_syscall_64|x64_sys_call|syscall_exit_to_user_mode\w*|syscall_exit_work|syscall_return_via_sysret|exit_to_user_mode\w*|arch_exit_to_user_mode\w*|__rseq_handle_notify_resume|rseq_\w+)$/, why: 'the entry and exit path names no system call\'s work: kernel, unclassified (not syscalls)' },
 ];
 
-const leafRules: ReadonlyArray<[StackCategory, RegExp]> = [
-  ['copying', /^(copy_user_\w+|rep_movs_alternative|rep_stos_alternative|_copy_to_iter|_copy_from_iter|copy_page_to_iter|copy_page_from_iter|simple_copy_to_iter|skb_copy_datagram_iter|__skb_datagram_iter|skb_copy_bits|skb_do_copy_data_nocache|csum_partial_copy_generic|memcpy_orig|__memcpy|memcpy|memmove)$/],
-  ['network-stack', /^(tcp_\w+|__tcp_\w+|ip_\w+|__ip_\w+|ipv4_\w+|inet_\w+|sk_\w+|__sk_\w+|skb_\w+|__skb_\w+|kfree_skb\w*|__kfree_skb|alloc_skb\w*|__alloc_skb|net_rx_action|__napi_poll|process_backlog|napi_\w+|__netif_receive_skb\w*|netif_\w+|__dev_queue_xmit|dev_queue_xmit|dev_hard_start_xmit|loopback_xmit|veth_\w+|br_\w+|nf_\w+|ipt_do_table|nft_\w+|__nf_\w+|iptable_\w+|fib_\w+|__fib_\w+|dst_\w+|neigh_\w+|raw_v4_\w+|sock_def_readable|sock_sendmsg|sock_recvmsg|__sock_sendmsg|sock_read_iter|sock_write_iter|do_softirq|__do_softirq|handle_softirqs|__local_bh_enable_ip|bpf_\w+|sk_msg_\w+|tcp_bpf_\w+)$/],
-  ['syscalls', /^(entry_SYSCALL_64\w*|do_syscall_64|syscall_exit_to_user_mode\w*|syscall_return_via_sysret|__x64_sys_\w+|__do_sys_\w+|ksys_\w+|__sys_\w+|vfs_read|vfs_write|vfs_readv|vfs_writev|do_iter_\w+|do_readv|do_writev|fdget\w*|__fget\w*|fput|do_epoll_wait|do_epoll_ctl|ep_\w+|__fdget\w*|rw_verify_area|security_\w+|apparmor_\w+|import_iovec|__import_iovec|exit_to_user_mode\w*|__rseq_handle_notify_resume|rseq_\w+)$/],
-];
+/** The rule every kernel stack no other rule names falls to. */
+export const unclassifiedKernelRule: ClassificationRule = { name: 'kernel-unclassified', category: 'kernel-unclassified', scope: 'leaf', match: /^/, why: 'kernel frames no rule names' };
+export const userspaceRule: ClassificationRule = { name: 'userspace', category: 'userspace', scope: 'capture', match: /^/, why: 'no kernel frame: the sample was taken in user mode' };
 
 const kernelSuffix = /_\[k\]$|\s\[k\]$|\[kernel\.kallsyms\]$/;
 
@@ -29,27 +84,93 @@ function bareName(frame: string): string {
   return frame.replace(kernelSuffix, '').replace(/\+0x[0-9a-f]+$/, '').trim();
 }
 
-/** Root-first frames as in folded stacks ("a;b;leaf"). */
-export function classifyStack(framesRootFirst: readonly string[]): StackCategory {
-  const kernel = framesRootFirst.filter(isKernelFrame).map(bareName);
-  if (kernel.length === 0) return framesRootFirst.length > 0 ? 'userspace' : 'unexplained';
-  for (const [category, re] of anywhereRules) if (kernel.some((f) => re.test(f))) return category;
+const rulesOf = (scope: ClassificationRule['scope']): ClassificationRule[] => classificationRules.filter((r) => r.scope === scope);
+const captureRules = rulesOf('capture');
+const contextRules = rulesOf('context');
+const anywhereRules = rulesOf('anywhere');
+const leafRules = rulesOf('leaf');
+const rule = (name: string): ClassificationRule => classificationRules.find((r) => r.name === name) as ClassificationRule;
+/** Frames where a new context begins on top of whatever was running. */
+const softirqDispatch = /^(handle_softirqs|__do_softirq)$/;
+const interruptEntry = /^(asm_sysvec_\w+|asm_common_interrupt)$/;
+const timerCallback = /^call_timer_fn$/;
+
+/**
+ * The innermost context's frames (root-first); the rule its entry decides (a softirq's handler), if any;
+ * and the rule for frames no other rule names (a hard interrupt: what runs at its exit, such as a
+ * preemption, is still named by the table).
+ */
+function innermostContext(kernel: readonly string[]): { frames: readonly string[]; decided: ClassificationRule | null; fallback: ClassificationRule } {
+  let cut = -1;
   for (let i = kernel.length - 1; i >= 0; i -= 1) {
     const f = kernel[i] as string;
-    for (const [category, re] of leafRules) if (re.test(f)) return category;
+    if (softirqDispatch.test(f) || interruptEntry.test(f)) {
+      cut = i;
+      break;
+    }
   }
-  return 'unexplained';
+  if (cut < 0) return { frames: kernel, decided: null, fallback: unclassifiedKernelRule };
+  const entry = kernel[cut] as string;
+  const beneath = kernel.slice(cut + 1);
+  if (softirqDispatch.test(entry)) {
+    const handler = beneath[0] ?? entry;
+    const r = contextRules.find((x) => x.match.test(handler)) ?? rule('softirq-other');
+    if (r.name === 'softirq-net') return { frames: beneath, decided: null, fallback: r };
+    if (r.name === 'softirq-timer') {
+      const cb = beneath.findIndex((f) => timerCallback.test(f));
+      const callback = cb < 0 ? undefined : beneath[cb + 1];
+      if (callback !== undefined && rule('softirq-tcp-timer').match.test(callback)) return { frames: beneath, decided: rule('softirq-tcp-timer'), fallback: r };
+    }
+    return { frames: beneath, decided: r, fallback: r };
+  }
+  // A hard interrupt with no softirq on top of it.
+  return { frames: beneath, decided: null, fallback: contextRules.find((x) => x.match.test(entry)) ?? rule('irq-other') };
+}
+
+/** The category of a stack (root-first frames as in folded stacks: "comm;user…;kernel_[k]…") and the rule that decided it. */
+export function classifyStackWithRule(framesRootFirst: readonly string[]): { category: StackCategory; rule: ClassificationRule } {
+  const [comm = '', ...rest] = framesRootFirst;
+  const kernel = rest.filter(isKernelFrame).map(bareName);
+  const lost = captureRules[0] as ClassificationRule;
+  if (rest.some((f) => lost.match.test(bareName(f)))) return { category: lost.category, rule: lost };
+  if (rest.length === 0) return { category: 'unexplained', rule: rule('empty-stack') };
+  if (kernel.length === 0) {
+    const kthread = rule('kernel-thread-without-kernel-frames');
+    if (kthread.match.test(comm)) return { category: kthread.category, rule: kthread };
+    return { category: 'userspace', rule: userspaceRule };
+  }
+  const { frames, decided, fallback } = innermostContext(kernel);
+  if (decided !== null) return { category: decided.category, rule: decided };
+  for (const r of anywhereRules) if (frames.some((f) => r.match.test(f))) return { category: r.category, rule: r };
+  // Receive and transmit softirqs are the network stack whatever their leaf (a copy into an skb included).
+  if (fallback.name === 'softirq-net') return { category: fallback.category, rule: fallback };
+  for (let i = frames.length - 1; i >= 0; i -= 1) {
+    const f = frames[i] as string;
+    for (const r of leafRules) if (r.match.test(f)) return { category: r.category, rule: r };
+  }
+  return { category: fallback.category, rule: fallback };
+}
+
+/** Root-first frames as in folded stacks ("comm;a;b;leaf"). */
+export function classifyStack(framesRootFirst: readonly string[]): StackCategory {
+  return classifyStackWithRule(framesRootFirst).category;
+}
+
+/** One line of folded text: frames and sample count, or null for a line that is not one. */
+export function parseFoldedLine(line: string): { frames: string[]; count: number } | null {
+  const sp = line.lastIndexOf(' ');
+  if (sp <= 0) return null;
+  const n = Number(line.slice(sp + 1));
+  if (!Number.isFinite(n) || n <= 0) return null;
+  return { frames: line.slice(0, sp).split(';'), count: n };
 }
 
 /** Parses folded stacks ("frame;frame;leaf COUNT" per line) into sample counts per category. */
 export function classifyFolded(folded: string): Record<StackCategory, number> {
   const counts = Object.fromEntries(stackCategories.map((c) => [c, 0])) as Record<StackCategory, number>;
   for (const line of folded.split('\n')) {
-    const sp = line.lastIndexOf(' ');
-    if (sp <= 0) continue;
-    const n = Number(line.slice(sp + 1));
-    if (!Number.isFinite(n) || n <= 0) continue;
-    counts[classifyStack(line.slice(0, sp).split(';'))] += n;
+    const p = parseFoldedLine(line);
+    if (p !== null) counts[classifyStack(p.frames)] += p.count;
   }
   return counts;
 }

@@ -12,7 +12,8 @@ import { emptyRecord } from '../probes/probeRecord';
 import { formatProbeReport } from '../probes/probeReport';
 
 interface ProbeFlags {
-  json?: boolean;
+  /** true: JSON on stdout (the command's stdout moved to stderr); a string: JSON into that file. */
+  json?: boolean | string;
   sample?: string;
   folded?: string;
   syscallTime?: boolean;
@@ -36,9 +37,14 @@ export function removeEmptyMeshbenchRoots(): void {
   }
 }
 
-function waitForExit(argv: string[]): Promise<number> {
+/**
+ * Runs argv to its exit code (128 + signal number when killed). `stdoutToStderr` sends the command's stdout
+ * to meshbench's stderr, so meshbench's own stdout carries nothing but its JSON (`… | jq` works whatever the
+ * command prints).
+ */
+export function waitForExit(argv: string[], stdoutToStderr = false): Promise<number> {
   return new Promise((resolve) => {
-    const child = spawn(argv[0] as string, argv.slice(1), { stdio: 'inherit' });
+    const child = spawn(argv[0] as string, argv.slice(1), { stdio: stdoutToStderr ? ['inherit', 2, 'inherit'] : 'inherit' });
     // Ctrl-C reaches the command through the terminal's process group; meshbench stays to clean up.
     const ignore = (): void => undefined;
     process.on('SIGINT', ignore);
@@ -57,7 +63,7 @@ export function registerProbeCommand(program: Command): void {
     .command('probe')
     .description('run a command in a cgroup of its own under all probes and print its counters (like perf stat)')
     .argument('[command...]', 'the command and its arguments, after --')
-    .option('--json', 'print the counters as JSON on stdout')
+    .option('--json [file]', 'the counters as JSON: into FILE, or on stdout with the command\'s stdout moved to stderr (put the command after --)')
     .option('--sample <hz>', 'also sample stacks with cpu-clock at this frequency (e.g. 99)')
     .option('--folded <file>', 'write the sampled stacks there in folded format (with --sample)')
     .option('--syscall-time', 'also time each syscall (costs about twice as much as counting)')
@@ -65,7 +71,12 @@ export function registerProbeCommand(program: Command): void {
       if (command.length === 0) throw new BadInputError('give the command to probe after --', 'meshbench probe -- curl -s http://127.0.0.1:8080/');
       const sampleHz = flags.sample === undefined ? 0 : parsePositiveInt('--sample', flags.sample);
       if (flags.folded !== undefined && sampleHz === 0) throw new BadInputError('--folded needs --sample HZ');
+      if (flags.json === '') throw new BadInputError('--json needs a file name, or nothing (JSON on stdout)');
+      if (typeof flags.json === 'string' && !fs.existsSync(path.dirname(path.resolve(flags.json)))) {
+        throw new BadInputError(`--json ${flags.json}: no such folder ${path.dirname(path.resolve(flags.json))}`);
+      }
       if (process.getuid?.() !== 0) throw new NotRootError('meshbench probe loads eBPF programs and creates a cgroup');
+      const jsonOnStdout = flags.json === true;
       const tree = new CgroupTree();
       const name = `probe-${process.pid}`;
       const cgroup = tree.create(name);
@@ -74,15 +85,17 @@ export function registerProbeCommand(program: Command): void {
         set = new ProbeSet({ sampleHz, syscallTime: flags.syscallTime === true });
         set.begin([{ name: 'command', cgroupId: cgroup.id, v2Path: cgroup.v2Path }]);
         const startNs = process.hrtime.bigint();
-        const exitCode = await waitForExit(enterCgroupArgv(cgroup, command));
+        const exitCode = await waitForExit(enterCgroupArgv(cgroup, command), jsonOnStdout);
         const durationUs = Number((process.hrtime.bigint() - startNs) / 1000n);
         const reading = set.end();
         const record = reading.components.command ?? emptyRecord(cgroup.id.toString());
         const folded = reading.foldedStacks.command ?? '';
         if (flags.folded !== undefined) writeFileAtomic(flags.folded, folded === '' ? '' : `${folded}\n`);
-        if (flags.json === true) {
+        if (flags.json !== undefined && flags.json !== false) {
           const out = { command, exitCode, durationUs, cgroupId: cgroup.id.toString(), counters: record, probes: set.status(), ...(sampleHz > 0 ? { foldedStacks: folded } : {}) };
-          process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
+          const text = `${JSON.stringify(out, null, 2)}\n`;
+          if (typeof flags.json === 'string') writeFileAtomic(flags.json, text);
+          else process.stdout.write(text);
         } else {
           process.stderr.write(formatProbeReport({ command, exitCode, durationUs, record, probes: set.status() }));
         }

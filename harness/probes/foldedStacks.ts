@@ -11,6 +11,13 @@ export interface StackSample {
   readonly kernelIps: readonly bigint[];
   readonly userIps: readonly bigint[];
   readonly count: number;
+  /**
+   * The capture failed (bpf_get_stackid returned an error other than -EFAULT, e.g. -EEXIST on a hash
+   * collision in the stack-trace map, or the id no longer resolves): the sample gets a marker frame
+   * (`[kernel_stack_lost]`, `[user_stack_lost]`) that the classifier calls unexplained.
+   */
+  readonly kernelStackLost?: boolean;
+  readonly userStackLost?: boolean;
 }
 
 export type Symbolize = (ip: bigint) => string | null;
@@ -25,7 +32,9 @@ export function foldStacks(samples: readonly StackSample[], kernel: Symbolize, u
   for (const s of samples) {
     const frames = [sanitize(s.comm || '[unknown]')];
     const userSym = user(s);
+    if (s.userStackLost === true) frames.push('[user_stack_lost]');
     for (let i = s.userIps.length - 1; i >= 0; i -= 1) frames.push(sanitize(userSym(s.userIps[i] as bigint) ?? '[unknown]'));
+    if (s.kernelStackLost === true) frames.push('[kernel_stack_lost]_[k]');
     for (let i = s.kernelIps.length - 1; i >= 0; i -= 1) frames.push(`${sanitize(kernel(s.kernelIps[i] as bigint) ?? '[unknown]')}_[k]`);
     const line = frames.join(';');
     const lines = perCgroup.get(s.cgroupId) ?? new Map<string, number>();

@@ -26,6 +26,20 @@ function decodeStack(h: bpf.ObjectHandle, id: number, cache: Map<number, bigint[
   return ips;
 }
 
+const efault = -14;
+
+/**
+ * A stack id the kernel could not give, or that resolves to nothing: -EFAULT only means "no such stack"
+ * (no kernel frames in user mode); -EEXIST is a hash collision in the stack-trace map (bpf_get_stackid
+ * without BPF_F_REUSE_STACKID keeps the older stack and drops this one), so the frames are unknown.
+ * BPF_F_REUSE_STACKID would instead overwrite the older stack and silently give its earlier samples the
+ * wrong frames; detecting the loss keeps every stack that is shown right.
+ */
+export function captureLost(stackId: number, ips: readonly bigint[]): boolean {
+  if (stackId === efault) return false;
+  return stackId < 0 || ips.length === 0;
+}
+
 /**
  * cpu-clock sampling of the registered cgroups: one software perf event per online CPU, each running the
  * stacks program, which keeps counts per (cgroup, pid, kernel stack, user stack) in the kernel.
@@ -69,13 +83,19 @@ export class StackSampler {
       const cgroupId = key.readBigUInt64LE(0).toString();
       const count = Number(value.readBigUInt64LE(0));
       const pid = key.readUInt32LE(8);
+      const kernelId = key.readInt32LE(12);
+      const userId = key.readInt32LE(16);
+      const kernelIps = decodeStack(this.h, kernelId, cache);
+      const userIps = decodeStack(this.h, userId, cache);
       samples.push({
         cgroupId,
         pid,
         comm: key.subarray(24, 40).toString('latin1').replace(/\0.*$/s, ''),
-        kernelIps: decodeStack(this.h, key.readInt32LE(12), cache),
-        userIps: decodeStack(this.h, key.readInt32LE(16), cache),
+        kernelIps,
+        userIps,
         count,
+        kernelStackLost: captureLost(kernelId, kernelIps),
+        userStackLost: captureLost(userId, userIps),
       });
       if (!pids.has(pid)) pids.set(pid, userSymbolizer(pid));
       counts.set(cgroupId, (counts.get(cgroupId) ?? 0) + count);

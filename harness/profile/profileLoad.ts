@@ -4,6 +4,7 @@ import path from 'node:path';
 import YAML from 'yaml';
 import type { z } from 'zod';
 import { BadInputError } from '../errors';
+import { checkProxyInstalled } from './proxyInstalled';
 import { profileSchema, type Profile } from './profileSchema';
 
 export interface LoadedProfile {
@@ -84,6 +85,10 @@ export function parseProfile(text: string, file: string): Profile {
   return result.data;
 }
 
+/**
+ * Reads, parses and validates a profile file, including what it needs of this machine that can be known
+ * before anything runs (the proxy kind's binary). Every problem is a BadInputError (exit code 2).
+ */
 export function loadProfile(file: string): LoadedProfile {
   let text: string;
   try {
@@ -94,5 +99,6 @@ export function loadProfile(file: string): LoadedProfile {
       `profiles are in ${path.join('profiles', '*.yaml')}`);
   }
   const profile = parseProfile(text, file);
+  checkProxyInstalled(profile, file);
   return { profile, file, hash: crypto.createHash('sha256').update(text).digest('hex'), text };
 }

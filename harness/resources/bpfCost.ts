@@ -17,14 +17,17 @@ export interface EbpfObjects {
 export interface EbpfCost {
   readonly programs: number;
   readonly maps: number;
-  /** Program invocations during the measured window. */
-  readonly runCount: number;
-  readonly runTimeNs: number;
+  /** Program invocations during the measured window; null when it could not be read (see runTimeSource). */
+  readonly runCount: number | null;
+  /** Summed run time of the programs over the window; null when not measured, never 0 for "unknown". */
+  readonly runTimeNs: number | null;
   readonly runTimeUsPerRequest: number | null;
-  /** Memory charged for the maps (memlock), at the end of the window. */
-  readonly mapMemoryBytes: Bytes;
-  /** How run time was counted: "bpf_stats" or why it could not be. */
+  /** Memory charged for the maps (memlock), at the end of the window; null when bpftool could not say. */
+  readonly mapMemoryBytes: Bytes | null;
+  /** How run time was counted: "bpf_stats …", or "unavailable: " and why it could not be. */
   readonly runTimeSource: string;
+  /** null when the map memory was read; otherwise why not. Absent in results written before it existed. */
+  readonly mapMemoryUnavailableReason?: string | null;
 }
 
 interface ProgCounters {
@@ -104,58 +107,87 @@ export function mergeEbpfObjects(a: EbpfObjects | null, b: EbpfObjects | null): 
   return { progIds: [...new Set([...a.progIds, ...b.progIds])], mapIds: [...new Set([...a.mapIds, ...b.mapIds])] };
 }
 
-function bpftoolJson(args: string[]): unknown {
+/** Runs `bpftool --json ARGS`: the parsed answer, or why there is none. */
+export type BpftoolJson = (args: readonly string[]) => { ok: true; value: unknown } | { ok: false; reason: string };
+
+/** The machine's bpftool. */
+export const runBpftoolJson: BpftoolJson = (args) => {
   const r = spawnSync('bpftool', ['--json', ...args], { encoding: 'utf8', timeout: 5000 });
-  if (r.status !== 0) return undefined;
+  const cmd = `bpftool ${args.join(' ')}`;
+  if (r.error !== undefined) return { ok: false, reason: `${cmd}: ${(r.error as NodeJS.ErrnoException).code === 'ENOENT' ? 'bpftool is not installed (apt-get install bpftool)' : r.error.message}` };
+  if (r.status !== 0) return { ok: false, reason: `${cmd} exited ${r.status ?? r.signal}: ${(r.stderr.trim().split('\n')[0] ?? '').slice(0, 120)}` };
   try {
-    return JSON.parse(r.stdout) as unknown;
+    return { ok: true, value: JSON.parse(r.stdout) as unknown };
   } catch {
-    return undefined;
+    return { ok: false, reason: `${cmd}: not JSON` };
   }
+};
+
+function bpftoolJson(args: string[]): unknown {
+  const r = runBpftoolJson(args);
+  return r.ok ? r.value : undefined;
 }
 
-function progCounters(id: number): ProgCounters {
-  const j = bpftoolJson(['prog', 'show', 'id', String(id)]) as { run_time_ns?: number; run_cnt?: number } | undefined;
-  return { runTimeNs: j?.run_time_ns ?? 0, runCount: j?.run_cnt ?? 0 };
+/** A program's counters, or why they cannot be read (bpftool failed; no run_time_ns while bpf_stats is on). */
+function progCounters(bpftool: BpftoolJson, id: number): ProgCounters | string {
+  const r = bpftool(['prog', 'show', 'id', String(id)]);
+  if (!r.ok) return r.reason;
+  const j = r.value as { run_time_ns?: unknown; run_cnt?: unknown } | null;
+  // The kernel reports run_time_ns only once bpf_stats has counted something; 0 runs leaves the fields out.
+  const runTimeNs = typeof j?.run_time_ns === 'number' ? j.run_time_ns : 0;
+  const runCount = typeof j?.run_cnt === 'number' ? j.run_cnt : 0;
+  return { runTimeNs, runCount };
 }
 
-function mapMemory(id: number): number {
-  const j = bpftoolJson(['map', 'show', 'id', String(id)]) as { bytes_memlock?: number } | undefined;
-  return j?.bytes_memlock ?? 0;
+function mapMemory(bpftool: BpftoolJson, id: number): number | string {
+  const r = bpftool(['map', 'show', 'id', String(id)]);
+  if (!r.ok) return r.reason;
+  const bytes = (r.value as { bytes_memlock?: unknown } | null)?.bytes_memlock;
+  return typeof bytes === 'number' ? bytes : `bpftool map show id ${id}: no bytes_memlock`;
 }
 
 const statsSysctl = '/proc/sys/kernel/bpf_stats_enabled';
 
+/** Where the meter reads and writes kernel.bpf_stats_enabled and how it asks bpftool (injected by tests). */
+export interface EbpfCostMeterDeps {
+  readonly statsSysctlFile: string;
+  readonly bpftool: BpftoolJson;
+}
+
 /**
  * Measures an eBPF data plane over one window. bpf_stats costs every BPF program on the machine a clock
- * read per run, so it is on only between start and stop, and put back to what it was.
+ * read per run, so it is on only between start and stop, and put back to what it was. A figure that could
+ * not be read (bpf_stats could not be switched on, bpftool failed for a program or map) is null with the
+ * reason in `runTimeSource` / `mapMemoryUnavailableReason`: a failed read is never reported as 0 µs.
  */
 export class EbpfCostMeter {
   private previousStats: string | undefined;
-  private startCounters = new Map<number, ProgCounters>();
-  private endCounters: Map<number, ProgCounters> | undefined;
+  private startCounters = new Map<number, ProgCounters | string>();
+  private endCounters: Map<number, ProgCounters | string> | undefined;
   private statsOn = false;
+  private statsReason = '';
   // A forced exit (second Ctrl-C) skips the runner's clean-up; the sysctl is put back on the way out anyway.
   private readonly onExit = (): void => this.restore();
 
-  constructor(private readonly objects: EbpfObjects) {}
+  constructor(private readonly objects: EbpfObjects, private readonly deps: EbpfCostMeterDeps = { statsSysctlFile: statsSysctl, bpftool: runBpftoolJson }) {}
 
   start(): void {
     try {
-      this.previousStats = fs.readFileSync(statsSysctl, 'utf8').trim();
-      if (this.previousStats !== '1') fs.writeFileSync(statsSysctl, '1');
+      this.previousStats = fs.readFileSync(this.deps.statsSysctlFile, 'utf8').trim();
+      if (this.previousStats !== '1') fs.writeFileSync(this.deps.statsSysctlFile, '1');
       this.statsOn = true;
       process.once('exit', this.onExit);
-    } catch {
+    } catch (err) {
       this.statsOn = false;
+      this.statsReason = (err as NodeJS.ErrnoException).code ?? String(err);
     }
-    for (const id of this.objects.progIds) this.startCounters.set(id, progCounters(id));
+    for (const id of this.objects.progIds) this.startCounters.set(id, progCounters(this.deps.bpftool, id));
   }
 
   /** Reads the counters at the window's end and puts bpf_stats back; only the first call counts. */
   markEnd(): void {
     if (this.endCounters !== undefined) return;
-    this.endCounters = new Map(this.objects.progIds.map((id) => [id, progCounters(id)]));
+    this.endCounters = new Map(this.objects.progIds.map((id) => [id, progCounters(this.deps.bpftool, id)]));
     this.restore();
   }
 
@@ -163,22 +195,37 @@ export class EbpfCostMeter {
     this.markEnd();
     let runTimeNs = 0;
     let runCount = 0;
+    let failure: string | undefined = this.statsOn ? undefined : `kernel.bpf_stats_enabled could not be set (${this.statsReason})`;
     for (const id of this.objects.progIds) {
-      const end = this.endCounters?.get(id) ?? progCounters(id);
-      const start = this.startCounters.get(id) ?? { runTimeNs: 0, runCount: 0 };
+      const end = this.endCounters?.get(id) ?? progCounters(this.deps.bpftool, id);
+      const start = this.startCounters.get(id) ?? 'not read at the start of the window';
+      if (typeof end === 'string' || typeof start === 'string') {
+        failure ??= typeof start === 'string' ? start : (end as string);
+        continue;
+      }
       runTimeNs += Math.max(0, end.runTimeNs - start.runTimeNs);
       runCount += Math.max(0, end.runCount - start.runCount);
     }
     this.restore();
-    const mapMemoryBytes = this.objects.mapIds.reduce((a, id) => a + mapMemory(id), 0);
+    let mapMemoryBytes: number | null = 0;
+    let mapFailure: string | null = null;
+    for (const id of this.objects.mapIds) {
+      const m = mapMemory(this.deps.bpftool, id);
+      if (typeof m === 'string') {
+        mapFailure ??= m;
+        mapMemoryBytes = null;
+      } else if (mapMemoryBytes !== null) mapMemoryBytes += m;
+    }
+    const measured = failure === undefined;
     return {
       programs: this.objects.progIds.length,
       maps: this.objects.mapIds.length,
-      runCount,
-      runTimeNs,
-      runTimeUsPerRequest: this.statsOn && requests > 0 ? runTimeNs / 1000 / requests : null,
+      runCount: measured ? runCount : null,
+      runTimeNs: measured ? runTimeNs : null,
+      runTimeUsPerRequest: measured && requests > 0 ? runTimeNs / 1000 / requests : null,
       mapMemoryBytes,
-      runTimeSource: this.statsOn ? 'bpf_stats (kernel.bpf_stats_enabled on while measuring)' : 'unavailable: kernel.bpf_stats_enabled could not be set',
+      runTimeSource: measured ? 'bpf_stats (kernel.bpf_stats_enabled on while measuring)' : `unavailable: ${failure}`,
+      mapMemoryUnavailableReason: mapFailure,
     };
   }
 
@@ -187,7 +234,7 @@ export class EbpfCostMeter {
     process.off('exit', this.onExit);
     if (this.previousStats !== undefined && this.previousStats !== '1') {
       try {
-        fs.writeFileSync(statsSysctl, this.previousStats);
+        fs.writeFileSync(this.deps.statsSysctlFile, this.previousStats);
       } catch {
         // nothing more to do: the doctor reports the setting
       }

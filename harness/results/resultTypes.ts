@@ -157,18 +157,34 @@ export interface ProbeFigures {
   readonly onCpuUs: Microseconds;
 }
 
-export const breakdownCategories = ['copying', 'connections', 'scheduling', 'syscalls', 'network-stack', 'proxy-userspace', 'application', 'unexplained'] as const;
+/**
+ * Categories of the overhead breakdown. `instrumentation` is meshbench's own probes (BPF program frames and
+ * the tracepoint dispatch under them): reported, never part of the mesh's extra CPU. `kernel-unclassified`
+ * is kernel time no rule names (syscall entry/exit alone, timer and RCU softirqs); `unexplained` is time
+ * whose stacks were not captured (or not sampled).
+ */
+export const breakdownCategories = ['copying', 'connections', 'scheduling', 'syscalls', 'network-stack', 'proxy-userspace', 'application', 'kernel-unclassified', 'unexplained', 'instrumentation'] as const;
 export type BreakdownCategory = (typeof breakdownCategories)[number];
+/** The categories that name a cause: what "explained" counts. */
+export const explainedCategories: readonly BreakdownCategory[] = ['copying', 'connections', 'scheduling', 'syscalls', 'network-stack', 'proxy-userspace', 'application'];
 
 export interface OverheadBreakdown {
   readonly dataplane: DataPlaneName;
   readonly versus: 'baseline';
-  /** Measured: total CPU per request of every component, this data plane minus baseline. */
+  /**
+   * The mesh's extra CPU per request: total CPU per request of every component, this data plane minus
+   * baseline, less the difference in meshbench's own instrumentation (byCategoryUs.instrumentation).
+   */
   readonly extraCpuUsPerRequest: number;
-  /** Extra CPU µs per request by category (sum = extraCpuUsPerRequest) and by component within a category. */
+  /** As measured, instrumentation included (absent in results written before it existed). */
+  readonly measuredExtraCpuUsPerRequest?: number;
+  /** Extra CPU µs per request by category (sum without instrumentation = extraCpuUsPerRequest) and by component within a category. */
   readonly byCategoryUs: Readonly<Record<BreakdownCategory, number>>;
   readonly byComponentUs: Readonly<Record<string, Readonly<Partial<Record<BreakdownCategory, number>>>>>;
-  /** 1 - unexplained / extra. */
+  /**
+   * Share of the category movements that named categories account for: Σ|named| / Σ|all but
+   * instrumentation|, in 0–1 whatever the signs (1 - unexplained/extra left it when a category fell).
+   */
   readonly explainedShare: number;
   readonly method: string;
   readonly extraBytesCopiedPerRequest: number | null;

@@ -1,4 +1,5 @@
 import { overheadBreakdown, type StepCosts } from '../attribution/overheadBreakdown';
+import { breakdownUncertainty, seededRandom } from '../attribution/breakdownInterval';
 import type { OverheadBreakdown, StepRecord } from './resultTypes';
 import { isHeadlineStep, isInstrumentedStep, resultsSchemaVersion } from './resultTypes';
 import type { Perturbation, Spread, SummaryGroup, SummaryRecord } from './summaryTypes';
@@ -46,7 +47,10 @@ function medianBy<T>(items: readonly T[], key: (t: T) => number): T | undefined 
 }
 
 /** Pure: the summary of a run's steps, grouped by data plane × placement × load point, spread over repetitions. */
-export function summarise(runId: string, status: SummaryRecord['status'], allSteps: readonly StepRecord[], skipped: SummaryRecord['dataplanesSkipped'] = []): SummaryRecord {
+/** The bootstrap's seed: fixed, so a results folder always summarises to the same intervals. */
+export const breakdownBootstrapSeed = 20241106;
+
+export function summarise(runId: string, status: SummaryRecord['status'], allSteps: readonly StepRecord[], skipped: SummaryRecord['dataplanesSkipped'] = [], random: () => number = seededRandom(breakdownBootstrapSeed)): SummaryRecord {
   // Headline figures from clean (or inline) repetitions; the breakdown and the eBPF program time from
   // the instrumented ones where the run has them (see probes.mode).
   const steps = allSteps.filter(isHeadlineStep);
@@ -108,6 +112,7 @@ export function summarise(runId: string, status: SummaryRecord['status'], allSte
       latencyAddedP99Pct: added('99', true),
       ebpfRunTimeUsPerRequest: ebpfRun.length === 0 ? null : spread(ebpfRun),
       ebpfMapMemoryBytes: ebpfMem.length === 0 ? null : spread(ebpfMem).median,
+      ebpfRunTimeUnavailableReason: ebpfRun.length > 0 ? null : (ebpfSteps.find((s) => s.ebpf !== null && s.ebpf.runTimeUsPerRequest === null)?.ebpf?.runTimeSource ?? null),
       breakdown: medianBy(breakdowns, (b) => b.extraCpuUsPerRequest) ?? null,
       breakdownExplainedShare: breakdowns.length === 0 ? null : spread(breakdowns.map((b) => b.explainedShare)),
       extraCpuUsPerRequest: breakdowns.length === 0 ? null : spread(breakdowns.map((b) => b.extraCpuUsPerRequest)),
@@ -115,6 +120,7 @@ export function summarise(runId: string, status: SummaryRecord['status'], allSte
       loadGeneratorCpuUsPerRequest: loadGen.length === 0 ? null : spread(loadGen),
       perturbation: perturbation(group, withProbes),
       noisySteps: group.flatMap((s) => ((s.noise?.flags.length ?? 0) > 0 ? [{ id: s.id, flags: s.noise?.flags ?? [] }] : [])),
+      breakdownUncertainty: attributed.length === 0 ? null : breakdownUncertainty(attributed.map(([s, b]) => ({ step: stepCosts(s), baseline: stepCosts(b) })), random),
     });
   }
   return { schemaVersion: resultsSchemaVersion, kind: 'meshbench-summary', runId, status, dataplanesSkipped: skipped, groups: out };

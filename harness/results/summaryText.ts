@@ -1,5 +1,6 @@
-import { ebpfComponentName, type BreakdownCategory } from './resultTypes';
+import { breakdownCategories, ebpfComponentName, type BreakdownCategory } from './resultTypes';
 import type { Spread, SummaryGroup, SummaryRecord } from './summaryTypes';
+import type { Interval } from '../attribution/breakdownInterval';
 import { formatUs } from './formatUnits';
 
 /*
@@ -23,7 +24,61 @@ function table(rows: readonly (readonly string[])[]): string[] {
   return rows.map((r) => r.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ').trimEnd());
 }
 
-const shownCategories: readonly BreakdownCategory[] = ['copying', 'connections', 'scheduling', 'syscalls', 'network-stack', 'proxy-userspace', 'application', 'unexplained'];
+const shownCategories: readonly BreakdownCategory[] = breakdownCategories;
+
+const fmtInterval = (v: number, i: Interval | undefined, digits = 1): string => (i === undefined ? v.toFixed(digits) : `${v.toFixed(digits)} [${i.low.toFixed(digits)}–${i.high.toFixed(digits)}]`);
+
+/**
+ * The explained share as printed: a percentage (never outside 0–100 %) only when the extra CPU lies outside
+ * its own 95 % interval, "n/a (within noise)" when it does not, "—" when there is no interval and no extra.
+ */
+export function explainedShareText(g: SummaryGroup): string {
+  const u = g.breakdownUncertainty ?? null;
+  const b = g.breakdown;
+  if (u !== null) {
+    if (u.explainedShare === null) return 'n/a (within noise)';
+    const pct = (x: number): string => `${(100 * Math.min(1, Math.max(0, x))).toFixed(0)}%`;
+    return u.explainedShareInterval === null ? pct(u.explainedShare) : `${pct(u.explainedShare)} [${pct(u.explainedShareInterval.low)}–${pct(u.explainedShareInterval.high)}]`;
+  }
+  if (b === null || b.extraCpuUsPerRequest <= 0) return '—';
+  const pct = (x: number): string => `${(100 * Math.min(1, Math.max(0, x))).toFixed(0)}%`;
+  return g.breakdownExplainedShare === null ? pct(b.explainedShare) : withSpread(g.breakdownExplainedShare, pct);
+}
+
+/** Categories as rows, one column per data plane × load point: each cell the mean µs/request [95 % interval]. */
+function breakdownRows(groups: readonly SummaryGroup[]): string[][] {
+  const rows: string[][] = [['category', ...groups.map((g) => `${g.dataplane} ${loadLabel(g)}`)]];
+  const cell = (g: SummaryGroup, pick: 'extra' | BreakdownCategory): string => {
+    const b = g.breakdown as NonNullable<SummaryGroup['breakdown']>;
+    const u = g.breakdownUncertainty ?? null;
+    if (pick === 'extra') return u === null ? (g.extraCpuUsPerRequest === null ? b.extraCpuUsPerRequest.toFixed(1) : withSpread(g.extraCpuUsPerRequest, (n) => n.toFixed(1))) : fmtInterval(u.extraCpuUsPerRequest, u.extraCpuIntervalUs);
+    return u === null ? b.byCategoryUs[pick].toFixed(1) : fmtInterval(u.byCategoryUs[pick], u.byCategoryIntervalUs[pick]);
+  };
+  rows.push(['extra (mesh)', ...groups.map((g) => cell(g, 'extra'))]);
+  for (const c of shownCategories) rows.push([c === 'instrumentation' ? 'instrumentation*' : c, ...groups.map((g) => cell(g, c))]);
+  rows.push(['explained', ...groups.map(explainedShareText)]);
+  const opt = (v: number | null): string => (v === null ? '—' : v.toFixed(1));
+  rows.push(['bytes/req', ...groups.map((g) => opt(g.breakdown?.extraBytesCopiedPerRequest ?? null))]);
+  rows.push(['conns/req', ...groups.map((g) => opt(g.breakdown?.extraConnectionsPerRequest ?? null))]);
+  rows.push(['ctx sw/req', ...groups.map((g) => opt(g.breakdown?.extraContextSwitchesPerRequest ?? null))]);
+  return rows;
+}
+
+/** One line per data plane under the table: what is left unexplained, or why there is no share. */
+function breakdownNote(g: SummaryGroup): string | null {
+  const b = g.breakdown;
+  if (b === null) return null;
+  const u = g.breakdownUncertainty ?? null;
+  if (u !== null && u.explainedShare === null) {
+    return `${g.dataplane}: extra CPU ${fmtInterval(u.extraCpuUsPerRequest, u.extraCpuIntervalUs)} µs/request holds 0 in its 95% interval: explained share n/a (within noise)`;
+  }
+  if (u === null && b.extraCpuUsPerRequest <= 0) {
+    return `${g.dataplane}: no extra CPU over baseline (${b.extraCpuUsPerRequest.toFixed(1)} µs/request): no share to explain`;
+  }
+  const share = u?.explainedShare ?? b.explainedShare;
+  const extra = u?.extraCpuUsPerRequest ?? b.extraCpuUsPerRequest;
+  return `${g.dataplane}: unexplained ${(100 * (1 - Math.min(1, Math.max(0, share)))).toFixed(0)}% of ${extra.toFixed(1)} µs extra CPU/request`;
+}
 
 export function formatSummaryText(s: SummaryRecord): string {
   const lines: string[] = [''];
@@ -46,8 +101,10 @@ export function formatSummaryText(s: SummaryRecord): string {
       const rss = g.memoryRssBytesPeakByComponent[name];
       return `${name} ${cpu.toFixed(1)} µs${rss === undefined ? '' : ` ${fmtMiB(rss)}`}`;
     });
-    if (g.ebpfRunTimeUsPerRequest !== null || g.ebpfMapMemoryBytes !== null) {
-      parts.push(`${ebpfComponentName}: programs ${g.ebpfRunTimeUsPerRequest === null ? 'run time n/a' : `${withSpread(g.ebpfRunTimeUsPerRequest, (n) => n.toFixed(2))} µs`} (inside the hosts' CPU), maps ${g.ebpfMapMemoryBytes === null ? 'n/a' : fmtMiB(g.ebpfMapMemoryBytes)}`);
+    const ebpfReason = g.ebpfRunTimeUnavailableReason ?? null;
+    if (g.ebpfRunTimeUsPerRequest !== null || g.ebpfMapMemoryBytes !== null || ebpfReason !== null) {
+      const runTime = g.ebpfRunTimeUsPerRequest !== null ? `${withSpread(g.ebpfRunTimeUsPerRequest, (n) => n.toFixed(2))} µs` : `run time not measured (${ebpfReason ?? 'no requests'})`;
+      parts.push(`${ebpfComponentName}: programs ${runTime} (inside the hosts' CPU), maps ${g.ebpfMapMemoryBytes === null ? 'n/a' : fmtMiB(g.ebpfMapMemoryBytes)}`);
     }
     const lg = g.loadGeneratorCpuUsPerRequest;
     if (lg !== null && lg !== undefined) parts.push(`load-generator ${withSpread(lg, (n) => n.toFixed(1))} µs user (not in CPU µs/req)`);
@@ -58,33 +115,15 @@ export function formatSummaryText(s: SummaryRecord): string {
 
   const withBreakdown = s.groups.filter((g) => g.breakdown !== null);
   if (withBreakdown.length > 0) {
-    lines.push('', 'overhead over baseline at the same load point, extra CPU µs/request by category (median repetition)');
-    const rows: string[][] = [['data plane', 'load', 'extra µs/req', ...shownCategories, 'explained', 'bytes/req', 'conns/req', 'ctx sw/req']];
+    lines.push('', 'overhead over baseline at the same load point: extra CPU µs/request by category, mean of repetitions [95% interval]');
+    lines.push(...table(breakdownRows(withBreakdown)));
+    lines.push("  * instrumentation: meshbench's own probes (BPF program frames and the tracepoint dispatch under them); shown, never part of the mesh's extra");
     for (const g of withBreakdown) {
-      const b = g.breakdown;
-      if (b === null) continue;
-      const opt = (v: number | null): string => (v === null ? '—' : v.toFixed(1));
-      rows.push([
-        g.dataplane, loadLabel(g), g.extraCpuUsPerRequest === null ? b.extraCpuUsPerRequest.toFixed(1) : withSpread(g.extraCpuUsPerRequest, (n) => n.toFixed(1)),
-        ...shownCategories.map((c) => b.byCategoryUs[c].toFixed(1)),
-        // A share of nothing (no extra CPU) means nothing: shown as a dash, explained in the line below.
-        b.extraCpuUsPerRequest <= 0 ? '—' : g.breakdownExplainedShare === null ? `${(b.explainedShare * 100).toFixed(0)}%` : withSpread(g.breakdownExplainedShare, (n) => `${(n * 100).toFixed(0)}%`),
-        opt(b.extraBytesCopiedPerRequest), opt(b.extraConnectionsPerRequest), opt(b.extraContextSwitchesPerRequest),
-      ]);
+      const line = breakdownNote(g);
+      if (line !== null) lines.push(`  ${line}`);
     }
-    lines.push(...table(rows));
-    for (const g of withBreakdown) {
-      const b = g.breakdown;
-      if (b === null) continue;
-      if (b.extraCpuUsPerRequest <= 0) {
-        lines.push(`  ${g.dataplane}: no extra CPU over baseline (${b.extraCpuUsPerRequest.toFixed(1)} µs/request; unexplained ${b.byCategoryUs.unexplained.toFixed(1)} µs): no share to explain`);
-        continue;
-      }
-      const unexplainedShare = b.byCategoryUs.unexplained / b.extraCpuUsPerRequest;
-      lines.push(`  ${g.dataplane}: unexplained ${(unexplainedShare * 100).toFixed(0)}% of ${b.extraCpuUsPerRequest.toFixed(1)} µs extra CPU/request`);
-    }
-    const method = withBreakdown[0]?.breakdown?.method;
-    if (method !== undefined) lines.push(`  method: ${method}`);
+    const first = withBreakdown[0];
+    if (first?.breakdown !== null && first?.breakdown !== undefined) lines.push(`  method: ${first.breakdown.method}${first.breakdownUncertainty === undefined || first.breakdownUncertainty === null ? '' : `; intervals: ${first.breakdownUncertainty.method}`}`);
   }
   for (const sk of s.dataplanesSkipped) lines.push(`skipped ${sk.dataplane}: ${sk.reason}`);
   return `${lines.join('\n')}\n`;

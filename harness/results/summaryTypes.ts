@@ -1,3 +1,4 @@
+import type { BreakdownUncertainty } from '../attribution/breakdownInterval';
 import type { DataPlaneName } from '../profile/profileSchema';
 import type { LoadPoint, OverheadBreakdown } from './resultTypes';
 import { resultsSchemaVersion } from './resultTypes';
@@ -35,6 +36,8 @@ export interface SummaryGroup {
   /** The eBPF data plane's program run time per request (bpf_stats) and map memory; null without BPF programs. */
   readonly ebpfRunTimeUsPerRequest: Spread | null;
   readonly ebpfMapMemoryBytes: number | null;
+  /** Why the eBPF data plane's run time is null although it has programs (bpftool or bpf_stats failed in every repetition). */
+  readonly ebpfRunTimeUnavailableReason?: string | null;
   /** Overhead over baseline from the repetition with the median extra CPU; null for baseline. */
   readonly breakdown: OverheadBreakdown | null;
   /** Over repetitions (each paired with its baseline): the extra CPU per request and the share the categories explain. */
@@ -48,6 +51,11 @@ export interface SummaryGroup {
   readonly perturbation?: Perturbation | null;
   /** Repetitions whose noise fingerprint passed a threshold (steal, CPU outside meshbench), with why. */
   readonly noisySteps?: ReadonlyArray<{ readonly id: string; readonly flags: readonly string[] }>;
+  /**
+   * Each category's µs per request (mean over repetitions) with a 95 % bootstrap interval, and the explained
+   * share only when the extra CPU lies outside its own interval; null for baseline. Absent in older summaries.
+   */
+  readonly breakdownUncertainty?: BreakdownUncertainty | null;
 }
 
 /** One figure instrumented against clean: medians over each kind's repetitions; deltaPct null when clean is 0. */

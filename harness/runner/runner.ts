@@ -237,7 +237,8 @@ export class Runner {
       resources[clientRow] = withoutLoadGenerator(resources[clientRow], loadGenerator.cpuUserUs, load.requestsCompleted);
     }
     const ebpfComponent = d.components.find((c) => c.role === 'dataplane' && c.v2Path === null);
-    if (ebpf !== null && ebpfComponent !== undefined) resources[ebpfComponent.name] = ebpfResources(ebpf, load.actualDurationUs);
+    // Unmeasured run time gets no component row (a row would need a CPU figure): step.ebpf says why.
+    if (ebpf !== null && ebpf.runTimeNs !== null && ebpfComponent !== undefined) resources[ebpfComponent.name] = ebpfResources({ ...ebpf, runTimeNs: ebpf.runTimeNs }, load.actualDurationUs);
     // Counted after the window, on this step's deployment as it is now: a figure of this repetition.
     const connectionsOnPath = await d.connectionsOnPath().catch(() => null);
     const connectionsOnPathMeasuredAt = new Date().toISOString();
@@ -320,7 +321,7 @@ export function withoutLoadGenerator(r: ComponentResources, loadUserUs: number, 
 }
 
 /** The eBPF data plane as a component row: its programs' run time as system CPU, its maps as memory. */
-function ebpfResources(e: EbpfCost, windowUs: number): ComponentResources {
+function ebpfResources(e: EbpfCost & { runTimeNs: number }, windowUs: number): ComponentResources {
   const us = e.runTimeNs / 1000;
   return {
     cpuUserUs: 0,

@@ -1,6 +1,7 @@
 import { breakdownCategories, type OverheadBreakdown } from '../../harness/results/resultTypes';
 import type { SummaryGroup } from '../../harness/results/summaryTypes';
 import { pointLabel } from '../stepRows';
+import { explainedShareText } from '../../harness/results/summaryText';
 import { baseConfig, categoryColorScale, orderDataPlanes, vegaLiteSchema, type Chart } from './chartTypes';
 
 /** One rectangle of the icicle: x in % of the panel's gross extra CPU, so every panel spans the same width. */
@@ -22,17 +23,21 @@ const minLabelPct = 9;
  * cost less than in the baseline (negative) cannot be drawn as widths; they are left out of the
  * rectangles and named in the top bar's label, and a category's components are scaled to fill it.
  */
-export function icicleRects(panel: string, b: OverheadBreakdown): IcicleRect[] {
-  const positive = breakdownCategories.filter((c) => b.byCategoryUs[c] > 0);
+export function icicleRects(panel: string, b: OverheadBreakdown, explained?: string): IcicleRect[] {
+  // meshbench's own probes are not the mesh: never drawn as part of its extra CPU, named in the label.
+  const meshCategories = breakdownCategories.filter((c) => c !== 'instrumentation');
+  const positive = meshCategories.filter((c) => b.byCategoryUs[c] > 0);
   const grossUs = positive.reduce((a, c) => a + b.byCategoryUs[c], 0);
   if (grossUs <= 0) return [];
   const pct = (us: number): number => (100 * us) / grossUs;
-  const unexplainedPct = b.extraCpuUsPerRequest > 0 ? (100 * b.byCategoryUs.unexplained) / b.extraCpuUsPerRequest : 0;
-  const savings = breakdownCategories.filter((c) => b.byCategoryUs[c] < 0).map((c) => `${c} ${b.byCategoryUs[c].toFixed(1)}`);
+  const unexplainedPct = 100 * (1 - Math.min(1, Math.max(0, b.explainedShare)));
+  const savings = meshCategories.filter((c) => b.byCategoryUs[c] < 0).map((c) => `${c} ${b.byCategoryUs[c].toFixed(1)}`);
+  const share = explained === undefined ? `${unexplainedPct.toFixed(0)}% unexplained` : explained.startsWith('n/a') ? `explained ${explained}` : `${explained} explained`;
+  const probes = b.byCategoryUs.instrumentation === 0 ? '' : `; probes ${b.byCategoryUs.instrumentation.toFixed(1)} µs left out`;
   const rects: IcicleRect[] = [{
     panel, level: 'extra CPU', name: 'extra CPU', category: 'total', x0: 0, x1: 100, valueUs: b.extraCpuUsPerRequest,
     label: `${b.extraCpuUsPerRequest >= 0 ? '+' : ''}${b.extraCpuUsPerRequest.toFixed(1)} µs/req, ${
-      b.extraCpuUsPerRequest > 0 ? `${Math.max(0, unexplainedPct).toFixed(0)}% unexplained` : 'no extra CPU to explain'}${savings.length > 0 ? ` (below baseline: ${savings.join(', ')} µs)` : ''}`,
+      b.extraCpuUsPerRequest > 0 || explained !== undefined ? share : 'no extra CPU to explain'}${savings.length > 0 ? ` (below baseline: ${savings.join(', ')} µs)` : ''}${probes}`,
   }];
   let x = 0;
   for (const cat of positive) {
@@ -57,7 +62,7 @@ export function overheadBreakdownChart(groups: readonly SummaryGroup[]): Chart |
   const order = orderDataPlanes(groups.map((g) => g.dataplane));
   const withBreakdown = groups.filter((g) => g.breakdown !== null)
     .sort((a, b) => order.indexOf(a.dataplane) - order.indexOf(b.dataplane) || a.placement.localeCompare(b.placement) || a.loadPoint.payloadBytes - b.loadPoint.payloadBytes || a.loadPoint.connections - b.loadPoint.connections || a.loadPoint.qps - b.loadPoint.qps);
-  const values = withBreakdown.flatMap((g) => icicleRects(`${g.dataplane} · ${pointLabel(g)}`, g.breakdown as OverheadBreakdown));
+  const values = withBreakdown.flatMap((g) => icicleRects(`${g.dataplane} · ${pointLabel(g)}`, g.breakdown as OverheadBreakdown, (g.breakdownUncertainty ?? null) === null ? undefined : explainedShareText(g)));
   if (values.length === 0) return null;
   const panels = [...new Set(values.map((v) => v.panel))];
   const title = 'Where the extra CPU goes: overhead over baseline by category and component';

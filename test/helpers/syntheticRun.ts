@@ -183,7 +183,7 @@ export function syntheticRun(o: SyntheticOptions): SyntheticRun {
         }
         if (ebpf !== null) {
           components.push({ name: 'ebpf-dataplane', role: 'dataplane', node: null, cgroupId: null });
-          const runUs = ebpf.runTimeNs / 1000;
+          const runUs = (ebpf.runTimeNs ?? 0) / 1000;
           resources['ebpf-dataplane'] = { cpuUserUs: 0, cpuSystemUs: runUs, cpuTotalUs: runUs, cpuUsPerRequest: ebpf.runTimeUsPerRequest, cpuCores: runUs / 10e6, memoryRssBytesAvg: ebpf.mapMemoryBytes, memoryRssBytesPeak: ebpf.mapMemoryBytes, samples: 1 };
         }
         const stepStart = new Date(started + index * 12_000).toISOString();

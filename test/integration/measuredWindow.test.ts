@@ -46,7 +46,7 @@ function loadResult(): LoadResult {
     options: { url: 'http://127.0.0.1/', protocol: 'http', mode: 'fixed-rate', qps: 1000, connections: 2, durationUs: windowMs * 1000, requests: null, warmupUs: 100_000, payloadBytes: 0, keepAlive: true, timeoutUs: 5e6, headers: [] },
     actualDurationUs: windowMs * 1000, requestsCompleted: requestsPerWindow, requestsFailed: 0, actualQps: requestsPerWindow, latency: rec, serviceTime: rec, sendLag: rec,
     statusCounts: { 200: requestsPerWindow }, errorsByKind: {}, socketsOpened: 2, bytesSent: 0, bytesReceived: 0, requestsUnsent: 0,
-  } as LoadResult;
+  } as unknown as LoadResult;
 }
 
 /**

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 import { CgroupTree } from '../../harness/cgroupTree';
 import { removeEmptyMeshbenchRoots } from '../../harness/commands/probeCommand';
@@ -63,7 +64,7 @@ describe('meshbench probe and probe life cycle (root)', function () {
     const n = 250_000;
     const r = await cli(['probe', '--json', '--', process.execPath, workload, 'send', '127.0.0.1', String(port), String(n)], { PROBE_WORKLOAD_NOW: '1' });
     assert.equal(r.code, 0, r.stderr);
-    const out = JSON.parse(r.stdout.slice(r.stdout.indexOf('{'))) as { exitCode: number; cgroupId: string; counters: { bytesSent: number; connectionsOpened: number; syscalls: { total: number } } };
+    const out = JSON.parse(r.stdout) as { exitCode: number; cgroupId: string; counters: { bytesSent: number; connectionsOpened: number; syscalls: { total: number } } };
     assert.ok(out.counters.bytesSent >= n && out.counters.bytesSent <= n + 1500, `bytesSent ${out.counters.bytesSent}`);
     assert.equal(out.counters.connectionsOpened, 1);
     assert.ok(out.counters.syscalls.total > 100);
@@ -75,6 +76,29 @@ describe('meshbench probe and probe life cycle (root)', function () {
     assert.equal(missing.code, 127);
     const left = fs.existsSync((tree as CgroupTree).root) ? fs.readdirSync((tree as CgroupTree).root).filter((d) => /^probe-\d+$/.test(d)) : [];
     assert.deepEqual(left, [], 'meshbench probe left a cgroup behind');
+  });
+
+  it('keeps its JSON parseable whatever the command prints (issue 13 found #7)', async () => {
+    const noisy = ['sh', '-c', 'echo "{ not json"; echo "]]"; exit 3'];
+    const onStdout = await cli(['probe', '--json', '--', ...noisy]);
+    assert.equal(onStdout.code, 3, onStdout.stderr);
+    const parsed = JSON.parse(onStdout.stdout) as { exitCode: number; command: string[] };
+    assert.equal(parsed.exitCode, 3);
+    assert.deepEqual(parsed.command, noisy);
+    assert.match(onStdout.stderr, /\{ not json\n\]\]/, 'the command\'s stdout went to stderr');
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'meshbench-probe-json-'));
+    try {
+      const file = path.join(dir, 'probe.json');
+      const toFile = await cli(['probe', '--json', file, '--', ...noisy]);
+      assert.equal(toFile.code, 3, toFile.stderr);
+      assert.equal(toFile.stdout, '{ not json\n]]\n', 'the command\'s stdout stays on stdout');
+      assert.equal((JSON.parse(fs.readFileSync(file, 'utf8')) as { exitCode: number }).exitCode, 3);
+      const badDir = await cli(['probe', '--json', path.join(dir, 'no', 'such', 'probe.json'), '--', 'true']);
+      assert.equal(badDir.code, 2);
+      oneLine(badDir);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('leaves no BPF program, link or perf fd after kill -9 of a process holding a session', async () => {

@@ -108,9 +108,12 @@ describe('meshbench run (root)', function () {
     const sidecar = summary.groups.find((g) => g.dataplane === 'sidecar');
     assert.ok(sidecar?.breakdown !== null && sidecar?.breakdown !== undefined, 'sidecar has a breakdown');
     const b = sidecar.breakdown;
-    const sum = Object.values(b.byCategoryUs).reduce((x, y) => x + y, 0);
-    assert.ok(Math.abs(sum - b.extraCpuUsPerRequest) < 1e-6, 'categories add up to the measured extra CPU');
-    assert.match(r.stderr, /sidecar: unexplained -?\d+% of/);
+    const sum = Object.entries(b.byCategoryUs).reduce((x, [cat, y]) => (cat === 'instrumentation' ? x : x + y), 0);
+    assert.ok(Math.abs(sum - b.extraCpuUsPerRequest) < 1e-6, 'categories but instrumentation add up to the mesh\'s extra CPU');
+    assert.ok(Math.abs(sum + b.byCategoryUs.instrumentation - (b.measuredExtraCpuUsPerRequest ?? Number.NaN)) < 1e-6, 'with instrumentation: the measured extra');
+    const u = sidecar.breakdownUncertainty;
+    assert.ok(u !== null && u !== undefined && u.extraCpuIntervalUs.low <= u.extraCpuUsPerRequest && u.extraCpuUsPerRequest <= u.extraCpuIntervalUs.high, 'the extra CPU lies in its interval');
+    assert.match(r.stderr, /sidecar: (unexplained \d+% of|extra CPU .* explained share n\/a \(within noise\))/);
     // the perturbation table: every data plane that ran, printed and stored
     const table = r.stderr.slice(r.stderr.indexOf('perturbation:'));
     for (const dp of ran) {

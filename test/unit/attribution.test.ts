@@ -1,8 +1,72 @@
 import assert from 'node:assert/strict';
-import { classifyFolded, classifyStack } from '../../harness/attribution/stackClassifier';
+import fs from 'node:fs';
+import path from 'node:path';
+import { classificationRules, classifyFolded, classifyStack, classifyStackWithRule } from '../../harness/attribution/stackClassifier';
 import { overheadBreakdown, splitStepCpu, type StepCosts } from '../../harness/attribution/overheadBreakdown';
+import { foldStacks } from '../../harness/probes/foldedStacks';
+import { captureLost } from '../../harness/probes/stackSampler';
 
 const k = (f: string): string => `${f}_[k]`;
+
+interface StackCase { rule: string; expect: string; stack: string; step?: string; component?: string; note?: string }
+const fixture = JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', '..', 'test', 'fixtures', 'stacks', 'quick-run.json'), 'utf8')) as { cases: StackCase[]; derived: StackCase[] };
+
+describe('stack classification rules (real stacks from a quick run)', () => {
+  for (const c of [...fixture.cases, ...fixture.derived]) {
+    it(`${c.rule}: ${c.component ?? c.note ?? ''} → ${c.expect}`, () => {
+      const r = classifyStackWithRule(c.stack.split(';'));
+      assert.equal(r.rule.name, c.rule);
+      assert.equal(r.category, c.expect);
+    });
+  }
+
+  it('every rule of the table has a stack in the fixture, and the fixture names no rule that does not exist', () => {
+    const names = new Set([...classificationRules.map((r) => r.name), 'kernel-unclassified', 'userspace']);
+    const covered = new Set([...fixture.cases, ...fixture.derived].map((c) => c.rule));
+    assert.deepEqual([...names].filter((n) => !covered.has(n)), []);
+    assert.deepEqual([...covered].filter((n) => !names.has(n)), []);
+  });
+
+  // Each of these was classified otherwise by the rules that landed in 0.1 (issue 13 found #4, issue 14 item 3).
+  const landedAs: Array<[string, string, string]> = [
+    ['probe-frames', 'instrumentation', 'network-stack'],
+    ['softirq-timer', 'kernel-unclassified', 'scheduling'],
+    ['softirq-rcu', 'kernel-unclassified', 'network-stack'],
+    ['softirq-other', 'kernel-unclassified', 'network-stack'],
+    ['syscall-entry-exit-only', 'kernel-unclassified', 'syscalls'],
+    ['empty-stack', 'unexplained', 'userspace'],
+  ];
+  for (const [rule, now, before] of landedAs) {
+    it(`${rule}: ${now}, no longer ${before}`, () => {
+      const stacks = fixture.cases.filter((c) => c.rule === rule).map((c) => classifyStack(c.stack.split(';')));
+      assert.ok(stacks.length > 0);
+      assert.ok(stacks.every((cat) => cat === now), stacks.join(','));
+    });
+  }
+
+  it('probe frames are instrumentation; the kernel data plane\'s own programs stay the network stack', () => {
+    assert.equal(classifyStack(['node', k('tcp_sendmsg'), k('bpf_prog_1a2b3c4d5e6f7a8b_mb_sk_msg')]), 'network-stack');
+    assert.equal(classifyStack(['node', k('tcp_sendmsg'), k('bpf_trace_run2'), k('bpf_prog_1a2b3c4d5e6f7a8b_mb_switch')]), 'instrumentation');
+  });
+});
+
+describe('stack capture failures', () => {
+  it('a stack id error other than -EFAULT, or an id that resolves to nothing, is a lost capture', () => {
+    assert.equal(captureLost(-14, []), false, '-EFAULT: no kernel frames (user mode)');
+    assert.equal(captureLost(-17, []), true, '-EEXIST: hash collision');
+    assert.equal(captureLost(5, []), true, 'the id no longer resolves');
+    assert.equal(captureLost(5, [1n]), false);
+  });
+
+  it('folds a lost capture into a marker frame the classifier calls unexplained', () => {
+    const folded = foldStacks(
+      [{ cgroupId: '9', pid: 1, comm: 'haproxy', kernelIps: [], userIps: [0x10n], count: 3, kernelStackLost: true }],
+      () => null, () => () => 'h1_parse',
+    );
+    assert.equal(folded.get('9'), 'haproxy;h1_parse;[kernel_stack_lost]_[k] 3');
+    assert.equal(classifyFolded(folded.get('9') ?? '').unexplained, 3);
+  });
+});
 
 describe('stack classifier', () => {
   it('names copies, scheduling, connections, the network stack and syscalls', () => {
@@ -12,15 +76,16 @@ describe('stack classifier', () => {
     assert.equal(classifyStack(['haproxy', k('__x64_sys_sendto'), k('tcp_sendmsg_locked'), k('__tcp_transmit_skb'), k('ip_finish_output2'), k('nf_hook_slow'), k('ipt_do_table')]), 'network-stack');
     assert.equal(classifyStack(['node', k('entry_SYSCALL_64'), k('do_syscall_64'), k('__fget_light')]), 'syscalls');
     assert.equal(classifyStack(['haproxy', 'h1_parse_msg_hdrs']), 'userspace');
-    assert.equal(classifyStack(['haproxy', k('some_unknown_thing')]), 'unexplained');
+    assert.equal(classifyStack(['haproxy', k('some_unknown_thing')]), 'kernel-unclassified');
   });
 
   it('counts samples per category from folded text', () => {
-    const folded = `a;${k('rep_movs_alternative')} 3\nb;c 2\nx;${k('mystery')} 1\nmalformed\n`;
+    const folded = `a;${k('rep_movs_alternative')} 3\nb;c 2\nx;${k('mystery')} 1\nmalformed\nlonely 4\n`;
     const c = classifyFolded(folded);
     assert.equal(c.copying, 3);
     assert.equal(c.userspace, 2);
-    assert.equal(c.unexplained, 1);
+    assert.equal(c['kernel-unclassified'], 1);
+    assert.equal(c.unexplained, 4);
   });
 });
 
@@ -48,12 +113,31 @@ describe('overhead breakdown', () => {
     assert.equal(b.byCategoryUs['proxy-userspace'], 20);
     assert.equal(b.byCategoryUs.copying, 10);
     assert.equal(b.byCategoryUs.scheduling, 10);
-    assert.equal(b.byCategoryUs.unexplained, 10);
+    assert.equal(b.byCategoryUs['kernel-unclassified'], 10);
+    assert.equal(b.byCategoryUs.unexplained, 0);
     assert.ok(Math.abs(b.explainedShare - 0.8) < 1e-9);
     assert.deepEqual(b.byComponentUs.client, {});
     assert.equal(b.extraBytesCopiedPerRequest, 4);
     assert.equal(b.extraConnectionsPerRequest, 0.004);
     assert.equal(b.extraContextSwitchesPerRequest, 0.3);
+  });
+
+  it('leaves the probes\' own frames out of the mesh\'s extra CPU (issue 13 found #4)', () => {
+    const probed: StepCosts = {
+      ...sidecar,
+      'client-proxy': { ...(sidecar['client-proxy'] as StepCosts[string]), foldedStacks: `haproxy;parse 2\nhaproxy;${k('tcp_sendmsg')};${k('bpf_trace_run3')};${k('bpf_prog_58dcf2dd62a0f5a4_mb_send_len')} 2\n` },
+    };
+    const b = overheadBreakdown('sidecar', probed, 1000, baseline, 1000);
+    assert.equal(b.measuredExtraCpuUsPerRequest, 50);
+    assert.equal(b.byCategoryUs.instrumentation, 25);
+    assert.equal(b.extraCpuUsPerRequest, 25, 'the measured extra less the probes');
+    assert.equal(b.byCategoryUs['network-stack'], 0);
+  });
+
+  it('keeps the explained share within 0–100 % when a category falls', () => {
+    const fell: StepCosts = { ...sidecar, client: { ...(baseline.client as StepCosts[string]), cpuUsPerRequest: 20, foldedStacks: `node;${k('mystery')} 1\n` } };
+    const b = overheadBreakdown('sidecar', fell, 1000, baseline, 1000);
+    assert.ok(b.explainedShare >= 0 && b.explainedShare <= 1, String(b.explainedShare));
   });
 
   it('calls everything unexplained without samples, and says so', () => {

@@ -34,8 +34,8 @@ describe('perf stacks per component', () => {
   it('folds perf script output per component by process id, root first, kernel frames marked', () => {
     const folded = foldPerfScript(perfScript, new Map([[100, 'client'], [200, 'client-proxy']]));
     assert.deepEqual(Object.keys(folded).sort(), ['client', 'client-proxy']);
-    assert.equal(folded.client, '[node];read;do_syscall_64_[k];tcp_recvmsg_locked_[k];copy_user_generic_string_[k] 1');
-    assert.equal(folded['client-proxy'], '[haproxy] 2', 'threads of one process add up');
+    assert.equal(folded.client, 'node;[node];read;do_syscall_64_[k];tcp_recvmsg_locked_[k];copy_user_generic_string_[k] 1');
+    assert.equal(folded['client-proxy'], 'haproxy;[haproxy] 2', 'threads of one process add up');
     assert.equal(classifyFolded(folded.client ?? '').copying, 1);
     assert.equal(classifyFolded(folded['client-proxy'] ?? '').userspace, 2);
   });
@@ -147,7 +147,7 @@ describe('run summary text', () => {
   });
 
   it('shows min–max over repetitions for headline figures and the unexplained share of the breakdown', () => {
-    const byCategoryUs = { copying: 10, connections: 0, scheduling: 20, syscalls: 10, 'network-stack': 30, 'proxy-userspace': 20, application: 0, unexplained: 10 };
+    const byCategoryUs = { copying: 10, connections: 0, scheduling: 20, syscalls: 10, 'network-stack': 30, 'proxy-userspace': 20, application: 0, 'kernel-unclassified': 0, unexplained: 10, instrumentation: 0 };
     const s: SummaryRecord = {
       schemaVersion: 1, kind: 'meshbench-summary', runId: 'r', status: 'complete',
       dataplanesSkipped: [{ dataplane: 'kernel', reason: 'not in this build' }],

@@ -1,0 +1,178 @@
+import type { BreakdownCategory } from '../results/resultTypes';
+import { breakdownCategories } from '../results/resultTypes';
+import { explainedShareOf, toBreakdownCategory, type StepCosts } from './overheadBreakdown';
+import { classifyFolded, type StackCategory } from './stackClassifier';
+
+/*
+ * Uncertainty of the overhead breakdown by bootstrap (Efron & Tibshirani, "An Introduction to the
+ * Bootstrap", 1993, percentile intervals). Two sources of noise are resampled in each iteration:
+ * - the repetitions: R (data plane, baseline) pairs drawn with replacement from the R measured;
+ * - the stack samples: each component's count in each category redrawn as Poisson(count), the Poisson
+ *   bootstrap (Hanley & MacGibbon 2006; Chamandy et al. 2012), so a category's µs per request
+ *   (CPU per request × its share of samples) and the component's total carry the sampling noise of
+ *   cpu-clock samples. With one repetition this is the only noise left, and it is what stops a difference
+ *   of a few µs between two single runs from being read as a cost.
+ * The explained share is given only when the extra CPU's own interval excludes 0; otherwise there is
+ * nothing to explain and the share is "n/a (within noise)".
+ */
+
+/** A two-sided interval, same unit as its figure. */
+export interface Interval {
+  readonly low: number;
+  readonly high: number;
+}
+
+/** The breakdown of one data plane at one load point with 95 % intervals. */
+export interface BreakdownUncertainty {
+  readonly confidence: number;
+  readonly iterations: number;
+  readonly repetitions: number;
+  /** The mesh's extra CPU µs per request (instrumentation left out), mean over repetitions. */
+  readonly extraCpuUsPerRequest: number;
+  readonly extraCpuIntervalUs: Interval;
+  /** Extra µs per request by category, mean over repetitions, and its interval. */
+  readonly byCategoryUs: Readonly<Record<BreakdownCategory, number>>;
+  readonly byCategoryIntervalUs: Readonly<Record<BreakdownCategory, Interval>>;
+  /** In 0–1 (see explainedShareOf); null when the extra CPU's interval holds 0: "n/a (within noise)". */
+  readonly explainedShare: number | null;
+  readonly explainedShareInterval: Interval | null;
+  readonly method: string;
+}
+
+/** One data plane step with the baseline step it is compared with (the same repetition where there is one). */
+export interface BreakdownPair {
+  readonly step: StepCosts;
+  readonly baseline: StepCosts;
+}
+
+interface ComponentCounts {
+  readonly cpuUsPerRequest: number;
+  readonly samples: number;
+  readonly counts: ReadonlyArray<readonly [BreakdownCategory, number]>;
+}
+
+function componentCounts(costs: StepCosts): ComponentCounts[] {
+  return Object.values(costs).map((c) => {
+    const byCat = new Map<BreakdownCategory, number>();
+    for (const [cat, n] of Object.entries(classifyFolded(c.foldedStacks)) as Array<[StackCategory, number]>) {
+      if (n === 0) continue;
+      const bc = toBreakdownCategory(cat, c.role);
+      byCat.set(bc, (byCat.get(bc) ?? 0) + n);
+    }
+    const samples = [...byCat.values()].reduce((a, b) => a + b, 0);
+    return { cpuUsPerRequest: c.cpuUsPerRequest, samples, counts: [...byCat] };
+  });
+}
+
+/** Knuth's multiplication method below 30, a rounded normal (Box–Muller) above, where it is within 1 % of Poisson's quantiles. */
+export function poisson(lambda: number, random: () => number): number {
+  if (lambda <= 0) return 0;
+  if (lambda < 30) {
+    const limit = Math.exp(-lambda);
+    let k = 0;
+    let p = random();
+    while (p > limit) {
+      k += 1;
+      p *= random();
+    }
+    return k;
+  }
+  const u1 = Math.max(random(), Number.MIN_VALUE);
+  const z = Math.sqrt(-2 * Math.log(u1)) * Math.cos(2 * Math.PI * random());
+  return Math.max(0, Math.round(lambda + Math.sqrt(lambda) * z));
+}
+
+/** Adds one step's CPU per request by category into `into`, with `sign` (+1 data plane, -1 baseline). */
+function addSplit(into: Record<BreakdownCategory, number>, comps: readonly ComponentCounts[], sign: number, random: (() => number) | null): void {
+  for (const c of comps) {
+    if (c.samples === 0) {
+      into.unexplained += sign * c.cpuUsPerRequest;
+      continue;
+    }
+    const perSample = c.cpuUsPerRequest / c.samples;
+    for (const [cat, n] of c.counts) into[cat] += sign * perSample * (random === null ? n : poisson(n, random));
+  }
+}
+
+const zero = (): Record<BreakdownCategory, number> => Object.fromEntries(breakdownCategories.map((c) => [c, 0])) as Record<BreakdownCategory, number>;
+
+const meshExtra = (byCat: Readonly<Record<BreakdownCategory, number>>): number =>
+  breakdownCategories.reduce((a, c) => (c === 'instrumentation' ? a : a + byCat[c]), 0);
+
+/** Type-7 quantile (linear between order statistics: R's default, numpy's "linear") of sorted values. */
+export function quantileSorted(sorted: readonly number[], q: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  const h = (sorted.length - 1) * q;
+  const lo = Math.floor(h);
+  const a = sorted[lo] as number;
+  const b = sorted[Math.min(lo + 1, sorted.length - 1)] as number;
+  return a + (h - lo) * (b - a);
+}
+
+function interval(values: number[], confidence: number): Interval {
+  values.sort((x, y) => x - y);
+  const tail = (1 - confidence) / 2;
+  return { low: quantileSorted(values, tail), high: quantileSorted(values, 1 - tail) };
+}
+
+/**
+ * The breakdown over `pairs` (one per repetition) with bootstrap intervals. `random` is the injected source
+ * of uniform [0, 1) numbers (seeded for reproducible summaries); `iterations` bootstrap resamples.
+ * Throws RangeError when `pairs` is empty.
+ */
+export function breakdownUncertainty(pairs: readonly BreakdownPair[], random: () => number, iterations = 1000, confidence = 0.95): BreakdownUncertainty {
+  if (pairs.length === 0) throw new RangeError('breakdownUncertainty needs at least one (data plane, baseline) pair');
+  const prepared = pairs.map((p) => ({ step: componentCounts(p.step), baseline: componentCounts(p.baseline) }));
+  const r = prepared.length;
+  const point = zero();
+  for (const p of prepared) {
+    const d = zero();
+    addSplit(d, p.step, 1, null);
+    addSplit(d, p.baseline, -1, null);
+    for (const c of breakdownCategories) point[c] += d[c] / r;
+  }
+  const extraDraws: number[] = [];
+  const shareDraws: number[] = [];
+  const catDraws = Object.fromEntries(breakdownCategories.map((c) => [c, [] as number[]])) as Record<BreakdownCategory, number[]>;
+  for (let i = 0; i < iterations; i += 1) {
+    const acc = zero();
+    for (let j = 0; j < r; j += 1) {
+      const p = prepared[r === 1 ? 0 : Math.min(r - 1, Math.floor(random() * r))] as (typeof prepared)[number];
+      addSplit(acc, p.step, 1 / r, random);
+      addSplit(acc, p.baseline, -1 / r, random);
+    }
+    for (const c of breakdownCategories) catDraws[c].push(acc[c]);
+    extraDraws.push(meshExtra(acc));
+    shareDraws.push(explainedShareOf(acc));
+  }
+  const extraInterval = interval(extraDraws, confidence);
+  const withinNoise = extraInterval.low <= 0 && extraInterval.high >= 0;
+  const byCategoryIntervalUs = Object.fromEntries(breakdownCategories.map((c) => [c, interval(catDraws[c], confidence)])) as Record<BreakdownCategory, Interval>;
+  return {
+    confidence,
+    iterations,
+    repetitions: r,
+    extraCpuUsPerRequest: meshExtra(point),
+    extraCpuIntervalUs: extraInterval,
+    byCategoryUs: point,
+    byCategoryIntervalUs,
+    explainedShare: withinNoise ? null : explainedShareOf(point),
+    explainedShareInterval: withinNoise ? null : interval(shareDraws, confidence),
+    method: `${Math.round(confidence * 100)} % percentile bootstrap, ${iterations} resamples of the ${r} repetition${r === 1 ? '' : 's'} and of the stack samples (Poisson(1) weights); seeded`,
+  };
+}
+
+/**
+ * A small seeded generator of uniform [0, 1) numbers (mulberry32, Tommy Ettinger's 32-bit mixer), so that
+ * summaries, reports and tests draw the same resamples from the same results.
+ */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
