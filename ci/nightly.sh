@@ -26,7 +26,7 @@ node dist/harness/cli.js report "$out" --quiet || exit $?
 
 gate=0
 if [[ -n $previous && -f ${previous%/}/run.json ]]; then
-  node dist/harness/cli.js compare "${previous%/}" "$out" --json "$out/compare.json" --markdown "$out/compare.md" --only-flagged
+  node dist/harness/cli.js compare "${previous%/}" "$out" --json "$out/compare.json" --markdown "$out/compare.md" --only-flagged --allow-missing
   gate=$?
   if ((gate == 2)); then echo "meshbench nightly: not compared with ${previous%/} (see above); the history still shows both" >&2; gate=0; fi
 else
