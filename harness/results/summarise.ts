@@ -2,6 +2,7 @@ import { overheadBreakdown, type StepCosts } from '../attribution/overheadBreakd
 import type { OverheadBreakdown, StepRecord } from './resultTypes';
 import { resultsSchemaVersion } from './resultTypes';
 import type { Spread, SummaryGroup, SummaryRecord } from './summaryTypes';
+import { withIntervals } from './summaryIntervals';
 
 export function spread(values: readonly number[]): Spread {
   const s = [...values].sort((a, b) => a - b);
@@ -45,7 +46,7 @@ function medianBy<T>(items: readonly T[], key: (t: T) => number): T | undefined 
   return sorted[(sorted.length - 1) >> 1];
 }
 
-/** Pure: the summary of a run's steps, grouped by data plane × placement × load point, spread over repetitions. */
+/** Pure: the summary of a run's steps, grouped by data plane × placement × load point, spread over repetitions, headline figures with 95 % intervals (summaryIntervals.ts). */
 export function summarise(runId: string, status: SummaryRecord['status'], steps: readonly StepRecord[], skipped: SummaryRecord['dataplanesSkipped'] = []): SummaryRecord {
   const groups = new Map<string, StepRecord[]>();
   for (const s of steps) {
@@ -104,5 +105,5 @@ export function summarise(runId: string, status: SummaryRecord['status'], steps:
       extraCpuUsPerRequest: breakdowns.length === 0 ? null : spread(breakdowns.map((b) => b.extraCpuUsPerRequest)),
     });
   }
-  return { schemaVersion: resultsSchemaVersion, kind: 'meshbench-summary', runId, status, dataplanesSkipped: skipped, groups: out };
+  return withIntervals({ schemaVersion: resultsSchemaVersion, kind: 'meshbench-summary', runId, status, dataplanesSkipped: skipped, groups: out });
 }
