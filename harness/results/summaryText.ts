@@ -16,7 +16,7 @@ function withSpread(s: Spread, f: (n: number) => string): string {
 }
 
 /** What the brackets mean, printed under the headline table when any figure has an interval. */
-export const intervalLegend = '[low–high]: 95 % percentile-bootstrap interval of the median over repetitions (2,000 seeded resamples); with 3 repetitions it is the min–max and covers the true median ~75 % of the time, from ~10 repetitions ~94 %';
+export const intervalLegend = '[low–high]: 95 % percentile-bootstrap interval of the median over repetitions (2,000 seeded resamples); with 3 repetitions it is the min–max and covers the true median ~75 % of the time, from 5 repetitions on ~93 %';
 
 function loadLabel(g: SummaryGroup): string {
   const p = g.loadPoint;
