@@ -35,14 +35,17 @@ export function worseDirection(metric: GateMetric, gate: GateThreshold | undefin
 /**
  * Change points (E-divisive means, harness/results/stats/eDivisive.ts) in each data plane × load point
  * series of one metric, oldest run first. A change point is new when the series without its newest run
- * has none within one run of it: the analysis is stateless, so the nightly job needs no memory of what
- * it reported yesterday. Seeded per series: the same runs give the same change points.
+ * has none within one run of it (and the newest run measured the series): the analysis is stateless, so
+ * the nightly job needs no memory of what it reported yesterday. Seeded per series: the same runs give the same change points.
  */
 export function detectChangePoints(points: readonly HistoryPoint[], metric: GateMetric, worse: GateThreshold['worse']): HistoryChangePoint[] {
   const series = new Map<string, HistoryPoint[]>();
   for (const p of points) series.set(`${p.dataplane}|${p.load}`, [...(series.get(`${p.dataplane}|${p.load}`) ?? []), p]);
+  const newest = [...points].sort((a, b) => a.startedAt.localeCompare(b.startedAt) || a.runId.localeCompare(b.runId)).at(-1)?.runId;
   const out: HistoryChangePoint[] = [];
   for (const [key, pts] of series) {
+    // A series the newest run did not measure brings nothing new tonight.
+    const measuredTonight = pts.at(-1)?.runId === newest;
     const values = pts.map((p) => p.value);
     const detect = (v: readonly number[]) => eDivisive(v, { random: seededRandom(seedFrom(`${metric}|${key}`)), ...changePointSettings });
     const now = detect(values);
@@ -57,7 +60,7 @@ export function detectChangePoints(points: readonly HistoryPoint[], metric: Gate
       out.push({
         metric, dataplane: at.dataplane, load: at.load, runId: at.runId, startedAt: at.startedAt, gitCommit: at.gitCommit, index: c.index,
         beforeMedian, afterMedian, changePct, direction: (worse === 'increase') === (afterMedian > beforeMedian) ? 'worse' : 'better', pValue: c.pValue,
-        isNew: !before.some((b) => Math.abs(b.index - c.index) <= 1),
+        isNew: measuredTonight && !before.some((b) => Math.abs(b.index - c.index) <= 1),
       });
     });
   }

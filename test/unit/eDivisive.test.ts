@@ -62,5 +62,8 @@ describe('change points in history', () => {
     // One night later it is old news.
     const later = detectChangePoints([...values, 115].map((v, i) => point(i, v)), 'latency.p99', 'increase');
     assert.deepEqual(later.map((c) => [c.runId, c.isNew]), [['run-30', false]]);
+    // A series the newest run did not measure (its data plane skipped tonight) has nothing new.
+    const skipped = detectChangePoints([...values.map((v, i) => point(i, v)), point(33, 100, 'baseline')], 'latency.p99', 'increase');
+    assert.deepEqual(skipped.map((c) => [c.runId, c.isNew]), [['run-30', false]]);
   });
 });
