@@ -5,6 +5,7 @@
  * other, where a p-value only says whether the difference is noise.
  */
 
+/** Romano et al.'s verbal labels for |δ|. */
 export type EffectMagnitude = 'negligible' | 'small' | 'medium' | 'large';
 
 export interface CliffsDelta {

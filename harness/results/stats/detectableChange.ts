@@ -17,6 +17,7 @@ import { gaussian, seedFrom, seededRandom } from './seededRandom';
  * Seeded, 4,000 draws per (m, n, α), cached.
  */
 
+/** The power the minimum detectable change is stated at: 80 %, the usual convention in power analysis. */
 export const detectablePower = 0.8;
 const draws = 4000;
 const shiftCache = new Map<string, number | null>();

@@ -16,6 +16,7 @@ import { errorFunction } from 'simple-statistics';
 /** Exact counting is used up to this many pooled values (m + n): C(50, 25) ≈ 1.3e14 < 2^53, so every count is an exact integer. */
 export const exactMaxTotal = 50;
 
+/** The outcome of one one-sided test. */
 export interface MannWhitneyResult {
   /** U of x: pairs (xi, yj) with xi > yj, ties counting half. */
   readonly u: number;
