@@ -16,7 +16,8 @@ export interface MarkdownInputs {
   readonly probeNote: string | null;
 }
 
-const withSpread = (s: Spread, f: (v: number) => string): string => (s.values.length > 1 ? `${f(s.median)} [${f(s.min)}–${f(s.max)}]` : f(s.median));
+/** `value [low–high]`: the median with its 95 % bootstrap interval (min–max for a figure without one). */
+const withSpread = (s: Spread, f: (v: number) => string): string => (s.interval !== undefined ? `${f(s.median)} [${f(s.interval.low)}–${f(s.interval.high)}]` : s.values.length > 1 ? `${f(s.median)} [${f(s.min)}–${f(s.max)}]` : f(s.median));
 
 function sortGroups(groups: readonly SummaryGroup[]): SummaryGroup[] {
   const order = orderDataPlanes(groups.map((g) => g.dataplane));
@@ -39,7 +40,7 @@ export function markdownSummary(i: MarkdownInputs): string {
   if (i.probeNote !== null) lines.push(`- **probes** ${i.probeNote}`);
   // Results written before skipped data planes were recorded have no such field.
   for (const s of i.run.dataplanesSkipped ?? []) lines.push(`- **skipped** ${s.dataplane}: ${s.reason}`);
-  lines.push('', 'Latency is corrected for coordinated omission; figures are the median over repetitions with [min–max] when there are several. Added latency compares each repetition with the baseline of the same repetition.', '');
+  lines.push('', 'Latency is corrected for coordinated omission; figures are the median over repetitions with its 95 % interval [low–high] when there are several (percentile bootstrap, 2,000 seeded resamples; with 3 repetitions it is the min–max, which covers the true median ~75 % of the time). Added latency compares each repetition with the baseline of the same repetition; its interval is that of the median difference.', '');
   const byPoint = new Map<string, SummaryGroup[]>();
   for (const g of sortGroups(i.groups)) {
     const k = `${loadLabel({ qps: g.loadPoint.qps, connections: g.loadPoint.connections })}, ${g.loadPoint.payloadBytes} B, ${g.placement}${g.loadPoint.keepAlive ? '' : ', new connection per request'}`;
@@ -51,8 +52,8 @@ export function markdownSummary(i: MarkdownInputs): string {
     for (const g of groups) {
       const notMeasured = (g.ebpfRunTimeUnavailableReason ?? null) === null ? '—' : `not measured (${g.ebpfRunTimeUnavailableReason ?? ''})`;
       const ebpfCell = !ebpf ? '' : ` ${g.ebpfRunTimeUsPerRequest === null || g.ebpfRunTimeUsPerRequest === undefined ? notMeasured : withSpread(g.ebpfRunTimeUsPerRequest, (v) => v.toFixed(2))} |`;
-      const added = (us: Spread | null, pct: Spread | null): string => (us === null || pct === null ? '—' : `${formatSignedUs(us.median)} (${formatSigned(pct.median, 0, '%')})`);
-      lines.push(`| ${g.dataplane} | ${g.actualQps.median.toFixed(0)} | ${withSpread(g.latencyP50Us, formatUs)} | ${withSpread(g.latencyP99Us, formatUs)} | ${formatUs(g.latencyP999Us.median)} | ${added(g.latencyAddedP50Us, g.latencyAddedP50Pct)} | ${added(g.latencyAddedP99Us, g.latencyAddedP99Pct)} | ${withSpread(g.cpuUsPerRequest, (v) => v.toFixed(1))} |${ebpfCell} ${g.connectionsOnPath === null ? '—' : String(Math.round(g.connectionsOnPath * 100) / 100)} | ${g.errors.median.toFixed(0)} |`);
+      const added = (us: Spread | null, pct: Spread | null): string => (us === null || pct === null ? '—' : `${formatSignedUs(us.median)}${us.interval === undefined ? '' : ` [${formatSignedUs(us.interval.low)}–${formatSignedUs(us.interval.high)}]`} (${formatSigned(pct.median, 0, '%')})`);
+      lines.push(`| ${g.dataplane} | ${withSpread(g.actualQps, (v) => v.toFixed(0))} | ${withSpread(g.latencyP50Us, formatUs)} | ${withSpread(g.latencyP99Us, formatUs)} | ${withSpread(g.latencyP999Us, formatUs)} | ${added(g.latencyAddedP50Us, g.latencyAddedP50Pct)} | ${added(g.latencyAddedP99Us, g.latencyAddedP99Pct)} | ${withSpread(g.cpuUsPerRequest, (v) => v.toFixed(1))} |${ebpfCell} ${g.connectionsOnPath === null ? '—' : String(Math.round(g.connectionsOnPath * 100) / 100)} | ${g.errors.median.toFixed(0)} |`);
     }
     lines.push('');
   }

@@ -3,6 +3,7 @@ import { breakdownUncertainty, seededRandom } from '../attribution/breakdownInte
 import type { OverheadBreakdown, StepRecord } from './resultTypes';
 import { isHeadlineStep, isInstrumentedStep, resultsSchemaVersion } from './resultTypes';
 import type { Perturbation, Spread, SummaryGroup, SummaryRecord } from './summaryTypes';
+import { withIntervals } from './summaryIntervals';
 
 export function spread(values: readonly number[]): Spread {
   const s = [...values].sort((a, b) => a - b);
@@ -46,13 +47,16 @@ function medianBy<T>(items: readonly T[], key: (t: T) => number): T | undefined 
   return sorted[(sorted.length - 1) >> 1];
 }
 
-/** Pure: the summary of a run's steps, grouped by data plane × placement × load point, spread over repetitions. */
 /** The bootstrap's seed: fixed, so a results folder always summarises to the same intervals. */
 export const breakdownBootstrapSeed = 20241106;
 
+/**
+ * Pure: the summary of a run's steps, grouped by data plane × placement × load point, spread over
+ * repetitions, headline figures with 95 % intervals (summaryIntervals.ts). Headline figures come from clean
+ * (or inline) repetitions; the breakdown and the eBPF program time from the instrumented ones where the run
+ * has them (see probes.mode). `random` drives the breakdown's bootstrap (seeded: same steps, same intervals).
+ */
 export function summarise(runId: string, status: SummaryRecord['status'], allSteps: readonly StepRecord[], skipped: SummaryRecord['dataplanesSkipped'] = [], random: () => number = seededRandom(breakdownBootstrapSeed)): SummaryRecord {
-  // Headline figures from clean (or inline) repetitions; the breakdown and the eBPF program time from
-  // the instrumented ones where the run has them (see probes.mode).
   const steps = allSteps.filter(isHeadlineStep);
   const instrumentedByGroup = new Map<string, StepRecord[]>();
   for (const s of allSteps) if (isInstrumentedStep(s)) instrumentedByGroup.set(groupKey(s), [...(instrumentedByGroup.get(groupKey(s)) ?? []), s]);
@@ -123,7 +127,7 @@ export function summarise(runId: string, status: SummaryRecord['status'], allSte
       breakdownUncertainty: attributed.length === 0 ? null : breakdownUncertainty(attributed.map(([s, b]) => ({ step: stepCosts(s), baseline: stepCosts(b) })), random),
     });
   }
-  return { schemaVersion: resultsSchemaVersion, kind: 'meshbench-summary', runId, status, dataplanesSkipped: skipped, groups: out };
+  return withIntervals({ schemaVersion: resultsSchemaVersion, kind: 'meshbench-summary', runId, status, dataplanesSkipped: skipped, groups: out });
 }
 
 /**

@@ -2,6 +2,7 @@ import type { BreakdownUncertainty } from '../attribution/breakdownInterval';
 import type { DataPlaneName } from '../profile/profileSchema';
 import type { LoadPoint, OverheadBreakdown } from './resultTypes';
 import { resultsSchemaVersion } from './resultTypes';
+import type { ConfidenceInterval } from './stats/bootstrap';
 
 /** A headline figure over repetitions: every value, and min/median/max of them. */
 export interface Spread {
@@ -9,6 +10,8 @@ export interface Spread {
   readonly min: number;
   readonly median: number;
   readonly max: number;
+  /** 95 % percentile-bootstrap interval of the median (headline figures with ≥ 2 values; see summaryIntervals.ts); absent otherwise. */
+  readonly interval?: ConfidenceInterval;
 }
 
 export interface SummaryGroup {

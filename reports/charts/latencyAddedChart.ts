@@ -17,7 +17,8 @@ export function latencyAddedChart(groups: readonly SummaryGroup[]): Chart | null
   for (const g of groups) {
     const load = pointLabel(g);
     const add = (measure: string, s: SummaryGroup['latencyAddedP50Us']): void => {
-      if (s !== null) values.push({ dataplane: g.dataplane, load, measure, median: s.median, min: s.min, max: s.max });
+      // Error bars: the 95 % interval of the median difference where there is one, else the repetitions' range.
+      if (s !== null) values.push({ dataplane: g.dataplane, load, measure, median: s.median, min: s.interval?.low ?? s.min, max: s.interval?.high ?? s.max });
     };
     add('P50 added (µs)', g.latencyAddedP50Us);
     add('P99 added (µs)', g.latencyAddedP99Us);
@@ -31,7 +32,7 @@ export function latencyAddedChart(groups: readonly SummaryGroup[]): Chart | null
   return {
     id: 'latency-added',
     title,
-    caption: 'Each repetition is compared with the baseline of the same repetition; bars are the median, whiskers the range over repetitions.',
+    caption: 'Each repetition is compared with the baseline of the same repetition; bars are the median difference, error bars its 95 % bootstrap interval.',
     spec: {
       $schema: vegaLiteSchema,
       title,

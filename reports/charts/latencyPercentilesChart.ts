@@ -1,3 +1,4 @@
+import { figureInterval } from '../../harness/results/summaryIntervals';
 import type { StepRow } from '../stepRows';
 import { baseConfig, dataPlaneColorScale, orderDataPlanes, vegaLiteSchema, type Chart } from './chartTypes';
 
@@ -12,6 +13,30 @@ interface PercentilePoint {
   readonly percentile: string;
   readonly latencyUs: number;
   readonly repetition: number;
+  /** The error bar: 95 % bootstrap interval of the median over repetitions (the summary's), or the single value. */
+  readonly lowUs: number;
+  readonly highUs: number;
+}
+
+/** Per step row and percentile, the interval of its point's median (the same as the summary table's). */
+function withIntervals(rows: readonly StepRow[]): Array<StepRow & Record<'lowUs' | 'highUs', Record<string, number>>> {
+  const byPoint = new Map<string, StepRow[]>();
+  const key = (r: StepRow): string => `${r.dataplane}|${r.placement}|${r.protocol}|${r.qps}|${r.connections}|${r.payloadBytes}|${r.keepAlive}`;
+  for (const r of rows) byPoint.set(key(r), [...(byPoint.get(key(r)) ?? []), r]);
+  const bounds = new Map<string, { lowUs: Record<string, number>; highUs: Record<string, number> }>();
+  for (const [k, group] of byPoint) {
+    const first = group[0] as StepRow;
+    const lowUs: Record<string, number> = {};
+    const highUs: Record<string, number> = {};
+    for (const [, field] of percentileFields) {
+      const values = group.map((r) => r[field]);
+      const ci = figureInterval(values, { dataplane: first.dataplane, placement: first.placement, loadPoint: first }, field);
+      lowUs[field] = ci?.low ?? Math.min(...values);
+      highUs[field] = ci?.high ?? Math.max(...values);
+    }
+    bounds.set(k, { lowUs, highUs });
+  }
+  return rows.map((r) => ({ ...r, ...(bounds.get(key(r)) as { lowUs: Record<string, number>; highUs: Record<string, number> }) }));
 }
 
 function mostCommon(values: readonly number[]): number | undefined {
@@ -21,7 +46,7 @@ function mostCommon(values: readonly number[]): number | undefined {
 }
 
 function percentileChart(id: string, title: string, caption: string, rows: readonly StepRow[], x: (r: StepRow) => number, xTitle: string): Chart {
-  const values: PercentilePoint[] = rows.flatMap((r) => percentileFields.map(([percentile, field]) => ({ variant: r.variant, dataplane: r.dataplane, x: x(r), percentile, latencyUs: r[field], repetition: r.repetition })));
+  const values: PercentilePoint[] = withIntervals(rows).flatMap((r) => percentileFields.map(([percentile, field]) => ({ variant: r.variant, dataplane: r.dataplane, x: x(r), percentile, latencyUs: r[field], repetition: r.repetition, lowUs: r.lowUs[field] as number, highUs: r.highUs[field] as number })));
   const planes = orderDataPlanes(rows.map((r) => r.dataplane));
   return {
     id,
@@ -45,9 +70,9 @@ function percentileChart(id: string, title: string, caption: string, rows: reado
           color: { field: 'dataplane', type: 'nominal', title: 'data plane', scale: dataPlaneColorScale(planes), sort: planes },
         },
         layer: [
-          // The spread of the repetitions (min to max) behind the median line.
+          // The 95 % interval of the median behind the median line (every row of a point carries the same bounds).
           {
-            transform: [{ aggregate: [{ op: 'min', field: 'latencyUs', as: 'lowUs' }, { op: 'max', field: 'latencyUs', as: 'highUs' }], groupby: ['x', 'dataplane'] }],
+            transform: [{ aggregate: [{ op: 'min', field: 'lowUs', as: 'lowUs' }, { op: 'max', field: 'highUs', as: 'highUs' }], groupby: ['x', 'dataplane'] }],
             mark: { type: 'errorbar', ticks: true },
             encoding: { y: { field: 'lowUs', type: 'quantitative', title: 'latency (µs)' }, y2: { field: 'highUs' } },
           },
@@ -72,7 +97,7 @@ export function latencyVsQpsChart(rows: readonly StepRow[]): Chart | null {
   const at = fixed.filter((r) => r.connections === conns);
   if (new Set(at.map((r) => r.qps)).size < 2) return null;
   return percentileChart('latency-vs-qps', `Latency percentiles vs offered load (${conns} connections)`,
-    'Lines are the median over repetitions; whiskers span the fastest and slowest repetition.', at, (r) => r.qps, 'offered load (QPS)');
+    'Lines are the median over repetitions; error bars its 95 % bootstrap interval (the summary table\'s).', at, (r) => r.qps, 'offered load (QPS)');
 }
 
 /** Latency percentiles per data plane against connections, at the most used QPS (max-throughput steps apart); null with one connection count. */
@@ -81,18 +106,18 @@ export function latencyVsConnectionsChart(rows: readonly StepRow[]): Chart | nul
   const at = rows.filter((r) => r.qps === qps);
   if (new Set(at.map((r) => r.connections)).size < 2) return null;
   return percentileChart('latency-vs-connections', `Latency percentiles vs connections (${qps === 0 ? 'max throughput' : `${qps} QPS`})`,
-    'Lines are the median over repetitions; whiskers span the fastest and slowest repetition.', at, (r) => r.connections, 'connections');
+    'Lines are the median over repetitions; error bars its 95 % bootstrap interval (the summary table\'s).', at, (r) => r.connections, 'connections');
 }
 
 /** With a single load point neither sweep exists: percentiles per data plane as dots over repetitions. */
 export function latencyByDataPlaneChart(rows: readonly StepRow[]): Chart {
   const planes = orderDataPlanes(rows.map((r) => r.dataplane));
-  const values = rows.flatMap((r) => percentileFields.map(([percentile, field]) => ({ dataplane: r.dataplane, load: r.loadLabel, percentile, latencyUs: r[field], repetition: r.repetition })));
+  const values = withIntervals(rows).flatMap((r) => percentileFields.map(([percentile, field]) => ({ dataplane: r.dataplane, load: r.loadLabel, percentile, latencyUs: r[field], repetition: r.repetition, lowUs: r.lowUs[field] as number, highUs: r.highUs[field] as number })));
   const title = 'Latency percentiles per data plane';
   return {
     id: 'latency-by-dataplane',
     title,
-    caption: 'Bars are the median over repetitions; whiskers span the fastest and slowest repetition; one panel per load point.',
+    caption: 'Bars are the median over repetitions; error bars its 95 % bootstrap interval (the summary table\'s); one panel per load point.',
     spec: {
       $schema: vegaLiteSchema,
       title,
@@ -109,7 +134,7 @@ export function latencyByDataPlaneChart(rows: readonly StepRow[]): Chart {
         layer: [
           { mark: 'bar', encoding: { y: { field: 'latencyUs', type: 'quantitative', aggregate: 'median', title: 'latency (µs)' }, tooltip: [{ field: 'dataplane', type: 'nominal' }, { field: 'latencyUs', type: 'quantitative', aggregate: 'median', title: 'median µs', format: '.0f' }] } },
           {
-            transform: [{ aggregate: [{ op: 'min', field: 'latencyUs', as: 'lowUs' }, { op: 'max', field: 'latencyUs', as: 'highUs' }], groupby: ['dataplane'] }],
+            transform: [{ aggregate: [{ op: 'min', field: 'lowUs', as: 'lowUs' }, { op: 'max', field: 'highUs', as: 'highUs' }], groupby: ['dataplane'] }],
             mark: { type: 'errorbar', ticks: true, color: 'black' },
             encoding: { y: { field: 'lowUs', type: 'quantitative', title: 'latency (µs)' }, y2: { field: 'highUs' } },
           },

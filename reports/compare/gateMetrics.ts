@@ -24,6 +24,24 @@ export const metricUnits: Readonly<Record<GateMetric, string>> = {
 
 const percentileOf: Partial<Record<GateMetric, string>> = { 'latency.p50': '50', 'latency.p90': '90', 'latency.p99': '99', 'latency.p999': '99.9' };
 
+/** Whether a metric means anything for a step at all: throughput.max exists only for closed-loop (`qps: 0`) steps. */
+export function metricApplies(step: StepRecord, metric: GateMetric): boolean {
+  return metric !== 'throughput.max' || step.loadPoint.qps === 0;
+}
+
+/** Why a step that should have a metric (metricApplies) has none (metricValue is null): one phrase for a note. */
+export function missingReason(step: StepRecord, metric: GateMetric): string {
+  if (percentileOf[metric] !== undefined) return 'no successful request was recorded';
+  if (metric === 'cpu.perRequest' || metric === 'memory.peak') {
+    const field = metric === 'cpu.perRequest' ? 'cpuUsPerRequest' : 'memoryRssBytesPeak';
+    const own = step.components.filter((c) => c.role !== 'dataplane');
+    if (own.length === 0) return 'the step lists no components';
+    const missing = own.filter((c) => step.resources[c.name] === undefined || step.resources[c.name]?.[field] === null).map((c) => c.name);
+    return `${metric === 'cpu.perRequest' ? 'CPU' : 'peak memory'} of ${missing.join(', ')} was not measured`;
+  }
+  return 'this meshbench cannot compute it from the step';
+}
+
 /** The gated figure of one step, or null when the step does not measure it (throughput.max exists only for closed-loop steps). */
 export function metricValue(step: StepRecord, metric: GateMetric): number | null {
   const p = percentileOf[metric];

@@ -1,18 +1,27 @@
 import { baseConfig, dataPlaneColorScale, orderDataPlanes, vegaLiteSchema, type Chart } from '../charts/chartTypes';
 import { metricUnits, type GateMetric } from '../compare/gateMetrics';
+import type { HistoryChangePoint } from './changePoints';
 import type { HistoryPoint, RunGate } from './historyModel';
 
-/** The metric per data plane over runs (one panel per load point); runs the gate flagged get a red rule, flagged points a red cross. */
-export function historyChart(points: readonly HistoryPoint[], gates: readonly RunGate[], metric: GateMetric): Chart {
+/**
+ * The metric per data plane over runs (one panel per load point); runs the gate flagged get a red rule,
+ * flagged points a red cross; change points (E-divisive) a purple rule at the first run of the new level
+ * in their panel, with a triangle at the new level (up or down).
+ */
+export function historyChart(points: readonly HistoryPoint[], gates: readonly RunGate[], metric: GateMetric, changePoints: readonly HistoryChangePoint[] = []): Chart {
   const planes = orderDataPlanes(points.map((p) => p.dataplane));
   const flaggedRuns = gates.filter((g) => g.verdict === 'regression').map((g) => ({ startedAt: g.startedAt, runId: g.runId, checks: g.flaggedChecks.join('; ') }));
   const title = `${metric} across runs`;
+  const changes = changePoints.filter((c) => c.metric === metric).map((c) => ({
+    load: c.load, startedAt: c.startedAt, runId: c.runId, dataplane: c.dataplane, value: c.afterMedian,
+    change: `${c.changePct >= 0 ? '+' : ''}${c.changePct.toFixed(1)}% (${c.direction}${c.isNew ? ', new' : ''})`, shape: c.afterMedian >= c.beforeMedian ? 'triangle-up' : 'triangle-down',
+  }));
   const loads = [...new Set(points.map((p) => p.load))];
   const y = { field: 'value', type: 'quantitative' as const, title: `${metric} (${metricUnits[metric]})`, scale: { zero: false } };
   return {
-    id: 'history',
+    id: `history-${metric.replace(/\./g, '-')}`,
     title,
-    caption: 'Median over repetitions per run; red rules mark runs the regression gate flagged, red crosses the data planes it flagged on this metric.',
+    caption: 'Median over repetitions per run; red rules mark runs the regression gate flagged, red crosses the data planes it flagged on this metric; purple rules and triangles mark change points (E-divisive means) at the first run of the new level.',
     spec: {
       $schema: vegaLiteSchema,
       title,
@@ -36,6 +45,18 @@ export function historyChart(points: readonly HistoryPoint[], gates: readonly Ru
               tooltip: [{ field: 'runId', type: 'nominal' as const }, { field: 'gitCommit', type: 'nominal' as const }, { field: 'dataplane', type: 'nominal' as const }, { field: 'value', type: 'quantitative' as const, format: '.1f' }],
             },
           },
+          ...(changes.every((c) => c.load !== load) ? [] : [
+            {
+              data: { values: changes.filter((c) => c.load === load) },
+              mark: { type: 'rule' as const, color: '#6a3d9a', strokeWidth: 2 },
+              encoding: { x: { field: 'startedAt', type: 'temporal' as const }, tooltip: [{ field: 'runId', type: 'nominal' as const }, { field: 'dataplane', type: 'nominal' as const }, { field: 'change', type: 'nominal' as const, title: 'change point' }] },
+            },
+            {
+              data: { values: changes.filter((c) => c.load === load) },
+              mark: { type: 'point' as const, filled: true, size: 120, color: '#6a3d9a' },
+              encoding: { x: { field: 'startedAt', type: 'temporal' as const }, y, shape: { field: 'shape', type: 'nominal' as const, scale: null, legend: null } },
+            },
+          ]),
           {
             data: { values: points.filter((p) => p.load === load && p.flagged) },
             mark: { type: 'point' as const, shape: 'cross', size: 160, color: '#d62728', filled: true },

@@ -20,7 +20,7 @@ export function runGates(runs: readonly LoadedRun[], recorded: ReadonlyMap<strin
       if (previous === undefined) reason = 'no earlier run of the same profile on the same machine';
       else {
         try {
-          verdict = compareRuns(previous, r);
+          verdict = compareRuns(previous, r, { allowMissing: true });
         } catch (err) {
           reason = err instanceof MeshbenchError ? err.message : String(err);
         }
@@ -32,9 +32,13 @@ export function runGates(runs: readonly LoadedRun[], recorded: ReadonlyMap<strin
       startedAt: r.run.startedAt,
       versus: verdict?.base.runId ?? null,
       verdict: verdict?.verdict ?? 'not compared',
-      flaggedChecks: verdict?.rows.filter((row) => row.verdict === 'regression').map((row) => `${row.dataplane} ${row.load} ${row.metric} ${row.changePct >= 0 ? '+' : ''}${row.changePct.toFixed(1)}%`) ?? [],
+      flaggedChecks: verdict?.rows.filter((row) => row.verdict === 'regression').map((row) => `${row.dataplane} ${row.load} ${row.metric} ${formatChange(row.changePct)}`) ?? [],
       reason,
     });
   });
   return { verdicts, gates };
+}
+
+function formatChange(pct: number | null): string {
+  return pct === null ? 'not measured' : `${pct >= 0 ? '+' : ''}${pct.toFixed(1)}%`;
 }

@@ -53,4 +53,23 @@ describe('compare (command)', () => {
     assert.match(profiles.stderr, /refusing to compare .*different profiles.*--force/);
     assert.doesNotMatch(profiles.stderr, /\n {4}at /, 'no stack trace');
   });
+
+  it('exits 2 when a data plane is measured on one side only, and compares the rest with --allow-missing', async () => {
+    const base = path.join(fixtures, 'base');
+    const cut = path.join(tmp, 'no-ambient');
+    fs.cpSync(path.join(fixtures, 'same-build'), cut, { recursive: true });
+    const stepsDir = path.join(cut, 'steps');
+    const dropped = fs.readdirSync(stepsDir).filter((f) => /-ambient-/.test(f));
+    assert.ok(dropped.length > 0);
+    for (const f of dropped) fs.rmSync(path.join(stepsDir, f));
+    const runFile = path.join(cut, 'run.json');
+    const r = JSON.parse(fs.readFileSync(runFile, 'utf8')) as { stepsCompleted: number };
+    fs.writeFileSync(runFile, JSON.stringify({ ...r, stepsCompleted: r.stepsCompleted - dropped.length }));
+    const refused = await runCli(['compare', base, cut]);
+    assert.equal(refused.code, 2, refused.stderr);
+    assert.match(refused.stderr, /^meshbench: .*did not measure the same data planes: ambient at .* is missing in head .*--allow-missing/);
+    const allowed = await runCli(['compare', base, cut, '--allow-missing']);
+    assert.equal(allowed.code, 0, allowed.stderr);
+    assert.match(allowed.stdout, /- ambient at .* is missing in head: not compared \(--allow-missing\)/);
+  });
 });

@@ -23,7 +23,7 @@ describe('compare (recorded fixtures)', () => {
     const flagged = v.rows.filter((r) => r.verdict === 'regression');
     assert.deepEqual([...new Set(flagged.map((r) => r.dataplane))], ['sidecar']);
     assert.deepEqual(flagged.map((r) => r.metric).sort(), ['cpu.perRequest', 'latency.p50', 'latency.p99']);
-    for (const r of flagged) assert.ok(r.pValue !== null && r.pValue <= 0.05 && r.changePct > 5);
+    for (const r of flagged) assert.ok(r.pValue !== null && r.pValue <= 0.05 && (r.changePct ?? 0) > 5);
     const md = compareMarkdown(v);
     assert.match(md, /✗ regression \(3 of 9 checks\)/);
     assert.match(md, /Mann–Whitney U/);
@@ -64,5 +64,70 @@ describe('compare (rules)', () => {
     assert.equal(sidecar?.metric, 'throughput.max');
     assert.ok((sidecar?.changePct ?? 0) < -5);
     assert.equal(sidecar?.verdict, 'regression');
+  });
+
+  it('puts an effect size, an interval and a minimum detectable change beside every p', () => {
+    const v = compareRuns(run({ runId: 'a', seed: 1 }), run({ runId: 'b', seed: 2, sidecarExtraUs: 40 }));
+    for (const r of v.rows) {
+      assert.ok(r.effect !== null && r.effect.delta >= -1 && r.effect.delta <= 1);
+      assert.ok(r.changeInterval !== null && r.changeInterval.low <= (r.changePct as number) && (r.changePct as number) <= r.changeInterval.high, `${r.changePct} in ${JSON.stringify(r.changeInterval)}`);
+      assert.ok(r.detectableChangePct !== null && r.detectableChangePct > 5, 'the allowance plus what the noise hides');
+    }
+    const slowed = v.rows.find((r) => r.dataplane === 'sidecar' && r.metric === 'latency.p50');
+    assert.equal(slowed?.verdict, 'regression');
+    assert.equal(slowed?.effect?.delta, 1, 'every slowed repetition above every base one');
+    assert.equal(slowed?.effect?.magnitude, 'large');
+    assert.deepEqual(v.detectable.map((d) => [d.metric, d.checks]), [['latency.p50', 2], ['latency.p99', 2], ['cpu.perRequest', 2]], 'throughput.max is gated but no step is closed-loop: no check');
+    const md = compareMarkdown(v);
+    assert.match(md, /\| change \[95 % CI\] \| gate \| p \| δ \| verdict \|/);
+    assert.match(md, /\| sidecar \| [^\n]+ \| latency.p50 \| [^\n]+ \| \+\d+\.\d% \[\+\d+\.\d–\+\d+\.\d%\] \| \+5% \| [\d.<]+ \| \+1\.00 \(large\) \| ✗ regression \|/);
+    assert.match(md, /Smallest regression these runs would catch/);
+    assert.match(md, /- latency\.p99: \+\d+\.\d% at worst \((baseline|sidecar) at [^)]+\), median \+\d+\.\d% over 2 checks/);
+  });
+
+  it('with ties at 3 + 3, the exact p keeps a one-step shift from being called significant (p = 0.10)', () => {
+    const gates = { 'latency.p50': '+0%' } as const;
+    const a = run({ runId: 'a', seed: 1, repetitions: 3, gates });
+    const b = run({ runId: 'b', seed: 2, repetitions: 3, gates });
+    const setP50 = (r: typeof a, values: readonly number[]) => ({
+      ...r,
+      steps: r.steps.map((s) => (s.dataplane !== 'sidecar' ? s : { ...s, load: { ...s.load, latency: { ...s.load.latency, percentilesUs: { ...s.load.latency.percentilesUs, 50: values[s.repetition - 1] as number } } } })),
+    });
+    const v = compareRuns(setP50(a, [10, 10, 11]), setP50(b, [11, 12, 12]));
+    const row = v.rows.find((r) => r.dataplane === 'sidecar');
+    assert.ok(Math.abs((row?.pValue ?? 0) - 0.1) < 1e-12, `p = ${row?.pValue}`);
+    assert.equal(row?.verdict, 'not significant');
+  });
+
+  it('a gated metric that cannot be computed is a "not measured" row and a note, never a missing row', () => {
+    const a = run({ runId: 'a', seed: 1 });
+    const b = run({ runId: 'b', seed: 2 });
+    const noProxyCpu = {
+      ...b,
+      steps: b.steps.map((s) => (s.dataplane !== 'sidecar' ? s : { ...s, resources: { ...s.resources, 'client-proxy': { ...(s.resources['client-proxy'] as NonNullable<typeof s.resources[string]>), cpuUsPerRequest: null } } })),
+    };
+    const v = compareRuns(a, noProxyCpu);
+    assert.equal(v.rows.length, 6, 'baseline and sidecar × three gated metrics: the unmeasured row stays');
+    const row = v.rows.find((r) => r.dataplane === 'sidecar' && r.metric === 'cpu.perRequest');
+    assert.equal(row?.verdict, 'not measured');
+    assert.equal(row?.headMedian, null);
+    assert.match(row?.missing ?? '', /head: CPU of client-proxy was not measured/);
+    assert.ok(v.notes.some((n) => /sidecar at .*: cpu\.perRequest not measured \(head: CPU of client-proxy was not measured\)/.test(n)));
+    const md = compareMarkdown(v);
+    assert.match(md, /✓ no regression \(5 checks\) · ⚠ not measured \(1 of 6 checks\)/);
+    assert.match(md, /\| sidecar \| [^\n]+ \| cpu\.perRequest \| [^\n]+ \| — µs\/req \| — \| \+5% \| n\/a \| — \| ⚠ not measured \|/);
+    // --only-flagged (the nightly comment) keeps it too.
+    assert.match(compareMarkdown(v, { onlyFlagged: true }), /⚠ not measured \|/);
+    assert.equal(v.verdict, 'pass');
+  });
+
+  it('a data plane measured on one side only is bad input (exit 2) unless allowMissing', () => {
+    const a = run({ runId: 'a', seed: 1, dataplanes: ['baseline', 'sidecar', 'kernel'] });
+    const b = run({ runId: 'b', seed: 2, dataplanes: ['baseline', 'sidecar', 'kernel'] });
+    const noKernel = { ...b, steps: b.steps.filter((s) => s.dataplane !== 'kernel') };
+    assert.throws(() => compareRuns(a, noKernel), (e: unknown) => e instanceof BadInputError && e.exitCode === 2 && /did not measure the same data planes: kernel at .* is missing in head/.test(e.message) && /--allow-missing/.test(e.userLine()));
+    const allowed = compareRuns(a, noKernel, { allowMissing: true });
+    assert.ok(allowed.notes.some((n) => /kernel at .* is missing in head: not compared \(--allow-missing\)/.test(n)));
+    assert.ok(allowed.rows.every((r) => r.dataplane !== 'kernel'));
   });
 });

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { binomial, mannWhitneyGreater, uDistribution } from '../../reports/compare/mannWhitney';
+import { binomial, exactMaxTotal, mannWhitneyGreater, mannWhitneyNormalP, uDistribution } from '../../harness/results/stats/mannWhitney';
+import { seededRandom } from '../../harness/results/stats/seededRandom';
 
 /** Reference: the p-value by enumerating every split of the pooled values (the definition of the exact test). */
 function bruteForceP(x: number[], y: number[]): number {
@@ -47,12 +48,39 @@ describe('Mann–Whitney U', () => {
     assert.ok(Math.abs(mannWhitneyGreater(x, y).pValue - bruteForceP(x, y)) < 1e-12);
   });
 
-  it('falls back to the normal approximation with ties, close to the exact permutation p', () => {
+  it('gives the exact p with ties: base 10, 10, 11 against head 11, 12, 12 is 2 of 20 arrangements, p = 0.10', () => {
+    const r = mannWhitneyGreater([11, 12, 12], [10, 10, 11]);
+    assert.equal(r.method, 'exact');
+    assert.equal(r.u, 8.5);
+    assert.ok(Math.abs(r.pValue - 0.1) < 1e-12, `p = ${r.pValue}`);
+    // The normal approximation the landed code used here is anti-conservative (~0.04): it would have called this significant.
+    assert.ok(r.pValue > 0.05);
+  });
+
+  it('matches brute-force enumeration with ties on 200 random small samples (fixed seed)', () => {
+    const random = seededRandom(16);
+    for (let t = 0; t < 200; t += 1) {
+      const m = 1 + Math.floor(random() * 6);
+      const n = 1 + Math.floor(random() * 6);
+      // Few distinct values, so ties are the rule, as with percentiles read off an HDR histogram.
+      const draw = (k: number): number[] => Array.from({ length: k }, () => 100 + Math.floor(random() * 4));
+      const x = draw(m);
+      const y = draw(n);
+      const r = mannWhitneyGreater(x, y);
+      assert.ok(Math.abs(r.pValue - bruteForceP(x, y)) < 1e-12, `${x} vs ${y}: ${r.pValue} vs ${bruteForceP(x, y)}`);
+    }
+  });
+
+  it('uses the normal approximation only above the stated cutoff; with ties it is close to the exact p, not equal', () => {
     const x = [3, 4, 4, 5, 6, 6, 7];
     const y = [1, 2, 3, 3, 4, 5, 5];
-    const r = mannWhitneyGreater(x, y);
-    assert.equal(r.method, 'normal');
-    assert.ok(Math.abs(r.pValue - bruteForceP(x, y)) < 0.02, `${r.pValue} vs ${bruteForceP(x, y)}`);
+    const exact = mannWhitneyGreater(x, y);
+    assert.equal(exact.method, 'exact');
+    assert.ok(Math.abs(exact.pValue - bruteForceP(x, y)) < 1e-12);
+    assert.ok(Math.abs(mannWhitneyNormalP(x, y, exact.u) - exact.pValue) < 0.02);
+    const half = exactMaxTotal / 2;
+    const big = mannWhitneyGreater(Array.from({ length: half + 1 }, (_, i) => i + 0.5), Array.from({ length: half }, (_, i) => i));
+    assert.equal(big.method, 'normal');
   });
 
   it('says when the samples are too small to ever be significant', () => {

@@ -48,7 +48,8 @@ describe('report exports', () => {
     const md = markdownSummary({ run: run.run, groups, charts: [{ id: 'c1', title: 'Chart one', caption: 'cap', spec: { data: { values: [] }, mark: 'bar' } }], chartFiles: { c1: 'charts/c1.svg' }, flameGraphFiles: [], probeNote: null });
     assert.match(md, /^# meshbench report: synthetic/);
     assert.match(md, /## 1000 qps × 4 conn, 0 B, cross-node/);
-    assert.match(md, /\| sidecar \| \d+ \| [\d.]+ µs \[/);
+    // Achieved QPS and every percentile carry their 95 % interval: value [low–high].
+    assert.match(md, /\| sidecar \| \d+ \[\d+–\d+\] \| [\d.]+ µs \[[\d.]+ µs–[\d.]+ µs\] \|/);
     assert.match(md, /## Overhead over baseline \(CPU µs per request\)/);
     assert.match(md, /!\[Chart one\]\(charts\/c1.svg\)/);
     const html = markdownToHtml(md);
