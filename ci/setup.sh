@@ -10,6 +10,7 @@ want() { # want COMMAND-or-FILE PACKAGE
 }
 want nginx nginx-light
 want wrk wrk
+want hey hey
 want haproxy haproxy
 want clang clang
 want llvm-strip llvm
