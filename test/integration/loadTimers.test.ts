@@ -35,18 +35,18 @@ function sentinel(timers: TimerApi, ms: number): Promise<void> {
   return new Promise((resolve) => { timers.setTimeout(resolve, ms); });
 }
 
-/** The process's open fds, and how many of them are timerfds. */
-function openFds(): { all: number; timerfds: number } {
-  let all = 0;
-  let timerfds = 0;
+/** The process's open fds: fd number → what it points at. */
+function openFds(): Map<string, string> {
+  const fds = new Map<string, string>();
   for (const fd of fs.readdirSync('/proc/self/fd')) {
-    let target = '';
-    try { target = fs.readlinkSync(`/proc/self/fd/${fd}`); } catch { continue; } // the readdir fd itself
-    all += 1;
-    if (target === 'anon_inode:[timerfd]') timerfds += 1;
+    try { fds.set(fd, fs.readlinkSync(`/proc/self/fd/${fd}`)); } catch { /* the readdir fd itself, closed by now */ }
   }
-  return { all, timerfds };
+  return fds;
 }
+
+const timerfds = (fds: Map<string, string>): string[] => [...fds].filter(([, target]) => target === 'anon_inode:[timerfd]').map(([fd]) => fd);
+/** Fds open in `after` that were not open (to the same thing) in `before`. */
+const opened = (before: Map<string, string>, after: Map<string, string>): string[] => [...after].filter(([fd, target]) => before.get(fd) !== target).map(([fd, target]) => `${fd} → ${target}`);
 
 /** Runs a script in a fresh node (so the addon cache starts empty), with extra env; resolves with its output. */
 function node(script: string, env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
@@ -134,15 +134,19 @@ describe('load timers: resources and fallback', function () {
   this.timeout(30_000);
 
   it('holds exactly one timerfd while open and closes it (fd count back to the start)', async () => {
+    // Compared as sets: earlier tests' worker threads may still be releasing their own fds meanwhile.
     const before = openFds();
     const t = await createLoadTimers({ kind: 'timerfd' });
     const during = openFds();
-    assert.equal(during.timerfds, before.timerfds + 1, 'calibration closed its own timerfd; the timers hold one');
+    assert.deepEqual(opened(before, during).filter((f) => f.endsWith('anon_inode:[timerfd]')).length, 1, 'calibration closed its own timerfd; the timers hold one');
+    assert.equal(timerfds(during).length, timerfds(before).length + 1);
     assert.equal(timerfdVerbs().openTimers(), 1);
     await errorsUs([t.timers], 3, 0.5);
     t.timers.close();
     t.timers.close(); // idempotent
-    assert.deepEqual(openFds(), before);
+    const after = openFds();
+    assert.deepEqual(opened(before, after), [], 'every fd opened since the start is closed again');
+    assert.deepEqual(timerfds(after), timerfds(before));
     assert.equal(timerfdVerbs().openTimers(), 0);
   });
 
