@@ -30,7 +30,8 @@ for (;;) {
 `;
 
 /**
- * A WakeSource on a helper thread (see above). The thread is started on the first arm(), is unreferenced
+ * A WakeSource on a helper thread (see above). The thread is started at once (its start-up, tens of ms, would
+ * otherwise make the first deadline late), is unreferenced
  * while nothing is armed (so it never keeps the process alive by itself) and is terminated by close().
  */
 export function workerWakeSource(clock: Clock): WakeSourceFactory {
@@ -40,25 +41,23 @@ export function workerWakeSource(clock: Clock): WakeSourceFactory {
     const deadline = new Float64Array(shared, 8, 1);
     // Epoch ms = clock µs / 1000 + this offset (the worker reads its own performance.now(), hence epoch time).
     const offsetMs = performance.timeOrigin + performance.now() - clock.nowUs() / 1000;
-    let worker: Worker | undefined;
     let open = true;
     const post = (value: number): void => {
       deadline[0] = value;
       Atomics.add(gen, 0, 1);
       Atomics.notify(gen, 0);
     };
+    let worker: Worker | undefined = new Worker(workerSource, { eval: true, workerData: shared });
+    worker.on('message', () => {
+      if (!open) return;
+      worker?.unref();
+      onWake();
+    });
+    worker.unref();
     const source: WakeSource = {
       kind: 'worker',
       arm: (atUs: Microseconds) => {
-        if (!open) return;
-        if (worker === undefined) {
-          worker = new Worker(workerSource, { eval: true, workerData: shared });
-          worker.on('message', () => {
-            if (!open) return;
-            worker?.unref();
-            onWake();
-          });
-        }
+        if (!open || worker === undefined) return;
         worker.ref();
         post(atUs / 1000 + offsetMs);
       },
