@@ -35,9 +35,9 @@ const busyWaitUs = 4;
 
 /**
  * A TimerApi whose cost does not grow with the rate: one wake-up per deadline (or per batch of deadlines
- * that fall due together), `marginUs` early, then a setImmediate spin (which still services I/O on every
+ * that fall due together), a margin early, then a setImmediate spin (which still services I/O on every
  * turn) over only that margin. Every callback that came due runs on that wake-up, in deadline order.
- * `marginUs` is the wake-up lateness measured on this machine (wakeCalibration.ts); the caller's own spin
+ * The margin is the wake-up lateness measured on this machine for that length of sleep (wakeCalibration.ts); the caller's own spin
  * window should be 0 (RateScheduler/DeadlineQueue `spinWindowUs`), since the margin is spun here.
  * Callbacks never run before their deadline. After close(), nothing runs and setTimeout is a no-op.
  */
@@ -52,8 +52,8 @@ export class EarlyWakeTimers implements TimerApi {
   constructor(
     private readonly clock: Clock,
     private readonly source: WakeSourceFactory,
-    /** How early to wake before a deadline (µs): the measured wake-up lateness. */
-    readonly marginUs: Microseconds,
+    /** How early to wake before a deadline that is `sleepUs` away (µs): the measured wake-up lateness. */
+    private readonly marginForSleepUs: (sleepUs: Microseconds) => Microseconds,
   ) {
     this.wakeSource = source((): void => this.onWake());
   }
@@ -145,8 +145,9 @@ export class EarlyWakeTimers implements TimerApi {
       this.armedAtUs = Number.NaN;
       return;
     }
-    const wakeAtUs = top.atUs - this.marginUs;
-    if (wakeAtUs <= this.clock.nowUs()) {
+    const now = this.clock.nowUs();
+    const wakeAtUs = top.atUs - this.marginForSleepUs(top.atUs - now);
+    if (wakeAtUs <= now) {
       // Inside the margin: spin with the loop (I/O keeps flowing). A stale arm may still fire; onWake copes.
       if (this.spinHandle === undefined) this.spinHandle = setImmediate(this.spinTurn);
       return;

@@ -2,7 +2,7 @@ import { describeError } from '../harness/errors';
 import { monotonicClock, type Clock, type TimerApi } from './clock';
 import { EarlyWakeTimers, type LoadTimerKind, type WakeSourceFactory } from './earlyWakeTimers';
 import { timerfdWakeSource } from './timerfdWakeSource';
-import { calibrateWakeMargin, type WakeCalibration } from './wakeCalibration';
+import { calibrateWakeMargin, marginForSleep, type WakeCalibration } from './wakeCalibration';
 import { workerWakeSource } from './workerWakeSource';
 import type { Microseconds } from './units';
 
@@ -30,7 +30,7 @@ export interface LoadTimersOptions {
 /**
  * Returns the best timer available here, calibrated: the addon's timerfd when the addon loads (a host
  * checkout after ci/setup.sh), else the pure-JS helper thread (the bundled client in Kubernetes pods, or an
- * unbuilt checkout). Takes ~50 ms (wakeCalibration.ts). The one construction site the load loop changes:
+ * unbuilt checkout). Takes ~130 ms (wakeCalibration.ts). The one construction site the load loop changes:
  *   const t = await createLoadTimers();  new RateScheduler(qps, clock, t.timers, …, t.callerSpinWindowUs)
  * Throws only when `kind: 'timerfd'` is forced and the addon is unusable (EnvironmentError / BpfError).
  */
@@ -54,6 +54,6 @@ export async function createLoadTimers(options: LoadTimersOptions = {}): Promise
     }
   }
   const calibration = await calibrateWakeMargin(clock, factory);
-  const timers = new EarlyWakeTimers(clock, factory, calibration.marginUs);
+  const timers = new EarlyWakeTimers(clock, factory, (sleepUs) => marginForSleep(calibration, sleepUs));
   return { timers, kind: timers.kind, reason, calibration, callerSpinWindowUs: 0 };
 }

@@ -1,5 +1,6 @@
 import { monotonicClock, type TimerApi } from '../../workloads/clock';
 import { createLoadTimers } from '../../workloads/loadTimers';
+import { marginForSleep } from '../../workloads/wakeCalibration';
 import { LatencyHistogram } from '../../workloads/latencyHistogram';
 import { PreciseTimers } from '../../workloads/preciseTimers';
 import { RateScheduler } from '../../workloads/rateScheduler';
@@ -18,6 +19,7 @@ export interface TimerPrecisionResult {
   readonly qps: number;
   readonly seconds: number;
   readonly releases: number;
+  /** The calibrated margin for this rate's sleep (µs); null for `precise` (a fixed 200 µs spin). */
   readonly marginUs: number | null;
   readonly lagP50Us: number;
   readonly lagP99Us: number;
@@ -44,7 +46,7 @@ async function main(): Promise<void> {
     const t = await createLoadTimers({ kind: kindArg as LoadTimerKind });
     timers = t.timers;
     spinWindowUs = t.callerSpinWindowUs;
-    marginUs = t.calibration.marginUs;
+    marginUs = marginForSleep(t.calibration, 1e6 / qps);
   }
   const lag = new LatencyHistogram();
   const warmupUs = 300_000;
