@@ -99,6 +99,12 @@ interface NativeAddon {
   openPerfFds(): number;
   enableStats(): number;
   programStats(h: number): Array<{ name: string; runTimeNs: bigint; runCount: bigint }>;
+  timerCreate(onExpire: (expirations: number) => void): number;
+  timerArm(h: number, deadlineNs: number): void;
+  timerDisarm(h: number): void;
+  timerClose(h: number): void;
+  setTimerSlackNs(ns: number): number;
+  openTimers(): number;
 }
 
 const repoRoot = path.resolve(__dirname, '..', '..');
@@ -289,4 +295,39 @@ export function enableStats(): PerfFd {
 /** Idempotent. */
 export function perfEventClose(fd: PerfFd): void {
   call((a) => a.perfEventClose(fd));
+}
+
+export type TimerfdHandle = number & { readonly __brand: 'Timerfd' };
+
+/**
+ * The addon's timerfd verbs (bpf/addon/src/timers.cc), for workloads/timerfdWakeSource.ts. A CLOCK_MONOTONIC
+ * timerfd watched by the main thread's libuv loop (uv_poll): `onExpire(expirations)` runs on the event loop.
+ * arm/disarm are returned unwrapped because they run once per request: they throw only on a closed handle or a
+ * non-number deadline (programming errors), so the BpfError translation of call() would only add a closure.
+ */
+export interface TimerfdVerbs {
+  /** Throws BpfError if timerfd_create or uv_poll fails (EMFILE…). */
+  create(onExpire: (expirations: number) => void): TimerfdHandle;
+  /** Absolute CLOCK_MONOTONIC deadline in ns (the clock of process.hrtime.bigint()); a past deadline fires at once. */
+  arm(h: TimerfdHandle, deadlineNs: number): void;
+  disarm(h: TimerfdHandle): void;
+  /** Idempotent; the fd is closed when it returns and no callback runs afterwards. */
+  close(h: TimerfdHandle): void;
+  /** prctl(PR_SET_TIMERSLACK) for the calling thread; returns the previous slack in ns. */
+  setTimerSlackNs(ns: number): number;
+  /** Timerfds open through the addon in this process. */
+  openTimers(): number;
+}
+
+/** Loads the addon and returns its timerfd verbs; throws EnvironmentError when the addon is missing or does not load. */
+export function timerfdVerbs(): TimerfdVerbs {
+  const a = addon();
+  return {
+    create: (onExpire) => call((n) => n.timerCreate(onExpire) as TimerfdHandle),
+    arm: a.timerArm,
+    disarm: a.timerDisarm,
+    close: (h) => call((n) => n.timerClose(h)),
+    setTimerSlackNs: (ns) => call((n) => n.setTimerSlackNs(ns)),
+    openTimers: () => call((n) => n.openTimers()),
+  };
 }

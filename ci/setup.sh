@@ -11,6 +11,7 @@ want() { # want COMMAND-or-FILE PACKAGE
 want nginx nginx-light
 want wrk wrk
 want ab apache2-utils
+want hey hey
 want haproxy haproxy
 want clang clang
 want llvm-strip llvm

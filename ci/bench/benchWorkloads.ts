@@ -4,14 +4,24 @@ import path from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import { describeError } from '../../harness/errors';
 import { writeFileAtomic } from '../../harness/atomicWrite';
-import { median, requireTool, runPinned, startPinned, stopProcess } from './benchProcess';
+import type { TimerPrecisionResult } from './timerPrecision';
+import { median, requireTool, runPinned, runPinnedWithRusage, startPinned, stopProcess } from './benchProcess';
 
 /*
  * npm run bench:workloads — are meshbench's workloads fast enough not to be the bottleneck?
  * 1. load generators against one nginx (Debian), same connections, each pinned to the same core:
  *    wrk, autocannon, meshbench load --qps 0; bars: meshbench ≥ 0.7× wrk and ≥ 1.5× autocannon.
- * 2. servers under the same wrk: nginx vs meshbench echo; bar: echo ≥ 0.6× nginx.
+ * 2. fixed rate (open loop) against the same nginx, each client pinned to the same core: meshbench load vs
+ *    Debian's hey at 1,000 QPS × 4 connections and 10,000 QPS × 16 (hey's -q is per worker: -q 250 -c 4 is
+ *    1,000 QPS), plus meshbench alone at 20 QPS × 1 for its send lag. Per process: CPU per request from its
+ *    rusage (bash `times`, wait4), achieved rate; for meshbench its send-lag percentiles (from --json).
+ *    Issue 12's bars: CPU per request ≤ 1.3× hey's; send lag p99 ≤ 100 µs (≤ 300 µs at 20 QPS); rate within 1 %.
+ * 2b. timers alone (ci/bench/timerPrecision.ts, no network): the load loop's old timer (PreciseTimers + 200 µs
+ *    spin), the pure-JS fallback (worker) and the timerfd, each under RateScheduler at 20, 1,000 and 10,000 QPS:
+ *    release lateness p50/p99 and CPU per release.
+ * 3. servers under the same wrk: nginx vs meshbench echo; bar: echo ≥ 0.6× nginx.
  * Runs are interleaved (ABCABC…) so drift hits every tool alike; the median per tool is reported.
+ * BENCH_SECTIONS=max,fixed,timers,servers picks sections (all by default); BENCH_FIXED_SECONDS sets the fixed-rate length.
  */
 
 const clientCpu = 0;
@@ -19,6 +29,16 @@ const serverCpu = 1;
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 16);
 const seconds = Number(process.env.BENCH_SECONDS ?? 5);
 const repetitions = Number(process.env.BENCH_REPETITIONS ?? 3);
+const fixedSeconds = Number(process.env.BENCH_FIXED_SECONDS ?? 10);
+/** meshbench's warm-up in the fixed-rate runs (JIT): its requests are counted for CPU, not for send lag. */
+const fixedWarmupSeconds = 1;
+const sections = new Set((process.env.BENCH_SECTIONS ?? 'max,fixed,timers,servers').split(','));
+/** The fixed-rate points: hey takes part where `hey` is true (at 20 QPS only meshbench's send lag is of interest). */
+const fixedPoints = [
+  { qps: 1000, connections: 4, hey: true },
+  { qps: 10_000, connections: 16, hey: true },
+  { qps: 20, connections: 1, hey: false },
+] as const;
 const nginxPort = 18480;
 const echoPort = 18481;
 const body = 'hello, world\n';
@@ -68,9 +88,177 @@ async function meshbenchRps(url: string, dir: string): Promise<number> {
   return (JSON.parse(fs.readFileSync(file, 'utf8')) as { actualQps: number }).actualQps;
 }
 
+const timerKinds = ['precise', 'worker', 'timerfd'] as const;
+const timerRates = [20, 1000, 10_000] as const;
+const timerSeconds = 2;
+
+/** Section 2b: every timer at every rate, interleaved per repetition; the median of each figure. */
+async function timerSection(): Promise<Array<Omit<TimerPrecisionResult, 'releases'> & { repetitions: number }>> {
+  const script = path.join(__dirname, 'timerPrecision.js');
+  const runs = new Map<string, TimerPrecisionResult[]>();
+  for (let rep = 0; rep < repetitions; rep += 1) {
+    for (const qps of timerRates) {
+      for (const kind of timerKinds) {
+        const r = JSON.parse(await runPinned(clientCpu, process.execPath, [script, kind, String(qps), String(timerSeconds)])) as TimerPrecisionResult;
+        runs.set(`${kind}/${qps}`, [...(runs.get(`${kind}/${qps}`) ?? []), r]);
+      }
+    }
+    console.error(`timers, repetition ${rep + 1}/${repetitions} done`);
+  }
+  return [...runs.values()].map((rs) => {
+    const first = rs[0] as TimerPrecisionResult;
+    const med = (f: (r: TimerPrecisionResult) => number | null): number | null => (f(first) === null ? null : median(rs.map((r) => f(r) as number)));
+    return {
+      timer: first.timer, qps: first.qps, seconds: first.seconds, repetitions: rs.length,
+      marginUs: med((r) => r.marginUs), lagP50Us: med((r) => r.lagP50Us) as number, lagP99Us: med((r) => r.lagP99Us) as number,
+      lagMaxUs: med((r) => r.lagMaxUs) as number, cpuPerReleaseUs: med((r) => r.cpuPerReleaseUs) as number,
+    };
+  });
+}
+
+/** One fixed-rate run of one client. */
+interface FixedRun {
+  /** Requests answered over the whole process lifetime (meshbench: measured + warm-up; hey: all). */
+  readonly requests: number;
+  readonly achievedQps: number;
+  /** User + system CPU of the whole process (µs), start-up included. */
+  readonly cpuUs: number;
+  /**
+   * (cpuUs − the same tool's one-request run's CPU, measured in this bench) / requests: what each request costs once
+   * the process is up. Node's start-up (~0.3 s of CPU) would otherwise add ~30 µs to each of 11,000 requests.
+   */
+  readonly cpuPerRequestUs: number;
+  /** meshbench only: its send lag (µs) over the measured window. */
+  readonly sendLagUs?: { readonly p50: number; readonly p90: number; readonly p99: number; readonly p999: number; readonly max: number };
+}
+
+/** CPU (µs) of one process that sends a single request: start-up, calibration and exit, for the subtraction above. */
+async function oneRequestCpuUs(tool: 'meshbench' | 'hey', url: string, dir: string): Promise<number> {
+  const r = tool === 'hey'
+    ? await runPinnedWithRusage(clientCpu, 'hey', ['-n', '1', '-c', '1', '-disable-compression', url])
+    : await runPinnedWithRusage(clientCpu, process.execPath, [cli, 'load', url, '--qps', '1000', '-c', '1', '-n', '1', '--quiet', '--json', path.join(dir, 'one.json')]);
+  return r.userUs + r.systemUs;
+}
+
+async function heyFixed(url: string, qps: number, conns: number, overheadUs: number): Promise<FixedRun> {
+  const perWorker = qps / conns; // hey's -q is per worker
+  const total = fixedSeconds + fixedWarmupSeconds;
+  const r = await runPinnedWithRusage(clientCpu, 'hey', ['-z', `${total}s`, '-q', String(perWorker), '-c', String(conns), '-disable-compression', url]);
+  const ok = /\[200\]\s+(\d+) responses/.exec(r.stdout);
+  const secs = /Total:\s+([\d.]+) secs/.exec(r.stdout);
+  if (ok === null || secs === null) throw new Error(`could not read hey output: ${r.stdout.slice(0, 400)}`);
+  const requests = Number(ok[1]);
+  const cpuUs = r.userUs + r.systemUs;
+  return { requests, achievedQps: requests / Number(secs[1]), cpuUs, cpuPerRequestUs: (cpuUs - overheadUs) / requests };
+}
+
+async function meshbenchFixed(url: string, qps: number, conns: number, dir: string, overheadUs: number): Promise<FixedRun> {
+  const file = path.join(dir, 'meshbench-fixed.json');
+  const r = await runPinnedWithRusage(clientCpu, process.execPath, [cli, 'load', url, '--qps', String(qps), '-c', String(conns),
+    '-t', `${fixedSeconds}s`, '--warmup', `${fixedWarmupSeconds}s`, '--quiet', '--json', file]);
+  const j = JSON.parse(fs.readFileSync(file, 'utf8')) as { actualQps: number; requestsCompleted: number; sendLag: { maxUs: number; percentilesUs: Record<string, number> } };
+  // The open-loop schedule sends exactly ceil(qps × warm-up) requests before measuring starts (intended times k/qps).
+  const requests = j.requestsCompleted + Math.ceil(qps * fixedWarmupSeconds);
+  const p = j.sendLag.percentilesUs;
+  const cpuUs = r.userUs + r.systemUs;
+  return {
+    requests,
+    achievedQps: j.actualQps,
+    cpuUs,
+    cpuPerRequestUs: (cpuUs - overheadUs) / requests,
+    sendLagUs: { p50: p['50'] ?? Number.NaN, p90: p['90'] ?? Number.NaN, p99: p['99'] ?? Number.NaN, p999: p['99.9'] ?? Number.NaN, max: j.sendLag.maxUs },
+  };
+}
+
+/** Medians over repetitions of each FixedRun field. */
+function medianRun(runs: readonly FixedRun[]): FixedRun {
+  const lag = runs[0]?.sendLagUs;
+  return {
+    requests: median(runs.map((r) => r.requests)),
+    achievedQps: median(runs.map((r) => r.achievedQps)),
+    cpuUs: median(runs.map((r) => r.cpuUs)),
+    cpuPerRequestUs: median(runs.map((r) => r.cpuPerRequestUs)),
+    ...(lag === undefined ? {} : {
+      sendLagUs: {
+        p50: median(runs.map((r) => r.sendLagUs?.p50 ?? Number.NaN)),
+        p90: median(runs.map((r) => r.sendLagUs?.p90 ?? Number.NaN)),
+        p99: median(runs.map((r) => r.sendLagUs?.p99 ?? Number.NaN)),
+        p999: median(runs.map((r) => r.sendLagUs?.p999 ?? Number.NaN)),
+        max: median(runs.map((r) => r.sendLagUs?.max ?? Number.NaN)),
+      },
+    }),
+  };
+}
+
+/** One fixed-rate point: every repetition of each client, their medians, and the ratios issue 12 sets bars on. */
+interface FixedPointReport {
+  readonly qps: number;
+  readonly connections: number;
+  readonly runs: { readonly meshbench: FixedRun[]; readonly hey: FixedRun[] | null };
+  readonly medians: { readonly meshbench: FixedRun; readonly hey: FixedRun | null };
+  /** meshbench CPU per request / hey's (null without hey at this point). */
+  readonly cpuPerRequestVsHey: number | null;
+  /** |achieved − asked| / asked for meshbench. */
+  readonly rateError: number;
+}
+
+/** The fixed-rate section: each tool's one-request CPU (median of `repetitions`), then every point. */
+async function fixedSection(url: string, dir: string): Promise<{ oneRequestCpuUs: { meshbench: number; hey: number }; points: FixedPointReport[] }> {
+  const meshOne: number[] = [];
+  const heyOne: number[] = [];
+  for (let rep = 0; rep < repetitions; rep += 1) {
+    meshOne.push(await oneRequestCpuUs('meshbench', url, dir));
+    heyOne.push(await oneRequestCpuUs('hey', url, dir));
+  }
+  const oneRequest = { meshbench: median(meshOne), hey: median(heyOne) };
+  console.error(`one-request process CPU (subtracted): meshbench ${(oneRequest.meshbench / 1000).toFixed(1)} ms, hey ${(oneRequest.hey / 1000).toFixed(1)} ms`);
+  const points: FixedPointReport[] = [];
+  for (const pt of fixedPoints) {
+    const mesh: FixedRun[] = [];
+    const hey: FixedRun[] = [];
+    for (let rep = 0; rep < repetitions; rep += 1) {
+      mesh.push(await meshbenchFixed(url, pt.qps, pt.connections, dir, oneRequest.meshbench));
+      if (pt.hey) hey.push(await heyFixed(url, pt.qps, pt.connections, oneRequest.hey));
+      const m = mesh.at(-1) as FixedRun;
+      const h = hey.at(-1);
+      console.error(`fixed ${pt.qps} QPS × ${pt.connections}, repetition ${rep + 1}/${repetitions}: meshbench ${m.cpuPerRequestUs.toFixed(1)} µs CPU/req, ${m.achievedQps.toFixed(1)} QPS, send lag p50 ${m.sendLagUs?.p50} p99 ${m.sendLagUs?.p99} µs` +
+        (h === undefined ? '' : `; hey ${h.cpuPerRequestUs.toFixed(1)} µs CPU/req, ${h.achievedQps.toFixed(1)} QPS`));
+    }
+    const mm = medianRun(mesh);
+    const hm = pt.hey ? medianRun(hey) : null;
+    points.push({
+      qps: pt.qps,
+      connections: pt.connections,
+      runs: { meshbench: mesh, hey: pt.hey ? hey : null },
+      medians: { meshbench: mm, hey: hm },
+      cpuPerRequestVsHey: hm === null ? null : mm.cpuPerRequestUs / hm.cpuPerRequestUs,
+      rateError: Math.abs(mm.achievedQps - pt.qps) / pt.qps,
+    });
+  }
+  return { oneRequestCpuUs: oneRequest, points };
+}
+
+function fixedLines(points: readonly FixedPointReport[]): string[] {
+  const lines = [`fixed rate → nginx, ${fixedSeconds} s (+${fixedWarmupSeconds} s warm-up) × ${repetitions}, client on CPU ${clientCpu} (medians; CPU per request from rusage, minus a one-request run's)`];
+  for (const p of points) {
+    const m = p.medians.meshbench;
+    const h = p.medians.hey;
+    const lag = m.sendLagUs;
+    const lagBar = p.qps <= 20 ? 300 : 100;
+    lines.push(`  ${String(p.qps).padStart(6)} QPS × ${String(p.connections).padEnd(2)}  meshbench ${m.cpuPerRequestUs.toFixed(1).padStart(6)} µs/req  ${m.achievedQps.toFixed(1).padStart(8)} QPS (${(p.rateError * 100).toFixed(2)} % off)` +
+      `  send lag p50 ${lag?.p50} p99 ${lag?.p99} µs (bar p99 ≤ ${lagBar}) ${lag !== undefined && lag.p99 <= lagBar ? 'met' : 'MISSED'}`);
+    if (h !== null && p.cpuPerRequestVsHey !== null) {
+      lines.push(`  ${' '.repeat(17)}hey       ${h.cpuPerRequestUs.toFixed(1).padStart(6)} µs/req  ${h.achievedQps.toFixed(1).padStart(8)} QPS` +
+        `   meshbench/hey CPU ${p.cpuPerRequestVsHey.toFixed(2)}× (bar ≤ 1.30) ${p.cpuPerRequestVsHey <= 1.3 ? 'met' : 'MISSED'}`);
+    }
+  }
+  return lines;
+}
+
 async function main(): Promise<void> {
   requireTool('nginx', 'the reference server');
   requireTool('wrk', 'the reference load generator');
+  if (sections.has('fixed')) requireTool('hey', 'the fixed-rate reference load generator');
   requireTool('taskset', 'pinning');
   if (os.cpus().length < 2) console.error('warning: fewer than 2 CPUs; client and server share a core');
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'meshbench-bench-'));
@@ -82,25 +270,32 @@ async function main(): Promise<void> {
     await wrkRps(nginxUrl).catch(() => 0); // warm-up, and a check that nginx answers
 
     const clients: Record<string, number[]> = { wrk: [], autocannon: [], meshbench: [] };
-    for (let rep = 0; rep < repetitions; rep += 1) {
+    for (let rep = 0; rep < (sections.has('max') ? repetitions : 0); rep += 1) {
       clients.wrk?.push(await wrkRps(nginxUrl));
       clients.autocannon?.push(await autocannonRps(nginxUrl));
       clients.meshbench?.push(await meshbenchRps(nginxUrl, dir));
       console.error(`clients, repetition ${rep + 1}/${repetitions}: wrk ${clients.wrk?.at(-1)?.toFixed(0)}  autocannon ${clients.autocannon?.at(-1)?.toFixed(0)}  meshbench ${clients.meshbench?.at(-1)?.toFixed(0)} req/s`);
     }
 
-    const echo = await startPinned(serverCpu, process.execPath, [cli, 'echo', '--port', String(echoPort), '--size', String(body.length)], /listening on/);
-    started.push(echo);
-    const echoUrl = `http://127.0.0.1:${echoPort}/`;
+    const fixedRate = sections.has('fixed') ? await fixedSection(nginxUrl, dir) : null;
+
+    const timers = sections.has('timers') ? await timerSection() : null;
+
     const servers: Record<string, number[]> = { nginx: [], echo: [] };
-    await wrkRps(echoUrl); // JIT warm-up of the echo server
-    for (let rep = 0; rep < repetitions; rep += 1) {
-      servers.nginx?.push(await wrkRps(nginxUrl));
-      servers.echo?.push(await wrkRps(echoUrl));
-      console.error(`servers, repetition ${rep + 1}/${repetitions}: nginx ${servers.nginx?.at(-1)?.toFixed(0)}  meshbench echo ${servers.echo?.at(-1)?.toFixed(0)} req/s`);
+    if (sections.has('servers')) {
+      const echo = await startPinned(serverCpu, process.execPath, [cli, 'echo', '--port', String(echoPort), '--size', String(body.length)], /listening on/);
+      started.push(echo);
+      const echoUrl = `http://127.0.0.1:${echoPort}/`;
+      await wrkRps(echoUrl); // JIT warm-up of the echo server
+      for (let rep = 0; rep < repetitions; rep += 1) {
+        servers.nginx?.push(await wrkRps(nginxUrl));
+        servers.echo?.push(await wrkRps(echoUrl));
+        console.error(`servers, repetition ${rep + 1}/${repetitions}: nginx ${servers.nginx?.at(-1)?.toFixed(0)}  meshbench echo ${servers.echo?.at(-1)?.toFixed(0)} req/s`);
+      }
     }
 
-    const m = (xs: number[] | undefined): number => median(xs ?? []);
+    // A section not run has no figures: null, not 0 (median of nothing is NaN, which JSON would write as null anyway).
+    const m = (xs: number[] | undefined): number => (xs === undefined || xs.length === 0 ? Number.NaN : median(xs));
     const ratios = {
       meshbenchVsWrk: m(clients.meshbench) / m(clients.wrk),
       meshbenchVsAutocannon: m(clients.meshbench) / m(clients.autocannon),
@@ -111,22 +306,31 @@ async function main(): Promise<void> {
       benchmark: 'workloads',
       date: new Date().toISOString(),
       machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model ?? 'unknown', kernel: os.release(), node: process.version },
-      settings: { connections, seconds, repetitions, clientCpu, serverCpu },
+      settings: { connections, seconds, repetitions, clientCpu, serverCpu, fixedSeconds, fixedWarmupSeconds, sections: [...sections] },
       requestsPerSecond: { clients, servers },
       medians: { wrk: m(clients.wrk), autocannon: m(clients.autocannon), meshbench: m(clients.meshbench), nginx: m(servers.nginx), echo: m(servers.echo) },
       ratios,
+      fixedRate,
+      timers,
       bars,
-      barsMet: Object.fromEntries(Object.entries(ratios).map(([k, v]) => [k, v >= bars[k as keyof typeof bars]])),
+      barsMet: Object.fromEntries(Object.entries(ratios).map(([k, v]) => [k, Number.isNaN(v) ? null : v >= bars[k as keyof typeof bars]])),
     };
     const lines = [
       '',
+      ...(fixedRate === null ? [] : fixedLines(fixedRate.points)),
+      ...(timers === null ? [] : [
+        `timers alone under RateScheduler, ${timerSeconds} s × ${repetitions} (medians): release lateness and CPU per release`,
+        ...timers.map((t) => `  ${t.timer.padEnd(8)} ${String(t.qps).padStart(6)} QPS  margin ${t.marginUs === null ? '  — ' : String(t.marginUs).padStart(4)} µs  lateness p50 ${String(t.lagP50Us).padStart(5)} p99 ${String(t.lagP99Us).padStart(6)} µs  CPU ${t.cpuPerReleaseUs.toFixed(1).padStart(6)} µs/release`),
+      ]),
+      ...(!sections.has('max') ? [] : [
       `load generators → nginx, ${connections} connections, ${seconds} s × ${repetitions}, client on CPU ${clientCpu}, server on CPU ${serverCpu} (median req/s)`,
       `  wrk         ${report.medians.wrk.toFixed(0).padStart(9)}`,
       `  autocannon  ${report.medians.autocannon.toFixed(0).padStart(9)}`,
-      `  meshbench   ${report.medians.meshbench.toFixed(0).padStart(9)}   ${ratios.meshbenchVsWrk.toFixed(2)}× wrk (bar ≥ 0.70) ${ratios.meshbenchVsWrk >= 0.7 ? 'met' : 'MISSED'}, ${ratios.meshbenchVsAutocannon.toFixed(2)}× autocannon (bar ≥ 1.50) ${ratios.meshbenchVsAutocannon >= 1.5 ? 'met' : 'MISSED'}`,
+      `  meshbench   ${report.medians.meshbench.toFixed(0).padStart(9)}   ${ratios.meshbenchVsWrk.toFixed(2)}× wrk (bar ≥ 0.70) ${ratios.meshbenchVsWrk >= 0.7 ? 'met' : 'MISSED'}, ${ratios.meshbenchVsAutocannon.toFixed(2)}× autocannon (bar ≥ 1.50) ${ratios.meshbenchVsAutocannon >= 1.5 ? 'met' : 'MISSED'}`]),
+      ...(!sections.has('servers') ? [] : [
       `servers under wrk (median req/s)`,
       `  nginx       ${report.medians.nginx.toFixed(0).padStart(9)}`,
-      `  echo        ${report.medians.echo.toFixed(0).padStart(9)}   ${ratios.echoVsNginx.toFixed(2)}× nginx (bar ≥ 0.60) ${ratios.echoVsNginx >= 0.6 ? 'met' : 'MISSED'}`,
+      `  echo        ${report.medians.echo.toFixed(0).padStart(9)}   ${ratios.echoVsNginx.toFixed(2)}× nginx (bar ≥ 0.60) ${ratios.echoVsNginx >= 0.6 ? 'met' : 'MISSED'}`]),
     ];
     console.log(lines.join('\n'));
     const outDir = path.join(repoRoot, 'bench-results');

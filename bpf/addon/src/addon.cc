@@ -1,5 +1,5 @@
 // Entry point of the native addon: argument helpers, libbpf log capture, teardown. The verbs live in
-// objects.cc, links.cc, maps.cc and perf.cc; bpf/bpfBindings.ts is the only caller.
+// objects.cc, links.cc, maps.cc, perf.cc and timers.cc; bpf/bpfBindings.ts is the only caller.
 #include "handles.h"
 #include <cerrno>
 #include <cstdarg>
@@ -94,6 +94,7 @@ static void teardown(void *) {
   links.clear();
   for (auto &[h, o] : objects) releaseObject(o);
   objects.clear();
+  teardownTimers();
 }
 
 static Napi::Object Init(Napi::Env env, Napi::Object exports) {
@@ -104,6 +105,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   initLinks(env, exports);
   initMaps(env, exports);
   initPerf(env, exports);
+  initTimers(env, exports);
   return exports;
 }
 

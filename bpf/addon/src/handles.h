@@ -52,3 +52,6 @@ void initObjects(Napi::Env env, Napi::Object exports);
 void initLinks(Napi::Env env, Napi::Object exports);
 void initMaps(Napi::Env env, Napi::Object exports);
 void initPerf(Napi::Env env, Napi::Object exports);
+void initTimers(Napi::Env env, Napi::Object exports);
+// Closes every timerfd (env teardown).
+void teardownTimers();

@@ -1,0 +1,87 @@
+import { monotonicClock, type TimerApi } from '../../workloads/clock';
+import { createLoadTimers } from '../../workloads/loadTimers';
+import { marginForSleep } from '../../workloads/wakeCalibration';
+import { LatencyHistogram } from '../../workloads/latencyHistogram';
+import { PreciseTimers } from '../../workloads/preciseTimers';
+import { RateScheduler } from '../../workloads/rateScheduler';
+import type { LoadTimerKind } from '../../workloads/earlyWakeTimers';
+
+/*
+ * One timer alone under the load loop's RateScheduler, no network: how late each release is (the send lag the
+ * timer alone causes) and the CPU per release (process.cpuUsage, user + system). Run pinned by
+ * benchWorkloads.ts: `node timerPrecision.js <timerfd|worker|precise> <qps> <seconds>`; prints one JSON line.
+ * `precise` is the load loop's timer before createLoadTimers (PreciseTimers plus the scheduler's 200 µs spin).
+ */
+
+/** One measurement, as printed. */
+export interface TimerPrecisionResult {
+  readonly timer: LoadTimerKind | 'precise';
+  readonly qps: number;
+  readonly seconds: number;
+  readonly releases: number;
+  /** The calibrated margin for this rate's sleep (µs); null for `precise` (a fixed 200 µs spin). */
+  readonly marginUs: number | null;
+  readonly lagP50Us: number;
+  readonly lagP99Us: number;
+  readonly lagMaxUs: number;
+  readonly cpuPerReleaseUs: number;
+}
+
+async function main(): Promise<void> {
+  const [kindArg, qpsArg, secondsArg] = process.argv.slice(2);
+  const qps = Number(qpsArg);
+  const seconds = Number(secondsArg ?? 2);
+  if (!['timerfd', 'worker', 'precise'].includes(kindArg ?? '') || !(qps > 0) || !(seconds > 0)) {
+    console.error('usage: timerPrecision.js <timerfd|worker|precise> <qps> [seconds]');
+    process.exitCode = 2;
+    return;
+  }
+  const clock = monotonicClock;
+  let timers: TimerApi & { close(): void };
+  let spinWindowUs = 200;
+  let marginUs: number | null = null;
+  if (kindArg === 'precise') {
+    timers = new PreciseTimers();
+  } else {
+    const t = await createLoadTimers({ kind: kindArg as LoadTimerKind });
+    timers = t.timers;
+    spinWindowUs = t.callerSpinWindowUs;
+    marginUs = marginForSleep(t.calibration, 1e6 / qps);
+  }
+  const lag = new LatencyHistogram();
+  const warmupUs = 300_000;
+  const startUs = clock.nowUs();
+  const endUs = startUs + warmupUs + seconds * 1e6;
+  let releases = 0;
+  let cpuStart: NodeJS.CpuUsage | undefined;
+  await new Promise<void>((resolve) => {
+    const scheduler = new RateScheduler(qps, clock, timers, (intendedUs) => {
+      if (intendedUs < startUs + warmupUs) return;
+      cpuStart ??= process.cpuUsage();
+      lag.record(clock.nowUs() - intendedUs);
+      releases += 1;
+    }, (intendedUs) => {
+      if (intendedUs < endUs) return true;
+      setImmediate(resolve);
+      return false;
+    }, spinWindowUs);
+    scheduler.start(startUs);
+  });
+  const cpu = process.cpuUsage(cpuStart);
+  timers.close();
+  const s = lag.summary();
+  const result: TimerPrecisionResult = {
+    timer: kindArg as TimerPrecisionResult['timer'],
+    qps,
+    seconds,
+    releases,
+    marginUs,
+    lagP50Us: lag.percentileUs(50),
+    lagP99Us: lag.percentileUs(99),
+    lagMaxUs: s.maxUs,
+    cpuPerReleaseUs: (cpu.user + cpu.system) / Math.max(1, releases),
+  };
+  console.log(JSON.stringify(result));
+}
+
+void main();

@@ -1,0 +1,59 @@
+import { describeError } from '../harness/errors';
+import { monotonicClock, type Clock, type TimerApi } from './clock';
+import { EarlyWakeTimers, type LoadTimerKind, type WakeSourceFactory } from './earlyWakeTimers';
+import { timerfdWakeSource } from './timerfdWakeSource';
+import { calibrateWakeMargin, marginForSleep, type WakeCalibration } from './wakeCalibration';
+import { workerWakeSource } from './workerWakeSource';
+import type { Microseconds } from './units';
+
+/** The load loop's timer, with what it is and what calibration measured (for logs and the result JSON). */
+export interface LoadTimers {
+  /** Close it when the run ends: it releases the timerfd or helper thread; nothing fires afterwards. */
+  readonly timers: TimerApi & { close(): void };
+  readonly kind: LoadTimerKind;
+  /** Why this kind: "timerfd (native addon)" or why the addon could not be used. */
+  readonly reason: string;
+  readonly calibration: WakeCalibration;
+  /**
+   * The spin window to give RateScheduler / DeadlineQueue (`spinWindowUs`): 0, because these timers spin
+   * their own calibrated margin. Passing the old 200 µs would only add spinning.
+   */
+  readonly callerSpinWindowUs: Microseconds;
+}
+
+export interface LoadTimersOptions {
+  readonly clock?: Clock;
+  /** Force one kind (tests, the bench's comparison); default: timerfd when the addon loads, else worker. */
+  readonly kind?: LoadTimerKind;
+}
+
+/**
+ * Returns the best timer available here, calibrated: the addon's timerfd when the addon loads (a host
+ * checkout after ci/setup.sh), else the pure-JS helper thread (the bundled client in Kubernetes pods, or an
+ * unbuilt checkout). Takes ~130 ms (wakeCalibration.ts). The one construction site the load loop changes:
+ *   const t = await createLoadTimers();  new RateScheduler(qps, clock, t.timers, …, t.callerSpinWindowUs)
+ * Throws only when `kind: 'timerfd'` is forced and the addon is unusable (EnvironmentError / BpfError).
+ */
+export async function createLoadTimers(options: LoadTimersOptions = {}): Promise<LoadTimers> {
+  const clock = options.clock ?? monotonicClock;
+  let factory: WakeSourceFactory;
+  let reason: string;
+  if (options.kind === 'worker') {
+    factory = workerWakeSource(clock);
+    reason = 'worker (asked for)';
+  } else {
+    try {
+      factory = timerfdWakeSource(clock);
+      // Create one now, so an addon that loads but cannot make a timerfd falls back here rather than mid-run.
+      factory(() => undefined).close();
+      reason = 'timerfd (native addon)';
+    } catch (err) {
+      if (options.kind === 'timerfd') throw err;
+      factory = workerWakeSource(clock);
+      reason = `worker (no timerfd: ${describeError(err).line})`;
+    }
+  }
+  const calibration = await calibrateWakeMargin(clock, factory);
+  const timers = new EarlyWakeTimers(clock, factory, (sleepUs) => marginForSleep(calibration, sleepUs));
+  return { timers, kind: timers.kind, reason, calibration, callerSpinWindowUs: 0 };
+}
