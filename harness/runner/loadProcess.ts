@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import path from 'node:path';
 import type { LoadResult } from '../../workloads/loadResult';
 import { MeshbenchError } from '../errors';
+import { perfMapNodeFlag, rememberProcess } from '../probes/userSymbols';
 import type { LoadInvocation } from './platformSession';
 
 /** The built CLI, for starting workloads as their own processes (in a namespace, a cgroup, a pod). */
@@ -19,7 +20,9 @@ export function runLoadProcess(prefix: readonly string[], invocation: LoadInvoca
       reject(new MeshbenchError('interrupted before the load client started'));
       return;
     }
-    const argv = [...prefix, process.execPath, cliScript, 'load', ...invocation.args, '--events', '--json', '-'];
+    // The perf map names the client's JS frames in flame graphs; its mappings are kept once it measures, as it
+    // exits before the step's stacks are read.
+    const argv = [...prefix, process.execPath, perfMapNodeFlag, cliScript, 'load', ...invocation.args, '--events', '--json', '-'];
     const child = spawn(argv[0] as string, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderrTail = '';
@@ -34,7 +37,10 @@ export function runLoadProcess(prefix: readonly string[], invocation: LoadInvoca
         nl = pending.indexOf('\n');
         if (line.startsWith('{"meshbenchEvent":true')) {
           const e = JSON.parse(line) as { event: string; qpsLastInterval?: number; p99Us?: number };
-          if (e.event === 'measuring') invocation.onMeasuring();
+          if (e.event === 'measuring') {
+            if (child.pid !== undefined) rememberProcess(child.pid);
+            invocation.onMeasuring();
+          }
           else if (e.event === 'progress') invocation.onProgress({ qpsLastInterval: e.qpsLastInterval ?? 0, p99Us: e.p99Us ?? 0 });
         } else {
           stderrTail = `${stderrTail}${line}\n`.slice(-2000);
