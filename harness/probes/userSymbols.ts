@@ -189,19 +189,31 @@ function alive(pid: number): boolean {
 }
 
 /**
- * Called while a process meshbench started with perfMapNodeFlag runs (the load client once it measures):
- * snapshots its mappings so its stacks can be named after it exits, and marks its perf map as meshbench's
- * to remove. Removal happens when its stacks are symbolised after it exited (userSymbolizer), by
- * removePerfMap, or at the latest when meshbench exits.
+ * Marks the perf map of `pid` as meshbench's to remove: call it as soon as a process started with
+ * perfMapNodeFlag exists. Removal happens when its stacks are symbolised after it exited (userSymbolizer), by
+ * removePerfMap, when the next such process starts after it exited, or at the latest when meshbench exits
+ * (only a `kill -9` of meshbench itself leaves the file).
  */
-export function rememberProcess(pid: number): void {
-  const maps = readMaps(pid);
-  if (maps !== null) remembered.set(pid, maps);
+export function ownPerfMap(pid: number): void {
+  // Processes are started one measurement at a time and the last one's stacks are read before the next starts,
+  // so the maps of exited processes are no longer needed (e.g. clients of steps that sampled no stacks).
+  for (const p of [...ownPerfMaps]) if (!alive(p)) removePerfMap(p);
   ownPerfMaps.add(pid);
   if (!exitHookInstalled) {
     exitHookInstalled = true;
     process.once('exit', () => { for (const p of [...ownPerfMaps]) removePerfMap(p); });
   }
+}
+
+/**
+ * Called while a process meshbench started with perfMapNodeFlag runs and has loaded its libraries (the load
+ * client once it measures): snapshots its mappings so its stacks can be named after it exits, and owns its
+ * perf map (ownPerfMap).
+ */
+export function rememberProcess(pid: number): void {
+  const maps = readMaps(pid);
+  if (maps !== null) remembered.set(pid, maps);
+  ownPerfMap(pid);
 }
 
 /** Removes the perf map of `pid` if meshbench caused it (rememberProcess) and forgets the process. */
@@ -213,6 +225,17 @@ export function removePerfMap(pid: number): void {
   } catch {
     // never written (the process died first) or already gone
   }
+}
+
+/**
+ * A demangled C++ name without its argument list ("node::Start(int, char**)" → "node::Start"), as
+ * stackcollapse-perf.pl's tidy_generic does: the arguments make frames wide and rarely tell the reader more.
+ * Go-style method names ("net/http.(*Client).Do") are kept whole, as there.
+ */
+export function tidyNativeName(name: string): string {
+  if (/\.\(.*\)\./.test(name)) return name;
+  const paren = name.indexOf('(');
+  return paren > 0 ? name.slice(0, paren) : name;
 }
 
 /** Names one address given a process's mappings, perf map and an ELF reader (pure apart from `elf`). */
@@ -229,7 +252,7 @@ export function symbolizeAddress(ip: bigint, maps: readonly Mapping[], perfMap: 
   if (e !== null) {
     const addr = elfAddress(e, mapping, ip);
     const name = addr === null ? null : lookupSymbol(e.symbols, addr);
-    if (name !== null) return name;
+    if (name !== null) return tidyNativeName(name);
   }
   return `[${path.basename(mapping.path)}]`;
 }

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import path from 'node:path';
 import type { LoadResult } from '../../workloads/loadResult';
 import { MeshbenchError } from '../errors';
-import { perfMapNodeFlag, rememberProcess } from '../probes/userSymbols';
+import { ownPerfMap, perfMapNodeFlag, rememberProcess, removePerfMap } from '../probes/userSymbols';
 import type { LoadInvocation } from './platformSession';
 
 /** The built CLI, for starting workloads as their own processes (in a namespace, a cgroup, a pod). */
@@ -24,6 +24,8 @@ export function runLoadProcess(prefix: readonly string[], invocation: LoadInvoca
     // exits before the step's stacks are read.
     const argv = [...prefix, process.execPath, perfMapNodeFlag, cliScript, 'load', ...invocation.args, '--events', '--json', '-'];
     const child = spawn(argv[0] as string, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
+    if (child.pid !== undefined) ownPerfMap(child.pid);
+    let measured = false;
     let stdout = '';
     let stderrTail = '';
     let pending = '';
@@ -38,6 +40,7 @@ export function runLoadProcess(prefix: readonly string[], invocation: LoadInvoca
         if (line.startsWith('{"meshbenchEvent":true')) {
           const e = JSON.parse(line) as { event: string; qpsLastInterval?: number; p99Us?: number };
           if (e.event === 'measuring') {
+            measured = true;
             if (child.pid !== undefined) rememberProcess(child.pid);
             invocation.onMeasuring();
           }
@@ -52,6 +55,8 @@ export function runLoadProcess(prefix: readonly string[], invocation: LoadInvoca
     child.on('error', (err) => reject(new MeshbenchError(`could not start the load client: ${err.message}`)));
     child.on('close', (code, sig) => {
       invocation.signal.removeEventListener('abort', onAbort);
+      // No stacks are read for a client that never measured: its perf map goes now.
+      if (!measured && child.pid !== undefined) removePerfMap(child.pid);
       try {
         resolve(JSON.parse(stdout) as LoadResult);
       } catch {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { foldStacks, isNamedFrame, namedLeafShare } from '../../harness/probes/foldedStacks';
 import {
-  elfAddress, lookupSymbol, parseLoadSegments, parseNm, parsePerfMap, parseProcMaps, readElfSymbols, symbolizeAddress,
+  tidyNativeName, elfAddress, lookupSymbol, parseLoadSegments, parseNm, parsePerfMap, parseProcMaps, readElfSymbols, symbolizeAddress,
   type ElfSymbols, type RunTool,
 } from '../../harness/probes/userSymbols';
 
@@ -83,7 +83,7 @@ describe('user-space symbols', () => {
     const maps = parseProcMaps(procMaps);
     const perfMap = parsePerfMap('1c1e0a840100 80 JS:*onStreamRead node:internal/stream_base_commons:163:20\n');
     const symbols: Record<string, ElfSymbols> = {
-      '/usr/bin/node': { symbols: parseNm('0000000000c00000 0000000000000100 T uv_run'), segments: parseLoadSegments(nodeReadelf), stripped: false },
+      '/usr/bin/node': { symbols: parseNm('0000000000c00000 0000000000000100 T uv_run\n0000000000c00200 0000000000000100 T node::Start(int, char**)'), segments: parseLoadSegments(nodeReadelf), stripped: false },
       '/usr/lib/x86_64-linux-gnu/libc.so.6': { symbols: parseNm('0000000000026100 0000000000000040 T __libc_read'), segments: parseLoadSegments(libcReadelf), stripped: true },
     };
     const elf = (f: string): ElfSymbols | null => symbols[f] ?? null;
@@ -92,11 +92,19 @@ describe('user-space symbols', () => {
     assert.equal(name(0x1c1e0a840400n), null, 'JIT code the perf map does not name');
     assert.equal(name(0xc00050n), 'uv_run');
     assert.equal(name(0xc00150n), '[node]', 'in node, but in no symbol');
+    assert.equal(name(0xc00210n), 'node::Start', 'C++ argument lists dropped, as stackcollapse-perf.pl does');
     assert.equal(name(0x7f5e62444000n + 0x120n), '__libc_read');
     assert.equal(name(0x7f5e62444000n + 0x900n), '[libc.so.6]', 'stripped libc: only exported symbols name frames');
     assert.equal(name(0x7ffd1b7f1010n), '[vdso]');
     assert.equal(name(0x10n), null);
     assert.equal(symbolizeAddress(0xc00050n, maps, null, () => null), '[node]', 'an unreadable file gives its name');
+  });
+
+  it('drops C++ argument lists but keeps Go method names whole', () => {
+    assert.equal(tidyNativeName('v8::internal::Heap::Scavenge(int, bool)'), 'v8::internal::Heap::Scavenge');
+    assert.equal(tidyNativeName('net/http.(*Client).Do'), 'net/http.(*Client).Do');
+    assert.equal(tidyNativeName('uv_run'), 'uv_run');
+    assert.equal(tidyNativeName('(anonymous namespace)::f()'), '(anonymous namespace)::f()');
   });
 
   it('reads .symtab when the file has one and falls back to .dynsym, marked stripped, when it does not', () => {

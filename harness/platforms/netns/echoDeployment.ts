@@ -3,7 +3,7 @@ import { defaultDataPlaneOptions, type DataPlane, type DataPlaneOptions } from '
 import { createDataPlane } from '../../dataplanes/dataPlaneFactory';
 import { EnvironmentError, MeshbenchError } from '../../errors';
 import type { DataPlaneName } from '../../profile/profileSchema';
-import { perfMapNodeFlag, rememberProcess, removePerfMap } from '../../probes/userSymbols';
+import { ownPerfMap, perfMapNodeFlag, removePerfMap } from '../../probes/userSymbols';
 import { cliScript } from '../../runner/loadProcess';
 import type { MeasuredComponent, Placement } from '../../runner/platformSession';
 import type { PodPlan } from './addressPlan';
@@ -86,7 +86,7 @@ export class EchoDeployment {
       });
       // Its perf map names the server's JS frames; removed in destroy() (or below, or at exit).
       echoPid = echo.pid;
-      rememberProcess(echo.pid);
+      ownPerfMap(echo.pid);
       await cluster.waitListening(echo, serverPort);
       const deployment = new EchoDeployment(cluster, dataPlane, service, client, server, options.placement, options.cpus);
       deployment.echoPid = echo.pid;
