@@ -84,7 +84,8 @@ export function parsePerfMap(text: string): SymbolTable {
 }
 
 /**
- * Parses `nm --defined-only -S -C` output ("VALUE [SIZE] TYPE NAME") into the text symbols (t/T/w/W/i).
+ * Parses `nm --defined-only -S -C` output ("VALUE [SIZE] TYPE NAME") into the text symbols (t/T/w/W/i), without
+ * symbol versions.
  * A symbol without a size reaches to the next symbol, as perf's symbols__fixup_end does.
  */
 export function parseNm(text: string): SymbolTable {
@@ -92,7 +93,8 @@ export function parseNm(text: string): SymbolTable {
   for (const line of text.split('\n')) {
     const m = /^([0-9a-f]+) (?:([0-9a-f]+) )?([tTwWi]) (.+)$/.exec(line);
     if (m === null) continue;
-    rows.push([BigInt(`0x${m[1]}`), m[2] === undefined ? null : BigInt(`0x${m[2]}`), m[4] as string]);
+    // Dynamic symbols carry their version ("send@@GLIBC_2.2.5"); perf shows the bare name.
+    rows.push([BigInt(`0x${m[1]}`), m[2] === undefined ? null : BigInt(`0x${m[2]}`), (m[4] as string).replace(/@@?[\w.]+$/, '')]);
   }
   rows.sort((x, y) => (x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : 0));
   const sized: Array<[bigint, bigint, string]> = rows.map((r, i) => {
@@ -163,11 +165,6 @@ const elfCache = new Map<string, ElfSymbols | null>();
 function cachedElfSymbols(file: string): ElfSymbols | null {
   if (!elfCache.has(file)) elfCache.set(file, readElfSymbols(file));
   return elfCache.get(file) ?? null;
-}
-
-/** The files of the executable mappings that had no .symtab, among those symbolised so far (for the graph's note). */
-export function strippedFilesSeen(): string[] {
-  return [...elfCache].filter(([, e]) => e?.stripped === true).map(([f]) => f).sort();
 }
 
 /** Mappings snapshotted while the process lived, by pid; kept until its stacks are symbolised. */
@@ -243,7 +240,10 @@ export function symbolizeAddress(ip: bigint, maps: readonly Mapping[], perfMap: 
   const jit = perfMap === null ? null : lookupSymbol(perfMap, ip);
   if (jit !== null) return jit;
   const mapping = findMapping(maps, ip);
-  if (mapping === undefined) return null;
+  // A return address outside executable memory ([heap], [stack], data) is what a frame-pointer walk reads
+  // through code built without frame pointers (Debian's haproxy): garbage, so unknown, as perf has it (it
+  // resolves user code against executable mappings only).
+  if (mapping === undefined || !mapping.executable) return null;
   if (mapping.path === '' || mapping.path.startsWith('[')) {
     // [vdso], [vsyscall]; anonymous executable memory is JIT code the perf map does not name.
     return mapping.path === '' ? null : mapping.path;

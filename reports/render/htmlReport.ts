@@ -63,7 +63,7 @@ export function htmlReport(i: HtmlReportInputs): string {
   const flameData = Object.fromEntries(i.flameGraphs.map((f) => [f.id, { kind: f.kind, unit: f.unit, tree: f.tree }]));
   const flameSection = i.flameGraphs.length === 0 ? '' : [
     '<h2>Flame graphs</h2>',
-    '<p class="caption">From cpu-clock stack samples of each component\'s cgroup. Click a frame to zoom into it, "reset zoom" to go back; the search box highlights the frames whose names match and says what share of the samples they hold. Differential graphs take their widths from the data plane and colour each frame red where it costs more per request than in the baseline and blue where it costs less. JS frames are named from V8\'s perf map; a run of frames no symbol names is one "[unknown]" frame; "[file]" is code in that file that no symbol covers.</p>',
+    '<p class="caption">From cpu-clock stack samples of each component\'s cgroup. Click a frame to zoom into it, "reset zoom" to go back; the search box highlights the frames whose names match and says what share of the samples they hold. Differential graphs take their widths from the data plane and colour each frame red where it costs more per request than in the baseline, blue where it costs less, and orange where the baseline has no such frame. JS frames are named from V8\'s perf map; a run of frames no symbol names is one "[unknown]" frame; "[file]" is code in that file that no symbol covers.</p>',
     ...diffs.map(flame),
     ...[...new Set(perComponent.map((f) => f.dataplane))].map((dp) => `<details><summary>${escapeHtml(dp)}: per component</summary>${perComponent.filter((f) => f.dataplane === dp).map(flame).join('\n')}</details>`),
   ].join('\n');

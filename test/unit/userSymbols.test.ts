@@ -11,6 +11,7 @@ const procMaps = [
   '00b6f000-00b71000 r-xp 0076f000 08:01 1181 /usr/bin/node',
   '00b72000-025fe000 r-xp 00772000 08:01 1181 /usr/bin/node',
   '1c1e0a840000-1c1e0a880000 rwxp 00000000 00:00 0 ',
+  '02a4e000-02b6f000 rw-p 00000000 00:00 0                                  [heap]',
   '7f5e6241e000-7f5e62444000 r--p 00000000 08:01 2041 /usr/lib/x86_64-linux-gnu/libc.so.6',
   '7f5e62444000-7f5e62599000 r-xp 00026000 08:01 2041 /usr/lib/x86_64-linux-gnu/libc.so.6',
   '7ffd1b7f1000-7ffd1b7f3000 r-xp 00000000 00:00 0                          [vdso]',
@@ -34,10 +35,12 @@ const libcReadelf = `
 describe('user-space symbols', () => {
   it('parses /proc/PID/maps: ranges, file offsets, paths, anonymous and special mappings', () => {
     const maps = parseProcMaps(procMaps);
-    assert.equal(maps.length, 7);
+    assert.equal(maps.length, 8);
     assert.deepEqual(maps[2], { start: 0xb72000n, end: 0x25fe000n, offset: 0x772000n, path: '/usr/bin/node', executable: true });
-    assert.equal(maps[3]?.path, '');
-    assert.equal(maps[6]?.path, '[vdso]');
+    assert.equal(maps[3]?.path, '[heap]');
+    assert.equal(maps[3]?.executable, false);
+    assert.equal(maps[4]?.path, '');
+    assert.equal(maps[7]?.path, '[vdso]');
     assert.equal(parseProcMaps('7f00-7f10 r-xp 00000000 08:01 5 /tmp/x.so (deleted)')[0]?.path, '/tmp/x.so');
   });
 
@@ -56,10 +59,14 @@ describe('user-space symbols', () => {
       '0000000000c00000 0000000000000100 t v8::internal::Heap::Scavenge(int, bool)',
       '0000000000c00200 T Builtins_JSEntry',
       '0000000000c00300 0000000000000010 i memcpy',
+      '0000000000c00400 0000000000000010 T send@@GLIBC_2.2.5',
+      '0000000000c00500 0000000000000010 W clock_gettime@GLIBC_2.2.5',
       '0000000000d00000 0000000000000008 D some_data',
       '                 U imported',
     ].join('\n'));
-    assert.equal(t.names.length, 4);
+    assert.equal(t.names.length, 6);
+    assert.equal(lookupSymbol(t, 0xc00401n), 'send', 'symbol versions dropped');
+    assert.equal(lookupSymbol(t, 0xc00501n), 'clock_gettime');
     assert.equal(lookupSymbol(t, 0xc000ffn), 'v8::internal::Heap::Scavenge(int, bool)');
     assert.equal(lookupSymbol(t, 0xc00100n), null, 'sized: ends where nm says');
     assert.equal(lookupSymbol(t, 0xc002ffn), 'Builtins_JSEntry', 'unsized: up to the next symbol');
@@ -76,7 +83,7 @@ describe('user-space symbols', () => {
     assert.equal(elfAddress(elf, maps[2] as (typeof maps)[number], 0xc00010n), 0xc00010n);
     // A PIE library loaded at 0x7f5e6241e000: virtual address = file offset here.
     const libc: ElfSymbols = { symbols: parseNm(''), segments: parseLoadSegments(libcReadelf), stripped: true };
-    assert.equal(elfAddress(libc, maps[5] as (typeof maps)[number], 0x7f5e62444000n + 0x1234n), 0x26000n + 0x1234n);
+    assert.equal(elfAddress(libc, maps[6] as (typeof maps)[number], 0x7f5e62444000n + 0x1234n), 0x26000n + 0x1234n);
   });
 
   it('names JIT frames from the perf map, native frames from ELF symbols, else the file, else null', () => {
@@ -97,6 +104,7 @@ describe('user-space symbols', () => {
     assert.equal(name(0x7f5e62444000n + 0x900n), '[libc.so.6]', 'stripped libc: only exported symbols name frames');
     assert.equal(name(0x7ffd1b7f1010n), '[vdso]');
     assert.equal(name(0x10n), null);
+    assert.equal(name(0x2a4e010n), null, 'a "return address" in the heap is a broken frame-pointer walk');
     assert.equal(symbolizeAddress(0xc00050n, maps, null, () => null), '[node]', 'an unreadable file gives its name');
   });
 
