@@ -24,6 +24,8 @@ want ip iproute2
 want taskset util-linux
 want make make
 want g++ g++
+want nm binutils
+want readelf binutils
 want chromium chromium
 want python3 python3
 want openssl openssl

@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import path from 'node:path';
 import type { LoadResult } from '../../workloads/loadResult';
 import { MeshbenchError } from '../errors';
+import { ownPerfMap, perfMapNodeFlag, rememberProcess, removePerfMap } from '../probes/userSymbols';
 import type { LoadInvocation } from './platformSession';
 
 /** The built CLI, for starting workloads as their own processes (in a namespace, a cgroup, a pod). */
@@ -20,8 +21,12 @@ export function runLoadProcess(prefix: readonly string[], invocation: LoadInvoca
       reject(new MeshbenchError('interrupted before the load client started'));
       return;
     }
-    const argv = [...prefix, process.execPath, cliScript, 'load', ...invocation.args, '--events', '--json', '-'];
+    // The perf map names the client's JS frames in flame graphs; its mappings are kept once it measures, as it
+    // exits before the step's stacks are read.
+    const argv = [...prefix, process.execPath, perfMapNodeFlag, cliScript, 'load', ...invocation.args, '--events', '--json', '-'];
     const child = spawn(argv[0] as string, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
+    if (child.pid !== undefined) ownPerfMap(child.pid);
+    let measured = false;
     let stdout = '';
     let stderrTail = '';
     let pending = '';
@@ -36,8 +41,11 @@ export function runLoadProcess(prefix: readonly string[], invocation: LoadInvoca
         if (line.startsWith('{"meshbenchEvent":true')) {
           const e = JSON.parse(line) as { event: string; qpsLastInterval?: number; p99Us?: number; cpuUserUs?: number; cpuSystemUs?: number };
           const cpu = e.cpuUserUs === undefined || e.cpuSystemUs === undefined ? undefined : { cpuUserUs: e.cpuUserUs, cpuSystemUs: e.cpuSystemUs };
-          if (e.event === 'measuring') invocation.onMeasuring(cpu);
-          else if (e.event === 'done') invocation.onWindowEnd?.(cpu);
+          if (e.event === 'measuring') {
+            measured = true;
+            if (child.pid !== undefined) rememberProcess(child.pid);
+            invocation.onMeasuring(cpu);
+          } else if (e.event === 'done') invocation.onWindowEnd?.(cpu);
           else if (e.event === 'progress') invocation.onProgress({ qpsLastInterval: e.qpsLastInterval ?? 0, p99Us: e.p99Us ?? 0 });
         } else {
           stderrTail = `${stderrTail}${line}\n`.slice(-2000);
@@ -49,6 +57,8 @@ export function runLoadProcess(prefix: readonly string[], invocation: LoadInvoca
     child.on('error', (err) => reject(new MeshbenchError(`could not start the load client: ${err.message}`)));
     child.on('close', (code, sig) => {
       invocation.signal.removeEventListener('abort', onAbort);
+      // No stacks are read for a client that never measured: its perf map goes now.
+      if (!measured && child.pid !== undefined) removePerfMap(child.pid);
       try {
         resolve(JSON.parse(stdout) as LoadResult);
       } catch {

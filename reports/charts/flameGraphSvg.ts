@@ -82,6 +82,8 @@ function diffColor(delta: number): string {
 export interface FlameGraphOptions {
   readonly title: string;
   readonly subtitle?: string;
+  /** A line under the subtitle the reader must see (e.g. that a binary is stripped). */
+  readonly note?: string;
   readonly widthPx?: number;
   /** Unit of the values in titles ("samples", "samples/request"). */
   readonly unit?: string;
@@ -92,6 +94,7 @@ export interface FlameGraphOptions {
 const frameHeightPx = 16;
 const padPx = 10;
 const headerPx = 44;
+const noteHeaderPx = 60;
 const charWidthPx = 6.1;
 
 function find(versus: FlameNode | undefined, path: readonly string[]): FlameNode | undefined {
@@ -104,7 +107,8 @@ function find(versus: FlameNode | undefined, path: readonly string[]): FlameNode
 export function flameGraphSvg(root: FlameNode, o: FlameGraphOptions): string {
   const widthPx = o.widthPx ?? 1200;
   const depth = depthOf(root);
-  const heightPx = headerPx + depth * frameHeightPx + padPx * 2;
+  const header = o.note === undefined ? headerPx : noteHeaderPx;
+  const heightPx = header + depth * frameHeightPx + padPx * 2;
   const usable = widthPx - 2 * padPx;
   const unit = o.unit ?? 'samples';
   const total = root.value;
@@ -113,8 +117,9 @@ export function flameGraphSvg(root: FlameNode, o: FlameGraphOptions): string {
   out.push(`<rect x="0" y="0" width="${widthPx}" height="${heightPx}" fill="#fafafa"/>`);
   out.push(`<text x="${widthPx / 2}" y="20" text-anchor="middle" font-size="15">${escapeXml(o.title)}</text>`);
   if (o.subtitle !== undefined) out.push(`<text x="${widthPx / 2}" y="36" text-anchor="middle" fill="#555">${escapeXml(o.subtitle)}</text>`);
+  if (o.note !== undefined) out.push(`<text class="note" x="${widthPx / 2}" y="52" text-anchor="middle" fill="#a33">${escapeXml(o.note)}</text>`);
   if (total <= 0) {
-    out.push(`<text x="${widthPx / 2}" y="${headerPx + 14}" text-anchor="middle" fill="#888">no samples</text></svg>`);
+    out.push(`<text x="${widthPx / 2}" y="${header + 14}" text-anchor="middle" fill="#888">no samples</text></svg>`);
     return out.join('\n');
   }
   const fmt = (v: number): string => (Number.isInteger(v) ? String(v) : v.toPrecision(3));

@@ -2,13 +2,21 @@ import type { StepRecord } from '../../harness/results/resultTypes';
 import { loadLabel } from '../stepRows';
 import { orderDataPlanes } from './chartTypes';
 import { addFolded, flameGraphSvg, newNode, type FlameNode } from './flameGraphSvg';
+import { flameTreeJson, strippedBinariesIn, strippedNote, type FlameTreeJson } from './flameGraphTree';
 
 export interface FlameGraph {
   readonly id: string;
   readonly title: string;
   readonly kind: 'component' | 'diff';
   readonly dataplane: string;
+  /** The static SVG (flamegraph.pl style), for charts/ and the Markdown report. */
   readonly svg: string;
+  /** The same frames for d3-flame-graph in the HTML report (search, click-to-zoom). */
+  readonly tree: FlameTreeJson;
+  /** What the reader must know to read it: the sample source, and which stripped binaries appear. */
+  readonly caption: string;
+  /** Unit of the values ("samples", "samples/request"). */
+  readonly unit: string;
 }
 
 function pointKey(s: StepRecord): string {
@@ -53,15 +61,24 @@ export function flameGraphs(steps: readonly StepRecord[]): FlameGraph[] {
       for (const s of group) addFolded(root, s.probes.foldedStacks[component] ?? '');
       if (root.value <= 0) continue;
       const title = `${dp} · ${component}`;
-      out.push({ id: `flame-${safeId(dp)}-${safeId(component)}`, title, kind: 'component', dataplane: dp, svg: flameGraphSvg(root, { title, subtitle: `cpu-clock samples over ${group.length} repetition(s), ${load}, ${placement}` }) });
+      const subtitle = `cpu-clock samples over ${group.length} repetition(s), ${load}, ${placement}`;
+      const note = strippedNote(strippedBinariesIn(root));
+      out.push({
+        id: `flame-${safeId(dp)}-${safeId(component)}`, title, kind: 'component', dataplane: dp, unit: 'samples',
+        svg: flameGraphSvg(root, { title, subtitle, ...(note === '' ? {} : { note }) }),
+        tree: flameTreeJson(root), caption: note === '' ? `${subtitle}.` : `${subtitle}. ${note}.`,
+      });
     }
     if (dp !== 'baseline' && baselineTree !== undefined) {
       const tree = perRequestTree(group);
       if (tree.value <= 0) continue;
       const title = `${dp} vs baseline (differential)`;
+      const subtitle = `samples per request, ${load}: width = ${dp}, red = more than baseline, blue = less`;
+      const note = strippedNote(strippedBinariesIn(tree));
       out.push({
-        id: `flame-diff-${safeId(dp)}`, title, kind: 'diff', dataplane: dp,
-        svg: flameGraphSvg(tree, { title, subtitle: `samples per request, ${load}: width = ${dp}, red = more than baseline, blue = less`, unit: 'samples/request', versus: baselineTree }),
+        id: `flame-diff-${safeId(dp)}`, title, kind: 'diff', dataplane: dp, unit: 'samples/request',
+        svg: flameGraphSvg(tree, { title, subtitle, unit: 'samples/request', versus: baselineTree, ...(note === '' ? {} : { note }) }),
+        tree: flameTreeJson(tree, baselineTree), caption: note === '' ? `${subtitle}.` : `${subtitle}. ${note}.`,
       });
     }
   }

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { chromium } from 'playwright-core';
+import { chromium, type Page } from 'playwright-core';
 
 /** Debian's Chromium (ci/setup.sh installs it); the tests skip with this reason when it is missing. */
 export const chromiumPath = '/usr/bin/chromium';
@@ -57,6 +57,35 @@ export async function checkReportInChromium(htmlFile: string, screenshotName: st
     const screenshot = path.join(artifactsDir, `${screenshotName}.png`);
     await page.screenshot({ path: screenshot, fullPage: true });
     return { consoleErrors, charts, flameGraphs, screenshot, requests };
+  } finally {
+    await context.close();
+    fs.rmSync(userDataDir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Opens an HTML file in headless Chromium (no network, as checkReportInChromium), waits for the charts,
+ * and hands the page to `use`; the browser is closed afterwards, whatever `use` does.
+ */
+export async function withReportPage<T>(htmlFile: string, use: (page: Page) => Promise<T>): Promise<T> {
+  const userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'meshbench-chromium-'));
+  const context = await chromium.launchPersistentContext(userDataDir, {
+    executablePath: chromiumPath,
+    headless: true,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    viewport: { width: 1400, height: 900 },
+  });
+  try {
+    const page = await context.newPage();
+    await page.route('**/*', async (route) => {
+      const url = route.request().url();
+      if (url.startsWith('file:') || url.startsWith('data:')) await route.continue();
+      else await route.abort();
+    });
+    await page.goto(`file://${path.resolve(htmlFile)}`, { waitUntil: 'load' });
+    await page.waitForFunction('window.meshbenchChartsReady !== undefined', undefined, { timeout: 20_000 });
+    await page.evaluate('window.meshbenchChartsReady');
+    return await use(page);
   } finally {
     await context.close();
     fs.rmSync(userDataDir, { recursive: true, force: true });

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { writeReport } from '../../reports/writeReport';
-import { checkReportInChromium, chromiumMissing } from '../helpers/browserCheck';
+import { checkReportInChromium, chromiumMissing, withReportPage } from '../helpers/browserCheck';
 import { syntheticRun, writeSyntheticRun } from '../helpers/syntheticRun';
 import { ResultsStore } from '../../harness/results/resultsStore';
 
@@ -33,6 +33,35 @@ describe('HTML report in headless Chromium', function () {
     assert.ok(check.flameGraphs.length > 0, 'flame graphs present');
     for (const f of check.flameGraphs) assert.ok(f.frames > 0, `${f.id} has no frames`);
     assert.ok(fs.statSync(check.screenshot).size > 10_000);
+  });
+
+  it('flame graphs: search highlights matching frames and says their share; a click zooms into a frame; reset zooms out', async () => {
+    const dir = path.join(tmp, 'flames');
+    writeSyntheticRun(dir, { runId: 'flames', dataplanes: ['baseline', 'sidecar'], repetitions: 1, samplesPerStep: 200 });
+    const r = await writeReport(dir);
+    await withReportPage(r.html, async (page) => {
+      await page.locator('details summary', { hasText: 'baseline: per component' }).click();
+      const fig = page.locator('figure.flame[data-flame-id="flame-baseline-client"]');
+      assert.equal(await fig.locator('.flame-chart').getAttribute('data-rendered'), 'true');
+      const widthOf = async (name: string): Promise<number> => Number(await fig.locator(`g.frame[name="${name}"] rect`).first().getAttribute('width'));
+      await fig.locator('.flame-search').fill('uv__io_poll');
+      await page.waitForTimeout(100);
+      assert.match(await fig.locator('.flame-search-result').textContent() ?? '', /^\d+ frames, [\d.]+ of [\d.]+ samples \(100\.0%\)$/);
+      await fig.locator('.flame-search').fill('(unclosed');
+      await page.waitForTimeout(100);
+      assert.equal(await fig.locator('.flame-search-result').textContent(), '', 'a term that is no regular expression matches as text, here nothing');
+      await fig.locator('.flame-search').fill('');
+      const svgWidth = Number(await fig.locator('svg').first().getAttribute('width'));
+      const name = 'tcp_sendmsg_[k]';
+      const before = await widthOf(name);
+      assert.ok(before < svgWidth * 0.99, `${name} is narrower than the graph before zooming (${before} of ${svgWidth})`);
+      await fig.locator(`g.frame[name="${name}"]`).first().click();
+      await page.waitForTimeout(600);
+      assert.ok(await widthOf(name) > svgWidth * 0.99, `zoomed: ${name} spans the graph`);
+      await fig.locator('.flame-reset').click();
+      await page.waitForTimeout(600);
+      assert.ok(Math.abs(await widthOf(name) - before) < 1, 'reset zoom restores the width');
+    });
   });
 
   it('a nightly-shaped run (two placements, two payloads, a sweep and max throughput) draws every chart too', async () => {

@@ -233,6 +233,9 @@ describe('netns platform (root)', function () {
         const before = findLeftovers();
         assert.ok(before.namespaces.length >= 5 && before.processes.length >= (dataplane === 'kernel' ? 1 : 3), JSON.stringify(before));
         if (dataplane === 'kernel') assert.ok(before.bpfPrograms.length >= 3, JSON.stringify(before));
+        const echoPid = before.processes.find((p) => / echo --host /.test(p))?.split(' ')[0];
+        const echoMap = echoPid === undefined ? undefined : `/tmp/perf-${echoPid}.map`;
+        const echoMapExisted = echoMap !== undefined && fs.existsSync(echoMap);
         child.kill('SIGKILL');
         await new Promise((r) => child.once('exit', r));
         const blocked = await runCli(['cluster', 'check', '--dataplane', 'baseline']);
@@ -242,6 +245,9 @@ describe('netns platform (root)', function () {
         assert.equal(cleaned.code, 0, cleaned.stderr);
         assert.match(cleaned.stdout, /removed \d+ namespaces/);
         assertClean(await settledLeftovers());
+        // The echo server's perf map (V8 writes it; meshbench, killed, could not remove it) goes with cleanup.
+        assert.ok(echoMap !== undefined && echoMapExisted, `the echo server wrote a perf map: ${before.processes.join('; ')}`);
+        assert.equal(fs.existsSync(echoMap), false, 'cleanup removed the echo server\'s perf map');
       } finally {
         if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
       }

@@ -1,7 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { CgroupTree } from '../../cgroupTree';
-import { listNetns, removeEmptyMeshbenchRoots, removeNamespaces, requireRoot } from './cluster';
+import { CgroupTree, detectCgroupLayout, meshbenchCgroupName } from '../../cgroupTree';
+import { perfMapFile } from '../../probes/userSymbols';
+import { listNetns, netnsPids, removeEmptyMeshbenchRoots, removeNamespaces, requireRoot } from './cluster';
 import { namespacePrefix } from './addressPlan';
 import { defaultStateDir, readState, removeState } from './stateFile';
 
@@ -26,11 +27,15 @@ export interface CleanupReport {
 export async function cleanupEverything(stateDir = defaultStateDir): Promise<CleanupReport> {
   requireRoot();
   const state = readState(stateDir);
-  const cgroups = new CgroupTree().remove();
   const namespaces = [...new Set([...(state?.namespaces ?? []), ...listNetns().filter((n) => n.startsWith(namespacePrefix))])];
   const present = new Set(listNetns());
   const removedNs = namespaces.filter((n) => present.has(n));
+  // The Node processes meshbench starts write /tmp/perf-PID.map (harness/probes/userSymbols.ts); a meshbench
+  // killed with -9 could not remove them, so they go with their processes.
+  const pids = [...meshbenchCgroupPids(), ...removedNs.flatMap((n) => netnsPids(n))];
+  const cgroups = new CgroupTree().remove();
   await removeNamespaces(removedNs);
+  for (const pid of new Set(pids)) fs.rmSync(perfMapFile(pid), { force: true });
   const bpfPins: string[] = [];
   for (const pin of [...(state?.bpfPins ?? []), bpfPinRoot]) {
     if (fs.existsSync(pin)) {
@@ -55,4 +60,26 @@ export async function cleanupEverything(stateDir = defaultStateDir): Promise<Cle
   removeState(stateDir);
   removeEmptyMeshbenchRoots();
   return { previousRun: state?.runId ?? null, namespaces: removedNs, cgroups, bpfPins, folders };
+}
+
+/** Pids in the meshbench cgroup v2 tree, at any depth (none when there is no v2 hierarchy or no tree). */
+function meshbenchCgroupPids(): number[] {
+  const pids: number[] = [];
+  const walk = (dir: string): void => {
+    let entries: fs.Dirent[];
+    try {
+      entries = fs.readdirSync(dir, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    try {
+      for (const l of fs.readFileSync(path.join(dir, 'cgroup.procs'), 'utf8').split('\n')) if (l !== '') pids.push(Number(l));
+    } catch {
+      // not a cgroup directory
+    }
+    for (const e of entries) if (e.isDirectory()) walk(path.join(dir, e.name));
+  };
+  const v2 = detectCgroupLayout().v2Mount;
+  if (v2 !== '') walk(path.join(v2, meshbenchCgroupName));
+  return pids;
 }

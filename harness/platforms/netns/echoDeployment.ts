@@ -3,6 +3,7 @@ import { defaultDataPlaneOptions, type DataPlane, type DataPlaneOptions } from '
 import { createDataPlane } from '../../dataplanes/dataPlaneFactory';
 import { EnvironmentError, MeshbenchError } from '../../errors';
 import type { DataPlaneName } from '../../profile/profileSchema';
+import { ownPerfMap, perfMapNodeFlag, removePerfMap } from '../../probes/userSymbols';
 import { cliScript } from '../../runner/loadProcess';
 import type { MeasuredComponent, Placement } from '../../runner/platformSession';
 import type { PodPlan } from './addressPlan';
@@ -42,6 +43,9 @@ export interface PathCheck extends PathReport {
 }
 
 export class EchoDeployment {
+  /** The echo server's pid, whose perf map destroy() removes. */
+  private echoPid: number | undefined;
+
   private constructor(
     readonly cluster: Cluster,
     readonly dataPlane: DataPlane,
@@ -65,6 +69,7 @@ export class EchoDeployment {
       pods: [{ name: 'client', node: 'node1' }, { name: 'server', node: serverNode }],
       ...(options.stateDir === undefined ? {} : { stateDir: options.stateDir }),
     });
+    let echoPid: number | undefined;
     try {
       const client = cluster.pod('client');
       const server = cluster.pod('server');
@@ -76,15 +81,21 @@ export class EchoDeployment {
       const echo = cluster.start({
         component: 'server', role: 'server', node: server.node, netns: server.netns,
         ...(options.cpus?.server === undefined ? {} : { cpus: options.cpus.server }),
-        argv: [process.execPath, cliScript, 'echo', '--host', server.ip, '--port', String(serverPort),
+        argv: [process.execPath, perfMapNodeFlag, cliScript, 'echo', '--host', server.ip, '--port', String(serverPort),
           ...(options.protocol === 'tcp' ? ['--tcp'] : []), ...(options.serverArgs ?? [])],
       });
+      // Its perf map names the server's JS frames; removed in destroy() (or below, or at exit).
+      echoPid = echo.pid;
+      ownPerfMap(echo.pid);
       await cluster.waitListening(echo, serverPort);
-      return new EchoDeployment(cluster, dataPlane, service, client, server, options.placement, options.cpus);
+      const deployment = new EchoDeployment(cluster, dataPlane, service, client, server, options.placement, options.cpus);
+      deployment.echoPid = echo.pid;
+      return deployment;
     } catch (err) {
       // What the data plane holds in this process (the eBPF data planes' loaded object) goes with the cluster.
       await dataPlane.uninstall().catch(() => undefined);
       await cluster.destroy().catch(() => undefined);
+      if (echoPid !== undefined) removePerfMap(echoPid);
       throw err;
     }
   }
@@ -152,6 +163,7 @@ export class EchoDeployment {
       await this.dataPlane.uninstall();
     } finally {
       await this.cluster.destroy();
+      if (this.echoPid !== undefined) removePerfMap(this.echoPid);
     }
   }
 }
