@@ -101,7 +101,7 @@ describe('probe accuracy (root)', function () {
     assert.equal(z.connectionsOpened, 0);
     assert.ok(z.syscalls.total > 0 && (z.syscalls.byName.epoll_wait?.count ?? z.syscalls.byName.epoll_pwait?.count ?? 0) > 0);
     // every byte sent leaves through lo once, with at most 128 bytes of headers per packet
-    const loTx = s.packets.filter((p) => p.device === 'lo' && p.direction === 'tx');
+    const loTx = (s.packets ?? []).filter((p) => p.device === 'lo' && p.direction === 'tx');
     assert.equal(loTx.length, 1, JSON.stringify(s.packets));
     const tx = loTx[0]!;
     assert.ok(tx.bytes >= n && tx.bytes <= n + 128 * tx.packets, `sender lo tx ${tx.bytes} B in ${tx.packets} packets for ${n}`);
