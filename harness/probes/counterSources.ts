@@ -213,6 +213,11 @@ export class TaskSchedSource implements CounterSource {
     const t = targets.find((x) => x.v2Path === null);
     if (t !== undefined) return `component ${t.name} has no cgroup directory to list its threads`;
     if (readTask(process.pid) === null) return 'this kernel keeps no per-thread schedstat (CONFIG_SCHED_INFO)';
+    for (const x of targets) {
+      const tids = readCgroupThreads(x.v2Path as string) ?? [];
+      // Threads listed but unreadable: another PID namespace (an agent without hostPID) would read as 0.
+      if (tids.length > 0 && tids.every((tid) => readTask(tid) === null)) return `the threads of component ${x.name} are not visible in this /proc (run in the host's PID namespace)`;
+    }
     return null;
   }
 
