@@ -21,6 +21,7 @@ export interface SliceTimers {
   readonly clearTimeout: (handle: unknown) => void;
 }
 
+/** The process clock and Node timers (unref'd). */
 export const realTimers: SliceTimers = {
   nowNs: () => process.hrtime.bigint(),
   setTimeout: (fn, ms) => {

@@ -104,7 +104,9 @@ describe('probe accuracy (root)', function () {
     const loTx = (s.packets ?? []).filter((p) => p.device === 'lo' && p.direction === 'tx');
     assert.equal(loTx.length, 1, JSON.stringify(s.packets));
     const tx = loTx[0]!;
-    assert.ok(tx.bytes >= n && tx.bytes <= n + 128 * tx.packets, `sender lo tx ${tx.bytes} B in ${tx.packets} packets for ${n}`);
+    // (a retransmitted skb, which a loaded 2-core machine can provoke on lo, leaves again: up to 64 KiB with GSO)
+    const resent = 65536 * (s.retransmits ?? 0);
+    assert.ok(tx.bytes >= n && tx.bytes <= n + 128 * tx.packets + resent, `sender lo tx ${tx.bytes} B in ${tx.packets} packets for ${n} (${s.retransmits} retransmits)`);
     // the stranger's 3N bytes and the server's N+3N received bytes live in unregistered cgroups
     assert.ok(!('stranger' in result.components));
     assert.equal(s.bytesReceived, 0);
