@@ -2,6 +2,7 @@ import type { PacketRow } from './probeRecord';
 import type { ProbeDefinition, RecordPart } from './probeDefinition';
 import { partFor } from './probeDefinition';
 import { slotCgroup } from './registry';
+import { NetDeviceSource } from './counterSources';
 
 /* bpf/packets.bpf.c: a per-CPU array by registry slot of struct slot_devices (bpf/packets.h), a table of
  * DEVICES_PER_SLOT entries {u32 netns, u32 ifindex, u64 packets[2], u64 bytes[2]} then overflow packets[2],
@@ -15,6 +16,8 @@ export const packetsProbe: ProbeDefinition = {
   name: 'packets',
   object: 'packets',
   variants: [{ hook: 'tp_btf net:net_dev_start_xmit (sending socket), net:netif_receive_skb (namespace owner)', programs: ['mb_dev_xmit', 'mb_netif_rcv'] }],
+  // Every device counts its packets and bytes: the lean set reads them per private namespace at the edges.
+  lean: { programs: [], source: () => new NetDeviceSource() },
   statsMaps: ['packet_stats', 'device_names'],
   optional: false,
   // Receive is attributed by namespace: without a private one registered, the hook would only cost.

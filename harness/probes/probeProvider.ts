@@ -73,8 +73,12 @@ class BpfProbeProvider implements ProbeProvider {
   }
 }
 
+/**
+ * A run's probes: the lean hook set (kernel counters where the kernel keeps them, syscalls in time slices), so
+ * instrumented steps pay for as few hooks per request as the figures allow; `meshbench probe` keeps the full set.
+ */
 export function probeSetOptions(profile: Profile): ProbeSetOptions {
-  return { probes: profile.probes.include, sampleHz: profile.probes.sampleHz };
+  return { probes: profile.probes.include, sampleHz: profile.probes.sampleHz, hooks: 'lean' };
 }
 
 /**

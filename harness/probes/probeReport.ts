@@ -3,7 +3,7 @@ import type { ProbeStatus } from './probeSet';
 
 /* Text for `meshbench probe`, perf-stat style: pure, so the layout is tested without a kernel. */
 
-const int = (n: number): string => Math.round(n).toLocaleString('en-US');
+const int = (n: number | null): string => (n === null ? '-' : Math.round(n).toLocaleString('en-US'));
 
 function us(n: number | null): string {
   if (n === null) return '-';
@@ -41,12 +41,14 @@ export function formatProbeReport(r: ProbeReportInput): string {
   ];
   const top = Object.entries(c.syscalls.byName).slice(0, r.topSyscalls ?? 8);
   for (const [name, t] of top) rows.push([`  ${name}`, t.timeUs === null ? int(t.count) : `${int(t.count)}  (${us(t.timeUs)})`]);
-  for (const p of c.packets) rows.push([`packets ${p.device} ${p.direction} (netns ${p.netns})`, `${int(p.packets)}  (${bytes(p.bytes)})`]);
+  for (const p of c.packets ?? []) rows.push([`packets ${p.device} ${p.direction} (netns ${p.netns})`, `${int(p.packets)}  (${bytes(p.bytes)})`]);
   if (c.functionTimes !== null) for (const [fn, t] of Object.entries(c.functionTimes)) rows.push([`inside ${fn}`, `${int(t.count)} calls, ${us(t.timeUs)}`]);
   if (c.samples > 0) rows.push(['cpu-clock samples', int(c.samples)]);
   const width = Math.max(...rows.map(([k]) => k.length));
   const lines = [`meshbench probe: ${r.command.join(' ')} (exit ${r.exitCode}, ${us(r.durationUs)})`];
   for (const [k, v] of rows) lines.push(`  ${k.padEnd(width)}  ${v}`);
+  for (const [figure, source] of Object.entries(c.sources)) lines.push(`  ${figure} from ${source}`);
+  for (const [figure, why] of Object.entries(c.unmeasured)) lines.push(`  ${figure} not measured: ${why}`);
   for (const p of r.probes) if (!p.available) lines.push(`  ${p.name}: ${p.reason ?? 'unavailable'}`);
   return `${lines.join('\n')}\n`;
 }

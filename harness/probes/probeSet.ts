@@ -6,7 +6,8 @@ import { connectionsProbe } from './connectionsProbe';
 import { copyProbe } from './copyProbe';
 import { extrasProbe } from './extrasProbe';
 import { packetsProbe } from './packetsProbe';
-import type { ProbeDefinition, ProbeTuning, RecordPart } from './probeDefinition';
+import { mergeParts, type ProbeDefinition, type ProbeTuning, type RecordPart } from './probeDefinition';
+import type { CounterSource } from './counterSources';
 import { emptyRecord, type ComponentProbeRecord } from './probeRecord';
 import type { ResolvedTarget } from './probeTargets';
 import { privateNetns } from './probeTargets';
@@ -14,6 +15,7 @@ import { schedProbe } from './schedProbe';
 import { StackSampler } from './stackSampler';
 import { syscallsProbe } from './syscallsProbe';
 import { encodeRegistry, type RegistryEntry } from './registry';
+import { checkSliceSpec, realTimers, TimeSlicer, type SliceSpec, type SliceTimers } from './timeSlicer';
 
 export const probeDefinitions: Readonly<Record<ProbeName, ProbeDefinition>> = {
   copy: copyProbe,
@@ -23,7 +25,24 @@ export const probeDefinitions: Readonly<Record<ProbeName, ProbeDefinition>> = {
   packets: packetsProbe,
 };
 
+/**
+ * `full`: every probe on every hook, each event counted (what `meshbench probe` uses). `lean`: the hooks that
+ * run per request are cut to what no kernel counter replaces: packets, context switches, retransmits and
+ * resets sent come from the counters the kernel keeps per namespace and per thread, bytes copied from the
+ * receive lengths, syscalls from time slices (see README, "What the probes cost").
+ */
+export type HookSet = 'full' | 'lean';
+
+/** The lean set's syscall slices: 50 ms of every 400 ms (12.5 %), about 7 slices in a 3 s step. */
+export const defaultSyscallSlices: SliceSpec = { onMs: 50, periodMs: 400 };
+
 export interface ProbeSetOptions {
+  /** Default `full`. */
+  readonly hooks?: HookSet;
+  /** Lean set only: how the syscall hook is sliced (default defaultSyscallSlices). */
+  readonly syscallSlices?: SliceSpec;
+  /** Injected for tests of the slicing. */
+  readonly timers?: SliceTimers;
   /** Default: every probe. */
   readonly probes?: readonly ProbeName[];
   /** cpu-clock stack sampling frequency; 0 or undefined = off. */
@@ -51,6 +70,30 @@ interface LoadedProbe {
   readonly hook: string;
   /** program -> section, e.g. "tp_btf/sys_exit". */
   readonly sections: ReadonlyMap<string, string>;
+}
+
+/** What one probe attached in the current (or last) session, and what it read instead. */
+export interface ProbePlan {
+  readonly probe: string;
+  /** Sections attached for the whole window, e.g. "tp_btf/sock_send_length". */
+  readonly hooks: readonly string[];
+  /** Sections attached in time slices. */
+  readonly slicedHooks: readonly string[];
+  /** The kernel-counter source read instead of hooks, or null. */
+  readonly source: string | null;
+  /** Why the lean plan's source could not be used this session (all hooks attached instead), or null. */
+  readonly fellBack: string | null;
+}
+
+interface ActivePlan {
+  readonly loaded: LoadedProbe;
+  readonly programs: readonly string[];
+  readonly sliced: readonly string[];
+  readonly source: CounterSource | null;
+  readonly fellBack: string | null;
+  slicer: TimeSlicer | null;
+  sliceLinks: bpf.LinkHandle[];
+  countedShare: number;
 }
 
 export interface ProbeReading {
@@ -94,6 +137,10 @@ export class ProbeSet {
   private targets: readonly ResolvedTarget[] = [];
   private readonly sampleHz: number;
   private readonly tuning: ProbeTuning;
+  private readonly hooks: HookSet;
+  private readonly slices: SliceSpec;
+  private readonly timers: SliceTimers;
+  private plans: ActivePlan[] = [];
   private active = false;
 
   constructor(options: ProbeSetOptions = {}) {
@@ -101,6 +148,10 @@ export class ProbeSet {
     if (!isRoot()) throw new NotRootError('the probes load eBPF programs');
     this.sampleHz = options.sampleHz ?? 0;
     this.tuning = { syscallTime: options.syscallTime ?? false };
+    this.hooks = options.hooks ?? 'full';
+    this.slices = options.syscallSlices ?? defaultSyscallSlices;
+    checkSliceSpec(this.slices);
+    this.timers = options.timers ?? realTimers;
     const names = options.probes ?? (Object.keys(probeDefinitions) as ProbeName[]);
     try {
       for (const name of names) this.loadProbe(probeDefinitions[name]);
@@ -139,6 +190,25 @@ export class ProbeSet {
     return this.statuses;
   }
 
+  /** The hook set this set attaches. */
+  hookSet(): HookSet {
+    return this.hooks;
+  }
+
+  private planFor(l: LoadedProbe, targets: readonly ResolvedTarget[], session: { readonly privateNetns: boolean }): ActivePlan {
+    const wanted = l.programs.filter((p) => l.def.needed?.(p, session) ?? true);
+    const lean = this.hooks === 'lean' ? l.def.lean : undefined;
+    const base = { loaded: l, slicer: null, sliceLinks: [], countedShare: 1 };
+    if (lean === undefined) return { ...base, programs: wanted, sliced: [], source: null, fellBack: null };
+    const source: CounterSource | null = lean.source?.() ?? null;
+    const reason = source?.unusable(targets) ?? null;
+    // A source that cannot read every target: the hooks measure this session instead, and the plan says why.
+    if (reason !== null) return { ...base, programs: wanted, sliced: [], source: null, fellBack: reason };
+    const chosen = wanted.filter((p) => lean.programs.includes(p));
+    const sliced = this.tuning.syscallTime ? [] : chosen.filter((p) => lean.sliced?.includes(p) ?? false);
+    return { ...base, programs: chosen.filter((p) => !sliced.includes(p)), sliced, source, fellBack: null };
+  }
+
   /** Registers the targets' cgroups (and private network namespaces), clears old counts, attaches. */
   begin(targets: readonly ResolvedTarget[]): void {
     if (this.active) this.end();
@@ -149,11 +219,23 @@ export class ProbeSet {
       this.writeRegistry(entries);
       this.active = true;
       const session = { privateNetns: entries.some((e) => e.netns !== null) };
-      for (const l of this.loaded) {
-        for (const p of l.programs) {
-          if (!(l.def.needed?.(p, session) ?? true)) continue;
-          this.links.push({ link: bpf.attach(l.h, p), hook: l.sections.get(p) ?? p });
+      this.plans = this.loaded.map((l) => this.planFor(l, targets, session));
+      // Counters first, hooks after: reading /proc must not fall inside what the hooks count.
+      for (const p of this.plans) p.source?.begin(targets);
+      for (const p of this.plans) {
+        for (const program of p.programs) {
+          this.links.push({ link: bpf.attach(p.loaded.h, program), hook: p.loaded.sections.get(program) ?? program });
         }
+      }
+      for (const p of this.plans) {
+        if (p.sliced.length === 0) continue;
+        const plan = p;
+        plan.slicer = new TimeSlicer(this.slices, () => {
+          for (const program of plan.sliced) plan.sliceLinks.push(bpf.attach(plan.loaded.h, program));
+        }, () => {
+          for (const link of plan.sliceLinks.splice(0)) bpf.detach(link);
+        }, this.timers);
+        plan.slicer.start();
       }
       this.stacks?.sampler.start(this.sampleHz);
     } catch (err) {
@@ -161,6 +243,17 @@ export class ProbeSet {
       this.active = false;
       throw err;
     }
+  }
+
+  /** Per probe: what the current (or last) session attached, sliced and read instead. */
+  plan(): ProbePlan[] {
+    return this.plans.map((p) => ({
+      probe: p.loaded.def.name,
+      hooks: p.programs.map((program) => p.loaded.sections.get(program) ?? program),
+      slicedHooks: p.sliced.map((program) => p.loaded.sections.get(program) ?? program),
+      source: p.source?.name ?? null,
+      fellBack: p.fellBack,
+    }));
   }
 
   private objects(): bpf.ObjectHandle[] {
@@ -176,12 +269,17 @@ export class ProbeSet {
     }
   }
 
-  /** The sections (hooks) of the programs attached now, e.g. "tp_btf/sys_exit". */
+  /** The sections (hooks) of the programs attached for the whole window now, e.g. "tp_btf/sys_exit". */
   attachedHooks(): readonly string[] {
     return this.links.map((l) => l.hook);
   }
 
   private detachAll(): void {
+    for (const p of this.plans) {
+      if (p.slicer !== null) p.countedShare = p.slicer.stop().share;
+      p.slicer = null;
+      for (const link of p.sliceLinks.splice(0)) bpf.detach(link);
+    }
     for (const l of this.links) bpf.detach(l.link);
     this.links = [];
     this.stacks?.sampler.stop();
@@ -195,19 +293,24 @@ export class ProbeSet {
     const cpus = bpf.numPossibleCpus();
     const slots = this.targets.map((t) => t.cgroupId);
     const parts = new Map<string, RecordPart[]>();
-    for (const l of this.loaded) {
-      for (const [cg, part] of l.def.decode((m) => bpf.mapDump(l.h, m), cpus, slots, this.tuning)) {
-        const list = parts.get(cg) ?? [];
-        parts.set(cg, list);
-        list.push(part);
-      }
+    const add = (cg: string, part: RecordPart): void => {
+      const list = parts.get(cg) ?? [];
+      parts.set(cg, list);
+      list.push(part);
+    };
+    for (const p of this.plans) {
+      const l = p.loaded;
+      const context = { attached: new Set([...p.programs, ...p.sliced]), countedShare: p.countedShare };
+      for (const [cg, part] of l.def.decode((m) => bpf.mapDump(l.h, m), cpus, slots, this.tuning, context)) add(cg, part);
+      // The source's figures override what the (unattached) hooks' maps hold.
+      if (p.source !== null) for (const [cg, part] of p.source.end()) add(cg, part);
     }
     const stacks = this.stacks?.sampler.read();
     const components: Record<string, ComponentProbeRecord> = {};
     const foldedStacks: Record<string, string> = {};
     for (const t of this.targets) {
       const id = t.cgroupId.toString();
-      const record = Object.assign({}, emptyRecord(id), ...(parts.get(id) ?? [])) as ComponentProbeRecord;
+      const record = mergeParts(emptyRecord(id), parts.get(id) ?? []);
       components[t.name] = { ...record, samples: stacks?.samples.get(id) ?? 0 };
       const folded = stacks?.folded.get(id);
       if (folded !== undefined) foldedStacks[t.name] = folded;

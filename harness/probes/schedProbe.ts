@@ -2,6 +2,7 @@ import type { ProbeDefinition, RecordPart } from './probeDefinition';
 import { log2Quantile } from './log2Histogram';
 import { sumPerCpuU64 } from './perCpuValues';
 import { slotCgroup } from './registry';
+import { TaskSchedSource } from './counterSources';
 
 /** bpf/sched.bpf.c; struct sched_counters (bpf/sched.h): 7 counters, 32 run-queue slots, 32 off-CPU slots. */
 const counters = 7;
@@ -14,6 +15,8 @@ export const schedProbe: ProbeDefinition = {
     { hook: 'tp_btf sched:sched_switch, sched_wakeup, sched_wakeup_new (task storage)', programs: ['mb_switch', 'mb_wakeup', 'mb_wakeup_new'] },
     { hook: 'raw_tp sched:sched_switch, sched_wakeup, sched_wakeup_new (pid hash)', programs: ['mb_switch_raw', 'mb_wakeup_raw', 'mb_wakeupnew_raw'] },
   ],
+  // Every thread keeps nvcsw/nivcsw, on-CPU and run-queue time itself: the lean set reads them at the edges.
+  lean: { programs: [], source: () => new TaskSchedSource() },
   statsMaps: ['sched_stats', 'task_times_pid'],
   optional: false,
   decode(dump, cpus, slots) {

@@ -101,10 +101,12 @@ describe('probe accuracy (root)', function () {
     assert.equal(z.connectionsOpened, 0);
     assert.ok(z.syscalls.total > 0 && (z.syscalls.byName.epoll_wait?.count ?? z.syscalls.byName.epoll_pwait?.count ?? 0) > 0);
     // every byte sent leaves through lo once, with at most 128 bytes of headers per packet
-    const loTx = s.packets.filter((p) => p.device === 'lo' && p.direction === 'tx');
+    const loTx = (s.packets ?? []).filter((p) => p.device === 'lo' && p.direction === 'tx');
     assert.equal(loTx.length, 1, JSON.stringify(s.packets));
     const tx = loTx[0]!;
-    assert.ok(tx.bytes >= n && tx.bytes <= n + 128 * tx.packets, `sender lo tx ${tx.bytes} B in ${tx.packets} packets for ${n}`);
+    // (a retransmitted skb, which a loaded 2-core machine can provoke on lo, leaves again: up to 64 KiB with GSO)
+    const resent = 65536 * (s.retransmits ?? 0);
+    assert.ok(tx.bytes >= n && tx.bytes <= n + 128 * tx.packets + resent, `sender lo tx ${tx.bytes} B in ${tx.packets} packets for ${n} (${s.retransmits} retransmits)`);
     // the stranger's 3N bytes and the server's N+3N received bytes live in unregistered cgroups
     assert.ok(!('stranger' in result.components));
     assert.equal(s.bytesReceived, 0);

@@ -40,17 +40,25 @@ describe('probe provider for the runner (root)', function () {
       const component: MeasuredComponent = { name: 'sleeper', role: 'server', node: null, cgroupId: cg.id.toString(), v2Path: cg.v2Path };
       for (const sleeps of [20, 30]) {
         const step = provider.open(profile);
-        const proc = spawn(process.execPath, [workload, 'sleep', String(sleeps)], { stdio: ['pipe', 'ignore', 'inherit'] });
+        // A component lives through its step: the lean probes read its threads' counters at the end.
+        const proc = spawn(process.execPath, [workload, 'sleep', String(sleeps)], { stdio: ['pipe', 'pipe', 'inherit'], env: { ...process.env, PROBE_WORKLOAD_STAY: '1' } });
         tree.enter(cg, proc.pid as number);
         await step.start([component, { name: 'no-cgroup', role: 'client', node: null, cgroupId: null, v2Path: null }]);
+        const done = new Promise<void>((resolve) => { let out = ''; proc.stdout?.on('data', (d: Buffer) => { out += d.toString(); if (out.includes('done')) resolve(); }); });
+        const exited = new Promise((r) => proc.on('exit', r));
         proc.stdin?.write('go\n');
-        await new Promise((r) => proc.on('exit', r));
+        await done;
         const result = await step.stop(10);
+        proc.stdin?.end();
+        await exited;
         assert.deepEqual(Object.keys(result.figures), ['sleeper']);
         assert.ok((result.figures.sleeper?.contextSwitchesVoluntary ?? 0) >= sleeps);
         assert.ok((result.figures.sleeper?.syscalls ?? 0) > 0);
-        const detail = result.detail.sleeper as { perRequest: { syscallsPerRequest: number } | null; runqDelayUsP99: number | null };
+        const detail = result.detail.sleeper as { perRequest: { syscallsPerRequest: number } | null; sources: Record<string, string>; syscalls: { countedShare: number } };
         assert.ok(detail.perRequest !== null && detail.perRequest.syscallsPerRequest > 0);
+        // The runner's probes are the lean set: switches from the thread counters, syscalls in time slices.
+        assert.match(detail.sources.contextSwitches ?? '', /voluntary_ctxt_switches/);
+        assert.ok(detail.syscalls.countedShare > 0 && detail.syscalls.countedShare <= 1);
         assert.deepEqual(result.foldedStacks, {});
       }
     } finally {
