@@ -77,14 +77,17 @@ describe('echo calibration controls, counted by the kernel', () => {
     const c = procIo(pid);
     const extra = (k: string): number => ((c[k] as number) - (b[k] as number)) - ((b[k] as number) - (a[k] as number));
     // Exact but for the event loop's own 8-byte eventfd wake-ups (uv_async from V8's platform threads),
-    // which come and go with garbage collection: a few dozen over the run, under 1 % of the copies.
+    // which come and go with garbage collection: up to ~70 over a run, about 1 % of the copies. The reply
+    // size is odd, so a pass too many or too few per request cannot hide among them.
+    assert.equal(replyBytes % 2, 1);
     for (const k of ['wchar', 'rchar']) {
       const noise = extra(k) - 3 * m * replyBytes;
-      assert.ok(Math.abs(noise) <= 8 * (m / 2) && noise % 8 === 0, `${k} +${extra(k)}, expected ${3 * m * replyBytes} plus 8-byte wake-ups`);
+      assert.ok(Math.abs(noise) <= 0.02 * 3 * m * replyBytes && noise % 8 === 0, `${k} +${extra(k)}, expected ${3 * m * replyBytes} plus 8-byte wake-ups`);
     }
-    // One write(2) and one read(2) per pass for a reply under 64 KiB, plus the same eventfd wake-ups.
-    assert.ok(extra('syscw') >= 3 * m - m / 10 && extra('syscw') <= 3 * m + m / 2, `write syscalls +${extra('syscw')}`);
-    assert.ok(extra('syscr') >= 3 * m - m / 10 && extra('syscr') <= 3 * m + m / 2, `read syscalls +${extra('syscr')}`);
+    // One write(2) and one read(2) per pass for a reply under 64 KiB, plus the same eventfd wake-ups
+    // (more of them here: the calibrated path allocates more, so V8 posts more GC tasks).
+    assert.ok(extra('syscw') >= 3 * m - m / 10 && extra('syscw') <= 4 * m, `write syscalls +${extra('syscw')}`);
+    assert.ok(extra('syscr') >= 3 * m - m / 10 && extra('syscr') <= 4 * m, `read syscalls +${extra('syscr')}`);
   });
 
   it('connects=2: two TCP connections opened and closed per request, exactly (TIME_WAIT sockets to the churn listener)', async () => {
@@ -115,7 +118,7 @@ describe('echo calibration controls, counted by the kernel', () => {
     assert.ok(extra >= 5 * m && extra <= 5 * m * 3, `+${extra} switches for ${m} requests`);
   });
 
-  it('burn=2ms: 2 ms more CPU of the serving thread per request (−10 %, +30 %), not wall time', async () => {
+  it('burn=2ms: 2 ms more CPU of the serving thread per request (−15 %, +30 %), not wall time', async () => {
     const m = 100;
     const pid = echo.proc.pid as number;
     await sequential(echo.port, '/?burn=0ms', 20);
@@ -124,7 +127,9 @@ describe('echo calibration controls, counted by the kernel', () => {
     const b = mainThreadCpuNs(pid);
     await sequential(echo.port, '/?burn=2ms', m);
     const c = mainThreadCpuNs(pid);
+    // The burn is timed by process CPU, so V8's helper threads running meanwhile (GC) shorten the main
+    // thread's share a little: hence the wider lower bound.
     const extraUsPerRequest = ((c - b) - (b - a)) / 1000 / m;
-    assert.ok(extraUsPerRequest >= 1800 && extraUsPerRequest <= 2600, `+${extraUsPerRequest.toFixed(0)} µs CPU per request`);
+    assert.ok(extraUsPerRequest >= 1700 && extraUsPerRequest <= 2600, `+${extraUsPerRequest.toFixed(0)} µs CPU per request`);
   });
 });
