@@ -13,10 +13,25 @@ export interface EchoControls {
   readonly status: readonly Weighted<number>[];
   readonly sizeBytes: readonly Weighted<Bytes>[];
   readonly closePercent: Percent;
+  /** Calibration (known work, issue 14): user-space CPU to burn per request. */
+  readonly burnUs: readonly Weighted<Microseconds>[];
+  /** Calibration: extra passes of the reply bytes through the kernel (write + read on a socket pair). */
+  readonly copies: readonly Weighted<number>[];
+  /** Calibration: extra TCP connections opened and closed per request to a local listener. */
+  readonly connects: readonly Weighted<number>[];
+  /** Calibration: extra voluntary context switches of the serving thread per request. */
+  readonly switches: readonly Weighted<number>[];
 }
 
-export const noControls: EchoControls = { delayUs: [], status: [], sizeBytes: [], closePercent: 0 };
+/** No control set: 200, the request body echoed, no delay, keep-alive, no calibration work. */
+export const noControls: EchoControls = { delayUs: [], status: [], sizeBytes: [], closePercent: 0, burnUs: [], copies: [], connects: [], switches: [] };
 
+/** True when any calibration control is set (they need helpers: a socket pair, a listener, a thread). */
+export function hasCalibration(c: EchoControls): boolean {
+  return c.burnUs.length > 0 || c.copies.length > 0 || c.connects.length > 0 || c.switches.length > 0;
+}
+
+/** A control's value cannot be read; the message names the key (the server answers it with 400, the CLI exits 2). */
 export class ControlSyntaxError extends Error {}
 
 function parseWeightedList<T>(name: string, text: string, parseValue: (s: string) => T | undefined): Weighted<T>[] {
@@ -49,6 +64,15 @@ const parseSize = (s: string): Bytes | undefined => {
   const n = Number(s);
   return /^\d+$/.test(s) && n <= 64 * 1024 * 1024 ? n : undefined;
 };
+const parseBurn = (s: string): Microseconds | undefined => {
+  const us = parseDurationUs(s, 'us');
+  return us !== undefined && us >= 0 && us <= 1_000_000 ? us : undefined;
+};
+/** Counts for copies, connects and switches: whole numbers up to 1000 per request. */
+const parseCount = (s: string): number | undefined => {
+  const n = Number(s);
+  return /^\d+$/.test(s) && n <= 1000 ? n : undefined;
+};
 const parseClose = (s: string): Percent | undefined => {
   if (s === 'true' || s === '') return 100;
   if (s === 'false') return 0;
@@ -67,12 +91,14 @@ function decodeValue(key: string, raw: string): string {
 }
 
 /**
- * Parses fortio-style controls: `delay=5ms:10,1ms:20`, `status=503:5`, `size=1024`, `close=true` (or a percent).
+ * Parses fortio-style controls: `delay=5ms:10,1ms:20`, `status=503:5`, `size=1024`, `close=true` (or a percent),
+ * and meshbench's calibration controls with the same `value:percent` lists: `burn=200us` (a bare number
+ * is µs), `copies=N`, `connects=N`, `switches=N` (N ≤ 1000).
  * Pairs are `key=value` separated by `&` (a query string) — the same text works for server defaults.
  * Unknown keys are ignored, as fortio ignores them, so URLs with other parameters still work.
  */
 export function parseControls(query: string, defaults: EchoControls = noControls): EchoControls {
-  let { delayUs, status, sizeBytes, closePercent } = defaults;
+  let { delayUs, status, sizeBytes, closePercent, burnUs, copies, connects, switches } = defaults;
   for (const pair of query.split('&')) {
     if (pair === '') continue;
     const eq = pair.indexOf('=');
@@ -88,10 +114,14 @@ export function parseControls(query: string, defaults: EchoControls = noControls
         closePercent = p;
         break;
       }
+      case 'burn': burnUs = parseWeightedList('burn', value, parseBurn); break;
+      case 'copies': copies = parseWeightedList('copies', value, parseCount); break;
+      case 'connects': connects = parseWeightedList('connects', value, parseCount); break;
+      case 'switches': switches = parseWeightedList('switches', value, parseCount); break;
       default: break;
     }
   }
-  return { delayUs, status, sizeBytes, closePercent };
+  return { delayUs, status, sizeBytes, closePercent, burnUs, copies, connects, switches };
 }
 
 /** fortio's pick: one draw in [0,100), the first entry whose cumulative percent exceeds it wins. */
@@ -107,18 +137,28 @@ export function pickWeighted<T>(choices: readonly Weighted<T>[], random: () => n
   return undefined;
 }
 
+/** One request's draw from its controls: what the server does for it (µs, bytes, counts). */
 export interface ResolvedReply {
   readonly delayUs: Microseconds;
   readonly status: number;
   readonly sizeBytes: Bytes | undefined;
   readonly close: boolean;
+  readonly burnUs: Microseconds;
+  readonly copies: number;
+  readonly connects: number;
+  readonly switches: number;
 }
 
+/** Draws each control independently with `random` (uniform [0,1)); unset controls give the defaults. */
 export function resolveReply(controls: EchoControls, random: () => number): ResolvedReply {
   return {
     delayUs: pickWeighted(controls.delayUs, random) ?? 0,
     status: pickWeighted(controls.status, random) ?? 200,
     sizeBytes: pickWeighted(controls.sizeBytes, random),
     close: controls.closePercent >= 100 ? true : controls.closePercent > 0 && random() * 100 < controls.closePercent,
+    burnUs: pickWeighted(controls.burnUs, random) ?? 0,
+    copies: pickWeighted(controls.copies, random) ?? 0,
+    connects: pickWeighted(controls.connects, random) ?? 0,
+    switches: pickWeighted(controls.switches, random) ?? 0,
   };
 }

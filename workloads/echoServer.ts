@@ -2,7 +2,8 @@ import net from 'node:net';
 import { monotonicClock, type Clock, type TimerApi } from './clock';
 import { PreciseTimers } from './preciseTimers';
 import { DeadlineQueue } from './deadlineQueue';
-import { noControls, parseControls, resolveReply, type EchoControls } from './echoControls';
+import { hasCalibration, noControls, parseControls, resolveReply, type EchoControls, type ResolvedReply } from './echoControls';
+import { burnCpu, ConnectionChurner, ContextSwitcher, KernelCopier } from './calibrationWork';
 import { reasonPhrase } from './httpStatus';
 import { defaultRequestLimits, RequestParser, type RequestHead, type RequestParseError, type RequestParserLimits } from './httpRequestParser';
 import type { Bytes, Microseconds } from './units';
@@ -46,6 +47,26 @@ export interface EchoServerStats {
   continuesSent: number;
   /** Exceptions caught while serving one connection: that connection was closed, the server went on. */
   internalErrors: number;
+  /** What the calibration controls did (issue 14), counted by the server itself. */
+  calibration: {
+    /** Bytes copied into and out of the kernel by `copies` (2 × reply bytes × N per request). */
+    bytesCopied: Bytes;
+    /** Connections opened and closed by `connects`, and the ones that failed to open. */
+    connectionsChurned: number;
+    connectFailures: number;
+    /** Hand-offs to the helper thread by `switches` (≥ N per request: a hand-off without a sleep is repeated). */
+    switchHandoffs: number;
+  };
+}
+
+/** The calibration helpers, each opened on the first request that needs it and kept until close. */
+interface CalibrationHelpers {
+  copier?: KernelCopier;
+  copierOpening?: Promise<void>;
+  churner?: ConnectionChurner;
+  churnerOpening?: Promise<void>;
+  switcher?: ContextSwitcher;
+  switcherOpening?: Promise<void>;
 }
 
 /** One request on a connection, from its head until its reply is written. */
@@ -86,7 +107,9 @@ const continueLine = Buffer.from('HTTP/1.1 100 Continue\r\n\r\n', 'latin1');
 export class EchoServer {
   readonly stats: EchoServerStats = {
     connectionsAccepted: 0, requests: 0, bytesReceived: 0, bytesSent: 0, rejected: 0, rejectedByCode: {}, continuesSent: 0, internalErrors: 0,
+    calibration: { bytesCopied: 0, connectionsChurned: 0, connectFailures: 0, switchHandoffs: 0 },
   };
+  private readonly helpers: CalibrationHelpers = {};
   private readonly server: net.Server;
   private readonly sockets = new Set<net.Socket>();
   private readonly defaults: EchoControls;
@@ -115,7 +138,7 @@ export class EchoServer {
     this.headersTimeoutUs = (options.headersTimeoutMs ?? 60_000) * 1000;
     this.deadlines = new DeadlineQueue(this.clock, this.timers, this.timers instanceof PreciseTimers ? 200 : 1500);
     const d = this.defaults;
-    const staticDefaults = d.delayUs.length === 0 && d.status.length === 0 && d.closePercent === 0 && d.sizeBytes.length <= 1
+    const staticDefaults = !hasCalibration(d) && d.delayUs.length === 0 && d.status.length === 0 && d.closePercent === 0 && d.sizeBytes.length <= 1
       && (d.sizeBytes[0]?.percent ?? 100) >= 100;
     this.plainEchoes = d.sizeBytes.length === 0;
     if (staticDefaults) {
@@ -146,6 +169,9 @@ export class EchoServer {
     if (this.sweepTimer !== undefined) clearInterval(this.sweepTimer);
     if (this.timers instanceof PreciseTimers) this.timers.close();
     for (const s of this.sockets) s.destroy();
+    this.helpers.copier?.close();
+    this.helpers.churner?.close();
+    void this.helpers.switcher?.close();
     return new Promise((resolve) => this.server.close(() => resolve()));
   }
 
@@ -353,16 +379,65 @@ export class EchoServer {
     const body = reply.sizeBytes === undefined ? concatBody(ex) : this.payload(reply.sizeBytes);
     const close = reply.close || clientClose;
     const connection: ConnectionHeader = close ? 'close' : http10 ? 'keep-alive' : 'none';
-    if (reply.delayUs <= 0) {
-      this.reply(socket, reply.status, body, connection, isHead);
+    const send = (): void => this.reply(socket, reply.status, body, connection, isHead);
+    const calibrated = reply.burnUs > 0 || reply.copies > 0 || reply.connects > 0 || reply.switches > 0;
+    if (!calibrated && reply.delayUs <= 0) {
+      send();
       return close;
     }
-    this.deadlines.schedule(this.clock.nowUs() + reply.delayUs, () => {
+    // Known work first (burn, switches, copies, then connects), then the delay, then the reply.
+    const afterWork = (): void => {
       if (socket.destroyed) return;
-      this.reply(socket, reply.status, body, connection, isHead);
-      resume(close);
-    });
+      if (reply.delayUs <= 0) {
+        send();
+        resume(close);
+        return;
+      }
+      this.deadlines.schedule(this.clock.nowUs() + reply.delayUs, () => {
+        if (socket.destroyed) return;
+        send();
+        resume(close);
+      });
+    };
+    if (!calibrated) {
+      afterWork();
+      return 'later';
+    }
+    const run = (h: CalibrationHelpers): void => {
+      burnCpu(reply.burnUs);
+      if (reply.switches > 0) this.stats.calibration.switchHandoffs += (h.switcher as ContextSwitcher).switches(reply.switches);
+      if (reply.copies > 0) this.stats.calibration.bytesCopied += (h.copier as KernelCopier).pass(this.replyBytes(reply.status, body, connection, isHead), reply.copies);
+      if (reply.connects <= 0) { afterWork(); return; }
+      (h.churner as ConnectionChurner).churn(reply.connects, (failed) => {
+        this.stats.calibration.connectionsChurned += reply.connects - failed;
+        this.stats.calibration.connectFailures += failed;
+        afterWork();
+      });
+    };
+    const helpers = this.calibrationHelpers(reply);
+    // Deferred even when the helpers are ready, so `resume` never runs before this returns 'later'.
+    if (helpers instanceof Promise) helpers.then(run, () => { this.stats.internalErrors += 1; socket.destroy(); });
+    else setImmediate(() => { if (!socket.destroyed) run(helpers); });
     return 'later';
+  }
+
+  /** The helpers a reply's calibration controls need, opened on first use (a Promise until they are). */
+  private calibrationHelpers(reply: ResolvedReply): CalibrationHelpers | Promise<CalibrationHelpers> {
+    const h = this.helpers;
+    const pending: Promise<unknown>[] = [];
+    if (reply.copies > 0 && h.copier === undefined) pending.push(h.copierOpening ??= KernelCopier.open().then((c) => { h.copier = c; }));
+    if (reply.connects > 0 && h.churner === undefined) pending.push(h.churnerOpening ??= ConnectionChurner.open().then((c) => { h.churner = c; }));
+    if (reply.switches > 0 && h.switcher === undefined) {
+      pending.push(h.switcherOpening ??= ContextSwitcher.start().then((c) => { h.switcher = c; }));
+    }
+    return pending.length === 0 ? h : Promise.all(pending).then(() => h);
+  }
+
+  /** The bytes `reply` writes for this answer, as one buffer (what `copies` passes through the kernel). */
+  private replyBytes(status: number, body: Buffer, connection: ConnectionHeader, headOnly: boolean): Buffer {
+    const bodyless = status === 204 || status === 304;
+    const head = this.head(status, bodyless ? -1 : body.length, connection);
+    return headOnly || bodyless || body.length === 0 ? head : Buffer.concat([head, body]);
   }
 
   private reject(socket: net.Socket, error: { code: string; reason: string; status: number }): void {

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { EchoServer } from '../../workloads/echoServer';
-import { ControlSyntaxError, parseControls } from '../../workloads/echoControls';
+import { ControlSyntaxError, hasCalibration, parseControls } from '../../workloads/echoControls';
 import { BadInputError, EnvironmentError } from '../errors';
 import { parseDurationFlag, parsePort } from '../cliParse';
 import { waitForStop } from '../signals';
@@ -16,6 +16,10 @@ interface EchoFlags {
   controls?: string;
   duration?: string;
   headersTimeout?: string;
+  burn?: string;
+  copies?: string;
+  connects?: string;
+  switches?: string;
 }
 
 export function registerEchoCommand(program: Command): void {
@@ -29,6 +33,10 @@ export function registerEchoCommand(program: Command): void {
     .option('--status <list>', 'default status code(s) with probability: 503:5,429:1')
     .option('--size <list>', 'default reply body size(s) in bytes with probability: 1024 or 1024:50,64:50')
     .option('--close [percent]', 'close the connection after the reply (always, or with a percent)')
+    .option('--burn <list>', 'calibration: user-space CPU per request, e.g. 200us (or 200us:50)')
+    .option('--copies <list>', 'calibration: extra passes of each reply through the kernel (socket pair write+read), e.g. 2')
+    .option('--connects <list>', 'calibration: extra TCP connections opened and closed per request to a local listener, e.g. 1')
+    .option('--switches <list>', 'calibration: extra voluntary context switches per request (hand-off to a helper thread), e.g. 10')
     .option('--controls <query>', 'defaults as one fortio query string: "delay=1ms&size=64"')
     .option('--headers-timeout <d>', 'close a connection whose request head is not complete after this long, with 408 (slowloris)', '60s')
     .option('--duration <d>', 'stop by itself after this long (default: run until Ctrl-C)')
@@ -39,6 +47,10 @@ export function registerEchoCommand(program: Command): void {
       if (flags.delay !== undefined) parts.push(`delay=${flags.delay}`);
       if (flags.status !== undefined) parts.push(`status=${flags.status}`);
       if (flags.size !== undefined) parts.push(`size=${flags.size}`);
+      for (const key of ['burn', 'copies', 'connects', 'switches'] as const) {
+        const v = flags[key];
+        if (v !== undefined) parts.push(`${key}=${v}`);
+      }
       if (flags.close !== undefined) parts.push(`close=${flags.close === true ? 'true' : flags.close}`);
       let defaults;
       try {
@@ -46,6 +58,9 @@ export function registerEchoCommand(program: Command): void {
       } catch (err) {
         if (err instanceof ControlSyntaxError) throw new BadInputError(`bad echo control: ${err.message}`);
         throw err;
+      }
+      if (flags.tcp === true && hasCalibration(defaults)) {
+        throw new BadInputError('the calibration controls (burn, copies, connects, switches) work on HTTP requests, not with --tcp');
       }
       const durationUs = flags.duration === undefined ? undefined : parseDurationFlag('--duration', flags.duration);
       const headersTimeoutUs = parseDurationFlag('--headers-timeout', flags.headersTimeout ?? '60s');
@@ -68,6 +83,10 @@ export function registerEchoCommand(program: Command): void {
       const st = server.stats;
       const rejected = st.rejected === 0 ? '' : `, ${st.rejected} rejected (${Object.entries(st.rejectedByCode).map(([code, n]) => `${code} ${n}`).join(', ')})`;
       const internal = st.internalErrors === 0 ? '' : `, ${st.internalErrors} connections closed on an internal error`;
-      process.stderr.write(`meshbench echo: stopped after ${st.requests} requests on ${st.connectionsAccepted} connections${rejected}${internal}\n`);
+      const c = st.calibration;
+      const work = [c.bytesCopied > 0 ? `${c.bytesCopied} bytes copied` : '', c.connectionsChurned > 0 ? `${c.connectionsChurned} connections churned` : '',
+        c.connectFailures > 0 ? `${c.connectFailures} calibration connects failed` : '', c.switchHandoffs > 0 ? `${c.switchHandoffs} thread hand-offs` : ''].filter((x) => x !== '');
+      const calibration = work.length === 0 ? '' : `; calibration: ${work.join(', ')}`;
+      process.stderr.write(`meshbench echo: stopped after ${st.requests} requests on ${st.connectionsAccepted} connections${rejected}${internal}${calibration}\n`);
     });
 }

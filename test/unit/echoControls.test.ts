@@ -30,9 +30,35 @@ describe('echo controls (fortio syntax)', () => {
     assert.equal(pickWeighted(choices, () => 0.3), undefined);
   });
   it('resolves a reply with defaults of 200, no delay, echo body, keep-alive', () => {
-    assert.deepEqual(resolveReply(parseControls(''), () => 0.5), { delayUs: 0, status: 200, sizeBytes: undefined, close: false });
+    assert.deepEqual(resolveReply(parseControls(''), () => 0.5), {
+      delayUs: 0, status: 200, sizeBytes: undefined, close: false, burnUs: 0, copies: 0, connects: 0, switches: 0,
+    });
     const r = resolveReply(parseControls('status=503:50&close=50'), () => 0.2);
     assert.equal(r.status, 503);
     assert.equal(r.close, true);
+  });
+  it('parses the calibration controls with the same value:percent lists', () => {
+    const c = parseControls('burn=200us&copies=2:50&connects=1&switches=10');
+    assert.deepEqual(c.burnUs, [{ value: 200, percent: 100 }]);
+    assert.deepEqual(c.copies, [{ value: 2, percent: 50 }]);
+    assert.deepEqual(c.connects, [{ value: 1, percent: 100 }]);
+    assert.deepEqual(c.switches, [{ value: 10, percent: 100 }]);
+    assert.deepEqual(parseControls('burn=150').burnUs, [{ value: 150, percent: 100 }]); // a bare number is µs
+    assert.deepEqual(parseControls('burn=1ms').burnUs, [{ value: 1000, percent: 100 }]);
+    const r = resolveReply(parseControls('burn=200us&copies=2:50&connects=1&switches=10'), () => 0.2);
+    assert.deepEqual([r.burnUs, r.copies, r.connects, r.switches], [200, 2, 1, 10]);
+    assert.equal(resolveReply(parseControls('copies=2:50'), () => 0.7).copies, 0);
+  });
+  it('rejects bad calibration values with a message naming the key', () => {
+    for (const q of ['burn=2s', 'burn=fast', 'copies=-1', 'copies=1.5', 'connects=1001', 'switches=x']) {
+      const key = q.split('=')[0] as string;
+      assert.throws(() => parseControls(q), (e: unknown) => e instanceof ControlSyntaxError && e.message.startsWith(key), q);
+    }
+  });
+  it('turns a malformed percent-escape into a ControlSyntaxError, not a URIError', () => {
+    for (const q of ['delay=%zz', 'size=%', 'status=%E0%A4%A']) {
+      assert.throws(() => parseControls(q), (e: unknown) => e instanceof ControlSyntaxError && /malformed percent-escape/.test(e.message), q);
+    }
+    assert.deepEqual(parseControls('delay=5ms%3A10').delayUs, [{ value: 5000, percent: 10 }]);
   });
 });

@@ -1,0 +1,193 @@
+import fs from 'node:fs';
+import net from 'node:net';
+import { Worker } from 'node:worker_threads';
+import type { Bytes, Microseconds } from './units';
+
+/*
+ * Known work for calibrating the overhead breakdown (issue 14): each kind of cost a data plane adds
+ * (user-space CPU, copies through the kernel, connection set-up, context switches) injected in the
+ * echo server in an amount known in advance, so the breakdown can be checked against it.
+ */
+
+/** Reads the process's CPU time in µs; injected for tests. Default: `process.cpuUsage` (getrusage(RUSAGE_SELF)). */
+export type CpuClock = () => Microseconds;
+
+export const processCpuUs: CpuClock = () => {
+  const u = process.cpuUsage();
+  return u.user + u.system;
+};
+
+let sink = 0;
+
+/**
+ * Spins until the process has used `us` more CPU time, by the CPU clock, not the wall clock: a
+ * preempted burn still costs `us` of CPU. Process time (user + system, which Linux keeps to the
+ * nanosecond; the user/system split alone is tick-sampled) includes the ~0.3 µs getrusage call made
+ * every ~10 µs of spinning, so ~97 % of it is user space; the overshoot is under 10 µs.
+ */
+export function burnCpu(us: Microseconds, clock: CpuClock = processCpuUs): void {
+  if (us <= 0) return;
+  const start = clock();
+  let x = sink | 1;
+  for (;;) {
+    // ~1,000 iterations of an LCG is 1–3 µs on current x86: checking the clock costs a syscall, so not every turn.
+    for (let k = 0; k < 4; k += 1) for (let i = 0; i < 1000; i += 1) x = (Math.imul(x, 1103515245) + 12345) | 0;
+    if (clock() - start >= us) break;
+  }
+  sink = x;
+}
+
+/**
+ * A connected pair of Unix stream sockets (socketpair(2) in effect) read and written synchronously:
+ * every pass is one write(2) of the bytes into the kernel and one read(2) of them back out, so a pass
+ * costs exactly 2 syscalls and 2 × the bytes of copying for up to 64 KiB, more syscalls in 64 KiB
+ * pieces above that. libuv's reading is stopped on both ends so the synchronous calls own the fds.
+ */
+export class KernelCopier {
+  private readonly scratch = Buffer.allocUnsafe(64 * 1024);
+
+  private constructor(private readonly writer: net.Socket, private readonly reader: net.Socket, private readonly server: net.Server) {}
+
+  /** Opens the pair on an abstract-namespace Unix socket (nothing on disk to clean up). */
+  static async open(): Promise<KernelCopier> {
+    const server = net.createServer();
+    const address = `\0meshbench-copies-${process.pid}-${Math.random().toString(36).slice(2)}`;
+    const accepted = new Promise<net.Socket>((resolve) => server.once('connection', resolve));
+    await new Promise<void>((resolve, reject) => { server.once('error', reject); server.listen(address, resolve); });
+    const writer = net.connect(address);
+    await new Promise<void>((resolve, reject) => { writer.once('error', reject); writer.once('connect', resolve); });
+    const reader = await accepted;
+    writer.pause();
+    reader.pause();
+    return new KernelCopier(writer, reader, server);
+  }
+
+  /** Passes `data` through the kernel `times` times; returns the bytes copied into and out of it. */
+  pass(data: Buffer, times: number): Bytes {
+    const wfd = fdOf(this.writer);
+    const rfd = fdOf(this.reader);
+    let copied = 0;
+    for (let t = 0; t < times; t += 1) {
+      for (let off = 0; off < data.length || (data.length === 0 && off === 0); off += this.scratch.length) {
+        const piece = data.subarray(off, off + this.scratch.length);
+        if (piece.length === 0) break;
+        let written = 0;
+        while (written < piece.length) written += fs.writeSync(wfd, piece, written);
+        let read = 0;
+        while (read < piece.length) read += fs.readSync(rfd, this.scratch, read, piece.length - read, null);
+        copied += 2 * piece.length;
+      }
+    }
+    return copied;
+  }
+
+  close(): void {
+    this.writer.destroy();
+    this.reader.destroy();
+    this.server.close();
+  }
+}
+
+function fdOf(s: net.Socket): number {
+  const fd = (s as unknown as { _handle?: { fd?: number } })._handle?.fd;
+  if (typeof fd !== 'number' || fd < 0) throw new Error('the copy socket has no file descriptor');
+  return fd;
+}
+
+/**
+ * A local TCP listener that accepts and closes: `churn(n)` opens n connections to it one after the
+ * other and closes each (client first, graceful FIN both ways), so a request costs n × (connect,
+ * accept, 3-way handshake, 4-way close) and leaves n client-side TIME_WAIT sockets (reused on
+ * loopback, `net.ipv4.tcp_tw_reuse=2`, so ports do not run out).
+ */
+export class ConnectionChurner {
+  private constructor(private readonly server: net.Server, readonly port: number) {}
+
+  static async open(host = '127.0.0.1'): Promise<ConnectionChurner> {
+    const server = net.createServer((s) => {
+      s.on('error', () => s.destroy());
+      s.on('end', () => s.end());
+      s.resume();
+    });
+    await new Promise<void>((resolve, reject) => { server.once('error', reject); server.listen({ host, port: 0, backlog: 4096 }, resolve); });
+    return new ConnectionChurner(server, (server.address() as net.AddressInfo).port);
+  }
+
+  /** Opens and closes `n` connections in turn; calls `done` with the number that failed (normally 0). */
+  churn(n: number, done: (failed: number) => void): void {
+    let left = n;
+    let failed = 0;
+    const next = (): void => {
+      if (left <= 0) { done(failed); return; }
+      left -= 1;
+      const s = net.connect({ host: '127.0.0.1', port: this.port });
+      s.once('connect', () => s.end());
+      s.once('error', () => { failed += 1; });
+      s.resume();
+      s.once('close', next);
+    };
+    next();
+  }
+
+  close(): void {
+    this.server.close();
+  }
+}
+
+const switchWorkerSource = `
+const { workerData } = require('node:worker_threads');
+const flag = new Int32Array(workerData);
+for (;;) {
+  Atomics.wait(flag, 0, 0);
+  const v = Atomics.load(flag, 0);
+  if (v === 2) break;
+  if (v === 1) { Atomics.store(flag, 0, 0); Atomics.notify(flag, 0); }
+}
+`;
+
+/**
+ * Voluntary context switches on demand: the calling thread hands a token to a helper thread and sleeps
+ * on a futex (Atomics.wait) until it comes back. A hand-off counts only if the caller really slept
+ * (Atomics.wait returned 'ok', not 'not-equal' because the helper was already done), so `switches(n)`
+ * costs the calling thread at least n voluntary switches (in /proc/self/task/TID/status), and the helper
+ * as many.
+ */
+export class ContextSwitcher {
+  private constructor(private readonly flag: Int32Array, private readonly worker: Worker) {}
+
+  /** Starts the helper thread; resolves once it runs (so the first hand-off does not wait for its start-up). */
+  static start(): Promise<ContextSwitcher> {
+    const flag = new Int32Array(new SharedArrayBuffer(4));
+    const worker = new Worker(switchWorkerSource, { eval: true, workerData: flag.buffer });
+    worker.unref();
+    return new Promise((resolve, reject) => {
+      worker.once('online', () => resolve(new ContextSwitcher(flag, worker)));
+      worker.once('error', reject);
+    });
+  }
+
+  /** Returns the number of hand-offs made (≥ n: the ones where the caller did not sleep are repeated). */
+  switches(n: number): number {
+    let slept = 0;
+    let handoffs = 0;
+    while (slept < n) {
+      handoffs += 1;
+      Atomics.store(this.flag, 0, 1);
+      Atomics.notify(this.flag, 0);
+      let sleptThisTime = false;
+      while (Atomics.load(this.flag, 0) === 1) {
+        const r = Atomics.wait(this.flag, 0, 1, 1000);
+        if (r === 'ok') sleptThisTime = true;
+        else if (r === 'timed-out') throw new Error('the context-switch helper thread did not answer in 1 s');
+      }
+      if (sleptThisTime) slept += 1;
+    }
+    return handoffs;
+  }
+
+  close(): Promise<number> {
+    Atomics.store(this.flag, 0, 2);
+    Atomics.notify(this.flag, 0);
+    return this.worker.terminate();
+  }
+}
