@@ -28,8 +28,8 @@ interface Entry {
 
 /**
  * Spins for the final stretch with a synchronous busy-wait instead of one more loop turn, when the deadline
- * is closer than this. A loop turn (epoll_wait(0) plus setImmediate) costs ~3–5 µs here, so below that a
- * busy-wait is both cheaper and more punctual; it blocks I/O for at most this long.
+ * is closer than this: a loop turn (epoll_wait(0) plus setImmediate) takes a few µs, so below that a busy-wait
+ * is as cheap and more punctual; it blocks I/O for at most this long.
  */
 const busyWaitUs = 4;
 
@@ -37,8 +37,8 @@ const busyWaitUs = 4;
  * A TimerApi whose cost does not grow with the rate: one wake-up per deadline (or per batch of deadlines
  * that fall due together), a margin early, then a setImmediate spin (which still services I/O on every
  * turn) over only that margin. Every callback that came due runs on that wake-up, in deadline order.
- * The margin is the wake-up lateness measured on this machine for that length of sleep (wakeCalibration.ts); the caller's own spin
- * window should be 0 (RateScheduler/DeadlineQueue `spinWindowUs`), since the margin is spun here.
+ * The margin is the wake-up lateness measured on this machine for that length of sleep (wakeCalibration.ts);
+ * the caller's own spin window should be 0 (RateScheduler/DeadlineQueue `spinWindowUs`), since the margin is spun here.
  * Callbacks never run before their deadline. After close(), nothing runs and setTimeout is a no-op.
  */
 export class EarlyWakeTimers implements TimerApi {
@@ -60,6 +60,7 @@ export class EarlyWakeTimers implements TimerApi {
 
   private readonly wakeSource: WakeSource;
 
+  /** Which wake source it sleeps on. */
   get kind(): LoadTimerKind {
     return this.wakeSource.kind;
   }
