@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
-import { CgroupTree } from '../../harness/cgroupTree';
-import { removeEmptyMeshbenchRoots } from '../../harness/commands/probeCommand';
+import { CgroupTree, type Cgroup } from '../../harness/cgroupTree';
+import { enterCgroupArgv, removeEmptyMeshbenchRoots } from '../../harness/commands/probeCommand';
 import type { ComponentProbeRecord, PacketRow } from '../../harness/probes/probeRecord';
 import { ProbeSet } from '../../harness/probes/probeSet';
 import { resolveTargets } from '../../harness/probes/probeTargets';
@@ -29,8 +29,10 @@ const run = `probe-lean-${process.pid}`;
 const netns = `mb-probelean-${process.pid}`;
 const port = 18471;
 
-function spawnIn(args: string[]): ChildProcess {
-  return spawn('ip', ['netns', 'exec', netns, process.execPath, workload, ...args], { stdio: ['pipe', 'pipe', 'inherit'], env: { ...process.env, PROBE_WORKLOAD_STAY: '1' } });
+/** Started inside its cgroup, so even its first socket (a listener, whose cgroup accepted sockets inherit) is the component's. */
+function spawnIn(cg: Cgroup, args: string[]): ChildProcess {
+  const argv = enterCgroupArgv(cg, ['ip', 'netns', 'exec', netns, process.execPath, workload, ...args]);
+  return spawn(argv[0] as string, argv.slice(1), { stdio: ['pipe', 'pipe', 'inherit'], env: { ...process.env, PROBE_WORKLOAD_STAY: '1' } });
 }
 
 function waitFor(proc: ChildProcess, text: string): Promise<void> {
@@ -78,13 +80,11 @@ describe('lean probes against the full hook set (root)', function () {
     const sleeps = 40;
     const serverCg = tree.create(`${run}/server`);
     const clientCg = tree.create(`${run}/client`);
-    const server = spawnIn(['serve', String(port)]);
+    const server = spawnIn(serverCg, ['serve', String(port)]);
     procs.push(server);
     await waitFor(server, 'listening');
-    tree.enter(serverCg, server.pid as number);
-    const client = spawnIn(['mixed', '127.0.0.1', String(port), String(n), String(k), String(sleeps), '1500']);
+    const client = spawnIn(clientCg, ['mixed', '127.0.0.1', String(port), String(n), String(k), String(sleeps), '1500']);
     procs.push(client);
-    tree.enter(clientCg, client.pid as number);
     const targets = resolveTargets([{ name: 'server', v2Path: serverCg.v2Path }, { name: 'client', v2Path: clientCg.v2Path }]);
     const lean = new ProbeSet({ hooks: 'lean' });
     const full = new ProbeSet({ hooks: 'full' });
