@@ -166,7 +166,9 @@ describe('lean probes against the full hook set (root)', function () {
     const cg = tree.create(`${run}/spinner`);
     const spinner = spawnIn(cg, ['spin', '4000']);
     procs.push(spinner);
-    await waitFor(spinner, 'spinning');
+    const spinning = waitFor(spinner, 'spinning');
+    spinner.stdin?.write('go\n');
+    await spinning;
     const targets = resolveTargets([{ name: 'spinner', v2Path: cg.v2Path }]);
     const lean = new ProbeSet({ hooks: 'lean', probes: ['syscalls'] });
     const full = new ProbeSet({ hooks: 'full', probes: ['syscalls'] });
