@@ -45,6 +45,8 @@ export function targetNamespace(t: ResolvedTarget): { inode: number; pid: number
 function namespaceReason(targets: readonly ResolvedTarget[]): string | null {
   for (const t of targets) {
     if (t.v2Path === null) return `component ${t.name} has no cgroup directory to find its network namespace`;
+    // A cgroup with no process yet has no namespace to read: it is reported as such, not counted as the host's.
+    if ((readCgroupProcs(t.v2Path) ?? []).length === 0) continue;
     if (targetNamespace(t) === null) return `component ${t.name} is not in a private network namespace (the host's counters would count the whole machine)`;
   }
   return null;
@@ -76,6 +78,7 @@ abstract class NamespaceSource<T> implements CounterSource {
   abstract readonly name: string;
   protected abstract readonly fields: readonly string[];
   private spaces: Array<{ ns: Namespace; before: T | null }> = [];
+  private homeless: ResolvedTarget[] = [];
 
   protected abstract read(pid: number): T | null;
   protected abstract diff(before: T, after: T, ns: Namespace): RecordPart;
@@ -85,7 +88,13 @@ abstract class NamespaceSource<T> implements CounterSource {
   }
 
   begin(targets: readonly ResolvedTarget[]): void {
-    this.spaces = groupByNamespace(targets).map((ns) => ({ ns, before: this.read(ns.pid) }));
+    const spaces = groupByNamespace(targets);
+    this.spaces = spaces.map((ns) => ({ ns, before: this.read(ns.pid) }));
+    this.homeless = targets.filter((t) => !spaces.some((ns) => ns.members.includes(t)));
+  }
+
+  private nulls(why: string): RecordPart {
+    return { ...Object.fromEntries(this.fields.map((f) => [f, null])), unmeasured: Object.fromEntries(this.fields.map((f) => [f, why])) };
   }
 
   end(): Map<string, RecordPart> {
@@ -94,18 +103,15 @@ abstract class NamespaceSource<T> implements CounterSource {
       const [owner, ...others] = ns.members as [ResolvedTarget, ...ResolvedTarget[]];
       const pid = livePid(ns);
       const after = pid === null ? null : this.read(pid);
-      if (before === null || after === null) {
-        const why = 'every process of its network namespace exited before the window closed';
-        out.set(owner.cgroupId.toString(), { ...Object.fromEntries(this.fields.map((f) => [f, null])), unmeasured: Object.fromEntries(this.fields.map((f) => [f, why])) });
-      } else {
-        out.set(owner.cgroupId.toString(), this.diff(before, after, ns));
-      }
-      for (const o of others) {
-        const why = `counted on ${owner.name}, the first component of the same network namespace`;
-        out.set(o.cgroupId.toString(), { ...Object.fromEntries(this.fields.map((f) => [f, null])), unmeasured: Object.fromEntries(this.fields.map((f) => [f, why])) });
-      }
+      if (before === null || after === null) out.set(owner.cgroupId.toString(), this.nulls('every process of its network namespace exited before the window closed'));
+      else out.set(owner.cgroupId.toString(), this.diff(before, after, ns));
+      for (const o of others) out.set(o.cgroupId.toString(), this.nulls(`counted on ${owner.name}, the first component of the same network namespace`));
     }
+    // No process when the window began, so no namespace to read; its traffic shows on its namespace's owner if
+    // that is registered too (a load client started after the probes, next to its server).
+    for (const t of this.homeless) out.set(t.cgroupId.toString(), this.nulls('no process in its cgroup when the window began, so no network namespace to read'));
     this.spaces = [];
+    this.homeless = [];
     return out;
   }
 }
