@@ -295,25 +295,38 @@ function readBpfStats(): boolean | null {
   }
 }
 
-/** The load client's own CPU over its window, from its rusage at the two events; null without both. */
+/**
+ * The load client's own CPU over its window, from its rusage at the two events; null without both. The
+ * total is exact (the kernel's runtime); its user/system split is not: with tick-based accounting
+ * (CONFIG_TICK_CPU_ACCOUNTING) the kernel splits a task's runtime by tick samples over its whole life and
+ * keeps both parts monotonic, so the split of a window's difference can swing from all-user to
+ * all-system. The window's total is split by the process's lifetime ratio at the window's end instead
+ * (warm-up and window: the same work), which is the kernel's own estimate over the most ticks.
+ */
 export function loadGeneratorCpu(start: LoadProcessCpu | undefined, end: LoadProcessCpu | undefined, requests: number): LoadGeneratorCpu | null {
   if (start === undefined || end === undefined) return null;
-  const cpuUserUs = Math.max(0, end.cpuUserUs - start.cpuUserUs);
+  const totalUs = Math.max(0, end.cpuUserUs + end.cpuSystemUs - start.cpuUserUs - start.cpuSystemUs);
+  const lifetime = end.cpuUserUs + end.cpuSystemUs;
+  const cpuUserUs = lifetime > 0 ? (totalUs * end.cpuUserUs) / lifetime : 0;
   return {
     cpuUserUs,
-    cpuSystemUs: Math.max(0, end.cpuSystemUs - start.cpuSystemUs),
+    cpuSystemUs: totalUs - cpuUserUs,
     cpuUserUsPerRequest: requests > 0 ? cpuUserUs / requests : null,
-    source: 'load client process rusage (process.cpuUsage) at its measuring and done events',
+    source: 'load client process rusage (process.cpuUsage) at its measuring and done events; the window total split user/system by the process lifetime ratio (tick-based kernel split)',
   };
 }
 
 /** The client pod's row without the load client's user-space CPU (its system time stays: a mesh changes it). */
 export function withoutLoadGenerator(r: ComponentResources, loadUserUs: number, requests: number): ComponentResources {
-  const cpuUserUs = Math.max(0, r.cpuUserUs - loadUserUs);
-  const cpuTotalUs = cpuUserUs + r.cpuSystemUs;
+  // The total is exact, the cgroup's own user/system split is tick-sampled like the process's: take the
+  // load client's user time out of the total, and out of the row's user part as far as it goes.
+  const cpuTotalUs = Math.max(0, r.cpuTotalUs - loadUserUs);
+  const cpuUserUs = Math.min(cpuTotalUs, Math.max(0, r.cpuUserUs - loadUserUs));
+  const cpuSystemUs = cpuTotalUs - cpuUserUs;
   return {
     ...r,
     cpuUserUs,
+    cpuSystemUs,
     cpuTotalUs,
     cpuUsPerRequest: requests > 0 ? cpuTotalUs / requests : null,
     cpuCores: r.cpuTotalUs > 0 ? (r.cpuCores * cpuTotalUs) / r.cpuTotalUs : r.cpuCores,

@@ -21,22 +21,56 @@ import { findLeftovers, isRoot, settledLeftovers } from './netnsLeftovers';
 interface BpftoolProg { id: number; name?: string; type?: string }
 interface BpftoolAttach { prog_id?: number }
 
-const tracingTypes = new Set(['tracing', 'raw_tracepoint', 'tracepoint', 'perf_event', 'kprobe']);
+const tracingTypes = new Set(['tracing', 'raw_tracepoint', 'tracepoint', 'perf_event', 'kprobe', 'kprobe_multi', 'uprobe_multi']);
 
-/** bpftool's JSON answer; a failure fails the test (an empty list would make every check pass). */
-function bpftoolJson<T>(args: string[]): T[] {
-  const out = execFileSync('bpftool', ['-j', ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 64 * 2 ** 20 });
-  return (out.trim() === '' ? [] : JSON.parse(out)) as T[];
+/** bpftool's JSON answer, or the error line (kernel lockdown refuses some link queries). */
+function bpftoolJson<T>(args: string[]): T[] | string {
+  try {
+    const out = execFileSync('bpftool', ['-j', ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 64 * 2 ** 20 });
+    return (out.trim() === '' ? [] : JSON.parse(out)) as T[];
+  } catch (err) {
+    return String((err as { stderr?: string }).stderr ?? err).trim().split('\n')[0] ?? 'failed';
+  }
 }
 
-/** meshbench's tracing and perf_event programs attached now (links and perf attachments), and bpf_stats. */
+/** BPF links this process holds, from /proc/self/fdinfo (link_type, prog_id): readable whatever lockdown allows. */
+function ownLinks(): Array<{ linkType: string; progId: number }> {
+  const out: Array<{ linkType: string; progId: number }> = [];
+  for (const fd of fs.readdirSync('/proc/self/fdinfo')) {
+    let text = '';
+    try {
+      text = fs.readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8');
+    } catch {
+      continue;
+    }
+    const type = /^link_type:\s*(\S+)/m.exec(text);
+    const prog = /^prog_id:\s*(\d+)/m.exec(text);
+    if (type !== null && prog !== null) out.push({ linkType: type[1] ?? '', progId: Number(prog[1]) });
+  }
+  return out;
+}
+
+/**
+ * meshbench's tracing and perf_event programs attached now, and bpf_stats. The links the harness holds
+ * (every probe and the stack sampler are attached by this process) from fdinfo, plus what bpftool lists
+ * machine-wide where the kernel lets it.
+ */
 function snapshot(): { attached: Array<{ name: string; type: string }>; bpfStats: string; seen: string } {
+  const attached: Array<{ name: string; type: string }> = [];
+  const links = ownLinks();
+  for (const l of links) if (tracingTypes.has(l.linkType)) attached.push({ name: `prog ${l.progId}`, type: l.linkType });
   const all = bpftoolJson<BpftoolProg>(['prog', 'show']);
-  const progs = new Map(all.filter((p) => (p.name ?? '').startsWith('mb_') && tracingTypes.has(p.type ?? '')).map((p) => [p.id, p]));
-  const attachments = [...bpftoolJson<BpftoolAttach>(['link', 'show']), ...bpftoolJson<BpftoolAttach>(['perf', 'show'])];
-  const attachedIds = attachments.map((a) => a.prog_id).filter((id): id is number => id !== undefined && progs.has(id));
-  const attached = [...new Set(attachedIds)].map((id) => ({ name: progs.get(id)?.name ?? '', type: progs.get(id)?.type ?? '' }));
-  const seen = `${all.length} programs (${progs.size} meshbench tracing), ${attachments.length} links/perf attachments`;
+  const progs = new Map((typeof all === 'string' ? [] : all).filter((p) => (p.name ?? '').startsWith('mb_') && tracingTypes.has(p.type ?? '')).map((p) => [p.id, p]));
+  const machine: BpftoolAttach[] = [];
+  for (const what of [['link', 'show'], ['perf', 'show']]) {
+    const r = bpftoolJson<BpftoolAttach>(what);
+    if (typeof r !== 'string') machine.push(...r);
+  }
+  for (const a of machine) {
+    const p = a.prog_id === undefined ? undefined : progs.get(a.prog_id);
+    if (p !== undefined && !attached.some((x) => x.name === `prog ${p.id}`)) attached.push({ name: p.name ?? '', type: p.type ?? '' });
+  }
+  const seen = `${typeof all === 'string' ? all : `${all.length} programs (${progs.size} meshbench tracing)`}, ${links.length} own links (${links.map((l) => l.linkType).join(',')}), ${machine.length} machine-wide attachments`;
   return { attached, bpfStats: fs.readFileSync('/proc/sys/kernel/bpf_stats_enabled', 'utf8').trim(), seen };
 }
 
@@ -116,11 +150,11 @@ describe('clean and instrumented repetitions (root, netns)', function () {
     assert.equal(seen.length, loaded.steps.length, 'one look from the kernel side per step, inside its window');
     for (const s of seen) {
       if (s.measurement === 'clean') {
-        assert.deepEqual(s.attached, [], `${s.dataplane} clean: attached ${JSON.stringify(s.attached)}`);
+        assert.deepEqual(s.attached, [], `${s.dataplane} clean: attached ${JSON.stringify(s.attached)}; ${s.seen}`);
         assert.equal(s.bpfStats, '0', `${s.dataplane} clean: bpf_stats`);
       } else {
         assert.ok(s.attached.some((p) => p.type !== 'perf_event'), `${s.dataplane} instrumented: tracing probes attached: ${JSON.stringify(s.attached)}; ${s.seen}`);
-        assert.ok(s.attached.some((p) => p.type === 'perf_event'), `${s.dataplane} instrumented: the stack sampler attached`);
+        assert.ok(s.attached.some((p) => p.type === 'perf_event'), `${s.dataplane} instrumented: the stack sampler attached; ${JSON.stringify(s.attached)}; ${s.seen}`);
         // bpf_stats is on in instrumented steps of a run that measures an eBPF data plane
         if (ran.includes('kernel')) assert.equal(s.bpfStats, '1', `${s.dataplane} instrumented: bpf_stats`);
       }
