@@ -188,9 +188,7 @@ export class LoadRunner {
     const progress = this.startProgress();
     const onMeasuring = this.deps.onMeasuring;
     const measuringTimer = onMeasuring === undefined ? undefined : setTimeout(onMeasuring, Math.max(0, o.warmupUs / 1000));
-    if (Number.isFinite(this.measureEndUs) && !this.windowClosed) {
-      this.endTimer = this.timers.setTimeout(() => this.closeWindow(), Math.max(0, (this.measureEndUs - this.clock.nowUs()) / 1000));
-    }
+    if (Number.isFinite(this.measureEndUs) && !this.windowClosed) this.armEndTimer();
     this.maybeFinish();
 
     await done;
@@ -335,6 +333,15 @@ export class LoadRunner {
     if (this.closedLoop) this.sendClosedLoop(slot, now);
     else this.sendNext(slot);
     this.maybeFinish();
+  }
+
+  /** Closes the window at its end; a timer firing early (libuv's are whole milliseconds) is re-armed, or requests due before the end would be lost. */
+  private armEndTimer(): void {
+    this.endTimer = this.timers.setTimeout(() => {
+      this.endTimer = undefined;
+      if (this.clock.nowUs() < this.measureEndUs) this.armEndTimer();
+      else this.closeWindow();
+    }, Math.max(0, (this.measureEndUs - this.clock.nowUs()) / 1000));
   }
 
   /**
