@@ -3,7 +3,7 @@ import type { StepRow } from './stepRows';
 
 export const stepColumns: ReadonlyArray<keyof StepRow> = [
   'runId', 'index', 'stepId', 'dataplane', 'placement', 'protocol', 'qps', 'connections', 'payloadBytes', 'keepAlive', 'repetition', 'startedAt',
-  'actualQps', 'requestsCompleted', 'requestsFailed', 'latencyP50Us', 'latencyP90Us', 'latencyP99Us', 'latencyP999Us', 'latencyMeanUs', 'latencyMaxUs',
+  'actualQps', 'requestsCompleted', 'requestsFailed', 'requestsUnsent', 'requestsInFlightAtEnd', 'requestsOverflowed', 'latencyP50Us', 'latencyP90Us', 'latencyP99Us', 'latencyP999Us', 'latencyMeanUs', 'latencyMaxUs',
   'serviceTimeP99Us', 'cpuUsPerRequest', 'memoryRssBytesPeak', 'connectionsOnPath', 'connectionsPerRequest', 'bytesCopiedPerRequest',
   'contextSwitchesPerRequest', 'syscallsPerRequest', 'ebpfRunTimeUsPerRequest', 'ebpfMapMemoryBytes',
 ];

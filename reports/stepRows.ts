@@ -20,7 +20,14 @@ export interface StepRow {
   readonly startedAt: string;
   readonly actualQps: number;
   readonly requestsCompleted: number;
+  /** Failed requests include the three kinds below (the load client records every request of its window). */
   readonly requestsFailed: number;
+  /** Due in the window but not sent when it closed (server slower than the rate); null for results written before they were counted. */
+  readonly requestsUnsent: number | null;
+  /** Still unanswered after the drain that follows the window; null for older results. */
+  readonly requestsInFlightAtEnd: number | null;
+  /** Dropped from a backlog over --max-pending; null for older results. */
+  readonly requestsOverflowed: number | null;
   readonly latencyP50Us: number;
   readonly latencyP90Us: number;
   readonly latencyP99Us: number;
@@ -92,6 +99,10 @@ export function stepRow(runId: string, s: StepRecord): StepRow {
     actualQps: s.load.actualQps,
     requestsCompleted: s.load.requestsCompleted,
     requestsFailed: s.load.requestsFailed,
+    // Results written before the load client counted these kinds have no such fields: not measured, so null.
+    requestsUnsent: (s.load as Partial<typeof s.load>).requestsInFlightAtEnd === undefined ? null : s.load.requestsUnsent,
+    requestsInFlightAtEnd: s.load.requestsInFlightAtEnd ?? null,
+    requestsOverflowed: s.load.requestsOverflowed ?? null,
     latencyP50Us: pct('50'),
     latencyP90Us: pct('90'),
     latencyP99Us: pct('99'),

@@ -6,10 +6,12 @@ import type { Bytes } from './units';
  * is byte-identical to the previous Content-Length response on the connection (the common case in a load
  * test) is recognised with one memcmp and its body counted, without entering llhttp; the parser is then
  * still at a message boundary, so skipping the message leaves its state as it was.
- * Measured (npm run bench:workloads machine, 2026-11-29, a 5-header 13-byte-body response): llhttp
- * through the binding costs ~1.6 µs per response, the memcmp path ~0.12 µs, so the cached path is ~13×
- * cheaper; everything else (first response, changing heads, chunked, close-delimited, 1xx) goes
- * to llhttp. test/unit/httpResponseFuzz.test.ts checks the two paths agree with plain llhttp.
+ * Measured under the machine lock (2 cores, Node 20, a 6-header 13-byte-body nginx-like response, median
+ * of 3 runs of 300,000): llhttp alone through the binding ~2.5 µs per response; the cached path ~0.27 µs
+ * (~9–20× cheaper); a changing head (llhttp plus this wrapper) ~4.1 µs. The regex head parser meshbench
+ * had before cost ~0.9 µs on changing heads, but it got 1xx, Connection token lists, close-delimited
+ * bodies and malformed framing wrong (issue 11), so changing heads pay llhttp's price for being right.
+ * test/unit/httpResponseFuzz.test.ts checks both paths agree with plain llhttp.
  */
 
 interface LlhttpParser {
@@ -61,12 +63,18 @@ export const llhttpCallbacks = {
   onMessageComplete: HTTPParser.kOnMessageComplete,
 } as const;
 
-function headerValue(headers: readonly string[], name: string): string | undefined {
-  let found: string | undefined;
+/** Framing headers of a head, found in one pass over llhttp's [name, value, …] list without lower-casing every name. */
+function framingHeaders(headers: readonly string[]): { contentLength: boolean; transferEncoding: string | undefined } {
+  let contentLength = false;
+  let transferEncoding: string | undefined;
   for (let i = 0; i + 1 < headers.length; i += 2) {
-    if ((headers[i] as string).toLowerCase() === name) found = found === undefined ? headers[i + 1] : `${found},${headers[i + 1] as string}`;
+    const name = headers[i] as string;
+    if (name.length === 14 && name.toLowerCase() === 'content-length') contentLength = true;
+    else if (name.length === 17 && name.toLowerCase() === 'transfer-encoding') {
+      transferEncoding = transferEncoding === undefined ? headers[i + 1] : `${transferEncoding},${headers[i + 1] as string}`;
+    }
   }
-  return found;
+  return { contentLength, transferEncoding };
 }
 
 /**
@@ -85,6 +93,8 @@ export class HttpResponseParser {
   /** Every byte of this response on the wire, interim responses included. */
   bytes: Bytes = 0;
   errorKind = '';
+  /** Responses recognised on the cached-head path (tests check it is taken). */
+  cachedResponses = 0;
 
   private parser: LlhttpParser = newLlhttpResponseParser();
   /** The final response is whole. */
@@ -93,7 +103,7 @@ export class HttpResponseParser {
   /** Interim responses seen before the final one. */
   private interim = 0;
   private headersSeen = false;
-  private pendingHeaders: string[] | undefined;
+  private sawTransferEncoding = false;
   /** Bytes of this response up to the end of its final head, kept until the head is found. */
   private headParts: Buffer[] = [];
   private headLength = 0;
@@ -122,7 +132,7 @@ export class HttpResponseParser {
     this.errorKind = '';
     this.interim = 0;
     this.headersSeen = false;
-    this.pendingHeaders = undefined;
+    this.sawTransferEncoding = false;
     this.headParts = [];
     this.headLength = 0;
     this.headKnown = false;
@@ -144,13 +154,20 @@ export class HttpResponseParser {
       this.headerBytes = cached.length;
       this.bodyBytes = this.cachedLength;
       this.fastRemaining = this.cachedLength + cached.length;
+      this.cachedResponses += 1;
       return this.feedFast(chunk);
     }
-    this.bytes += chunk.length;
-    if (!this.headKnown) this.headParts.push(chunk);
+    // Bytes after the response is whole (only a caller that keeps feeding sends them): llhttp decides
+    // whether they are harmless (CRLF between messages) or a response nobody asked for.
+    const wasDone = this.done;
+    if (!wasDone) {
+      this.bytes += chunk.length;
+      if (!this.headKnown) this.headParts.push(chunk);
+    }
     const r = this.parser.execute(chunk);
     if (this.error !== '') return this.fail(this.error);
     if (typeof r !== 'number') return this.fail('bad-response');
+    if (wasDone) return complete;
     if (!this.headKnown && this.headersSeen) this.findHead();
     return this.done ? this.finishResponse() : needMore;
   }
@@ -169,9 +186,15 @@ export class HttpResponseParser {
     this.bytes += chunk.length;
     this.fastRemaining -= chunk.length;
     if (this.fastRemaining > 0) return needMore;
-    if (this.fastRemaining < 0) return this.fail('bad-response'); // bytes beyond the response: the server pipelined or lied about length
+    const excess = -this.fastRemaining;
     this.fastRemaining = -1;
-    return complete;
+    this.done = true;
+    if (excess === 0) return complete;
+    // Bytes beyond the response: llhttp, at the message boundary the skipped response left it at, judges them.
+    this.bytes -= excess;
+    const r = this.parser.execute(chunk.subarray(chunk.length - excess));
+    if (this.error !== '') return this.fail(this.error);
+    return typeof r === 'number' ? complete : this.fail('bad-response');
   }
 
   private fail(kind: string): ParseStep {
@@ -182,10 +205,10 @@ export class HttpResponseParser {
 
   private finishResponse(): ParseStep {
     this.headerBytes = this.headKnown ? this.headLength : 0;
-    const h = this.pendingHeaders;
     this.cachedHead = undefined;
-    if (this.framing === 'content-length' && this.keepAlive && this.interim === 0 && this.headKnown && h !== undefined && headerValue(h, 'transfer-encoding') === undefined) {
-      const head = Buffer.concat(this.headParts, this.headLength);
+    if (this.framing === 'content-length' && this.keepAlive && this.interim === 0 && this.headKnown && !this.sawTransferEncoding) {
+      const part = this.headParts[0] as Buffer;
+      const head = this.headParts.length === 1 ? Buffer.from(part.subarray(0, this.headLength)) : Buffer.concat(this.headParts, this.headLength);
       this.cachedHead = head;
       this.cachedStatus = this.status;
       this.cachedLength = this.bodyBytes;
@@ -196,7 +219,7 @@ export class HttpResponseParser {
 
   /** The final head ends at the (interim + 1)-th CRLFCRLF: strict llhttp accepts no bare-LF heads, 1xx have no body. */
   private findHead(): void {
-    const buf = Buffer.concat(this.headParts);
+    const buf = this.headParts.length === 1 ? this.headParts[0] as Buffer : Buffer.concat(this.headParts);
     let end = -4;
     for (let i = 0; i <= this.interim; i += 1) {
       end = buf.indexOf(crlfcrlf, end + 4);
@@ -223,16 +246,16 @@ export class HttpResponseParser {
       this.headersSeen = true;
       this.status = statusCode;
       this.keepAlive = shouldKeepAlive;
-      this.pendingHeaders = headers;
-      const te = headerValue(headers, 'transfer-encoding');
+      const { contentLength, transferEncoding: te } = framingHeaders(headers);
+      this.sawTransferEncoding = te !== undefined;
       if (te !== undefined && /(^|,)\s*chunked\s*$/i.test(te)) this.framing = 'chunked';
-      else if (headerValue(headers, 'content-length') !== undefined) this.framing = 'content-length';
+      else if (contentLength) this.framing = 'content-length';
       else if (statusCode === 204 || statusCode === 304) this.framing = 'none';
       else this.framing = 'close';
       return 0;
     };
     p[HTTPParser.kOnBody] = (b: Buffer): void => {
-      if (!this.done) this.bodyBytes += b.length;
+      if (this.headersSeen && !this.done) this.bodyBytes += b.length;
     };
     p[HTTPParser.kOnMessageComplete] = (): void => {
       if (this.done) return;

@@ -51,7 +51,7 @@ function progressEvents(flags: RunFlags, startMs: number): RunnerEvents & { stop
     },
     stepFinished(step: PlannedStep, r: StepRecord) {
       done += 1;
-      const line = `${stepId(step)}: ${r.load.actualQps.toFixed(0)} qps, p50 ${formatUs(r.load.latency.percentilesUs['50'] ?? 0)}, p99 ${formatUs(r.load.latency.percentilesUs['99'] ?? 0)}, ${r.load.requestsFailed} errors`;
+      const line = `${stepId(step)}: ${r.load.actualQps.toFixed(0)} qps, p50 ${formatUs(r.load.latency.percentilesUs['50'] ?? 0)}, p99 ${formatUs(r.load.latency.percentilesUs['99'] ?? 0)}, ${r.load.requestsFailed} errors${behindRate(r)}`;
       if (bar !== undefined) bar.update(done, { elapsed: elapsed() });
       else if (!quiet) process.stderr.write(`  ${line}\n`);
     },
@@ -112,4 +112,14 @@ export function registerRunCommand(program: Command): void {
         process.off('SIGTERM', onSignal);
       }
     });
+}
+
+/** " (12 unsent, 2 in flight at end)" when the target fell behind the rate; those are inside the errors. */
+function behindRate(r: StepRecord): string {
+  const kinds = [
+    r.load.requestsUnsent > 0 ? `${r.load.requestsUnsent} unsent` : '',
+    r.load.requestsInFlightAtEnd > 0 ? `${r.load.requestsInFlightAtEnd} in flight at end` : '',
+    r.load.requestsOverflowed > 0 ? `${r.load.requestsOverflowed} overflow` : '',
+  ].filter((k) => k !== '');
+  return kinds.length === 0 ? '' : ` (${kinds.join(', ')})`;
 }

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { toFortioJson } from '../../workloads/fortioExport';
+import { toFortioJson, type FortioResult } from '../../workloads/fortioExport';
+import { fortioExportProblems } from '../helpers/fortioSchema';
 import { FortioHistogram, fortioPercentile } from '../../workloads/fortioHistogram';
 import { LatencyHistogram } from '../../workloads/latencyHistogram';
 import type { HistogramRecord, LoadResult } from '../../workloads/loadResult';
@@ -32,11 +33,18 @@ function resultWith(values: number[], patch: Partial<LoadResult> = {}): LoadResu
   };
 }
 
+/** Every export a test makes is validated against the schema written from fortio's source. */
+function exported(r: LoadResult): FortioResult {
+  const f = toFortioJson(r);
+  assert.deepEqual(fortioExportProblems(JSON.parse(JSON.stringify(f))), [], 'valid against fortio\'s schema');
+  return f;
+}
+
 describe('fortio JSON export', () => {
   const values = Array.from({ length: 1000 }, (_, i) => 100 + i); // 100..1099 µs
 
   it('writes fortio field names, seconds and string QPS as fortio does', () => {
-    const f = toFortioJson(resultWith(values));
+    const f = exported(resultWith(values));
     assert.equal(f.RunType, 'HTTP');
     assert.equal(f.RequestedQPS, '1000');
     assert.equal(f.RequestedDuration, '10s');
@@ -48,7 +56,7 @@ describe('fortio JSON export', () => {
   });
 
   it('puts every call in DurationHistogram and socket errors under RetCodes["-1"], as fortio does', () => {
-    const f = toFortioJson(resultWith(values));
+    const f = exported(resultWith(values));
     assert.deepEqual(f.RetCodes, { 200: 999, 503: 1, '-1': 2 });
     const h = f.DurationHistogram;
     assert.equal(h.Count, 1002);
@@ -70,7 +78,7 @@ describe('fortio JSON export', () => {
   });
 
   it('exports Sizes and HeaderSizes as fortio histograms of every call', () => {
-    const f = toFortioJson(resultWith(values));
+    const f = exported(resultWith(values));
     assert.equal(f.Sizes?.Count, 1002);
     assert.equal(f.Sizes?.Max, 150);
     assert.equal(f.HeaderSizes?.Count, 1002);
@@ -83,7 +91,7 @@ describe('fortio JSON export', () => {
       requestsCompleted: 0, requestsFailed: 5, statusCounts: {}, errorsByKind: { ECONNREFUSED: 5 },
       latency: record([300, 310, 320, 330, 340]), errorLatency: record([300, 310, 320, 330, 340]), successLatency: record([]),
     });
-    const f = toFortioJson(r);
+    const f = exported(r);
     assert.deepEqual(f.RetCodes, { '-1': 5 });
     assert.equal(f.DurationHistogram.Count, 5);
     assert.ok(f.DurationHistogram.Data.length > 0);
@@ -91,14 +99,14 @@ describe('fortio JSON export', () => {
   });
 
   it('writes two points for a run without a single call, as fortio does for a run that could not start', () => {
-    const f = toFortioJson(resultWith([], { requestsCompleted: 0, requestsFailed: 0, statusCounts: {}, errorsByKind: {}, latency: record([]), errorLatency: record([]), successLatency: record([]) }));
+    const f = exported(resultWith([], { requestsCompleted: 0, requestsFailed: 0, statusCounts: {}, errorsByKind: {}, latency: record([]), errorLatency: record([]), successLatency: record([]) }));
     assert.equal(f.DurationHistogram.Count, 2);
     assert.ok(f.DurationHistogram.Data.length > 0);
   });
 
   it('labels max mode and exact request counts the fortio way', () => {
     const r = resultWith([5, 6, 7], { requestsFailed: 0, errorsByKind: {} });
-    const f = toFortioJson({ ...r, options: { ...r.options, mode: 'max', qps: 0, requests: 3, durationUs: null, protocol: 'tcp', url: 'tcp://127.0.0.1:9/' } });
+    const f = exported({ ...r, options: { ...r.options, mode: 'max', qps: 0, requests: 3, durationUs: null, protocol: 'tcp', url: 'tcp://127.0.0.1:9/' }, latency: record([5, 6, 7]), errorLatency: record([]) });
     assert.equal(f.RequestedQPS, 'max');
     assert.equal(f.RequestedDuration, 'exactly 3 calls');
     assert.equal(f.RunType, 'TCP');
@@ -133,5 +141,19 @@ describe('fortio histogram (stats.Histogram port)', () => {
     const e = h.export();
     assert.equal(fortioPercentile(e, 100), 30);
     assert.equal(fortioPercentile(e, 10), 10);
+  });
+});
+
+describe('fortio schema (from fortio\'s source)', () => {
+  it('refuses what fortio\'s chart page could not draw', () => {
+    const good = JSON.parse(JSON.stringify(toFortioJson(resultWith(Array.from({ length: 10 }, (_, i) => 100 + i))))) as Record<string, unknown>;
+    assert.deepEqual(fortioExportProblems(good), []);
+    const h = good.DurationHistogram as Record<string, unknown>;
+    assert.ok(fortioExportProblems({ ...good, DurationHistogram: { ...h, Data: [] } }).length > 0, 'Count > 0 with empty Data');
+    assert.ok(fortioExportProblems({ ...good, ActualDuration: 1.5 }).length > 0, 'ActualDuration is integer ns');
+    assert.ok(fortioExportProblems({ ...good, SocketErrors: 3 }).length > 0, 'no field fortio does not have');
+    assert.ok(fortioExportProblems({ ...good, RetCodes: { 200: 1 } }).length > 0, 'RetCodes must cover every call');
+    const { Uniform: _u, ...noUniform } = good;
+    assert.ok(fortioExportProblems(noUniform).length > 0, 'fields the report page reads are required');
   });
 });

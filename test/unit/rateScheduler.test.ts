@@ -43,6 +43,16 @@ describe('RateScheduler (open loop, injected clock)', () => {
     assert.ok(t.immediatesRun <= 10 * 210, `immediates ${t.immediatesRun}`);
   });
 
+  it('numbers requests in order and releases what is due at once on flush (a window closing on a late wake-up)', () => {
+    const t = new FakeTime();
+    const released: Array<[number, number]> = [];
+    const s = new RateScheduler(1000, t, t, (intended, index) => released.push([intended, index]), (intended) => intended < 10_000, 200);
+    s.start(0);
+    (t as unknown as { now: number }).now = 5_500; // the loop was blocked: nothing ran since the start
+    s.flush();
+    assert.deepEqual(released, [0, 1, 2, 3, 4, 5].map((i) => [i * 1000, i]));
+  });
+
   it('refuses a non-positive rate', () => {
     const t = new FakeTime();
     assert.throws(() => new RateScheduler(0, t, t, () => undefined, () => true), RangeError);
