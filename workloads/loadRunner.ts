@@ -1,5 +1,6 @@
 import { monotonicClock, type Clock, type TimerApi } from './clock';
 import { PreciseTimers } from './preciseTimers';
+import { createLoadTimers, type LoadTimers } from './loadTimers';
 import type { ClientConnection, ConnectionEvents } from './clientConnection';
 import { FortioHistogram } from './fortioHistogram';
 import { buildHttpRequest, HttpConnection } from './httpConnection';
@@ -89,7 +90,10 @@ interface Slot {
  */
 export class LoadRunner {
   private readonly clock: Clock;
-  private readonly timers: TimerApi;
+  private timers: TimerApi;
+  /** Set when the runner made its own timers (closed at the end); injected timers belong to the caller. */
+  private ownTimers: LoadTimers | undefined;
+  private spinWindowUs: Microseconds | undefined;
   private readonly slots: Slot[] = [];
   private readonly slotOf = new Map<ClientConnection, Slot>();
   private readonly latency = new LatencyHistogram();
@@ -129,6 +133,7 @@ export class LoadRunner {
 
   constructor(private readonly options: LoadOptions, private readonly deps: LoadRunnerDeps = {}) {
     this.clock = deps.clock ?? monotonicClock;
+    // Replaced in run() by createLoadTimers() unless injected; a PreciseTimers starts no thread until armed.
     this.timers = deps.timers ?? new PreciseTimers();
     this.closedLoop = options.qps === 0;
     const payload = Buffer.alloc(options.payloadBytes, 0x61);
@@ -160,8 +165,15 @@ export class LoadRunner {
       this.slots.push(slot);
       this.slotOf.set(conn, slot);
     }
-    // Start-up stays outside the clock: the timer thread is running and every keep-alive connection is
-    // established before the first intended send time.
+    // Start-up stays outside the clock: the timer is calibrated and running and every keep-alive connection
+    // is established before the first intended send time. Without injected timers the runner takes the
+    // cheapest precise timer here (createLoadTimers: the addon's timerfd, else a helper thread), whose cost
+    // does not grow with the rate the way the old 200 µs setImmediate spin did.
+    if (this.deps.timers === undefined) {
+      this.ownTimers = await createLoadTimers({ clock: this.clock });
+      this.timers = this.ownTimers.timers;
+      this.spinWindowUs = this.ownTimers.callerSpinWindowUs;
+    }
     await new Promise<void>((resolve) => { this.timers.setTimeout(resolve, 0); });
     await Promise.all(this.slots.map((s) => s.conn.preconnect()));
 
@@ -175,7 +187,7 @@ export class LoadRunner {
     if (!this.closedLoop) {
       this.scheduler = new RateScheduler(o.qps, this.clock, this.timers,
         (intended, index) => this.onDue(intended, index),
-        (intended) => this.admit(intended));
+        (intended) => this.admit(intended), this.spinWindowUs);
     }
     this.startUs = this.clock.nowUs();
     this.measureStartUs = this.startUs + o.warmupUs;
@@ -200,7 +212,7 @@ export class LoadRunner {
     this.deps.signal?.removeEventListener('abort', onAbort);
     this.scheduler?.stop();
     for (const s of this.slots) s.conn.close();
-    if (this.timers instanceof PreciseTimers) this.timers.close();
+    this.ownTimers?.timers.close();
     return this.result(startTime);
   }
 
