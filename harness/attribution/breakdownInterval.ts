@@ -162,17 +162,5 @@ export function breakdownUncertainty(pairs: readonly BreakdownPair[], random: ()
   };
 }
 
-/**
- * A small seeded generator of uniform [0, 1) numbers (mulberry32, Tommy Ettinger's 32-bit mixer), so that
- * summaries, reports and tests draw the same resamples from the same results.
- */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The seeded uniform generator every resampling statistic draws from (one copy, in harness/results/stats). */
+export { seededRandom } from '../results/stats/seededRandom';

@@ -36,17 +36,10 @@ export interface SyntheticOptions {
   readonly stackVariety?: number;
 }
 
-/** mulberry32: tiny, seedable, good enough for synthetic noise. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** mulberry32, the one seeded generator meshbench uses (harness/results/stats/seededRandom.ts). */
+import { seededRandom } from '../../harness/results/stats/seededRandom';
+
+export { seededRandom };
 
 function gaussian(rand: () => number): number {
   const u = Math.max(rand(), 1e-12);

@@ -1,3 +1,4 @@
+import { seededRandom } from '../../harness/results/stats/seededRandom';
 import assert from 'node:assert/strict';
 import { complete, failed, HttpResponseParser, llhttpCallbacks, needMore, newLlhttpResponseParser } from '../../workloads/httpResponseParser';
 
@@ -12,17 +13,8 @@ import { complete, failed, HttpResponseParser, llhttpCallbacks, needMore, newLlh
 
 type Outcome = { ok: false } | { ok: true; status: number; keepAlive: boolean; bodyBytes: number; closeDelimited: boolean };
 
-/** mulberry32: small, seedable, good enough to pick cases. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** mulberry32, seeded: the same cases every run. */
+const prng = seededRandom;
 
 function pick<T>(rand: () => number, xs: readonly T[]): T {
   return xs[Math.floor(rand() * xs.length)] as T;
