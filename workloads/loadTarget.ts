@@ -36,6 +36,14 @@ function decodeUserinfo(text: string): string {
 export class TargetSyntaxError extends Error {}
 
 /**
+ * The URL text as typed with the password of its userinfo replaced by `***`, for messages about a URL that
+ * did not parse (the parsed form is redacted by parseTarget itself): a password is never printed.
+ */
+export function redactUrlText(text: string): string {
+  return text.replace(/^([A-Za-z][A-Za-z0-9+.-]*:\/\/[^/?#@:]*):[^/?#]*@/, '$1:***@');
+}
+
+/**
  * Accepts http://[user[:password]@]host[:port]/path?query and tcp://host:port (fortio's tcp:// form for
  * the TCP echo). Throws TargetSyntaxError with the form expected.
  */
@@ -44,13 +52,13 @@ export function parseTarget(text: string): LoadTarget {
   try {
     url = new URL(text);
   } catch {
-    throw new TargetSyntaxError(`"${text}" is not a URL; expected http://host:port/path or tcp://host:port`);
+    throw new TargetSyntaxError(`"${redactUrlText(text)}" is not a URL; expected http://host:port/path or tcp://host:port`);
   }
   if (url.protocol !== 'http:' && url.protocol !== 'tcp:') {
     const hint = url.protocol === 'https:' ? ' (TLS to the target is not supported: meshes add mTLS between proxies, not at the client)' : '';
-    throw new TargetSyntaxError(`unsupported scheme "${url.protocol.replace(':', '')}" in ${text}; use http:// or tcp://${hint}`);
+    throw new TargetSyntaxError(`unsupported scheme "${url.protocol.replace(':', '')}" in ${redactUrlText(text)}; use http:// or tcp://${hint}`);
   }
-  if (url.hostname === '') throw new TargetSyntaxError(`no host in ${text}`);
+  if (url.hostname === '') throw new TargetSyntaxError(`no host in ${redactUrlText(text)}`);
   const protocol: LoadProtocol = url.protocol === 'http:' ? 'http' : 'tcp';
   if (protocol === 'tcp' && url.port === '') throw new TargetSyntaxError(`tcp:// needs a port: tcp://host:port`);
   const port = url.port === '' ? 80 : Number(url.port);

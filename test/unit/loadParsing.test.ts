@@ -43,6 +43,12 @@ describe('load target and flags', () => {
     assert.deepEqual(redactHeaders([['authorization', 'Bearer x'], ['X-A', '1']]), [['authorization', '***'], ['X-A', '1']]);
   });
 
+  it('keeps the password out of the message when a URL with credentials is refused', () => {
+    for (const bad of ['http://alice:hunter2@127.0.0.1:99999/', 'http://alice:hunter2@/', 'ftp://alice:hunter2@127.0.0.1/']) {
+      assert.throws(() => parseTarget(bad), (err: Error) => err instanceof TargetSyntaxError && !err.message.includes('hunter2') && err.message.includes('alice:***@'));
+    }
+  });
+
   it('validates flags into options, one BadInputError per problem', () => {
     const o = loadOptionsFromFlags('http://127.0.0.1:1/', { ...flags, header: ['X-A: 1'] });
     assert.equal(o.durationUs, 5_000_000, 'fortio default duration');
