@@ -1,6 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import type { TimerApi } from './clock';
+import { futexWorkerSource } from './workerWakeSource';
 
 /*
  * libuv timers fire on whole milliseconds of a cached loop clock: a 1 ms timer lands anywhere in
@@ -11,23 +12,7 @@ import type { TimerApi } from './clock';
  * The thread costs no CPU while it waits, unlike spinning the whole interval.
  */
 
-// Shared layout: Int32 [0] = generation (bumped on every change), Float64 at byte 8 = deadline (epoch ms, 0 = none, -1 = exit).
-const workerSource = `
-const { workerData, parentPort } = require('node:worker_threads');
-const { performance } = require('node:perf_hooks');
-const gen = new Int32Array(workerData, 0, 1);
-const deadline = new Float64Array(workerData, 8, 1);
-for (;;) {
-  const g = Atomics.load(gen, 0);
-  const d = deadline[0];
-  if (d < 0) break;
-  if (d === 0) { Atomics.wait(gen, 0, g); continue; }
-  const remaining = d - (performance.timeOrigin + performance.now());
-  if (remaining > 0) { Atomics.wait(gen, 0, g, remaining); continue; }
-  // Fire once per deadline: only if nobody moved it meanwhile.
-  if (Atomics.load(gen, 0) === g) { deadline[0] = 0; parentPort.postMessage(g); }
-}
-`;
+// The helper thread's program and its shared layout: workerWakeSource.ts (one copy for both timers).
 
 interface Entry {
   readonly id: number;
@@ -100,7 +85,7 @@ export class PreciseTimers implements TimerApi {
 
   private ensureWorker(): Worker {
     if (this.worker === undefined) {
-      this.worker = new Worker(workerSource, { eval: true, workerData: this.shared });
+      this.worker = new Worker(futexWorkerSource, { eval: true, workerData: this.shared });
       this.worker.on('message', () => this.fire());
       this.worker.unref();
     }

@@ -12,8 +12,12 @@ import type { Microseconds } from './units';
  * Same algorithm as preciseTimers.ts (the load loop's timer before this one).
  */
 
-// Shared layout: Int32 [0] = generation (bumped on every change), Float64 at byte 8 = deadline (epoch ms, 0 = none, -1 = exit).
-const workerSource = `
+/**
+ * The helper thread's program, shared with preciseTimers.ts (the echo server's timer). Shared layout:
+ * Int32 [0] = generation (bumped on every change), Float64 at byte 8 = deadline (epoch ms, 0 = none, -1 = exit).
+ * It fires once per deadline, only if nobody moved it meanwhile.
+ */
+export const futexWorkerSource = `
 const { workerData, parentPort } = require('node:worker_threads');
 const { performance } = require('node:perf_hooks');
 const gen = new Int32Array(workerData, 0, 1);
@@ -47,7 +51,7 @@ export function workerWakeSource(clock: Clock): WakeSourceFactory {
       Atomics.add(gen, 0, 1);
       Atomics.notify(gen, 0);
     };
-    let worker: Worker | undefined = new Worker(workerSource, { eval: true, workerData: shared });
+    let worker: Worker | undefined = new Worker(futexWorkerSource, { eval: true, workerData: shared });
     worker.on('message', () => {
       if (!open) return;
       worker?.unref();
