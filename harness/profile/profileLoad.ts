@@ -28,19 +28,36 @@ function describeValue(root: unknown, p: readonly PropertyKey[]): string {
   return text.length > 40 ? `${text.slice(0, 37)}...` : text;
 }
 
-/** One readable line: "file: path: what was expected (got …)", for the first problem; the count of the rest. */
+/** One problem as "path: what was expected (got …)". */
+function formatIssue(issue: z.core.$ZodIssue, raw: unknown, previous?: z.core.$ZodIssue): string {
+  const where = describePath(issue.path);
+  if (issue.code === 'unrecognized_keys') {
+    return `${where}: unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
+  }
+  const got = describeValue(raw, issue.path);
+  // A long message repeated for the next list item is said once ("dataplanes[2]: likewise (got …)").
+  const what = previous?.message === issue.message && previous.code === issue.code ? 'likewise'
+    : issue.message === 'Invalid input' && got === 'nothing' ? 'required' : issue.message.replace(/^Invalid input: /, '');
+  return `${where}: ${what} (got ${got})`;
+}
+
+/** How many of the other problems the one line names before it only counts the rest. */
+const otherIssuesShown = 4;
+
+/**
+ * One readable line: "file: path: what was expected (got …)" for the first problem, then the others in
+ * brackets ("[also: path: …; path: …]"), so a user fixes a profile in one pass rather than one error per
+ * run; beyond four others, only their count.
+ */
 export function formatProfileIssues(file: string, issues: readonly z.core.$ZodIssue[], raw: unknown): string {
   const issue = issues[0];
   if (issue === undefined) return `${file}: invalid profile`;
-  const where = describePath(issue.path);
-  let what = issue.message.replace(/^Invalid input: /, '');
-  let got = ` (got ${describeValue(raw, issue.path)})`;
-  if (issue.code === 'unrecognized_keys') {
-    what = `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
-    got = '';
-  }
-  const more = issues.length > 1 ? ` [${issues.length - 1} more problem${issues.length > 2 ? 's' : ''}]` : '';
-  return `${file}: ${where}: ${what}${got}${more}`;
+  const others = issues.slice(1);
+  const shown = others.slice(0, otherIssuesShown).map((i, k) => formatIssue(i, raw, issues[k]));
+  const hidden = others.length - shown.length;
+  if (hidden > 0) shown.push(`${hidden} more problem${hidden > 1 ? 's' : ''}`);
+  const more = shown.length > 0 ? ` [also: ${shown.join('; ')}]` : '';
+  return `${file}: ${formatIssue(issue, raw)}${more}`;
 }
 
 /** The path of the first key that appears twice in one mapping, walking the YAML tree. */
@@ -68,8 +85,10 @@ export function parseProfile(text: string, file: string): Profile {
   const doc = YAML.parseDocument(text, { uniqueKeys: true, prettyErrors: true });
   if (doc.errors.length > 0) {
     const e = doc.errors[0] as YAML.YAMLError;
-    const line = e.linePos?.[0] === undefined ? '' : `line ${e.linePos[0].line}: `;
-    const first = (e.message.split('\n')[0] ?? 'not valid YAML').replace(/:$/, '');
+    const pos = e.linePos?.[0];
+    const line = pos === undefined ? '' : `line ${pos.line}, column ${pos.col}: `;
+    // The yaml library repeats the position in its message ("… at line 1, column 7"); the prefix has it.
+    const first = (e.message.split('\n')[0] ?? 'not valid YAML').replace(/:$/, '').replace(/ at line \d+, column \d+$/, '');
     const dup = e.code === 'DUPLICATE_KEY' ? findDuplicateKey(doc.contents, []) : undefined;
     const msg = e.code === 'DUPLICATE_KEY'
       ? `${dup === undefined ? '' : `${describePath(dup)}: `}${line}duplicate key (expected each key once)`

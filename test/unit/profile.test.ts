@@ -15,8 +15,8 @@ const expected: Record<string, RegExp> = {
   'negative-qps.yaml': /: load\.qps\[0\]: .*>=0 \(got -100\)/,
   'empty-dataplanes.yaml': /: dataplanes: .*>=1 items/,
   'empty-qps.yaml': /: load\.qps: .*>=1 items/,
-  'duplicate-key.yaml': /: duration: line 4: duplicate key \(expected each key once\)/,
-  'duplicate-nested-key.yaml': /: proxy\.workers: line 6: duplicate key/,
+  'duplicate-key.yaml': /: duration: line 4, column \d+: duplicate key \(expected each key once\)/,
+  'duplicate-nested-key.yaml': /: proxy\.workers: line 6, column \d+: duplicate key/,
   'zero-connections.yaml': /: load\.connections\[0\]: .*expected number to be >0 \(got 0\)/,
   'empty-payloads.yaml': /: workload\.payloadBytes: .*>=1 items/,
   'qps-not-a-list.yaml': /: load\.qps: expected array, received number/,
@@ -30,7 +30,7 @@ const expected: Record<string, RegExp> = {
   'unknown-nested-key.yaml': /: proxy: unknown key "mtsl"/,
   'bad-duration.yaml': /: duration: expected a duration like 10s/,
   'bad-gate.yaml': /: gates\.latency\.p99: expected string/,
-  'not-yaml.yaml': /: line \d+: /,
+  'not-yaml.yaml': /: line \d+, column \d+: (?!.*at line)/,
   'not-a-mapping.yaml': /: \(top level\): expected a mapping/,
   'missing-name.yaml': /: name: expected string, received undefined/,
 };
@@ -50,6 +50,21 @@ describe('profiles', () => {
         return true;
       });
     }
+  });
+
+  it('names the other problems of a profile on the same line, and counts those beyond four', () => {
+    const text = 'name: x\ndataplanes: [baseline, nope]\nrepetitions: 0\nload: {qps: [abc], connections: [0]}\n';
+    assert.throws(() => parseProfile(text, 'p.yaml'), (e: unknown) => {
+      assert.ok(e instanceof BadInputError);
+      assert.equal(e.message.split('\n').length, 1);
+      assert.match(e.message, /^p\.yaml: dataplanes\[1\]: .*\(got "nope"\) \[also: .*\]$/);
+      for (const other of [/repetitions: [^;]*\(got 0\)/, /load\.qps\[0\]: [^;]*\(got "abc"\)/, /load\.connections\[0\]: [^;]*\(got 0\)/, /duration: required \(got nothing\)/]) {
+        assert.match(e.message, other);
+      }
+      return true;
+    });
+    const many = 'name: x\ndataplanes: [a, b, c, d, e, f, g]\n';
+    assert.throws(() => parseProfile(many, 'p.yaml'), /\(got "a"\) \[also: dataplanes\[1\]: likewise \(got "b"\); (dataplanes\[\d\]: likewise [^;]+; ){3}3 more problems\]$/);
   });
 
   it('every shipped profile validates', () => {
