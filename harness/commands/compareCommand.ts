@@ -34,11 +34,12 @@ export function registerCompareCommand(program: Command): void {
       if (flags.json !== undefined) fs.writeFileSync(flags.json, `${JSON.stringify(verdict, null, 2)}\n`);
       if (flags.markdown !== undefined) fs.writeFileSync(flags.markdown, md);
       process.stdout.write(md);
+      const same = verdict.base.runId === verdict.head.runId ? ' — base and head are the same run, so nothing was compared' : '';
       const flagged = verdict.rows.filter((r) => r.verdict === 'regression');
       const unmeasured = verdict.rows.filter((r) => r.verdict === 'not measured');
       process.stderr.write(verdict.verdict === 'regression'
         ? `meshbench compare: regression in ${flagged.length} of ${verdict.rows.length} checks (${[...new Set(flagged.map((r) => `${r.dataplane} ${r.metric}`))].join(', ')})\n`
-        : `meshbench compare: no regression (${verdict.rows.length} checks)${unmeasured.length === 0 ? '' : `; ${unmeasured.length} not measured (${[...new Set(unmeasured.map((r) => `${r.dataplane} ${r.metric}`))].join(', ')})`}\n`);
+        : `meshbench compare: no regression (${verdict.rows.length} checks)${unmeasured.length === 0 ? '' : `; ${unmeasured.length} not measured (${[...new Set(unmeasured.map((r) => `${r.dataplane} ${r.metric}`))].join(', ')})`}${same}\n`);
       process.exitCode = verdict.verdict === 'regression' ? ExitCode.failure : ExitCode.ok;
     });
 }

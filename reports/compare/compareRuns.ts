@@ -162,6 +162,10 @@ export function compareRuns(base: LoadedRun, head: LoadedRun, o: CompareOptions 
   }
   const host = hostNote(base.run, head.run);
   if (host !== null) notes.push(host);
+  if (base.run.runId === head.run.runId) {
+    // Every change is then 0 by construction: the output must not read as evidence about a change.
+    notes.push(`base and head are the same run (${base.run.runId}): every change is 0 by construction, so this checks the gates' plumbing, not a change`);
+  }
   if (base.steps.length === 0) throw new BadInputError(`${base.dir}: no finished steps to compare`);
   if (head.steps.length === 0) throw new BadInputError(`${head.dir}: no finished steps to compare`);
   const gatesText = head.run.profile.resolved.gates;

@@ -11,6 +11,10 @@ const fixtures = path.join(__dirname, '..', '..', '..', 'test', 'fixtures', 'res
 describe('compare (recorded fixtures)', () => {
   it('two runs of the same build: no regression', () => {
     const v = compareRuns(loadRun(path.join(fixtures, 'base')), loadRun(path.join(fixtures, 'same-build')));
+    assert.ok(!v.notes.some((n) => /same run/.test(n)), 'two runs are not the same run');
+    const self = compareRuns(loadRun(path.join(fixtures, 'base')), loadRun(path.join(fixtures, 'base')));
+    assert.ok(self.notes.some((n) => /^base and head are the same run \(.+\): every change is 0 by construction/.test(n)), self.notes.join('\n'));
+    assert.match(compareMarkdown(self), /same run/);
     assert.equal(v.verdict, 'pass');
     assert.equal(v.rows.length, 9, '3 data planes × 1 load point × 3 gates');
     assert.ok(v.rows.every((r) => r.verdict !== 'regression'));
