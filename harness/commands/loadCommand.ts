@@ -20,7 +20,8 @@ interface LoadFlags {
   keepalive: boolean;
   timeout: string;
   maxPending?: string;
-  drain: string;
+  /** Unset means 500 ms, or --timeout when that is shorter. */
+  drain?: string;
   json?: string;
   fortioJson?: string;
   labels: string;
@@ -59,7 +60,12 @@ export function loadOptionsFromFlags(url: string, flags: LoadFlags): LoadOptions
   const maxPending = flags.maxPending === undefined
     ? Math.max(connections, Math.ceil((qps * timeoutUs) / 1e6))
     : parseNonNegativeInt('--max-pending', flags.maxPending);
-  const drainUs = parseDurationFlag('--drain', flags.drain);
+  // A request still in flight after --timeout has timed out, so a longer drain waits for nothing: the
+  // default (500 ms) shrinks to --timeout quietly, but a --drain the user asked for is refused.
+  const drainUs = flags.drain === undefined ? Math.min(500_000, timeoutUs) : parseDurationFlag('--drain', flags.drain);
+  if (flags.drain !== undefined && drainUs > timeoutUs) {
+    throw new BadInputError(`--drain ${flags.drain} is longer than --timeout ${flags.timeout}: a request in flight times out before the drain ends; give --drain at most --timeout`);
+  }
   return {
     target,
     qps,
@@ -72,7 +78,7 @@ export function loadOptionsFromFlags(url: string, flags: LoadFlags): LoadOptions
     keepAlive: flags.keepalive,
     timeoutUs,
     maxPending,
-    drainUs: Math.min(drainUs, timeoutUs),
+    drainUs,
     labels: flags.labels,
   };
 }
@@ -92,7 +98,7 @@ export function registerLoadCommand(program: Command): void {
     .option('--no-keepalive', 'open a new connection for every request')
     .option('--timeout <d>', 'per-request timeout, from the actual send', '5s')
     .option('--max-pending <n>', 'cap on requests due but not yet sent (backlog); beyond it the oldest is dropped as "overflow" (default: qps × timeout)')
-    .option('--drain <d>', 'after the window, how long requests in flight may still complete before they count as "in-flight-at-end" (at most --timeout)', '500ms')
+    .option('--drain <d>', 'after the window, how long requests in flight may still complete before they count as "in-flight-at-end" (at most --timeout; default 500ms, or --timeout when shorter)')
     .option('--json <file>', 'write the full result (with encoded histograms) as JSON; - for stdout')
     .option('--fortio-json <file>', 'write a fortio-compatible JSON result; - for stdout')
     .option('--labels <text>', 'free text stored with the result', '')

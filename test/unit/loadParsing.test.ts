@@ -66,6 +66,7 @@ describe('load target and flags', () => {
       [{ maxPending: '-1' }, /--max-pending/],
       [{ maxPending: 'many' }, /--max-pending/],
       [{ drain: 'later' }, /--drain/],
+      [{ drain: '2s', timeout: '1s' }, /^--drain 2s is longer than --timeout 1s/],
     ];
     for (const [patch, re] of bad) {
       assert.throws(() => loadOptionsFromFlags('http://127.0.0.1:1/', { ...flags, ...patch } as typeof flags), (e: unknown) => e instanceof BadInputError && re.test(e.message), JSON.stringify(patch));
@@ -73,8 +74,10 @@ describe('load target and flags', () => {
     assert.throws(() => loadOptionsFromFlags('http//x', flags), BadInputError);
     // The backlog cap defaults to what the rate issues in one --timeout; the drain never exceeds --timeout.
     assert.equal(loadOptionsFromFlags('http://127.0.0.1:1/', { ...flags, qps: '100', timeout: '2s' }).maxPending, 200);
+    const { drain: _unset, ...noDrain } = flags;
+    assert.equal(loadOptionsFromFlags('http://127.0.0.1:1/', { ...noDrain, timeout: '100ms' }).drainUs, 100_000, 'the default drain shrinks to a shorter --timeout');
+    assert.equal(loadOptionsFromFlags('http://127.0.0.1:1/', noDrain).drainUs, 500_000);
     assert.equal(loadOptionsFromFlags('http://127.0.0.1:1/', { ...flags, qps: '0' }).maxPending, 4);
-    assert.equal(loadOptionsFromFlags('http://127.0.0.1:1/', { ...flags, timeout: '100ms', drain: '1s' }).drainUs, 100_000);
   });
 });
 
