@@ -20,7 +20,8 @@ export function formatLoadSummary(r: LoadResult): string {
   const lines: string[] = [];
   const mode = o.mode === 'max' ? 'max throughput (closed loop)' : `fixed rate ${o.qps} qps (open loop)`;
   lines.push(`meshbench load ${o.url}: ${mode}, ${o.connections} connection(s), ${o.keepAlive ? 'keep-alive' : 'new connection per request'}`);
-  lines.push(`${r.requestsCompleted} answered in a ${(r.actualDurationUs / 1e6).toFixed(3)} s window: ${r.actualQps.toFixed(1)} qps achieved, ${r.requestsFailed} failed`);
+  const non2xx = o.protocol === 'http' ? Object.entries(r.statusCounts).filter(([c]) => Number(c) < 200 || Number(c) > 299).reduce((n, [, k]) => n + k, 0) : 0;
+  lines.push(`${r.requestsCompleted} answered${non2xx > 0 ? ` (${non2xx} with a non-2xx status)` : ''} in a ${(r.actualDurationUs / 1e6).toFixed(3)} s window: ${r.actualQps.toFixed(1)} qps achieved, ${r.requestsFailed} failed without an answer`);
   const unaccounted = [
     r.requestsUnsent > 0 ? `${r.requestsUnsent} unsent at the window's close` : '',
     r.requestsInFlightAtEnd > 0 ? `${r.requestsInFlightAtEnd} in flight after the drain` : '',
@@ -35,8 +36,13 @@ export function formatLoadSummary(r: LoadResult): string {
     lines.push(...histogramLines('latency, every request', r.latency));
   }
   if (r.errorLatency.count > 0) {
-    lines.push(`  successful only (${r.successLatency.count}): ${Object.entries(r.successLatency.percentilesUs).map(([p, v]) => `p${p} ${us(v)}`).join('  ')}`);
-    lines.push(`  failed only (${r.errorLatency.count}): ${Object.entries(r.errorLatency.percentilesUs).map(([p, v]) => `p${p} ${us(v)}`).join('  ')}`);
+    // An empty histogram's percentiles read 0, which would look like a measured 0 µs.
+    const percentiles = (h: HistogramRecord): string => (h.count === 0 ? 'none' : Object.entries(h.percentilesUs).map(([p, v]) => `p${p} ${us(v)}`).join('  '));
+    // fortio's rule puts non-2xx answers among the errors, while "failed" above counts requests with no
+    // answer at all; the label says which this histogram holds.
+    const errorLabel = non2xx === 0 ? 'failed only' : 'errors only (non-2xx and failed)';
+    lines.push(`  successful only (${r.successLatency.count}): ${percentiles(r.successLatency)}`);
+    lines.push(`  ${errorLabel} (${r.errorLatency.count}): ${percentiles(r.errorLatency)}`);
   }
   const codes = Object.entries(r.statusCounts);
   if (o.protocol === 'http') lines.push(`status codes: ${codes.length === 0 ? 'none' : codes.map(([c, n]) => `${c}: ${n}`).join(', ')}`);

@@ -384,6 +384,18 @@ describe('meshbench load CLI', function () {
     }
   });
 
+  it('separates answers with a non-2xx status from requests without an answer in the summary', async () => {
+    const echo = await startEchoChild(['--status', '503']);
+    try {
+      const r = await runCli(['load', `http://127.0.0.1:${echo.port}/`, '-q', '200', '-c', '1', '-n', '20']);
+      assert.match(r.stderr, /20 answered \(20 with a non-2xx status\) in .* 0 failed without an answer/);
+      assert.match(r.stderr, /errors only \(non-2xx and failed\) \(20\): p50 /);
+      assert.match(r.stderr, /status codes: 503: 20/);
+    } finally {
+      await echo.stop();
+    }
+  });
+
   it('answers bad input with one line and a non-zero exit', async () => {
     const cases: Array<[string[], RegExp]> = [
       [['load', 'http://127.0.0.1:1/', '--bogus'], /unknown option/],
@@ -408,6 +420,9 @@ describe('meshbench load CLI', function () {
     const r = await runCli(['load', `http://127.0.0.1:${port}/`, '-n', '3', '-c', '1', '--json', json]);
     assert.equal(r.code, 1);
     assert.match(r.stderr, /no request succeeded \(ECONNREFUSED: 3\)/);
+    assert.match(r.stderr, /0 answered in .* 3 failed without an answer/);
+    assert.match(r.stderr, /successful only \(0\): none\n/, 'no 0 µs percentiles for an empty histogram');
+    assert.match(r.stderr, /failed only \(3\): p50 /);
     assert.equal((JSON.parse(fs.readFileSync(json, 'utf8')) as LoadResult).errorsByKind.ECONNREFUSED, 3);
   });
 
