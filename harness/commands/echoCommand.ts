@@ -87,6 +87,8 @@ export function registerEchoCommand(program: Command): void {
       const work = [c.bytesCopied > 0 ? `${c.bytesCopied} bytes copied` : '', c.connectionsChurned > 0 ? `${c.connectionsChurned} connections churned` : '',
         c.connectFailures > 0 ? `${c.connectFailures} calibration connects failed` : '', c.switchHandoffs > 0 ? `${c.switchHandoffs} thread hand-offs` : ''].filter((x) => x !== '');
       const calibration = work.length === 0 ? '' : `; calibration: ${work.join(', ')}`;
-      process.stderr.write(`meshbench echo: stopped after ${st.requests} requests on ${st.connectionsAccepted} connections${rejected}${internal}${calibration}\n`);
+      // Raw TCP has no request boundaries (a client's message may arrive in several reads), so it counts bytes.
+      const served = flags.tcp === true ? `echoing ${st.bytesReceived} bytes` : `${st.requests} requests`;
+      process.stderr.write(`meshbench echo: stopped after ${served} on ${st.connectionsAccepted} connection${st.connectionsAccepted === 1 ? '' : 's'}${rejected}${internal}${calibration}\n`);
     });
 }

@@ -174,6 +174,30 @@ describe('meshbench echo CLI', () => {
     }
   });
 
+  it('with --tcp, counts the bytes it echoed when it stops (raw TCP has no request boundaries)', async function () {
+    this.timeout(10_000);
+    const { spawn } = await import('node:child_process');
+    const { cliPath } = await import('../helpers/cli');
+    const proc = spawn(process.execPath, [cliPath, 'echo', '--tcp', '--port', '0', '--duration', '1s'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let err = '';
+    const port = await new Promise<number>((resolve, reject) => {
+      proc.stderr.on('data', (d: Buffer) => {
+        err += d.toString();
+        const m = /listening on [\d.]+:(\d+)/.exec(err);
+        if (m !== null) resolve(Number(m[1]));
+      });
+      proc.once('exit', () => reject(new Error(err)));
+    });
+    await new Promise<void>((resolve, reject) => {
+      const sock = net.connect(port, '127.0.0.1', () => sock.write(Buffer.alloc(300, 120)));
+      let got = 0;
+      sock.on('data', (d: Buffer) => { got += d.length; if (got === 300) { sock.end(); resolve(); } });
+      sock.on('error', reject);
+    });
+    await new Promise((resolve) => proc.once('exit', resolve));
+    assert.match(err, /stopped after echoing 300 bytes on 1 connection\b/);
+  });
+
   it('refuses a port in use with one line and a non-zero exit', async () => {
     const echo = await startEchoChild();
     try {
