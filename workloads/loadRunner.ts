@@ -461,12 +461,11 @@ export class LoadRunner {
   /** The measured window: see LoadResult.actualDurationUs. */
   private windowUs(): Microseconds {
     const o = this.options;
+    // Open loop with --requests all issued (before any --duration ran out): the schedule's own span, n
+    // intervals (0.5 qps × 3 requests = 6 s), so achieved QPS cannot exceed the offered rate.
+    if (!this.closedLoop && o.requests !== undefined && this.measuredIssued >= o.requests) return (o.requests * 1e6) / o.qps;
     if (o.durationUs !== undefined && Number.isFinite(this.closedAtUs)) return Math.max(0, Math.min(this.closedAtUs, this.measureEndUs) - this.measureStartUs);
-    if (!this.closedLoop && o.requests !== undefined) {
-      // Open loop with --requests: the schedule's own span, n intervals (0.5 qps × 3 requests = 6 s).
-      const aborted = this.measuredIssued < o.requests;
-      return aborted ? Math.max(0, this.closedAtUs - this.measureStartUs) : (o.requests * 1e6) / o.qps;
-    }
+    if (!this.closedLoop && o.requests !== undefined) return Math.max(0, this.closedAtUs - this.measureStartUs);
     return Math.max(0, (this.lastOutcomeUs || this.closedAtUs) - this.measureStartUs);
   }
 

@@ -70,6 +70,13 @@ describe('load client against the echo server (loopback)', function () {
     assert.equal(r.options.mode, 'fixed-rate');
   });
 
+  it('with -n and -t at a fixed rate, the window is n ÷ qps when the n requests come first', async () => {
+    const r = await new LoadRunner(options(`${base}/`, { qps: 200, connections: 2, requests: 50, durationUs: 5_000_000 })).run();
+    assert.equal(r.requestsCompleted, 50);
+    assert.equal(r.actualDurationUs, 250_000);
+    assert.equal(r.actualQps, 200);
+  });
+
   it('echoes raw TCP messages of the payload size', async () => {
     const tcp = new EchoServer({ host: '127.0.0.1', port: 0, protocol: 'tcp' });
     const port = (await tcp.listen()).port;
