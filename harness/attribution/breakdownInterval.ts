@@ -164,3 +164,57 @@ export function breakdownUncertainty(pairs: readonly BreakdownPair[], random: ()
 
 /** The seeded uniform generator every resampling statistic draws from (one copy, in harness/results/stats). */
 export { seededRandom } from '../results/stats/seededRandom';
+
+/** A share of the mesh's extra CPU that some categories hold, with its interval; null share when the extra is within noise. */
+export interface CategoryShare {
+  readonly categories: readonly BreakdownCategory[];
+  /** Σ categories / extra (mesh), in 0–1 (may leave 0–1 when a category fell or rose past the extra); null when the extra's interval holds 0. */
+  readonly share: number | null;
+  readonly interval: Interval | null;
+  /** Σ categories and the extra, µs per request (mean over repetitions). */
+  readonly categoriesUs: number;
+  readonly extraUs: number;
+  readonly extraIntervalUs: Interval;
+}
+
+/**
+ * The share of the mesh's extra CPU per request (instrumentation left out) that `categories` hold together,
+ * with a percentile-bootstrap interval drawn as breakdownUncertainty draws (repetitions with replacement, stack
+ * samples as Poisson counts). Used to hold the breakdown to claims such as "orchestration is ~10 % of the
+ * overhead". Throws RangeError when `pairs` is empty.
+ */
+export function categoryShare(pairs: readonly BreakdownPair[], categories: readonly BreakdownCategory[], random: () => number, iterations = 1000, confidence = 0.95): CategoryShare {
+  if (pairs.length === 0) throw new RangeError('categoryShare needs at least one (data plane, baseline) pair');
+  const prepared = pairs.map((p) => ({ step: componentCounts(p.step), baseline: componentCounts(p.baseline) }));
+  const r = prepared.length;
+  const sumOf = (acc: Record<BreakdownCategory, number>): number => categories.reduce((a, c) => a + acc[c], 0);
+  const point = zero();
+  for (const p of prepared) {
+    addSplit(point, p.step, 1 / r, null);
+    addSplit(point, p.baseline, -1 / r, null);
+  }
+  const extraDraws: number[] = [];
+  const shareDraws: number[] = [];
+  for (let i = 0; i < iterations; i += 1) {
+    const acc = zero();
+    for (let j = 0; j < r; j += 1) {
+      const p = prepared[r === 1 ? 0 : Math.min(r - 1, Math.floor(random() * r))] as (typeof prepared)[number];
+      addSplit(acc, p.step, 1 / r, random);
+      addSplit(acc, p.baseline, -1 / r, random);
+    }
+    const extra = meshExtra(acc);
+    extraDraws.push(extra);
+    if (extra !== 0) shareDraws.push(sumOf(acc) / extra);
+  }
+  const extraIntervalUs = interval(extraDraws, confidence);
+  const withinNoise = extraIntervalUs.low <= 0 && extraIntervalUs.high >= 0;
+  const extraUs = meshExtra(point);
+  return {
+    categories,
+    share: withinNoise || extraUs === 0 ? null : sumOf(point) / extraUs,
+    interval: withinNoise || shareDraws.length === 0 ? null : interval(shareDraws, confidence),
+    categoriesUs: sumOf(point),
+    extraUs,
+    extraIntervalUs,
+  };
+}

@@ -17,6 +17,7 @@ import { machineInfo, toolVersions } from './environment';
 import { HarnessAffinity } from './harnessCpus';
 import type { DeployedDataPlane, LoadProcessCpu, PlatformSession, ProbeProvider, StepProbeResult } from './platformSession';
 import { planSteps, stepId, withoutInstrumented, type PlannedStep } from './stepPlan';
+import { profileForVariant, withCalibrationVariants } from './calibrationVariants';
 
 export interface RunnerEvents {
   stepStarted(step: PlannedStep, total: number): void;
@@ -59,7 +60,7 @@ export class Runner {
     // Instrumented repetitions without probes would only repeat the clean ones, except that an eBPF data
     // plane's own program time is measured in them (bpf_stats), on this machine's kernel.
     const ebpfHere = profile.platform === 'netns' && profile.dataplanes.some((n) => n === 'kernel' || n === 'dual');
-    const planned = planSteps(profile);
+    const planned = withCalibrationVariants(planSteps(profile), profile);
     const plan = probeReason !== null && !ebpfHere ? withoutInstrumented(planned) : planned;
     const steps: StepRecord[] = [];
     const versions = { ...toolVersions(), ...(await this.platform.versions()) };
@@ -94,7 +95,7 @@ export class Runner {
           if (deployed !== undefined) await this.platform.remove(deployed);
           deployed = undefined;
           try {
-            deployed = await this.platform.deploy(step.dataplane, step.placement, profile);
+            deployed = await this.platform.deploy(step.dataplane, step.placement, profileForVariant(profile, step.variant));
           } catch (err) {
             // A data plane this machine or build cannot run is skipped and named; the others still run.
             if (!(err instanceof EnvironmentError) || signal.aborted) throw err;
@@ -250,6 +251,7 @@ export class Runner {
       index: step.index,
       id: stepId(step),
       dataplane: step.dataplane,
+      ...(step.variant === undefined ? {} : { variant: step.variant }),
       placement: step.placement,
       loadPoint: p,
       repetition: step.repetition,
