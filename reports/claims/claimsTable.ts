@@ -1,5 +1,5 @@
 import { mdCell } from '../../harness/results/formatUnits';
-import type { ClaimRow } from './claimsEvaluation';
+import { bandWords, type ClaimRow } from './claimsEvaluation';
 
 /*
  * The claims table for people (pure): plain text for `meshbench claims`, Markdown for the report (whose HTML
@@ -11,14 +11,14 @@ export function claimValueText(r: ClaimRow): string {
   if (r.value === null) return 'null (not measured)';
   const d = 0;
   const unit = r.unit === '%' ? '%' : '';
-  const iv = r.interval === null || r.interval.low === r.interval.high ? '' : ` [${r.interval.low.toFixed(d)}–${r.interval.high.toFixed(d)}]`;
-  return `${r.value.toFixed(d)}${unit}${iv}${r.unit === 'connections' ? ` connection${r.value === 1 ? '' : 's'}` : ''}`;
+  const n = (v: number): string => `${v < 0 ? '−' : ''}${Math.abs(v).toFixed(d)}`;
+  const iv = r.interval === null || r.interval.low === r.interval.high ? '' : ` [${n(r.interval.low)}, ${n(r.interval.high)}]`;
+  return `${n(r.value)}${unit}${iv}${r.unit === 'connections' ? ` connection${r.value === 1 ? '' : 's'}` : ''}`;
 }
 
 function bandText(r: ClaimRow): string {
-  const unit = r.unit === '%' ? '%' : '';
-  if (r.band.low === r.band.high) return `${r.band.low}${unit}`;
-  return r.band.low < 0 ? `${r.band.low}${unit} to +${r.band.high}${unit}` : `${r.band.low}–${r.band.high}${unit}`;
+  if (r.unit === '%') return bandWords(r.band);
+  return r.band.low === r.band.high ? `${r.band.low}` : `${r.band.low}–${r.band.high}`;
 }
 
 const header = ['claim', 'band', 'measured [95%]', 'absolute', 'at', 'verdict'];

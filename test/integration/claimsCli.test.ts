@@ -33,7 +33,7 @@ describe('meshbench claims', function () {
     const json = await runCli(['claims', dir, '--json']);
     const parsed = JSON.parse(json.stdout) as { claims: Array<{ id: string; value: number | null; verdict: string }> };
     assert.equal(parsed.claims.length, 17);
-    assert.deepEqual(parsed.claims.filter((c) => c.value === null).map((c) => c.id), ['kmesh-split-iptables', 'kmesh-split-downstream-hijack']);
+    assert.deepEqual(parsed.claims.filter((c) => c.value === null).map((c) => c.id), ['kmesh-split-downstream-hijack']);
   });
 
   it('a folder that is not a results folder: one line, exit code 2', async () => {

@@ -31,14 +31,14 @@ describe("the talk's claims", () => {
   const rows = evaluateClaims(summary, steps);
   const row = (id: string): ClaimRow => rows.find((r) => r.id === id) as ClaimRow;
 
-  it('answers every claim, each with a verdict and a reason; only the splits no category isolates are null', () => {
+  it('answers every claim, each with a verdict and a reason; only the downstream hijack, which no category isolates, is null', () => {
     assert.deepEqual(rows.map((r) => r.id), claimIds);
     for (const r of rows) {
       assert.ok(['confirmed', 'refuted', 'inconclusive'].includes(r.verdict), r.id);
       assert.ok(r.why.length > 20, r.id);
       if (r.interval !== null) assert.ok(r.interval.low <= r.interval.high, r.id);
     }
-    assert.deepEqual(rows.filter((r) => r.value === null).map((r) => r.id), ['kmesh-split-iptables', 'kmesh-split-downstream-hijack']);
+    assert.deepEqual(rows.filter((r) => r.value === null).map((r) => r.id), ['kmesh-split-downstream-hijack']);
     for (const r of rows.filter((x) => x.value === null)) assert.equal(r.verdict, 'inconclusive');
   });
 
@@ -93,5 +93,27 @@ describe("the talk's claims", () => {
     assert.match(text, /^17 claims: \d+ confirmed, \d+ refuted, \d+ inconclusive/m);
     const md = claimsSection(rows);
     assert.equal(md.filter((l) => l.startsWith('| ') && !l.startsWith('| claim') && !l.startsWith('| ---')).length, rows.length);
+  });
+});
+
+describe('shares of the extra CPU chosen by frames', () => {
+  it("netfilter stacks are iptables' share, apart from the rest of the network stack", async () => {
+    const { stackShare, netfilterStacks, categoryShare } = await import('../../harness/attribution/breakdownInterval');
+    const { seededRandom } = await import('../../harness/results/stats/seededRandom');
+    const k = (f: string): string => `${f}_[k]`;
+    const tcp = `haproxy;${k('entry_SYSCALL_64')};${k('tcp_sendmsg')};${k('tcp_write_xmit')}`;
+    const nf = `haproxy;${k('entry_SYSCALL_64')};${k('tcp_sendmsg')};${k('ip_output')};${k('nf_hook_slow')};${k('ipt_do_table')}`;
+    const user = 'haproxy;process_stream';
+    const cost = (cpuUsPerRequest: number, folded: string) => ({ role: 'proxy' as const, cpuUsPerRequest, foldedStacks: folded, figures: null });
+    // The proxy costs 100 µs/request: 400 samples, 100 netfilter, 100 TCP, 200 user space.
+    const pairs = [1, 2].map(() => ({ step: { proxy: cost(100, `${tcp} 100\n${nf} 100\n${user} 200`) }, baseline: {} }));
+    const ipt = stackShare(pairs, netfilterStacks, seededRandom(1));
+    assert.ok(Math.abs((ipt.share as number) - 0.25) < 1e-9);
+    assert.ok(ipt.interval !== null && ipt.interval.low < 0.25 && ipt.interval.high > 0.25);
+    const rest = stackShare(pairs, (cat, frames) => cat === 'network-stack' && !netfilterStacks(cat, frames), seededRandom(1));
+    assert.ok(Math.abs((rest.share as number) - 0.25) < 1e-9);
+    const net = categoryShare(pairs, ['network-stack'], seededRandom(1));
+    assert.ok(Math.abs((net.share as number) - 0.5) < 1e-9);
+    assert.ok(Math.abs(net.extraIntervalUs.low - ipt.extraIntervalUs.low) < 2 && Math.abs(net.extraIntervalUs.high - ipt.extraIntervalUs.high) < 2, 'the extra is drawn alike');
   });
 });
