@@ -60,6 +60,8 @@ export interface CalibrationVerdict {
   /** Every other category whose interval excludes 0. */
   readonly othersMoved: readonly MovedCategory[];
   readonly verdict: 'recovered' | 'missed' | 'not measured';
+  /** Each part of the bar: the own category (within ±20 % for burn, up for the others), the probe count (n/a for burn), the other categories. */
+  readonly bars: { readonly category: boolean; readonly count: boolean | null; readonly others: boolean } | null;
   /** One line: which part of the bar passed or failed, by how much. */
   readonly why: string;
 }
@@ -151,31 +153,40 @@ export function calibrationVerdicts(groups: readonly SummaryGroup[], steps: read
   return out;
 }
 
-type Judged = Pick<CalibrationVerdict, 'verdict' | 'why'>;
+type Judged = Pick<CalibrationVerdict, 'verdict' | 'why' | 'bars'>;
 
 /** The bar, applied: the own-category check, the count check, then the other categories. */
-function judge(v: Omit<CalibrationVerdict, 'verdict' | 'why'>): Judged {
-  if (v.categoryUs === null || v.categoryIntervalUs === null) return { verdict: 'not measured', why: 'no breakdown for this variant (probes or stack sampling off, or no plain baseline at this point)' };
+function judge(v: Omit<CalibrationVerdict, 'verdict' | 'why' | 'bars'>): Judged {
+  if (v.categoryUs === null || v.categoryIntervalUs === null) return { verdict: 'not measured', bars: null, why: 'no breakdown for this variant (probes or stack sampling off, or no plain baseline at this point)' };
   const failures: string[] = [];
   const passes: string[] = [];
   const cat = `${v.category} ${fmt(v.categoryUs)} µs [${fmt(v.categoryIntervalUs.low)}, ${fmt(v.categoryIntervalUs.high)}]`;
+  let categoryMet: boolean;
+  let countMet: boolean | null = null;
   if (v.kind === 'burn') {
     const amount = v.injected ?? 0;
     const off = (v.categoryUs - amount) / amount;
-    (Math.abs(off) <= burnTolerance ? passes : failures).push(`${cat} is ${off >= 0 ? '+' : '−'}${fmt(Math.abs(100 * off), 0)}% of the ${fmt(amount, 0)} µs burnt (bar ±${100 * burnTolerance}%)`);
+    categoryMet = Math.abs(off) <= burnTolerance;
+    (categoryMet ? passes : failures).push(`${cat} is ${off >= 0 ? '+' : '−'}${fmt(Math.abs(100 * off), 0)}% of the ${fmt(amount, 0)} µs burnt (bar ±${100 * burnTolerance}%)`);
   } else {
-    const up = v.categoryIntervalUs.low > 0;
-    (up ? passes : failures).push(`${cat} ${up ? 'up' : 'not up (its interval holds 0)'}`);
-    if (v.counted === null || v.injected === null) failures.push(`${v.injectedUnit} per request not measured (probe figures missing)`);
-    else if (v.kind === 'switches') {
-      (v.counted >= v.injected ? passes : failures).push(`${fmt(v.counted, 2)} context switches/request over baseline (bar: at least ${v.injected})`);
+    categoryMet = v.categoryIntervalUs.low > 0;
+    (categoryMet ? passes : failures).push(`${cat} ${categoryMet ? 'up' : 'not up (its interval holds 0)'}`);
+    if (v.counted === null || v.injected === null) {
+      countMet = false;
+      failures.push(`${v.injectedUnit} per request not measured (probe figures missing)`);
+    } else if (v.kind === 'switches') {
+      countMet = v.counted >= v.injected;
+      (countMet ? passes : failures).push(`${fmt(v.counted, 2)} context switches/request over baseline (bar: at least ${v.injected})`);
     } else {
       const off = (v.counted - v.injected) / v.injected;
+      countMet = Math.abs(off) <= countTolerance;
       const what = v.kind === 'copies' ? 'bytes copied' : 'connections opened';
-      (Math.abs(off) <= countTolerance ? passes : failures).push(`${fmt(v.counted, v.kind === 'copies' ? 1 : 3)} ${what}/request over baseline against ${fmt(v.injected, v.kind === 'copies' ? 0 : 0)} injected (${off >= 0 ? '+' : '−'}${fmt(Math.abs(100 * off), 2)}%, bar ±${100 * countTolerance}%)`);
+      (countMet ? passes : failures).push(`${fmt(v.counted, v.kind === 'copies' ? 1 : 3)} ${what}/request over baseline against ${fmt(v.injected, 0)} injected (${off >= 0 ? '+' : '−'}${fmt(Math.abs(100 * off), 2)}%, bar ±${100 * countTolerance}%)`);
     }
   }
-  if (v.othersMoved.length > 0) failures.push(`other categories moved: ${v.othersMoved.map((m) => `${m.category} ${m.us >= 0 ? '+' : '−'}${fmt(Math.abs(m.us))} µs [${fmt(m.intervalUs.low)}, ${fmt(m.intervalUs.high)}]`).join(', ')}`);
+  const othersMet = v.othersMoved.length === 0;
+  if (!othersMet) failures.push(`other categories moved: ${v.othersMoved.map((m) => `${m.category} ${m.us >= 0 ? '+' : '−'}${fmt(Math.abs(m.us))} µs [${fmt(m.intervalUs.low)}, ${fmt(m.intervalUs.high)}]`).join(', ')}`);
   else passes.push('every other category within its interval');
-  return failures.length === 0 ? { verdict: 'recovered', why: passes.join('; ') } : { verdict: 'missed', why: [...failures, ...passes].join('; ') };
+  const bars = { category: categoryMet, count: countMet, others: othersMet };
+  return failures.length === 0 ? { verdict: 'recovered', bars, why: passes.join('; ') } : { verdict: 'missed', bars, why: [...failures, ...passes].join('; ') };
 }

@@ -28,7 +28,9 @@ export function calibrationRows(verdicts: readonly CalibrationVerdict[]): string
     const found = v.categoryUs === null || v.categoryIntervalUs === null ? '—' : `${v.category} ${signed(v.categoryUs)} [${fmt(v.categoryIntervalUs.low)}, ${fmt(v.categoryIntervalUs.high)}]`;
     const counted = v.kind === 'burn' ? '—' : v.counted === null ? 'not measured' : `${signed(v.counted, v.kind === 'copies' ? 1 : 2)} ${v.injectedUnit}${v.countedRange !== null && v.countedRange.low !== v.countedRange.high ? ` [${fmt(v.countedRange.low, 2)}–${fmt(v.countedRange.high, 2)}]` : ''}`;
     const moved = v.othersMoved.length === 0 ? 'none' : v.othersMoved.map((m) => `${m.category} ${signed(m.us)}`).join(', ');
-    rows.push([v.control, `${p.qps === 0 ? 'max' : `${p.qps} qps`} c${p.connections}`, injected, found, counted, moved, v.verdict]);
+    const mark = (ok: boolean | null): string => (ok === null ? 'n/a' : ok ? 'met' : 'missed');
+    const verdict = v.bars === null ? v.verdict : `${v.verdict} (category ${mark(v.bars.category)}, count ${mark(v.bars.count)}, others ${mark(v.bars.others)})`;
+    rows.push([v.control, `${p.qps === 0 ? 'max' : `${p.qps} qps`} c${p.connections}`, injected, found, counted, moved, verdict]);
   }
   return rows;
 }

@@ -112,6 +112,7 @@ describe('calibration verdict', () => {
     assert.ok(Math.abs((v.categoryUs as number) - 200) < 1, `application ${v.categoryUs}`);
     assert.deepEqual(v.othersMoved, []);
     assert.equal(v.verdict, 'recovered', v.why);
+    assert.deepEqual(v.bars, { category: true, count: null, others: true });
     assert.equal(v.injected, 200);
     assert.equal(summary.groups.find((g) => g.variant === 'burn=200us')?.dataplane, 'baseline');
   });
@@ -136,6 +137,7 @@ describe('calibration verdict', () => {
     const w = calibrationVerdicts(summarise('cal', 'complete', [...base, ...noisy]).groups, [...base, ...noisy])[0];
     assert.equal(w?.verdict, 'missed');
     assert.deepEqual(w?.othersMoved.map((m) => m.category), ['network-stack']);
+    assert.deepEqual(w?.bars, { category: true, count: true, others: false });
   });
 
   it('counts per request the probes saw: the client bytes received over the reply size, not the window', () => {
