@@ -26,7 +26,7 @@ export function calibrationRows(verdicts: readonly CalibrationVerdict[]): string
     const p = v.loadPoint;
     const injected = v.injected === null ? 'n/a (reply size unknown)' : v.kind === 'burn' ? `${fmt(v.injected, 0)} µs CPU` : `${fmt(v.injected, 0)} ${v.injectedUnit}`;
     const found = v.categoryUs === null || v.categoryIntervalUs === null ? '—' : `${v.category} ${signed(v.categoryUs)} [${fmt(v.categoryIntervalUs.low)}, ${fmt(v.categoryIntervalUs.high)}]`;
-    const counted = v.kind === 'burn' ? '—' : v.counted === null ? 'not measured' : `${signed(v.counted, v.kind === 'copies' ? 1 : 2)} ${v.injectedUnit}${v.countedRange !== null && v.countedRange.low !== v.countedRange.high ? ` [${fmt(v.countedRange.low, 2)}–${fmt(v.countedRange.high, 2)}]` : ''}`;
+    const counted = v.kind === 'burn' ? '—' : v.counted === null ? 'not measured' : `${signed(v.counted, v.kind === 'copies' ? 1 : 2)} ${v.injectedUnit}${v.countedRange !== null && fmt(v.countedRange.low, 2) !== fmt(v.countedRange.high, 2) ? ` [${fmt(v.countedRange.low, 2)}–${fmt(v.countedRange.high, 2)}]` : ''}`;
     const moved = v.othersMoved.length === 0 ? 'none' : v.othersMoved.map((m) => `${m.category} ${signed(m.us)}`).join(', ');
     const mark = (ok: boolean | null): string => (ok === null ? 'n/a' : ok ? 'met' : 'missed');
     const verdict = v.bars === null ? v.verdict : `${v.verdict} (category ${mark(v.bars.category)}, count ${mark(v.bars.count)}, others ${mark(v.bars.others)})`;
