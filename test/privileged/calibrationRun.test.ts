@@ -46,11 +46,12 @@ describe('calibration variants (root, netns)', function () {
       await platform.close();
     }
     const { steps } = loadRun(store.dir);
+    // One repetition: the plain baseline's clean and instrumented steps share a deployment, then the variant's.
     assert.deepEqual(steps.map((s) => s.id), [
-      'baseline-cross-node-300qps-c2-0b-r1', 'baseline+connects2-cross-node-300qps-c2-0b-r1',
-      'baseline-cross-node-300qps-c2-0b-i1', 'baseline+connects2-cross-node-300qps-c2-0b-i1',
+      'baseline-cross-node-300qps-c2-0b-r1', 'baseline-cross-node-300qps-c2-0b-i1',
+      'baseline+connects2-cross-node-300qps-c2-0b-r1', 'baseline+connects2-cross-node-300qps-c2-0b-i1',
     ]);
-    assert.deepEqual(steps.map((s) => s.variant ?? null), [null, 'connects=2', null, 'connects=2']);
+    assert.deepEqual(steps.map((s) => s.variant ?? null), [null, null, 'connects=2', 'connects=2']);
     const summary = JSON.parse(fs.readFileSync(path.join(store.dir, 'summary.json'), 'utf8')) as SummaryRecord;
     assert.deepEqual(summary.groups.map((g) => g.variant ?? null), [null, 'connects=2']);
     assert.equal(summary.groups[0]?.breakdown, null, 'the plain baseline is the reference');
