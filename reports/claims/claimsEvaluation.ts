@@ -161,7 +161,7 @@ function shareClaim(summary: SummaryRecord, steps: readonly StepRecord[], id: st
   const value = 100 * s.share;
   const iv = s.interval === null ? null : { low: 100 * s.interval.low, high: 100 * s.interval.high };
   const verdict = claimVerdict(value, iv, band);
-  const why = `${meaning}: ${value.toFixed(0)}%${iv === null ? '' : ` [${iv.low.toFixed(0)}–${iv.high.toFixed(0)}]`} of the sidecar's extra CPU (${pairs.length} instrumented repetition${pairs.length === 1 ? '' : 's'}), against ${bandWords(band)}${verdict === 'inconclusive' ? ': the interval straddles the band\'s edge' : ''}`;
+  const why = `${meaning}: ${value.toFixed(0)}%${iv === null ? '' : ` [${iv.low.toFixed(0)}–${iv.high.toFixed(0)}]`} of the sidecar's extra CPU (${pairs.length} instrumented repetition${pairs.length === 1 ? '' : 's'}; CPU per request, where the talk splits the mesh's latency), against ${bandWords(band)}${verdict === 'inconclusive' ? ': the interval straddles the band\'s edge' : ''}`;
   return { id, claim, band, unit: '%', value, interval: iv, absolute, point: pointLabel(g), verdict, why };
 }
 
