@@ -70,8 +70,8 @@ const unitOf: Readonly<Record<CalibrationKind, CalibrationVerdict['injectedUnit'
 
 /**
  * The requests the probes saw: the bytes the client received (TCP) over the probe session ÷ the bytes of one
- * reply. The probe session attaches a little after the load client's window begins (the programs load and
- * attach in ~0.1–0.2 s), so dividing its counts by the window's requestsCompleted reads them 1–4 % low; every
+ * reply. The probe session counts from a little after the load client's window begins, so dividing its counts
+ * by the window's requestsCompleted reads them low (0.4–3.8 % in the calibration runs of the README); every
  * reply of a keep-alive calibration run has the same size, so the client's received bytes count the requests
  * of the probe session exactly. Falls back to requestsCompleted without a client figure or a reply size.
  */
