@@ -11,6 +11,7 @@ import { profileForVariant, withCalibrationVariants } from '../../harness/runner
 import { planSteps, stepId } from '../../harness/runner/stepPlan';
 import { calibrationSection } from '../../reports/calibration/calibrationSection';
 import { syntheticRun } from '../helpers/syntheticRun';
+import { variantOf } from '../helpers/calibrationVariant';
 
 const profileText = (extra: string): string => `name: cal\ndataplanes: [baseline]\nduration: 2s\nrepetitions: 2\n${extra}`;
 
@@ -74,22 +75,6 @@ describe('calibration controls in a profile', () => {
     assert.throws(() => withOverrides(loaded, { duration: 'soon' }), BadInputError);
   });
 });
-
-/** A copy of a baseline step as a calibration variant: `addUs` more CPU per request on the server, sampled as `stack`. */
-function variantOf(base: StepRecord, variant: string, addUs: number, stack: string, extra: (s: StepRecord) => StepRecord = (s) => s): StepRecord {
-  const server = base.resources.server as NonNullable<StepRecord['resources'][string]>;
-  const cpu = server.cpuUsPerRequest as number;
-  const stacks = base.probes.foldedStacks.server as string;
-  const samples = stacks.split('\n').reduce((a, l) => a + Number(l.slice(l.lastIndexOf(' ') + 1)), 0);
-  const added = Math.round((samples * addUs) / cpu);
-  return extra({
-    ...base,
-    id: `${base.id}-${variant}`,
-    variant,
-    resources: { ...base.resources, server: { ...server, cpuUsPerRequest: cpu + addUs, cpuTotalUs: (cpu + addUs) * base.load.requestsCompleted } },
-    probes: { ...base.probes, foldedStacks: { ...base.probes.foldedStacks, server: `${stacks}\n${stack} ${added}` } },
-  });
-}
 
 /** Probe detail with bytesCopied per component (what the copy probe records), `serverExtra` bytes per request more on the server. */
 function withCopied(s: StepRecord, serverExtraPerRequest: number): StepRecord {
