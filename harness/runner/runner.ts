@@ -80,6 +80,8 @@ export class Runner {
       dataplanesSkipped: [],
     };
     const skipped = new Map<DataPlaneName, string>();
+    // A calibration variant's deployment that fails loses its own steps only, never the plain baseline's.
+    const failedVariants = new Set<string>();
     this.store.writeRun(run);
     if (probeReason !== null) this.events.note(`probes off: ${probeReason}${plan.length < planned.length ? '; instrumented repetitions not run' : ''}`);
     if (this.affinity.note !== null) this.events.note(this.affinity.note);
@@ -90,7 +92,7 @@ export class Runner {
     try {
       for (const step of plan) {
         if (signal.aborted) break;
-        if (skipped.has(step.dataplane)) continue;
+        if (skipped.has(step.dataplane) || failedVariants.has(step.deploymentKey)) continue;
         if (deployed === undefined || deployedKey !== step.deploymentKey) {
           if (deployed !== undefined) await this.platform.remove(deployed);
           deployed = undefined;
@@ -100,6 +102,11 @@ export class Runner {
             // A data plane this machine or build cannot run is skipped and named; the others still run.
             if (!(err instanceof EnvironmentError) || signal.aborted) throw err;
             const reason = err.userLine();
+            if (step.variant !== undefined) {
+              failedVariants.add(step.deploymentKey);
+              this.events.note(`skipping calibration variant ${step.variant} on this deployment: ${reason}`);
+              continue;
+            }
             skipped.set(step.dataplane, reason);
             run = { ...run, dataplanesSkipped: [...skipped].map(([dataplane, why]) => ({ dataplane, reason: why })) };
             this.store.writeRun(run);
@@ -124,7 +131,7 @@ export class Runner {
     } finally {
       if (deployed !== undefined) await this.platform.remove(deployed).catch(() => undefined);
     }
-    const runnable = plan.filter((st) => !skipped.has(st.dataplane)).length;
+    const runnable = plan.filter((st) => !skipped.has(st.dataplane) && !failedVariants.has(st.deploymentKey)).length;
     const status: 'complete' | 'partial' | 'failed' = failure !== undefined ? 'failed' : steps.length < runnable ? 'partial' : 'complete';
     const reason = failure !== undefined ? (failure instanceof Error ? failure.message : String(failure)) : status === 'partial' ? 'interrupted' : null;
     run = { ...run, status, statusReason: reason, endedAt: new Date().toISOString(), stepsCompleted: steps.length };
