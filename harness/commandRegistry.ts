@@ -9,6 +9,7 @@ import { registerProbeAgentCommand } from './commands/probeAgentCommand';
 import { registerReportCommand } from './commands/reportCommand';
 import { registerCompareCommand } from './commands/compareCommand';
 import { registerHistoryCommand } from './commands/historyCommand';
+import { registerClaimsCommand } from './commands/claimsCommand';
 
 // One line per subcommand; each module registers its own flags and action.
 export const commandRegistry: ReadonlyArray<(program: Command) => void> = [
@@ -22,4 +23,5 @@ export const commandRegistry: ReadonlyArray<(program: Command) => void> = [
   registerReportCommand,
   registerCompareCommand,
   registerHistoryCommand,
+  registerClaimsCommand,
 ];

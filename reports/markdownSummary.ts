@@ -5,6 +5,9 @@ import { orderDataPlanes } from './charts/chartTypes';
 import { formatSigned, formatSignedUs, formatUs, mdCell } from '../harness/results/formatUnits';
 import { loadLabel, pointLabel } from './stepRows';
 import { explainedShareText } from '../harness/results/summaryText';
+import { groupLabel } from '../harness/results/calibrationText';
+import { calibrationSection } from './calibration/calibrationSection';
+import type { CalibrationVerdict } from '../harness/attribution/calibrationVerdict';
 
 export interface MarkdownInputs {
   readonly run: RunRecord;
@@ -14,6 +17,10 @@ export interface MarkdownInputs {
   readonly chartFiles: Readonly<Record<string, string>>;
   readonly flameGraphFiles: ReadonlyArray<{ title: string; file: string }>;
   readonly probeNote: string | null;
+  /** The summary's calibration verdicts (profile `calibration:`), when the run had variants. */
+  readonly calibration?: readonly CalibrationVerdict[];
+  /** Further sections (Markdown lines) placed after the overhead breakdown, e.g. the talk's claims. */
+  readonly extraSections?: readonly string[];
 }
 
 /** `value [low–high]`: the median with its 95 % bootstrap interval (min–max for a figure without one). */
@@ -53,7 +60,7 @@ export function markdownSummary(i: MarkdownInputs): string {
       const notMeasured = (g.ebpfRunTimeUnavailableReason ?? null) === null ? '—' : `not measured (${g.ebpfRunTimeUnavailableReason ?? ''})`;
       const ebpfCell = !ebpf ? '' : ` ${g.ebpfRunTimeUsPerRequest === null || g.ebpfRunTimeUsPerRequest === undefined ? notMeasured : withSpread(g.ebpfRunTimeUsPerRequest, (v) => v.toFixed(2))} |`;
       const added = (us: Spread | null, pct: Spread | null): string => (us === null || pct === null ? '—' : `${formatSignedUs(us.median)}${us.interval === undefined ? '' : ` [${formatSignedUs(us.interval.low)}–${formatSignedUs(us.interval.high)}]`} (${formatSigned(pct.median, 0, '%')})`);
-      lines.push(`| ${g.dataplane} | ${withSpread(g.actualQps, (v) => v.toFixed(0))} | ${withSpread(g.latencyP50Us, formatUs)} | ${withSpread(g.latencyP99Us, formatUs)} | ${withSpread(g.latencyP999Us, formatUs)} | ${added(g.latencyAddedP50Us, g.latencyAddedP50Pct)} | ${added(g.latencyAddedP99Us, g.latencyAddedP99Pct)} | ${withSpread(g.cpuUsPerRequest, (v) => v.toFixed(1))} |${ebpfCell} ${g.connectionsOnPath === null ? '—' : String(Math.round(g.connectionsOnPath * 100) / 100)} | ${g.errors.median.toFixed(0)} |`);
+      lines.push(`| ${groupLabel(g)} | ${withSpread(g.actualQps, (v) => v.toFixed(0))} | ${withSpread(g.latencyP50Us, formatUs)} | ${withSpread(g.latencyP99Us, formatUs)} | ${withSpread(g.latencyP999Us, formatUs)} | ${added(g.latencyAddedP50Us, g.latencyAddedP50Pct)} | ${added(g.latencyAddedP99Us, g.latencyAddedP99Pct)} | ${withSpread(g.cpuUsPerRequest, (v) => v.toFixed(1))} |${ebpfCell} ${g.connectionsOnPath === null ? '—' : String(Math.round(g.connectionsOnPath * 100) / 100)} | ${g.errors.median.toFixed(0)} |`);
     }
     lines.push('');
   }
@@ -69,11 +76,12 @@ export function markdownSummary(i: MarkdownInputs): string {
       const cell = (v: number, iv: { low: number; high: number } | undefined): string => (iv === undefined ? formatSigned(v) : `${formatSigned(v)} [${iv.low.toFixed(1)}, ${iv.high.toFixed(1)}]`);
       const extraCell = u === null ? formatSigned(b.extraCpuUsPerRequest) : cell(u.extraCpuUsPerRequest, u.extraCpuIntervalUs);
       const cats = breakdownCategories.map((c) => (u === null ? formatSigned(b.byCategoryUs[c]) : cell(u.byCategoryUs[c], u.byCategoryIntervalUs[c])));
-      lines.push(`| ${g.dataplane} | ${pointLabel(g)} | ${extraCell} | ${cats.join(' | ')} | ${explainedShareText(g)} | ${opt(b.extraBytesCopiedPerRequest, 0)} | ${opt(b.extraConnectionsPerRequest, 3)} | ${opt(b.extraContextSwitchesPerRequest, 2)} |`);
+      lines.push(`| ${groupLabel(g)} | ${pointLabel(g)} | ${extraCell} | ${cats.join(' | ')} | ${explainedShareText(g)} | ${opt(b.extraBytesCopiedPerRequest, 0)} | ${opt(b.extraConnectionsPerRequest, 3)} | ${opt(b.extraContextSwitchesPerRequest, 2)} |`);
     }
     const iv = breakdowns[0]?.breakdownUncertainty;
     lines.push('', `Method: ${breakdowns[0]?.breakdown?.method ?? ''}${iv === undefined || iv === null ? '' : `; intervals: ${iv.method}`}. \`instrumentation\` is meshbench's own probes, shown and left out of the extra. The explained share is given only when the extra CPU lies outside its own 95 % interval.`, '');
   }
+  lines.push(...calibrationSection(i.calibration), ...(i.extraSections ?? []));
   lines.push(...perturbationSection(sortGroups(i.groups)), ...noiseSection(i.groups));
   if (i.charts.length > 0) {
     lines.push('## Charts', '');
@@ -101,7 +109,7 @@ function perturbationSection(groups: readonly SummaryGroup[]): string[] {
     const p = g.perturbation;
     if (p === null || p === undefined) continue;
     const us = (f: typeof p.latencyP50Us): string => `${formatUs(f.clean)} → ${formatUs(f.instrumented)} (${pctCell(f.deltaPct)})`;
-    lines.push(`| ${g.dataplane} | ${pointLabel(g)} | ${p.cleanRepetitions} / ${p.instrumentedRepetitions} | ${us(p.latencyP50Us)} | ${us(p.latencyP99Us)} | ${p.cpuUsPerRequest.clean.toFixed(1)} → ${p.cpuUsPerRequest.instrumented.toFixed(1)} (${pctCell(p.cpuUsPerRequest.deltaPct)}) |`);
+    lines.push(`| ${groupLabel(g)} | ${pointLabel(g)} | ${p.cleanRepetitions} / ${p.instrumentedRepetitions} | ${us(p.latencyP50Us)} | ${us(p.latencyP99Us)} | ${p.cpuUsPerRequest.clean.toFixed(1)} → ${p.cpuUsPerRequest.instrumented.toFixed(1)} (${pctCell(p.cpuUsPerRequest.deltaPct)}) |`);
   }
   return [...lines, ''];
 }

@@ -1,4 +1,5 @@
 import type { ProbeFigures, StepRecord } from '../harness/results/resultTypes';
+import { groupLabel } from '../harness/results/calibrationText';
 
 /** One flat row per step: what the CSV holds and most charts draw. Units in the names. */
 export interface StepRow {
@@ -85,7 +86,7 @@ export function stepRow(runId: string, s: StepRecord): StepRow {
     runId,
     index: s.index,
     stepId: s.id,
-    dataplane: s.dataplane,
+    dataplane: s.variant === undefined ? s.dataplane : groupLabel(s),
     placement: s.placement,
     protocol: s.loadPoint.protocol,
     qps: s.loadPoint.qps,

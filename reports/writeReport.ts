@@ -9,6 +9,8 @@ import { flameGraphs } from './charts/flameGraphs';
 import { stepsCsv } from './csvExport';
 import { smpConfig, smpResult } from './exports/smpExport';
 import { markdownSummary } from './markdownSummary';
+import { evaluateClaims } from './claims/claimsEvaluation';
+import { claimsSection } from './claims/claimsTable';
 import { reportCharts } from './reportCharts';
 import { htmlReport } from './render/htmlReport';
 import { readInlineLibraries } from './render/inlineLibraries';
@@ -75,8 +77,10 @@ export async function writeReport(resultsDir: string, o: ReportOptions = {}): Pr
   // Latency and resource charts from the headline (clean) repetitions; kernel counters from the instrumented ones.
   const headline = new Set(steps.filter(isHeadlineStep).map((s) => s.id));
   const instrumented = new Set(steps.filter(isInstrumentedStep).map((s) => s.id));
-  const charts = reportCharts(rows.filter((r) => headline.has(r.stepId)), summary.groups, notOwn, rows.filter((r) => instrumented.has(r.stepId)));
-  const flames = flameGraphs(steps);
+  // Calibration variants (profile `calibration:`) are tabled in their own section, not charted beside the data planes.
+  const plain = new Set(steps.filter((s) => s.variant === undefined).map((s) => s.id));
+  const charts = reportCharts(rows.filter((r) => headline.has(r.stepId) && plain.has(r.stepId)), summary.groups.filter((g) => g.variant === undefined), notOwn, rows.filter((r) => instrumented.has(r.stepId) && plain.has(r.stepId)));
+  const flames = flameGraphs(steps.filter((s) => s.variant === undefined));
   const t2 = now();
   const renderer = await createSvgRenderer();
   const svgs = new Map<string, string>();
@@ -94,12 +98,15 @@ export async function writeReport(resultsDir: string, o: ReportOptions = {}): Pr
   const flameFiles = flames.map((f) => ({ title: f.title, file: `flamegraphs/${f.id}.svg` }));
   for (const f of flames) writeFile(path.join(out, 'flamegraphs', `${f.id}.svg`), f.svg);
   const note = probeNote(steps);
-  const markdown = markdownSummary({ run, groups: summary.groups, charts, chartFiles, flameGraphFiles: flameFiles, probeNote: note });
+  // The talk's claims are answered for runs that measure a sidecar (profiles/seed-claims.yaml measures all of them).
+  const claims = summary.groups.some((g) => g.dataplane === 'sidecar') ? claimsSection(evaluateClaims(summary, steps)) : [];
+  const sections = { ...(summary.calibration === undefined ? {} : { calibration: summary.calibration }), extraSections: claims };
+  const markdown = markdownSummary({ run, groups: summary.groups, charts, chartFiles, flameGraphFiles: flameFiles, probeNote: note, ...sections });
   writeFile(path.join(out, 'summary.md'), markdown);
   writeFile(path.join(out, 'steps.csv'), stepsCsv(rows));
   const html = htmlReport({
     title: `meshbench: ${run.profile.name} (${run.runId})`,
-    summaryMarkdown: markdownSummary({ run, groups: summary.groups, charts: [], chartFiles: {}, flameGraphFiles: [], probeNote: note }),
+    summaryMarkdown: markdownSummary({ run, groups: summary.groups, charts: [], chartFiles: {}, flameGraphFiles: [], probeNote: note, ...sections }),
     charts,
     flameGraphs: flames,
     libraries: readInlineLibraries(),

@@ -1,7 +1,7 @@
 import type { BreakdownCategory } from '../results/resultTypes';
 import { breakdownCategories } from '../results/resultTypes';
 import { explainedShareOf, toBreakdownCategory, type StepCosts } from './overheadBreakdown';
-import { classifyFolded, type StackCategory } from './stackClassifier';
+import { classifyFolded, classifyStack, parseFoldedLine, type StackCategory } from './stackClassifier';
 
 /*
  * Uncertainty of the overhead breakdown by bootstrap (Efron & Tibshirani, "An Introduction to the
@@ -164,3 +164,118 @@ export function breakdownUncertainty(pairs: readonly BreakdownPair[], random: ()
 
 /** The seeded uniform generator every resampling statistic draws from (one copy, in harness/results/stats). */
 export { seededRandom } from '../results/stats/seededRandom';
+
+/** A share of the mesh's extra CPU that some stacks hold (chosen by category, or by their frames), with its interval. */
+export interface CategoryShare {
+  /** The categories chosen (empty when a frame selector chose the stacks). */
+  readonly categories: readonly BreakdownCategory[];
+  /** Σ chosen / extra (mesh), in 0–1 (may leave 0–1 when a category fell or rose past the extra); null when the extra's interval holds 0. */
+  readonly share: number | null;
+  readonly interval: Interval | null;
+  /** Σ chosen and the extra, µs per request (mean over repetitions). */
+  readonly categoriesUs: number;
+  readonly extraUs: number;
+  readonly extraIntervalUs: Interval;
+}
+
+/** Picks stacks for a share: by their breakdown category and their frames (root first, as folded). */
+export type StackSelector = (category: BreakdownCategory, framesRootFirst: readonly string[]) => boolean;
+
+interface SelectedCounts {
+  readonly cpuUsPerRequest: number;
+  readonly samples: number;
+  /** [category, chosen, samples] */
+  readonly counts: ReadonlyArray<readonly [BreakdownCategory, boolean, number]>;
+}
+
+function selectedCounts(costs: StepCosts, select: StackSelector): SelectedCounts[] {
+  return Object.values(costs).map((c) => {
+    const byKey = new Map<string, [BreakdownCategory, boolean, number]>();
+    for (const line of c.foldedStacks.split('\n')) {
+      const p = parseFoldedLine(line);
+      if (p === null) continue;
+      const cat = toBreakdownCategory(classifyStack(p.frames), c.role);
+      const chosen = select(cat, p.frames);
+      const key = `${cat}|${chosen}`;
+      const e = byKey.get(key);
+      if (e === undefined) byKey.set(key, [cat, chosen, p.count]);
+      else e[2] += p.count;
+    }
+    const counts = [...byKey.values()];
+    return { cpuUsPerRequest: c.cpuUsPerRequest, samples: counts.reduce((a, x) => a + x[2], 0), counts };
+  });
+}
+
+/** Adds one step's split into `acc` (by category) and returns the chosen µs, with `sign`; Poisson-redrawn counts when `random` is given. */
+function addSelected(acc: Record<BreakdownCategory, number>, comps: readonly SelectedCounts[], sign: number, random: (() => number) | null): number {
+  let chosenUs = 0;
+  for (const c of comps) {
+    if (c.samples === 0) {
+      acc.unexplained += sign * c.cpuUsPerRequest;
+      continue;
+    }
+    const perSample = c.cpuUsPerRequest / c.samples;
+    for (const [cat, chosen, n] of c.counts) {
+      const v = sign * perSample * (random === null ? n : poisson(n, random));
+      acc[cat] += v;
+      if (chosen) chosenUs += v;
+    }
+  }
+  return chosenUs;
+}
+
+/**
+ * The share of the mesh's extra CPU per request (instrumentation left out) that the stacks `select` picks hold
+ * together, with a percentile-bootstrap interval drawn as breakdownUncertainty draws (repetitions with
+ * replacement, stack samples as Poisson counts). Used to hold the breakdown to claims such as "orchestration is
+ * ~10 % of the overhead". Throws RangeError when `pairs` is empty.
+ */
+export function stackShare(pairs: readonly BreakdownPair[], select: StackSelector, random: () => number, iterations = 1000, confidence = 0.95): Omit<CategoryShare, 'categories'> {
+  if (pairs.length === 0) throw new RangeError('stackShare needs at least one (data plane, baseline) pair');
+  const prepared = pairs.map((p) => ({ step: selectedCounts(p.step, select), baseline: selectedCounts(p.baseline, select) }));
+  const r = prepared.length;
+  const point = zero();
+  let pointChosen = 0;
+  for (const p of prepared) {
+    pointChosen += addSelected(point, p.step, 1 / r, null);
+    pointChosen += addSelected(point, p.baseline, -1 / r, null);
+  }
+  const extraDraws: number[] = [];
+  const shareDraws: number[] = [];
+  for (let i = 0; i < iterations; i += 1) {
+    const acc = zero();
+    let chosen = 0;
+    for (let j = 0; j < r; j += 1) {
+      const p = prepared[r === 1 ? 0 : Math.min(r - 1, Math.floor(random() * r))] as (typeof prepared)[number];
+      chosen += addSelected(acc, p.step, 1 / r, random);
+      chosen += addSelected(acc, p.baseline, -1 / r, random);
+    }
+    const extra = meshExtra(acc);
+    extraDraws.push(extra);
+    if (extra !== 0) shareDraws.push(chosen / extra);
+  }
+  const extraIntervalUs = interval(extraDraws, confidence);
+  const withinNoise = extraIntervalUs.low <= 0 && extraIntervalUs.high >= 0;
+  const extraUs = meshExtra(point);
+  return {
+    share: withinNoise || extraUs === 0 ? null : pointChosen / extraUs,
+    interval: withinNoise || shareDraws.length === 0 ? null : interval(shareDraws, confidence),
+    categoriesUs: pointChosen,
+    extraUs,
+    extraIntervalUs,
+  };
+}
+
+/** stackShare of whole categories (e.g. proxy-userspace for "orchestration"). */
+export function categoryShare(pairs: readonly BreakdownPair[], categories: readonly BreakdownCategory[], random: () => number, iterations = 1000, confidence = 0.95): CategoryShare {
+  return { categories, ...stackShare(pairs, (cat) => categories.includes(cat), random, iterations, confidence) };
+}
+
+/**
+ * Netfilter's frames (iptables and nftables rule evaluation, NAT, conntrack), kernel frames as folded
+ * (`_[k]`). The network-stack rule counts them with TCP/IP; a frame search like a flame graph's tells them apart.
+ */
+export const netfilterFrame = /^(nf_\w+|__nf_\w+|ipt_do_table|ip6t_do_table|nft_\w+|iptable_\w+|ipv4_conntrack_\w+)_\[k\]$/;
+
+/** Network-stack stacks with a netfilter frame: iptables' share of the network stack. */
+export const netfilterStacks: StackSelector = (cat, frames) => cat === 'network-stack' && frames.some((f) => netfilterFrame.test(f));

@@ -2,6 +2,7 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import cliProgress from 'cli-progress';
 import { loadProfile } from '../profile/profileLoad';
+import { withOverrides } from '../profile/profileOverrides';
 import { ResultsStore } from '../results/resultsStore';
 import type { StepRecord } from '../results/resultTypes';
 import { formatUs } from '../results/formatUnits';
@@ -13,6 +14,9 @@ import { ExitCode, MeshbenchError } from '../errors';
 
 interface RunFlags {
   output?: string;
+  repetitions?: string;
+  duration?: string;
+  warmup?: string;
   quiet?: boolean;
   json?: boolean;
 }
@@ -72,9 +76,12 @@ export function registerRunCommand(program: Command): void {
     .option('-o, --output <dir>', 'results folder (default results/<time>-<profile name>)')
     .option('--quiet', 'no progress, only the final lines')
     .option('--json', 'print the summary as JSON on stdout')
+    .option('--repetitions <n>', "override the profile's repetitions (a shortened run)")
+    .option('--duration <d>', "override the profile's measured window per step, e.g. 3s")
+    .option('--warmup <d>', "override the profile's warm-up per step")
     .action(async (file: string, flags: RunFlags) => {
       // Validate before anything touches the machine.
-      const loaded = loadProfile(file);
+      const loaded = withOverrides(loadProfile(file), flags);
       const runId = `${timestamp()}-${loaded.profile.name}`;
       const platform = await openPlatform(loaded.profile, runId);
       const abort = new AbortController();

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { parseDurationUs } from '../../workloads/durationParse';
+import { calibrationControlProblem } from './calibrationControl';
 
 /*
  * The profile: a declarative description of one benchmark (which data planes, placements, loads,
@@ -110,6 +111,19 @@ export const profileSchema = z.strictObject({
     metricsInterval: duration.default('15s'),
   }).optional(),
   gates: z.partialRecord(z.enum(gateMetrics), relativeChange).default({}),
+  /**
+   * Calibration controls (issue 14): each entry, e.g. "burn=200us" or "copies=4", adds a variant of the
+   * baseline whose echo server does that known work per request (`meshbench echo --controls`), measured at
+   * every load point beside the plain baseline and compared with it (see harness/attribution/calibrationVerdict.ts).
+   */
+  calibration: nonEmptyUnique(z.string().superRefine((s, ctx) => {
+    const problem = calibrationControlProblem(s);
+    if (problem !== null) ctx.addIssue({ code: 'custom', message: problem });
+  })).optional(),
+}).superRefine((p, ctx) => {
+  if (p.calibration === undefined) return;
+  if (!p.dataplanes.includes('baseline')) ctx.addIssue({ code: 'custom', path: ['calibration'], message: 'calibration variants are variants of the baseline: add baseline to dataplanes' });
+  if (p.workload.protocol !== 'http') ctx.addIssue({ code: 'custom', path: ['calibration'], message: 'calibration controls run on HTTP requests only: set workload.protocol to http' });
 });
 
 export type Profile = z.output<typeof profileSchema>;

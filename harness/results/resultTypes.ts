@@ -198,6 +198,8 @@ export interface StepRecord {
   readonly index: number;
   readonly id: string;
   readonly dataplane: DataPlaneName;
+  /** A calibration variant of the baseline: the echo controls its server ran (profile `calibration:`); absent for plain steps. */
+  readonly variant?: string;
   readonly placement: 'same-node' | 'cross-node';
   readonly loadPoint: LoadPoint;
   readonly repetition: number;

@@ -4,6 +4,7 @@ import type { OverheadBreakdown, StepRecord } from './resultTypes';
 import { isHeadlineStep, isInstrumentedStep, resultsSchemaVersion } from './resultTypes';
 import type { Perturbation, Spread, SummaryGroup, SummaryRecord } from './summaryTypes';
 import { withIntervals } from './summaryIntervals';
+import { calibrationVerdicts } from '../attribution/calibrationVerdict';
 
 export function spread(values: readonly number[]): Spread {
   const s = [...values].sort((a, b) => a - b);
@@ -13,14 +14,18 @@ export function spread(values: readonly number[]): Spread {
   return { values: [...values], min: s[0] as number, median, max: s[n - 1] as number };
 }
 
-export function groupKey(step: Pick<StepRecord, 'dataplane' | 'placement' | 'loadPoint'>): string {
+export function groupKey(step: Pick<StepRecord, 'dataplane' | 'placement' | 'loadPoint' | 'variant'>): string {
   const p = step.loadPoint;
-  return `${step.dataplane}|${step.placement}|${p.protocol}|${p.qps}|${p.connections}|${p.payloadBytes}|${p.keepAlive}`;
+  return `${step.dataplane}|${step.placement}|${p.protocol}|${p.qps}|${p.connections}|${p.payloadBytes}|${p.keepAlive}${step.variant === undefined ? '' : `|${step.variant}`}`;
 }
 
-function pointKey(step: StepRecord): string {
-  return groupKey({ ...step, dataplane: 'baseline' });
+/** The key of the plain baseline group at a step's point: what every data plane and calibration variant is compared with. */
+function pointKey(step: Pick<StepRecord, 'placement' | 'loadPoint'>): string {
+  return groupKey({ dataplane: 'baseline', placement: step.placement, loadPoint: step.loadPoint });
 }
+
+/** The plain baseline (not a calibration variant of it): the reference, with no breakdown of its own. */
+const isReference = (s: Pick<StepRecord, 'dataplane' | 'variant'>): boolean => s.dataplane === 'baseline' && s.variant === undefined;
 
 /** Components whose CPU is their own (the eBPF data plane's run time is already inside its hosts' CPU). */
 const ownCpu = (role: string): boolean => role !== 'dataplane';
@@ -66,12 +71,12 @@ export function summarise(runId: string, status: SummaryRecord['status'], allSte
     groups.set(k, [...(groups.get(k) ?? []), s]);
   }
   const baselineByPoint = new Map<string, StepRecord[]>();
-  for (const s of steps) if (s.dataplane === 'baseline') baselineByPoint.set(pointKey(s), [...(baselineByPoint.get(pointKey(s)) ?? []), s]);
+  for (const s of steps) if (isReference(s)) baselineByPoint.set(pointKey(s), [...(baselineByPoint.get(pointKey(s)) ?? []), s]);
 
   const out: SummaryGroup[] = [];
   for (const group of groups.values()) {
     const first = group[0] as StepRecord;
-    const baselines = first.dataplane === 'baseline' ? [] : (baselineByPoint.get(pointKey(first)) ?? []);
+    const baselines = isReference(first) ? [] : (baselineByPoint.get(pointKey(first)) ?? []);
     // Pair each repetition with the baseline of the same repetition (interleaved runs), else the median baseline.
     const pairs = baselines.length === 0 ? [] : group.map((s) => [s, baselines.find((b) => b.repetition === s.repetition) ?? (medianBy(baselines, pct('50')) as StepRecord)] as const);
     const added = (p: string, relative: boolean): Spread | null => pairs.length === 0 ? null : spread(pairs.map(([s, b]) => {
@@ -97,6 +102,7 @@ export function summarise(runId: string, status: SummaryRecord['status'], allSte
     const loadGen = group.map((s) => s.loadGenerator?.cpuUserUsPerRequest ?? null).filter((v): v is number => v !== null);
     out.push({
       dataplane: first.dataplane,
+      ...(first.variant === undefined ? {} : { variant: first.variant }),
       placement: first.placement,
       loadPoint: first.loadPoint,
       repetitions: group.length,
@@ -127,7 +133,9 @@ export function summarise(runId: string, status: SummaryRecord['status'], allSte
       breakdownUncertainty: attributed.length === 0 ? null : breakdownUncertainty(attributed.map(([s, b]) => ({ step: stepCosts(s), baseline: stepCosts(b) })), random),
     });
   }
-  return withIntervals({ schemaVersion: resultsSchemaVersion, kind: 'meshbench-summary', runId, status, dataplanesSkipped: skipped, groups: out });
+  const summary = withIntervals({ schemaVersion: resultsSchemaVersion, kind: 'meshbench-summary', runId, status, dataplanesSkipped: skipped, groups: out });
+  // Calibration variants (profile `calibration:`): injected against found, per control.
+  return out.some((g) => g.variant !== undefined) ? { ...summary, calibration: calibrationVerdicts(summary.groups, allSteps) } : summary;
 }
 
 /**
@@ -140,8 +148,8 @@ function attributionPairs(
   instrumentedByGroup: ReadonlyMap<string, StepRecord[]>,
 ): ReadonlyArray<readonly [StepRecord, StepRecord]> {
   const mine = instrumentedByGroup.get(groupKey(first)) ?? [];
-  if (mine.length === 0 || first.dataplane === 'baseline' || group.every((s) => s.measurement === undefined || s.measurement === 'inline')) return headlinePairs;
-  const baselines = instrumentedByGroup.get(groupKey({ ...first, dataplane: 'baseline' })) ?? [];
+  if (mine.length === 0 || isReference(first) || group.every((s) => s.measurement === undefined || s.measurement === 'inline')) return headlinePairs;
+  const baselines = instrumentedByGroup.get(pointKey(first)) ?? [];
   if (baselines.length === 0) return headlinePairs;
   return mine.map((s) => [s, baselines.find((b) => b.repetition === s.repetition) ?? (medianBy(baselines, pct('50')) as StepRecord)] as const);
 }

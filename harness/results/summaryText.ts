@@ -2,6 +2,7 @@ import { breakdownCategories, ebpfComponentName, type BreakdownCategory } from '
 import type { Spread, SummaryGroup, SummaryRecord } from './summaryTypes';
 import type { Interval } from '../attribution/breakdownInterval';
 import { formatUs } from './formatUnits';
+import { calibrationBarText, calibrationRows, groupLabel } from './calibrationText';
 
 /*
  * The run's closing summary for people (pure: summary in, text out). Every headline figure shows the
@@ -52,7 +53,7 @@ export function explainedShareText(g: SummaryGroup): string {
 
 /** Categories as rows, one column per data plane × load point: each cell the mean µs/request [95 % interval]. */
 function breakdownRows(groups: readonly SummaryGroup[]): string[][] {
-  const rows: string[][] = [['category', ...groups.map((g) => `${g.dataplane} ${loadLabel(g)}`)]];
+  const rows: string[][] = [['category', ...groups.map((g) => `${groupLabel(g)} ${loadLabel(g)}`)]];
   const cell = (g: SummaryGroup, pick: 'extra' | BreakdownCategory): string => {
     const b = g.breakdown as NonNullable<SummaryGroup['breakdown']>;
     const u = g.breakdownUncertainty ?? null;
@@ -75,14 +76,14 @@ function breakdownNote(g: SummaryGroup): string | null {
   if (b === null) return null;
   const u = g.breakdownUncertainty ?? null;
   if (u !== null && u.explainedShare === null) {
-    return `${g.dataplane}: extra CPU ${fmtInterval(u.extraCpuUsPerRequest, u.extraCpuIntervalUs)} µs/request holds 0 in its 95% interval: explained share n/a (within noise)`;
+    return `${groupLabel(g)}: extra CPU ${fmtInterval(u.extraCpuUsPerRequest, u.extraCpuIntervalUs)} µs/request holds 0 in its 95% interval: explained share n/a (within noise)`;
   }
   if (u === null && b.extraCpuUsPerRequest <= 0) {
-    return `${g.dataplane}: no extra CPU over baseline (${b.extraCpuUsPerRequest.toFixed(1)} µs/request): no share to explain`;
+    return `${groupLabel(g)}: no extra CPU over baseline (${b.extraCpuUsPerRequest.toFixed(1)} µs/request): no share to explain`;
   }
   const share = u?.explainedShare ?? b.explainedShare;
   const extra = u?.extraCpuUsPerRequest ?? b.extraCpuUsPerRequest;
-  return `${g.dataplane}: unexplained ${(100 * (1 - Math.min(1, Math.max(0, share)))).toFixed(0)}% of ${extra.toFixed(1)} µs extra CPU/request`;
+  return `${groupLabel(g)}: unexplained ${(100 * (1 - Math.min(1, Math.max(0, share)))).toFixed(0)}% of ${extra.toFixed(1)} µs extra CPU/request`;
 }
 
 export function formatSummaryText(s: SummaryRecord): string {
@@ -91,7 +92,7 @@ export function formatSummaryText(s: SummaryRecord): string {
   for (const g of s.groups) {
     const added = (us: Spread | null, pct: Spread | null): string => (us === null || pct === null ? '—' : `${us.median >= 0 ? '+' : ''}${withSpread(us, formatUs)} (${pct.median >= 0 ? '+' : ''}${pct.median.toFixed(0)}%)`);
     headline.push([
-      g.dataplane, g.placement, loadLabel(g), withSpread(g.actualQps, (n) => n.toFixed(0)),
+      groupLabel(g), g.placement, loadLabel(g), withSpread(g.actualQps, (n) => n.toFixed(0)),
       withSpread(g.latencyP50Us, formatUs), withSpread(g.latencyP99Us, formatUs),
       added(g.latencyAddedP50Us, g.latencyAddedP50Pct), added(g.latencyAddedP99Us, g.latencyAddedP99Pct),
       withSpread(g.cpuUsPerRequest, (n) => n.toFixed(1)), g.connectionsOnPath === null ? '—' : String(g.connectionsOnPath),
@@ -114,7 +115,7 @@ export function formatSummaryText(s: SummaryRecord): string {
     }
     const lg = g.loadGeneratorCpuUsPerRequest;
     if (lg !== null && lg !== undefined) parts.push(`load-generator ${withSpread(lg, (n) => n.toFixed(1))} µs user (not in CPU µs/req)`);
-    lines.push(`  ${g.dataplane} ${loadLabel(g)}: ${parts.join(', ') || 'no cgroup samples'}`);
+    lines.push(`  ${groupLabel(g)} ${loadLabel(g)}: ${parts.join(', ') || 'no cgroup samples'}`);
   }
   lines.push(...perturbationLines(s.groups));
   lines.push(...noiseLines(s.groups));
@@ -131,6 +132,12 @@ export function formatSummaryText(s: SummaryRecord): string {
     const first = withBreakdown[0];
     if (first?.breakdown !== null && first?.breakdown !== undefined) lines.push(`  method: ${first.breakdown.method}${first.breakdownUncertainty === undefined || first.breakdownUncertainty === null ? '' : `; intervals: ${first.breakdownUncertainty.method}`}`);
   }
+  if (s.calibration !== undefined && s.calibration.length > 0) {
+    lines.push('', 'calibration: known work injected by the echo server against what the breakdown found (each control vs the plain baseline)');
+    lines.push(...table(calibrationRows(s.calibration)));
+    for (const v of s.calibration) lines.push(`  ${v.control}: ${v.verdict}: ${v.why}`);
+    lines.push(`  bar: ${calibrationBarText}`);
+  }
   for (const sk of s.dataplanesSkipped) lines.push(`skipped ${sk.dataplane}: ${sk.reason}`);
   return `${lines.join('\n')}\n`;
 }
@@ -146,7 +153,7 @@ export function perturbationLines(groups: readonly SummaryGroup[]): string[] {
     const p = g.perturbation;
     if (p === null || p === undefined) continue;
     const us = (f: typeof p.latencyP50Us): string => `${formatUs(f.clean)}→${formatUs(f.instrumented)} (${signedPct(f.deltaPct)})`;
-    rows.push([g.dataplane, loadLabel(g), `${p.cleanRepetitions}/${p.instrumentedRepetitions}`, us(p.latencyP50Us), us(p.latencyP99Us),
+    rows.push([groupLabel(g), loadLabel(g), `${p.cleanRepetitions}/${p.instrumentedRepetitions}`, us(p.latencyP50Us), us(p.latencyP99Us),
       `${p.cpuUsPerRequest.clean.toFixed(1)}→${p.cpuUsPerRequest.instrumented.toFixed(1)} (${signedPct(p.cpuUsPerRequest.deltaPct)})`]);
   }
   return ['', 'perturbation: instrumented repetitions (probes, stacks, bpf_stats) against clean ones (headline figures are clean)', ...table(rows)];

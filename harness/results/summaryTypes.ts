@@ -1,4 +1,5 @@
 import type { BreakdownUncertainty } from '../attribution/breakdownInterval';
+import type { CalibrationVerdict } from '../attribution/calibrationVerdict';
 import type { DataPlaneName } from '../profile/profileSchema';
 import type { LoadPoint, OverheadBreakdown } from './resultTypes';
 import { resultsSchemaVersion } from './resultTypes';
@@ -16,6 +17,8 @@ export interface Spread {
 
 export interface SummaryGroup {
   readonly dataplane: DataPlaneName;
+  /** A calibration variant of the baseline (its echo controls, e.g. "burn=200us"), compared with the plain baseline; absent otherwise. */
+  readonly variant?: string;
   readonly placement: 'same-node' | 'cross-node';
   readonly loadPoint: LoadPoint;
   readonly repetitions: number;
@@ -84,4 +87,6 @@ export interface SummaryRecord {
   readonly status: 'complete' | 'partial' | 'failed';
   readonly dataplanesSkipped: ReadonlyArray<{ readonly dataplane: DataPlaneName; readonly reason: string }>;
   readonly groups: readonly SummaryGroup[];
+  /** Injected against found for each calibration variant of the baseline (profile `calibration:`); absent without variants. */
+  readonly calibration?: readonly CalibrationVerdict[];
 }

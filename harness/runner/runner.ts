@@ -17,6 +17,7 @@ import { machineInfo, toolVersions } from './environment';
 import { HarnessAffinity } from './harnessCpus';
 import type { DeployedDataPlane, LoadProcessCpu, PlatformSession, ProbeProvider, StepProbeResult } from './platformSession';
 import { planSteps, stepId, withoutInstrumented, type PlannedStep } from './stepPlan';
+import { profileForVariant, withCalibrationVariants } from './calibrationVariants';
 
 export interface RunnerEvents {
   stepStarted(step: PlannedStep, total: number): void;
@@ -59,7 +60,7 @@ export class Runner {
     // Instrumented repetitions without probes would only repeat the clean ones, except that an eBPF data
     // plane's own program time is measured in them (bpf_stats), on this machine's kernel.
     const ebpfHere = profile.platform === 'netns' && profile.dataplanes.some((n) => n === 'kernel' || n === 'dual');
-    const planned = planSteps(profile);
+    const planned = withCalibrationVariants(planSteps(profile), profile);
     const plan = probeReason !== null && !ebpfHere ? withoutInstrumented(planned) : planned;
     const steps: StepRecord[] = [];
     const versions = { ...toolVersions(), ...(await this.platform.versions()) };
@@ -79,6 +80,8 @@ export class Runner {
       dataplanesSkipped: [],
     };
     const skipped = new Map<DataPlaneName, string>();
+    // A calibration variant's deployment that fails loses its own steps only, never the plain baseline's.
+    const failedVariants = new Set<string>();
     this.store.writeRun(run);
     if (probeReason !== null) this.events.note(`probes off: ${probeReason}${plan.length < planned.length ? '; instrumented repetitions not run' : ''}`);
     if (this.affinity.note !== null) this.events.note(this.affinity.note);
@@ -89,16 +92,21 @@ export class Runner {
     try {
       for (const step of plan) {
         if (signal.aborted) break;
-        if (skipped.has(step.dataplane)) continue;
+        if (skipped.has(step.dataplane) || failedVariants.has(step.deploymentKey)) continue;
         if (deployed === undefined || deployedKey !== step.deploymentKey) {
           if (deployed !== undefined) await this.platform.remove(deployed);
           deployed = undefined;
           try {
-            deployed = await this.platform.deploy(step.dataplane, step.placement, profile);
+            deployed = await this.platform.deploy(step.dataplane, step.placement, profileForVariant(profile, step.variant));
           } catch (err) {
             // A data plane this machine or build cannot run is skipped and named; the others still run.
             if (!(err instanceof EnvironmentError) || signal.aborted) throw err;
             const reason = err.userLine();
+            if (step.variant !== undefined) {
+              failedVariants.add(step.deploymentKey);
+              this.events.note(`skipping calibration variant ${step.variant} on this deployment: ${reason}`);
+              continue;
+            }
             skipped.set(step.dataplane, reason);
             run = { ...run, dataplanesSkipped: [...skipped].map(([dataplane, why]) => ({ dataplane, reason: why })) };
             this.store.writeRun(run);
@@ -123,7 +131,7 @@ export class Runner {
     } finally {
       if (deployed !== undefined) await this.platform.remove(deployed).catch(() => undefined);
     }
-    const runnable = plan.filter((st) => !skipped.has(st.dataplane)).length;
+    const runnable = plan.filter((st) => !skipped.has(st.dataplane) && !failedVariants.has(st.deploymentKey)).length;
     const status: 'complete' | 'partial' | 'failed' = failure !== undefined ? 'failed' : steps.length < runnable ? 'partial' : 'complete';
     const reason = failure !== undefined ? (failure instanceof Error ? failure.message : String(failure)) : status === 'partial' ? 'interrupted' : null;
     run = { ...run, status, statusReason: reason, endedAt: new Date().toISOString(), stepsCompleted: steps.length };
@@ -250,6 +258,7 @@ export class Runner {
       index: step.index,
       id: stepId(step),
       dataplane: step.dataplane,
+      ...(step.variant === undefined ? {} : { variant: step.variant }),
       placement: step.placement,
       loadPoint: p,
       repetition: step.repetition,

@@ -1,6 +1,7 @@
 import type { DataPlaneName, Profile } from '../profile/profileSchema';
 import type { LoadPoint, MeasurementKind } from '../results/resultTypes';
 import type { Placement } from './platformSession';
+import { variantSuffix } from './calibrationVariants';
 
 export interface PlannedStep {
   readonly index: number;
@@ -13,6 +14,8 @@ export interface PlannedStep {
   readonly measurement: MeasurementKind;
   /** A deployment is shared by consecutive steps with the same key. */
   readonly deploymentKey: string;
+  /** A calibration variant of the baseline: the echo controls its server runs (see calibrationVariants.ts); absent for plain data planes. */
+  readonly variant?: string;
 }
 
 /** A round of the plan: one repetition of one measurement kind. */
@@ -94,5 +97,5 @@ export function stepId(s: PlannedStep): string {
   const p = s.loadPoint;
   const load = p.qps === 0 ? 'max' : `${p.qps}qps`;
   // Instrumented repetitions are "-i<n>", so clean r1 and instrumented i1 never share a file name.
-  return `${s.dataplane}-${s.placement}-${load}-c${p.connections}-${p.payloadBytes}b${p.keepAlive ? '' : '-newconn'}-${s.measurement === 'instrumented' ? 'i' : 'r'}${s.repetition}`;
+  return `${s.dataplane}${variantSuffix(s.variant)}-${s.placement}-${load}-c${p.connections}-${p.payloadBytes}b${p.keepAlive ? '' : '-newconn'}-${s.measurement === 'instrumented' ? 'i' : 'r'}${s.repetition}`;
 }

@@ -123,7 +123,8 @@ export function hostNote(base: RunRecord, head: RunRecord): string | null {
 }
 
 function groupKey(s: StepRecord): string {
-  return `${s.dataplane}|${s.placement}|${loadLabel(s.loadPoint)}|${s.loadPoint.payloadBytes}|${s.loadPoint.keepAlive}|${s.loadPoint.protocol}`;
+  // A calibration variant of the baseline is its own group, never mixed with the plain baseline.
+  return `${s.dataplane}${s.variant === undefined ? '' : `+${s.variant}`}|${s.placement}|${loadLabel(s.loadPoint)}|${s.loadPoint.payloadBytes}|${s.loadPoint.keepAlive}|${s.loadPoint.protocol}`;
 }
 
 function groupSteps(steps: readonly StepRecord[]): Map<string, StepRecord[]> {

@@ -4,7 +4,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { EchoServer } from '../../workloads/echoServer';
 import { parseProfile } from '../../harness/profile/profileLoad';
-import type { DataPlaneName } from '../../harness/profile/profileSchema';
+import type { DataPlaneName, Profile } from '../../harness/profile/profileSchema';
+import { EnvironmentError } from '../../harness/errors';
 import { loadRun, ResultsStore } from '../../harness/results/resultsStore';
 import { Runner, type RunnerEvents } from '../../harness/runner/runner';
 import { runLoadProcess } from '../../harness/runner/loadProcess';
@@ -70,6 +71,30 @@ describe('runner', function () {
     assert.equal(outcome.summary.groups.length, 2);
     assert.ok(fs.existsSync(path.join(store.dir, 'summary.json')));
     assert.equal(loaded.run.versions.loopback, '1');
+  });
+
+  it('a calibration variant whose deployment fails loses only that deployment; the plain baseline and later rounds still run', async () => {
+    // The first deployment of the copies=2 variant fails (as an echo server exiting while starting would).
+    class FlakyVariant extends LoopbackPlatform {
+      failures = 0;
+      override async deploy(dataplane: DataPlaneName, placement: Placement, profile?: Profile): Promise<DeployedDataPlane> {
+        if (profile?.workload.serverControls === 'copies=2' && this.failures === 0) {
+          this.failures += 1;
+          throw new EnvironmentError('server exited while starting');
+        }
+        return super.deploy(dataplane, placement);
+      }
+    }
+    const platform = new FlakyVariant();
+    const text = 'name: t\ndataplanes: [baseline]\nduration: 300ms\nwarmup: 100ms\nrepetitions: 2\nload: {qps: [200]}\nprobes: {enabled: false}\ncalibration: [copies=2]\n';
+    const profile = parseProfile(text, 't.yaml');
+    const store = ResultsStore.create(path.join(tmp, 'out'));
+    const notes: string[] = [];
+    const outcome = await new Runner({ profile, file: 't.yaml', hash: 'h', text }, platform, undefined, store, { ...quiet, note: (l) => notes.push(l) }, 'run-v').run(new AbortController().signal);
+    assert.equal(outcome.run.status, 'complete');
+    assert.deepEqual(outcome.run.dataplanesSkipped, [], 'the baseline itself is not skipped');
+    assert.deepEqual(loadRun(store.dir).steps.map((s) => s.id.replace(/-cross-node-200qps-c4-0b/, '')), ['baseline-r1', 'baseline-r2', 'baseline+copies2-r2']);
+    assert.ok(notes.some((n) => /^skipping calibration variant copies=2 on this deployment: server exited while starting/.test(n)), notes.join('\n'));
   });
 
   it('keeps finished steps and marks the run partial when interrupted', async () => {

@@ -64,7 +64,9 @@ class NetnsPlatformSession implements PlatformSession {
     const dataPlaneOptions: Partial<DataPlaneOptions> = { proxy: profile.proxy.kind, workers: profile.proxy.workers, mtls: profile.proxy.mtls };
     // BPF objects this process holds before the data plane exists (the probes' own) are not its cost.
     const before = ownBpfObjects();
-    const deployment = await EchoDeployment.create({ dataplane, placement, dataPlaneOptions, cpus: pinning(profile), protocol: profile.workload.protocol });
+    // The echo server's default controls (workload.serverControls; a calibration variant's known work).
+    const serverArgs = profile.workload.serverControls === '' ? [] : ['--controls', profile.workload.serverControls];
+    const deployment = await EchoDeployment.create({ dataplane, placement, dataPlaneOptions, cpus: pinning(profile), protocol: profile.workload.protocol, serverArgs });
     try {
       // The client's cgroup exists from here on, before the load client starts, so it is measured from its first event.
       deployment.clientPrefix();

@@ -1,0 +1,194 @@
+import { netfilterStacks, stackShare, type Interval, type StackSelector } from '../../harness/attribution/breakdownInterval';
+import type { DataPlaneName } from '../../harness/profile/profileSchema';
+import type { BreakdownCategory, LoadPoint, StepRecord } from '../../harness/results/resultTypes';
+import { isHeadlineStep, isInstrumentedStep } from '../../harness/results/resultTypes';
+import { medianInterval } from '../../harness/results/stats/bootstrap';
+import { seedFrom, seededRandom } from '../../harness/results/stats/seededRandom';
+import { stepCosts } from '../../harness/results/summarise';
+import type { Spread, SummaryGroup, SummaryRecord } from '../../harness/results/summaryTypes';
+
+/*
+ * The talk's claims (KubeCon China 2024, "A New Choice for Istio Data Plane", ../shared/seed/), answered by a
+ * run (pure: summary and steps in, rows out). Each row: the measured figure with its 95 % interval, a verdict
+ * against the claim's band, and one line of why. The verdict rule:
+ * - confirmed: the whole interval lies inside the band;
+ * - refuted: the whole interval lies outside it;
+ * - inconclusive: the interval straddles a band edge, or the run cannot measure the figure (value null).
+ * The talk gives points or loose words ("~15 %", "almost the same"); the band each row uses is stated in it.
+ * Latency claims compare P50 added over the baseline at the lowest connection count of the run (the talk's
+ * Fortio runs); the P99 claim uses the highest connection count ("with many connections").
+ */
+
+/** One claim of the talk, answered. */
+export interface ClaimRow {
+  readonly id: string;
+  /** The claim in the talk's words (shortened) and the band it is held to. */
+  readonly claim: string;
+  readonly band: Interval;
+  readonly unit: '%' | 'connections';
+  /** The measured figure (null when this run cannot measure it) and its 95 % interval (null with one repetition or no figure). */
+  readonly value: number | null;
+  readonly interval: Interval | null;
+  /** The same figure in absolute terms ("+31 µs [24, 40] over a 121 µs baseline P50"), where that helps. */
+  readonly absolute: string | null;
+  /** The load point and placement measured ("1000 qps c4 cross-node"), null when none was. */
+  readonly point: string | null;
+  readonly verdict: 'confirmed' | 'refuted' | 'inconclusive';
+  readonly why: string;
+}
+
+/** Against a band [low, high]: confirmed inside, refuted outside, inconclusive across an edge or unmeasured. */
+export function claimVerdict(value: number | null, interval: Interval | null, band: Interval): ClaimRow['verdict'] {
+  if (value === null) return 'inconclusive';
+  const lo = interval?.low ?? value;
+  const hi = interval?.high ?? value;
+  if (lo >= band.low && hi <= band.high) return 'confirmed';
+  if (hi < band.low || lo > band.high) return 'refuted';
+  return 'inconclusive';
+}
+
+const pointLabel = (g: Pick<SummaryGroup, 'loadPoint' | 'placement'>): string => `${g.loadPoint.qps === 0 ? 'max' : `${g.loadPoint.qps} qps`} c${g.loadPoint.connections} ${g.placement}`;
+const us = (v: number): string => `${v >= 0 ? '+' : '−'}${Math.abs(v).toFixed(0)} µs`;
+const ivText = (iv: Interval | null | undefined, f: (v: number) => string): string => (iv === null || iv === undefined ? '' : ` [${f(iv.low)}, ${f(iv.high)}]`);
+/** "25–35%", or "−5% to +5%" for a band around 0. */
+export const bandWords = (b: Interval): string => (b.low < 0 ? `−${Math.abs(b.low)}% to +${b.high}%` : `${b.low}–${b.high}%`);
+const interval = (s: Spread | null | undefined): Interval | null => (s?.interval === undefined ? null : { low: s.interval.low, high: s.interval.high });
+
+/** The plain (non-calibration) groups of one data plane, fixed-rate points first, by connections. */
+function groupsOf(summary: SummaryRecord, dp: DataPlaneName): SummaryGroup[] {
+  return summary.groups.filter((g) => g.dataplane === dp && g.variant === undefined)
+    .sort((a, b) => (a.loadPoint.qps === 0 ? 1 : 0) - (b.loadPoint.qps === 0 ? 1 : 0) || a.loadPoint.connections - b.loadPoint.connections || a.loadPoint.payloadBytes - b.loadPoint.payloadBytes);
+}
+
+const samePoint = (a: { placement: string; loadPoint: LoadPoint }, b: { placement: string; loadPoint: LoadPoint }): boolean =>
+  a.placement === b.placement && a.loadPoint.qps === b.loadPoint.qps && a.loadPoint.connections === b.loadPoint.connections
+  && a.loadPoint.payloadBytes === b.loadPoint.payloadBytes && a.loadPoint.keepAlive === b.loadPoint.keepAlive && a.loadPoint.protocol === b.loadPoint.protocol;
+
+function unmeasured(id: string, claim: string, band: Interval, unit: ClaimRow['unit'], why: string): ClaimRow {
+  return { id, claim, band, unit, value: null, interval: null, absolute: null, point: null, verdict: 'inconclusive', why };
+}
+
+/** "sidecar adds 25–35 %" and its kind: P50 added over baseline in % at the lowest connection count. */
+function latencyClaim(summary: SummaryRecord, id: string, dp: DataPlaneName, claim: string, band: Interval): ClaimRow {
+  const g = groupsOf(summary, dp)[0];
+  const base = g === undefined ? undefined : summary.groups.find((b) => b.dataplane === 'baseline' && b.variant === undefined && samePoint(b, g));
+  if (g === undefined || base === undefined || g.latencyAddedP50Pct === null || g.latencyAddedP50Us === null) {
+    return unmeasured(id, claim, band, '%', `the run has no ${g === undefined ? dp : 'baseline'} step at a common load point`);
+  }
+  const value = g.latencyAddedP50Pct.median;
+  const iv = interval(g.latencyAddedP50Pct);
+  const verdict = claimVerdict(value, iv, band);
+  const baseUs = base.latencyP50Us.median;
+  const addedUs = g.latencyAddedP50Us.median;
+  const absolute = `${us(addedUs)}${ivText(interval(g.latencyAddedP50Us), (v) => v.toFixed(0))} over a ${baseUs.toFixed(0)} µs baseline P50`;
+  const scale = `this baseline is ${(baseUs / 1000).toFixed(2)} ms over veth pairs on one machine, where the talk's services had a real network under them, so the same added µs is a larger percentage here`;
+  const why = verdict === 'confirmed' ? `${dp} adds ${value.toFixed(0)}% at P50, inside ${bandWords(band)}; ${scale}`
+    : verdict === 'refuted' ? `${dp} adds ${value.toFixed(0)}% at P50${iv === null ? '' : ` (the whole interval ${iv.low.toFixed(0)}–${iv.high.toFixed(0)}%)`}, ${value > band.high ? 'above' : 'below'} ${bandWords(band)}; ${scale}`
+      : `the interval ${iv === null ? '' : `${iv.low.toFixed(0)}–${iv.high.toFixed(0)}% `}straddles the band's edge (${bandWords(band)}): more repetitions would decide; ${scale}`;
+  return { id, claim, band, unit: '%', value, interval: iv, absolute, point: pointLabel(g), verdict, why };
+}
+
+/** "kernel-native 25–30 % better than ambient at P99 with many connections": 1 − kernel/ambient P99, per repetition. */
+function kernelVersusAmbient(summary: SummaryRecord, steps: readonly StepRecord[]): ClaimRow {
+  const id = 'kernel-vs-ambient-p99';
+  const claim = 'kernel-native (Kmesh) P99 is 25–30 % lower than ambient\'s with many connections';
+  const band = { low: 25, high: 30 };
+  const amb = groupsOf(summary, 'ambient').filter((g) => g.loadPoint.qps > 0);
+  const ker = groupsOf(summary, 'kernel').filter((g) => g.loadPoint.qps > 0);
+  const g = [...amb].reverse().find((a) => ker.some((k) => samePoint(a, k)));
+  const k = g === undefined ? undefined : ker.find((x) => samePoint(x, g));
+  if (g === undefined || k === undefined) return unmeasured(id, claim, band, '%', 'the run has no ambient and kernel steps at a common fixed-rate load point');
+  const headline = (dp: DataPlaneName): StepRecord[] => steps.filter((s) => isHeadlineStep(s) && s.dataplane === dp && s.variant === undefined && samePoint(s, g));
+  const kernelSteps = headline('kernel');
+  const reductions = headline('ambient').flatMap((a) => {
+    const kk = kernelSteps.find((x) => x.repetition === a.repetition);
+    const ap = a.load.latency.percentilesUs['99'] ?? 0;
+    const kp = kk?.load.latency.percentilesUs['99'];
+    return kp === undefined || ap <= 0 ? [] : [100 * (1 - kp / ap)];
+  });
+  if (reductions.length === 0) return unmeasured(id, claim, band, '%', 'no repetition has both an ambient and a kernel P99');
+  const sorted = [...reductions].sort((x, y) => x - y);
+  const n = sorted.length;
+  const value = n % 2 === 1 ? (sorted[n >> 1] as number) : ((sorted[n / 2 - 1] as number) + (sorted[n / 2] as number)) / 2;
+  const ci = medianInterval(reductions, { random: seededRandom(seedFrom(`claims|${id}|${pointLabel(g)}`)) });
+  const iv = ci === null ? null : { low: ci.low, high: ci.high };
+  const verdict = claimVerdict(value, iv, band);
+  const absolute = `P99 ambient ${g.latencyP99Us.median.toFixed(0)} µs, kernel ${k.latencyP99Us.median.toFixed(0)} µs (${us(k.latencyP99Us.median - g.latencyP99Us.median)})`;
+  const conns = g.loadPoint.connections;
+  const why = `${verdict === 'inconclusive' ? 'the interval straddles the band\'s edge; ' : ''}at ${conns} connections${conns < 64 ? ' (fewer than the talk\'s high-concurrency run)' : ''} kernel-native's P99 is ${Math.abs(value).toFixed(0)}% ${value >= 0 ? 'below' : 'above'} ambient's; here ambient's two node proxies are HAProxy relaying TCP (no HBONE HTTP/2 framing, no ztunnel), so its cost differs from Istio's`;
+  return { id, claim, band, unit: '%', value, interval: iv, absolute, point: pointLabel(g), verdict, why };
+}
+
+/** The talk's connection counts per data plane (slide "Advantages of Kmesh"; design.md's table). */
+export const claimedConnections: Readonly<Record<DataPlaneName, number>> = { baseline: 1, kernel: 1, dual: 2, sidecar: 3, ambient: 3, waypoint: 4 };
+
+function connectionsClaim(summary: SummaryRecord, steps: readonly StepRecord[], dp: DataPlaneName): ClaimRow {
+  const n = claimedConnections[dp];
+  const id = `connections-${dp}`;
+  const claim = `${dp}: ${n} TCP connection${n === 1 ? '' : 's'} on a request's path`;
+  const band = { low: n, high: n };
+  const g = groupsOf(summary, dp)[0];
+  if (g === undefined) return unmeasured(id, claim, band, 'connections', `the run has no ${dp} step`);
+  const counts = steps.filter((s) => s.dataplane === dp && s.variant === undefined && samePoint(s, g)).map((s) => s.connectionsOnPath).filter((c): c is number => c !== null);
+  if (counts.length === 0) return { ...unmeasured(id, claim, band, 'connections', 'connections on the path were not counted (the platform could not inspect the path)'), point: pointLabel(g) };
+  const sorted = [...counts].sort((a, b) => a - b);
+  const value = sorted[(sorted.length - 1) >> 1] as number;
+  const iv = { low: sorted[0] as number, high: sorted[sorted.length - 1] as number };
+  const verdict = claimVerdict(value, iv, band);
+  const why = verdict === 'confirmed' ? `counted ${n} on every repetition (${counts.length}), one request on a fresh connection, component pairs with an established socket`
+    : `counted ${sorted.join(', ')} over ${counts.length} repetitions where the talk says ${n}`;
+  return { id, claim, band, unit: 'connections', value, interval: counts.length > 1 ? iv : null, absolute: null, point: pointLabel(g), verdict, why };
+}
+
+/** A share of the sidecar's extra CPU held by some categories, against a band in %. */
+function shareClaim(summary: SummaryRecord, steps: readonly StepRecord[], id: string, claim: string, band: Interval, chosen: readonly BreakdownCategory[] | StackSelector, meaning: string): ClaimRow {
+  const g = groupsOf(summary, 'sidecar')[0];
+  if (g === undefined) return unmeasured(id, claim, band, '%', 'the run has no sidecar step');
+  const instrumented = (dp: DataPlaneName): StepRecord[] => steps.filter((s) => isInstrumentedStep(s) && s.dataplane === dp && s.variant === undefined && samePoint(s, g));
+  const mine = instrumented('sidecar');
+  const bases = instrumented('baseline');
+  const sampled = (s: StepRecord): boolean => Object.values(s.probes.foldedStacks).some((f) => f !== '');
+  const pairs = mine.flatMap((s) => {
+    const b = bases.find((x) => x.repetition === s.repetition) ?? bases[0];
+    return b === undefined || !sampled(s) || !sampled(b) ? [] : [{ step: stepCosts(s), baseline: stepCosts(b) }];
+  });
+  if (pairs.length === 0) return { ...unmeasured(id, claim, band, '%', 'no stack samples for the sidecar and the baseline at this point (probes.sampleHz 0, or the probes were off)'), point: pointLabel(g) };
+  // One seed for every share of a point: the rows' extra-CPU intervals are the same draws.
+  const select: StackSelector = typeof chosen === 'function' ? chosen : (cat) => chosen.includes(cat);
+  const s = stackShare(pairs, select, seededRandom(seedFrom(`claims|sidecar-share|${pointLabel(g)}`)));
+  const absolute = `${s.categoriesUs.toFixed(1)} of ${s.extraUs.toFixed(1)} µs/request extra CPU${ivText(s.extraIntervalUs, (v) => v.toFixed(1))}`;
+  if (s.share === null) return { id, claim, band, unit: '%', value: null, interval: null, absolute, point: pointLabel(g), verdict: 'inconclusive', why: 'the sidecar\'s extra CPU holds 0 in its 95% interval: no share to take' };
+  const value = 100 * s.share;
+  const iv = s.interval === null ? null : { low: 100 * s.interval.low, high: 100 * s.interval.high };
+  const verdict = claimVerdict(value, iv, band);
+  const why = `${meaning}: ${value.toFixed(0)}%${iv === null ? '' : ` [${iv.low.toFixed(0)}–${iv.high.toFixed(0)}]`} of the sidecar's extra CPU (${pairs.length} instrumented repetition${pairs.length === 1 ? '' : 's'}; CPU per request, where the talk splits the mesh's latency), against ${bandWords(band)}${verdict === 'inconclusive' ? ': the interval straddles the band\'s edge' : ''}`;
+  return { id, claim, band, unit: '%', value, interval: iv, absolute, point: pointLabel(g), verdict, why };
+}
+
+/**
+ * Pure: every claim of the talk this project starts from, answered by one run's summary and steps. The
+ * order is the talk's: latency, connections, the overhead split, the Kmesh reference split.
+ */
+export function evaluateClaims(summary: SummaryRecord, steps: readonly StepRecord[]): ClaimRow[] {
+  const rows: ClaimRow[] = [
+    latencyClaim(summary, 'sidecar-latency', 'sidecar', 'Istio sidecar is 25–35 % slower than the baseline', { low: 25, high: 35 }),
+    latencyClaim(summary, 'ambient-latency', 'ambient', 'Istio ambient is ~15 % slower than the baseline (held to 10–20 %)', { low: 10, high: 20 }),
+    latencyClaim(summary, 'kernel-latency', 'kernel', 'kernel-native latency is almost the baseline\'s (held to within ±5 %)', { low: -5, high: 5 }),
+    kernelVersusAmbient(summary, steps),
+    ...(['baseline', 'kernel', 'dual', 'sidecar', 'ambient', 'waypoint'] as const).map((dp) => connectionsClaim(summary, steps, dp)),
+    shareClaim(summary, steps, 'orchestration-share', 'traffic orchestration is only ~10 % of the sidecar\'s overhead (held to 5–15 %)', { low: 5, high: 15 }, ['proxy-userspace'],
+      'orchestration read as the proxies\' own user-space work (proxy-userspace)'),
+    shareClaim(summary, steps, 'copy-connect-switch-share', 'most of the rest is data copying, the extra connections and context switching (held to ≥ 50 %)', { low: 50, high: 100 }, ['copying', 'connections', 'scheduling'],
+      'copying + connections + scheduling (network-stack and syscalls are counted apart)'),
+    shareClaim(summary, steps, 'kmesh-split-context-switches', 'Kmesh reference split of the sidecar path: context switches 25 % (held to 20–30 %)', { low: 20, high: 30 }, ['scheduling'], 'scheduling'),
+    shareClaim(summary, steps, 'kmesh-split-tcpip', 'Kmesh reference split: TCP/IP stack 40 % (held to 35–45 %)', { low: 35, high: 45 }, (cat, frames) => cat === 'network-stack' && !netfilterStacks(cat, frames),
+      'network-stack stacks without a netfilter frame'),
+    shareClaim(summary, steps, 'kmesh-split-iptables', 'Kmesh reference split: iptables 10 % (held to 5–15 %)', { low: 5, high: 15 }, netfilterStacks,
+      'network-stack stacks with a netfilter frame (nf_hook_slow, ipt_do_table, nf_nat_*, nf_conntrack_*: a frame search, the rule table counts them as network-stack)'),
+    unmeasured('kmesh-split-downstream-hijack', 'Kmesh reference split: downstream hijack 15 %', { low: 10, high: 20 }, '%',
+      'not measured: the redirection of the client\'s traffic into its sidecar is iptables REDIRECT plus the client proxy\'s accept path, spread over network-stack, connections and proxy-userspace; no category isolates it'),
+    shareClaim(summary, steps, 'kmesh-split-governance', 'Kmesh reference split: governance 10 % (held to 5–15 %)', { low: 5, high: 15 }, ['proxy-userspace'],
+      'governance read as the proxies\' own user-space work (proxy-userspace; HAProxy here, not Envoy with Istio\'s filters)'),
+  ];
+  return rows;
+}

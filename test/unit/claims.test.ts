@@ -1,0 +1,119 @@
+import assert from 'node:assert/strict';
+import { summarise } from '../../harness/results/summarise';
+import { claimVerdict, evaluateClaims, type ClaimRow } from '../../reports/claims/claimsEvaluation';
+import { claimsSection, claimsText } from '../../reports/claims/claimsTable';
+import { syntheticRun } from '../helpers/syntheticRun';
+
+/** Every claim id the talk makes, in the talk's order (the brief's list). */
+const claimIds = [
+  'sidecar-latency', 'ambient-latency', 'kernel-latency', 'kernel-vs-ambient-p99',
+  'connections-baseline', 'connections-kernel', 'connections-dual', 'connections-sidecar', 'connections-ambient', 'connections-waypoint',
+  'orchestration-share', 'copy-connect-switch-share',
+  'kmesh-split-context-switches', 'kmesh-split-tcpip', 'kmesh-split-iptables', 'kmesh-split-downstream-hijack', 'kmesh-split-governance',
+];
+
+describe("the talk's claims", () => {
+  it('verdicts: confirmed inside the band, refuted outside, inconclusive across an edge or without a figure', () => {
+    const band = { low: 25, high: 35 };
+    assert.equal(claimVerdict(30, { low: 26, high: 34 }, band), 'confirmed');
+    assert.equal(claimVerdict(30, { low: 25, high: 35 }, band), 'confirmed');
+    assert.equal(claimVerdict(30, { low: 20, high: 34 }, band), 'inconclusive');
+    assert.equal(claimVerdict(30, { low: 20, high: 40 }, band), 'inconclusive');
+    assert.equal(claimVerdict(50, { low: 36, high: 60 }, band), 'refuted');
+    assert.equal(claimVerdict(10, { low: 5, high: 24.9 }, band), 'refuted');
+    assert.equal(claimVerdict(30, null, band), 'confirmed', 'one repetition: the value alone');
+    assert.equal(claimVerdict(null, null, band), 'inconclusive');
+  });
+
+  // The synthetic run is shaped like the talk: sidecar ×1.32, ambient ×1.15, kernel ×1.02, 1/3/3/4/1/2 connections.
+  const { steps } = syntheticRun({ runId: 'claims', connections: [4, 64], repetitions: 5, samplesPerStep: 300, seed: 3 });
+  const summary = summarise('claims', 'complete', steps);
+  const rows = evaluateClaims(summary, steps);
+  const row = (id: string): ClaimRow => rows.find((r) => r.id === id) as ClaimRow;
+
+  it('answers every claim, each with a verdict and a reason; only the downstream hijack, which no category isolates, is null', () => {
+    assert.deepEqual(rows.map((r) => r.id), claimIds);
+    for (const r of rows) {
+      assert.ok(['confirmed', 'refuted', 'inconclusive'].includes(r.verdict), r.id);
+      assert.ok(r.why.length > 20, r.id);
+      if (r.interval !== null) assert.ok(r.interval.low <= r.interval.high, r.id);
+    }
+    assert.deepEqual(rows.filter((r) => r.value === null).map((r) => r.id), ['kmesh-split-downstream-hijack']);
+    for (const r of rows.filter((x) => x.value === null)) assert.equal(r.verdict, 'inconclusive');
+  });
+
+  it('latency: the measured percentage with its interval and the absolute µs over the baseline P50', () => {
+    const s = row('sidecar-latency');
+    assert.ok(Math.abs((s.value as number) - 32) < 4, `sidecar ${s.value}`);
+    assert.ok(s.interval !== null && s.interval.low < (s.value as number) && s.interval.high > (s.value as number));
+    assert.match(s.absolute ?? '', /^\+\d+ µs \[\d+, \d+\] over a \d+ µs baseline P50$/);
+    assert.match(s.why, /veth pairs on one machine/);
+    assert.equal(s.point, '1000 qps c4 cross-node', 'the lowest connection count');
+    const k = row('kernel-latency');
+    assert.ok(Math.abs(k.value as number) < 6, `kernel ${k.value}`);
+  });
+
+  it('kernel against ambient at P99 with many connections: ~11 % here, so refuted against 25–30 %', () => {
+    const r = row('kernel-vs-ambient-p99');
+    assert.equal(r.point, '1000 qps c64 cross-node');
+    assert.ok((r.value as number) > 5 && (r.value as number) < 18, `value ${r.value}`);
+    assert.equal(r.verdict, 'refuted', r.why);
+  });
+
+  it('connections on the path: confirmed for every data plane the synthetic run counts as the talk does; a wrong count is refuted', () => {
+    for (const dp of ['baseline', 'kernel', 'dual', 'sidecar', 'ambient', 'waypoint']) assert.equal(row(`connections-${dp}`).verdict, 'confirmed', dp);
+    const wrong = steps.filter((s) => s.dataplane === 'baseline' || s.dataplane === 'sidecar').map((s) => (s.dataplane === 'sidecar' ? { ...s, connectionsOnPath: 2 } : s));
+    const r = evaluateClaims(summarise('claims', 'complete', wrong), wrong).find((x) => x.id === 'connections-sidecar');
+    assert.equal(r?.verdict, 'refuted');
+    assert.match(r?.why ?? '', /counted 2, 2, 2, 2, 2 over 5 repetitions where the talk says 3/);
+  });
+
+  it("shares of the sidecar's extra CPU come with an interval and the absolute µs", () => {
+    const o = row('orchestration-share');
+    assert.ok(o.value !== null && o.value > 0 && o.value < 100, `orchestration ${o.value}`);
+    assert.ok(o.interval !== null && o.interval.low <= (o.value as number) && (o.value as number) <= o.interval.high);
+    assert.match(o.absolute ?? '', /^[\d.]+ of [\d.]+ µs\/request extra CPU \[[\d.]+, [\d.]+\]$/);
+  });
+
+  it('a run that cannot measure a claim says why: no stacks, no kernel, a single data plane', () => {
+    const { steps: bare } = syntheticRun({ runId: 'bare', dataplanes: ['baseline', 'sidecar'], repetitions: 2, samplesPerStep: 100, withStacks: false });
+    const r = evaluateClaims(summarise('bare', 'complete', bare), bare);
+    assert.equal(r.length, claimIds.length);
+    const byId = new Map(r.map((x) => [x.id, x]));
+    assert.match(byId.get('orchestration-share')?.why ?? '', /no stack samples/);
+    assert.match(byId.get('kernel-latency')?.why ?? '', /no kernel step/);
+    assert.match(byId.get('connections-waypoint')?.why ?? '', /no waypoint step/);
+    assert.equal(byId.get('sidecar-latency')?.value !== null, true);
+  });
+
+  it('the text table prints every claim with its value and verdict; the Markdown section has one row per claim', () => {
+    const text = claimsText(rows);
+    for (const r of rows) assert.ok(text.includes(r.claim), r.id);
+    assert.match(text, /null \(not measured\)/);
+    assert.match(text, /^17 claims: \d+ confirmed, \d+ refuted, \d+ inconclusive/m);
+    const md = claimsSection(rows);
+    assert.equal(md.filter((l) => l.startsWith('| ') && !l.startsWith('| claim') && !l.startsWith('| ---')).length, rows.length);
+  });
+});
+
+describe('shares of the extra CPU chosen by frames', () => {
+  it("netfilter stacks are iptables' share, apart from the rest of the network stack", async () => {
+    const { stackShare, netfilterStacks, categoryShare } = await import('../../harness/attribution/breakdownInterval');
+    const { seededRandom } = await import('../../harness/results/stats/seededRandom');
+    const k = (f: string): string => `${f}_[k]`;
+    const tcp = `haproxy;${k('entry_SYSCALL_64')};${k('tcp_sendmsg')};${k('tcp_write_xmit')}`;
+    const nf = `haproxy;${k('entry_SYSCALL_64')};${k('tcp_sendmsg')};${k('ip_output')};${k('nf_hook_slow')};${k('ipt_do_table')}`;
+    const user = 'haproxy;process_stream';
+    const cost = (cpuUsPerRequest: number, folded: string) => ({ role: 'proxy' as const, cpuUsPerRequest, foldedStacks: folded, figures: null });
+    // The proxy costs 100 µs/request: 400 samples, 100 netfilter, 100 TCP, 200 user space.
+    const pairs = [1, 2].map(() => ({ step: { proxy: cost(100, `${tcp} 100\n${nf} 100\n${user} 200`) }, baseline: {} }));
+    const ipt = stackShare(pairs, netfilterStacks, seededRandom(1));
+    assert.ok(Math.abs((ipt.share as number) - 0.25) < 1e-9);
+    assert.ok(ipt.interval !== null && ipt.interval.low < 0.25 && ipt.interval.high > 0.25);
+    const rest = stackShare(pairs, (cat, frames) => cat === 'network-stack' && !netfilterStacks(cat, frames), seededRandom(1));
+    assert.ok(Math.abs((rest.share as number) - 0.25) < 1e-9);
+    const net = categoryShare(pairs, ['network-stack'], seededRandom(1));
+    assert.ok(Math.abs((net.share as number) - 0.5) < 1e-9);
+    assert.ok(Math.abs(net.extraIntervalUs.low - ipt.extraIntervalUs.low) < 2 && Math.abs(net.extraIntervalUs.high - ipt.extraIntervalUs.high) < 2, 'the extra is drawn alike');
+  });
+});
