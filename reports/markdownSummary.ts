@@ -5,6 +5,8 @@ import { orderDataPlanes } from './charts/chartTypes';
 import { formatSigned, formatSignedUs, formatUs, mdCell } from '../harness/results/formatUnits';
 import { loadLabel, pointLabel } from './stepRows';
 import { explainedShareText } from '../harness/results/summaryText';
+import type { RateSearchSummary } from '../harness/results/searchSummary';
+import { repetitionSection, searchSection } from './searchMarkdown';
 
 export interface MarkdownInputs {
   readonly run: RunRecord;
@@ -14,6 +16,8 @@ export interface MarkdownInputs {
   readonly chartFiles: Readonly<Record<string, string>>;
   readonly flameGraphFiles: ReadonlyArray<{ title: string; file: string }>;
   readonly probeNote: string | null;
+  /** The run's rate searches (`load.search`), when it had any. */
+  readonly searches?: readonly RateSearchSummary[];
 }
 
 /** `value [low–high]`: the median with its 95 % bootstrap interval (min–max for a figure without one). */
@@ -75,6 +79,7 @@ export function markdownSummary(i: MarkdownInputs): string {
     lines.push('', `Method: ${breakdowns[0]?.breakdown?.method ?? ''}${iv === undefined || iv === null ? '' : `; intervals: ${iv.method}`}. \`instrumentation\` is meshbench's own probes, shown and left out of the extra. The explained share is given only when the extra CPU lies outside its own 95 % interval.`, '');
   }
   lines.push(...perturbationSection(sortGroups(i.groups)), ...noiseSection(i.groups));
+  lines.push(...searchSection(i.searches), ...repetitionSection(sortGroups(i.groups)));
   if (i.charts.length > 0) {
     lines.push('## Charts', '');
     for (const c of i.charts) {

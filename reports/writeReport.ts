@@ -4,6 +4,8 @@ import { BadInputError } from '../harness/errors';
 import { loadRun, stepsDir, type LoadedRun } from '../harness/results/resultsStore';
 import { isHeadlineStep, isInstrumentedStep, type StepRecord } from '../harness/results/resultTypes';
 import { summarise } from '../harness/results/summarise';
+import { withRunAdditions } from '../harness/results/runAdditions';
+import { rateSearchChart } from './charts/rateSearchChart';
 import { toFortioJson } from '../workloads/fortioExport';
 import { flameGraphs } from './charts/flameGraphs';
 import { stepsCsv } from './csvExport';
@@ -70,12 +72,13 @@ export async function writeReport(resultsDir: string, o: ReportOptions = {}): Pr
   const { run, steps } = loadRunForReport(resultsDir);
   const t1 = now();
   const rows = stepRows(run.runId, steps);
-  const summary = summarise(run.runId, run.status === 'running' ? 'partial' : run.status, steps);
+  const summary = withRunAdditions(summarise(run.runId, run.status === 'running' ? 'partial' : run.status, steps), steps, run.profile.resolved);
   const notOwn = new Set(steps.flatMap((s) => s.components.filter((c) => c.role === 'dataplane').map((c) => c.name)));
   // Latency and resource charts from the headline (clean) repetitions; kernel counters from the instrumented ones.
   const headline = new Set(steps.filter(isHeadlineStep).map((s) => s.id));
   const instrumented = new Set(steps.filter(isInstrumentedStep).map((s) => s.id));
-  const charts = reportCharts(rows.filter((r) => headline.has(r.stepId)), summary.groups, notOwn, rows.filter((r) => instrumented.has(r.stepId)));
+  const searchChart = rateSearchChart(summary.searches);
+  const charts = [...reportCharts(rows.filter((r) => headline.has(r.stepId)), summary.groups, notOwn, rows.filter((r) => instrumented.has(r.stepId))), ...(searchChart === null ? [] : [searchChart])];
   const flames = flameGraphs(steps);
   const t2 = now();
   const renderer = await createSvgRenderer();
@@ -94,12 +97,12 @@ export async function writeReport(resultsDir: string, o: ReportOptions = {}): Pr
   const flameFiles = flames.map((f) => ({ title: f.title, file: `flamegraphs/${f.id}.svg` }));
   for (const f of flames) writeFile(path.join(out, 'flamegraphs', `${f.id}.svg`), f.svg);
   const note = probeNote(steps);
-  const markdown = markdownSummary({ run, groups: summary.groups, charts, chartFiles, flameGraphFiles: flameFiles, probeNote: note });
+  const markdown = markdownSummary({ run, groups: summary.groups, charts, chartFiles, flameGraphFiles: flameFiles, probeNote: note, searches: summary.searches });
   writeFile(path.join(out, 'summary.md'), markdown);
   writeFile(path.join(out, 'steps.csv'), stepsCsv(rows));
   const html = htmlReport({
     title: `meshbench: ${run.profile.name} (${run.runId})`,
-    summaryMarkdown: markdownSummary({ run, groups: summary.groups, charts: [], chartFiles: {}, flameGraphFiles: [], probeNote: note }),
+    summaryMarkdown: markdownSummary({ run, groups: summary.groups, charts: [], chartFiles: {}, flameGraphFiles: [], probeNote: note, searches: summary.searches }),
     charts,
     flameGraphs: flames,
     libraries: readInlineLibraries(),

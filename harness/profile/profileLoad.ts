@@ -28,9 +28,21 @@ function describeValue(root: unknown, p: readonly PropertyKey[]): string {
   return text.length > 40 ? `${text.slice(0, 37)}...` : text;
 }
 
+/**
+ * A union whose every branch but one failed on the value's type alone (`repetitions: 3` or `{min, max,
+ * until}`): the issue of the branch the value was meant for, with its full path, so an object with a bad
+ * field names that field. Any other issue is returned as it is.
+ */
+function unionBranch(issue: z.core.$ZodIssue | undefined): z.core.$ZodIssue | undefined {
+  if (issue?.code !== 'invalid_union') return issue;
+  const meant = issue.errors.filter((branch) => !(branch.length === 1 && branch[0]?.code === 'invalid_type' && branch[0].path.length === 0));
+  const inner = meant.length === 1 ? meant[0]?.[0] : undefined;
+  return inner === undefined ? issue : { ...inner, path: [...issue.path, ...inner.path] };
+}
+
 /** One readable line: "file: path: what was expected (got …)", for the first problem; the count of the rest. */
 export function formatProfileIssues(file: string, issues: readonly z.core.$ZodIssue[], raw: unknown): string {
-  const issue = issues[0];
+  const issue = unionBranch(issues[0]);
   if (issue === undefined) return `${file}: invalid profile`;
   const where = describePath(issue.path);
   let what = issue.message.replace(/^Invalid input: /, '');

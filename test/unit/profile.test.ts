@@ -10,7 +10,7 @@ const badDir = path.join(repo, 'test', 'fixtures', 'profiles', 'bad');
 
 /** What each malformed profile's one line must name: the path inside the file and what was expected. */
 const expected: Record<string, RegExp> = {
-  'wrong-type.yaml': /: repetitions: expected number, received string/,
+  'wrong-type.yaml': /: repetitions: expected a number or \{min, max, until\} like .*, received string/,
   'unknown-dataplane.yaml': /: dataplanes\[1\]: .*expected one of "baseline"\|"sidecar".*\(got "istio"\)/,
   'negative-qps.yaml': /: load\.qps\[0\]: .*>=0 \(got -100\)/,
   'empty-dataplanes.yaml': /: dataplanes: .*>=1 items/,
