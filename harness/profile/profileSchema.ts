@@ -76,7 +76,7 @@ const rateSearchSchema = z.strictObject({
   /** Probes (short clean steps, repeats included) per data plane and placement; the search ends at this count. */
   maxProbes: z.number().int().min(2).max(50).default(12),
   /** The search ends once the highest passing and lowest failing rate are within this share of each other. */
-  resolution: percent(100).default('2%'),
+  resolution: percent(100).default('5%'),
   /** Each probe's measured window; default: the profile's `duration`. */
   duration: duration.optional(),
   /** Connections of the probes; default: the highest of load.connections. */
