@@ -13,6 +13,7 @@ import { Runner, type RunnerEvents, type StepRunner } from '../../harness/runner
 import { stepId, type PlannedStep } from '../../harness/runner/stepPlan';
 import { writeReport } from '../../reports/writeReport';
 import { syntheticRun } from '../helpers/syntheticRun';
+import { checkReportInChromium, chromiumMissing } from '../helpers/browserCheck';
 
 /**
  * The runner's dynamic plan (repetitions until the answer is clear, the rate search) driven by an injected
@@ -64,7 +65,7 @@ describe('adaptive runs (injected step runner: no system state)', function () {
   this.timeout(60_000);
   let tmp: string;
   beforeEach(() => { tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'meshbench-adaptive-')); });
-  afterEach(() => fs.rmSync(tmp, { recursive: true, force: true }));
+  afterEach(() => { if (process.env.KEEP_TMP === undefined) fs.rmSync(tmp, { recursive: true, force: true }); else console.log(tmp); });
 
   const adaptive = (extra = ''): string => `name: t\ndataplanes: [sidecar, baseline]\nduration: 1s\nrepetitions: {min: 3, max: 8, until: 5%}\nprobes: {enabled: false}\n${extra}`;
 
@@ -156,5 +157,12 @@ describe('adaptive runs (injected step runner: no system state)', function () {
     assert.deepEqual(layers[3]?.data.values.map((v) => v.maxQps), searches.map((s) => s.maxQps));
     const html = fs.readFileSync(report.html, 'utf8');
     assert.ok(html.includes('Maximum rate under the objective'));
+    if (chromiumMissing() === null) {
+      const check = await checkReportInChromium(report.html, 'report-search');
+      assert.deepEqual(check.consoleErrors, []);
+      const chart = check.charts.find((c) => c.id === 'rate-search');
+      assert.equal(chart?.rendered, 'true', 'the search chart drew in Chromium');
+      assert.ok((chart?.marks ?? 0) > 0);
+    }
   });
 });
