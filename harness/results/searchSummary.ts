@@ -44,6 +44,7 @@ export function probeMeasurement(step: StepRecord): ProbeMeasurement {
     errors: l.errorLatency.count,
     cpuUsPerRequest: cpuUsPerRequest(step),
     stepId: step.id,
+    noisy: (step.noise?.flags.length ?? 0) > 0,
   };
 }
 

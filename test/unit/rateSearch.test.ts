@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { gaussian, seededRandom } from '../../harness/results/stats/seededRandom';
-import { judgeProbe, nextRate, rateSearchConfig, rateVerdict, searchMaxRate, searchResult, type ProbeMeasurement, type RateSearchConfig, type SearchProbe } from '../../harness/runner/rateSearch';
+import { defaultCloseMargin, judgeProbe, nextRate, rateSearchConfig, rateVerdict, searchMaxRate, searchResult, type ProbeMeasurement, type RateSearchConfig, type SearchProbe } from '../../harness/runner/rateSearch';
 import { parseProfile } from '../../harness/profile/profileLoad';
 
 /**
@@ -8,7 +8,7 @@ import { parseProfile } from '../../harness/profile/profileLoad';
  * queue of capacity C has P99 sojourn time ln(100) / (C − λ), so P99 ≤ 5 ms holds up to λ* = C − ln(100)/0.005.
  */
 const config = (o: Partial<RateSearchConfig> = {}): RateSearchConfig => ({
-  objective: { p99Us: 5000, errorShare: 0.001 }, fromQps: 500, toQps: 200_000, maxProbes: 12, resolution: 0.05, closeMargin: 0.1, factor: 2, ...o,
+  objective: { p99Us: 5000, errorShare: 0.001 }, fromQps: 500, toQps: 200_000, maxProbes: 12, resolution: 0.05, closeMargin: defaultCloseMargin, factor: 2, ...o,
 });
 
 /** A probe measurement of an M/M/1 queue of `capacity` req/s at `qps`, its P99 scaled by `noise` (1 = none). */
@@ -62,7 +62,7 @@ describe('rate search (exponential then binary, Nighthawk-style)', () => {
         const next = nextRate(config(), probes);
         if ('end' in next) break;
         const m = mm1(capacity, next.qps, Math.exp(0.08 * gaussian(random)));
-        probes.push({ ...m, probe: i + 1, qps: next.qps, ...judgeProbe(m, config().objective, 0.1) });
+        probes.push({ ...m, probe: i + 1, qps: next.qps, ...judgeProbe(m, config().objective, defaultCloseMargin) });
       }
       return new Set(probes.map((p) => p.qps)).size < probes.length;
     });
@@ -106,6 +106,25 @@ describe('rate search (exponential then binary, Nighthawk-style)', () => {
     assert.equal(stopped.maxQps, 2000);
     const full = await searchMaxRate(config(), async (qps) => mm1(12_000, qps, 1.05));
     assert.deepEqual(searchResult(config(), full.probes), full);
+  });
+
+  it('a fail on a noisy machine is probed again, a pass is not: one stall at a low rate does not end the search', async () => {
+    const m = mm1(12_000, 1000);
+    assert.equal(judgeProbe({ ...m, noisy: true }, config().objective, 0.1).close, false, 'a pass under noise stands');
+    const stalled = { ...m, p99Us: 40_000, noisy: true };
+    assert.deepEqual([judgeProbe(stalled, config().objective, 0.1).verdict, judgeProbe(stalled, config().objective, 0.1).close], ['fail', true]);
+    assert.match(judgeProbe(stalled, config().objective, 0.1).reason, /\(noisy machine\)$/);
+    let stalls = 0;
+    const rates: number[] = [];
+    const r = await searchMaxRate(config(), async (qps) => {
+      rates.push(qps);
+      // The first probe at 2000 qps lands on someone else's compile.
+      if (qps === 2000 && stalls++ === 0) return { ...mm1(12_000, qps), p99Us: 30_000, noisy: true };
+      return mm1(12_000, qps);
+    });
+    assert.deepEqual(rates.slice(0, 5), [500, 1000, 2000, 2000, 2000], 'the noisy fail is repeated, and the split takes a third');
+    assert.ok(r.maxQps !== null && r.maxQps > 8000, `the search went on past the stall: ${r.maxQps}`);
+    assert.ok(r.probes.length <= 12);
   });
 
   it('rate verdicts: one clear probe decides, a close one is repeated, a split takes a third, a spent budget decides conservatively', () => {
