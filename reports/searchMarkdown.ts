@@ -15,7 +15,7 @@ export function searchSection(searches: readonly RateSearchSummary[] | undefined
   if (searches === undefined || searches.length === 0) return [];
   const first = searches[0] as RateSearchSummary;
   const lines = [`## Maximum rate under the objective (${objectiveText(first.config)})`, '',
-    `Open-loop rates from ${first.config.fromQps} to ${first.config.toQps} qps over ${first.loadPoint.connections} connections, doubled while they pass, then bisected (Nighthawk's exponential search); at most ${first.config.maxProbes} probes, each a short clean step; a verdict within ±${Math.round(100 * first.config.closeMargin)} % of a limit, or a fail while the machine was noisy, is repeated and decided by a majority of up to three (marked close). The maximum lies between the highest passing and the lowest failing rate.`, '',
+    `Open-loop rates from ${first.config.fromQps} to ${first.config.toQps} qps over ${first.loadPoint.connections} connections, doubled while they pass, then bisected (Nighthawk's exponential search); at most ${first.config.maxProbes} probes, each a short clean step; a verdict within ±${Math.round(100 * first.config.closeMargin)} % of a limit, or a fail while the machine was noisy, is provisional (marked close) and, at an end of the bracket, probed again and decided by a majority of up to three. The maximum lies between the highest passing and the lowest failing rate.`, '',
     '| data plane | placement | max qps | known within (qps) | probes | how it ended |', '| --- | --- | ---: | --- | ---: | --- |'];
   for (const s of searches) {
     lines.push(`| ${s.dataplane} | ${s.placement} | ${answer(s)} | [${s.knownWithin.low ?? '—'}, ${s.knownWithin.high ?? '—'}) | ${s.probes.length} | ${mdCell(s.note)} |`);

@@ -15,9 +15,9 @@ import { percentShare, type RateSearchSettings } from '../profile/profileSchema'
  *   `resolution` of each other (Nighthawk: successive rates within 1 %);
  * - a verdict near its limit (the figure within ±`closeMargin` of it), and a fail measured while the
  *   machine was noisy (the step's noise fingerprint flagged other work or CPU steal: noise only ever makes
- *   latency worse, so a pass under noise stands), is repeated and decided by a majority of up to three
- *   probes, because one short step near the knee, or during someone else's compile, is a coin toss;
- *   Nighthawk takes every benchmark at its word;
+ *   latency worse, so a pass under noise stands), is provisional: where it is an end of the bracket it is
+ *   probed again and decided by a majority of up to three probes, because one short step near the knee,
+ *   or during someone else's compile, is a coin toss; Nighthawk takes every benchmark at its word;
  * - a first rate that fails ends the search with "below `from`" (Nighthawk: "doomed"), and a rate that
  *   passes at `to` ends it with "at least `to`" (Nighthawk has no ceiling);
  * - no final "testing stage" at the converged rate: the answer is the interval the probes proved.
@@ -156,58 +156,67 @@ export function rateVerdict(probes: readonly SearchProbe[], final = false): Verd
 }
 
 interface SearchState {
+  /** Highest rate whose (provisional) verdict is pass, below `high`. */
   readonly low: number | null;
+  /** Lowest rate whose (provisional) verdict is fail. */
   readonly high: number | null;
-  /** The last rate probed, when its verdict is not decided yet. */
-  readonly pending: number | null;
-}
-
-function state(probes: readonly SearchProbe[], final: boolean): SearchState {
-  const byRate = new Map<number, SearchProbe[]>();
-  for (const p of probes) byRate.set(p.qps, [...(byRate.get(p.qps) ?? []), p]);
-  let low: number | null = null;
-  let high: number | null = null;
-  let pending: number | null = null;
-  for (const [qps, ps] of byRate) {
-    const v = rateVerdict(ps, final);
-    if (v === undefined) pending = qps;
-    else if (v === 'pass') low = low === null ? qps : Math.max(low, qps);
-    else high = high === null ? qps : Math.min(high, qps);
-  }
-  return { low, high, pending };
+  /** Rates whose verdict is provisional: a lone close probe, or a 1–1 split. */
+  readonly undecided: ReadonlySet<number>;
 }
 
 /**
- * The next rate to probe, or null when the search has ended (and how). Replayable: a function of the
- * probes so far alone.
+ * The bracket from provisional verdicts (a lone close probe stands for now, a split counts as fail), and
+ * which rates still need another probe to be decided.
+ */
+function state(probes: readonly SearchProbe[]): SearchState {
+  const byRate = new Map<number, SearchProbe[]>();
+  for (const p of probes) byRate.set(p.qps, [...(byRate.get(p.qps) ?? []), p]);
+  const undecided = new Set<number>();
+  const passes: number[] = [];
+  let high: number | null = null;
+  for (const [qps, ps] of byRate) {
+    if (rateVerdict(ps) === undefined) undecided.add(qps);
+    if (rateVerdict(ps, true) === 'pass') passes.push(qps);
+    else high = high === null ? qps : Math.min(high, qps);
+  }
+  const below = passes.filter((q) => high === null || q < high);
+  return { low: below.length === 0 ? null : Math.max(...below), high, undecided };
+}
+
+/**
+ * The next rate to probe, or how the search ended. Replayable: a function of the probes so far alone.
+ * A provisional verdict is settled only where it matters, at the ends of the bracket: a provisional fail
+ * at the lowest failing rate at once (a false fail, usually noise, would send every later probe into the
+ * wrong range); a provisional pass at the highest passing rate once a fail bounds the bracket (in the
+ * exponential phase a higher rate that passes makes it moot, so the noise floor at low rates costs no
+ * repeats).
  */
 export function nextRate(config: RateSearchConfig, probes: readonly SearchProbe[]): { qps: number } | { end: Exclude<SearchOutcome, 'interrupted'> } {
   if (probes.length === 0) return { qps: config.fromQps };
-  const budgetLeft = probes.length < config.maxProbes;
-  const s = state(probes, !budgetLeft);
-  if (!budgetLeft && s.pending === null) {
+  const s = state(probes);
+  const converged = s.low !== null && s.high !== null && ((s.high - s.low) / s.low <= config.resolution || Math.round((s.low + s.high) / 2) <= s.low || Math.round((s.low + s.high) / 2) >= s.high);
+  if (probes.length >= config.maxProbes) {
     if (s.low === null) return { end: 'below-from' };
     if (s.low >= config.toQps) return { end: 'reached-to' };
-    if (s.high !== null && (s.high - s.low) / s.low <= config.resolution) return { end: 'converged' };
-    return { end: 'budget' };
+    return { end: converged ? 'converged' : 'budget' };
   }
-  if (s.pending !== null) return { qps: s.pending };
+  if (s.high !== null && s.undecided.has(s.high)) return { qps: s.high };
   if (s.low === null) return { end: 'below-from' };
+  const verifyLow = s.undecided.has(s.low) ? { qps: s.low } : undefined;
   if (s.high === null) {
-    if (s.low >= config.toQps) return { end: 'reached-to' };
+    if (s.low >= config.toQps) return verifyLow ?? { end: 'reached-to' };
     return { qps: Math.min(config.toQps, Math.round(s.low * config.factor)) };
   }
-  if ((s.high - s.low) / s.low <= config.resolution) return { end: 'converged' };
-  const mid = Math.round((s.low + s.high) / 2);
-  if (mid <= s.low || mid >= s.high) return { end: 'converged' };
-  return { qps: mid };
+  if (verifyLow !== undefined) return verifyLow;
+  if (converged) return { end: 'converged' };
+  return { qps: Math.round((s.low + s.high) / 2) };
 }
 
 /** The result of a search from its probes (the same function the driver ends with; the summary replays it). */
 export function searchResult(config: RateSearchConfig, probes: readonly SearchProbe[], interrupted = false): RateSearchResult {
   const next = nextRate(config, probes);
   const outcome: SearchOutcome = interrupted || !('end' in next) ? 'interrupted' : next.end;
-  const s = state(probes, true);
+  const s = state(probes);
   const knownWithin = { low: s.low, high: s.high };
   const n = `${probes.length} probe${probes.length === 1 ? '' : 's'}`;
   const note = outcome === 'converged' ? `converged in ${n}: the maximum lies between ${s.low} and ${s.high} qps`

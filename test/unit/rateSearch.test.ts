@@ -47,10 +47,9 @@ describe('rate search (exponential then binary, Nighthawk-style)', () => {
       assert.ok(r.probes.length <= 12, `seed ${seed}: ${r.probes.length} probes`);
       assert.ok(r.maxQps !== null);
       assert.ok(Math.abs(r.maxQps - trueMax(capacity)) / trueMax(capacity) < 0.1, `seed ${seed}: ${r.maxQps} against ${trueMax(capacity).toFixed(0)}`);
-      for (const p of r.probes.filter((x) => x.close)) {
-        const same = r.probes.filter((x) => x.qps === p.qps);
-        const last = r.probes[r.probes.length - 1] as SearchProbe;
-        assert.ok(same.length >= 2 || last === p || r.probes.length === 12, `seed ${seed}: close probe at ${p.qps} repeated`);
+      for (const end of [r.knownWithin.low, r.knownWithin.high]) {
+        const at = r.probes.filter((x) => x.qps === end);
+        if (at.length === 1 && at[0]?.close === true) assert.equal(r.probes.length, 12, `seed ${seed}: a lone close verdict at a bracket end (${end}) only when the budget ran out`);
       }
     }
     // The same noise with no repeats at all would take a lone close verdict at its word; with them, a rate
@@ -67,6 +66,15 @@ describe('rate search (exponential then binary, Nighthawk-style)', () => {
       return new Set(probes.map((p) => p.qps)).size < probes.length;
     });
     assert.ok(repeated, 'some close verdict was repeated');
+  });
+
+  it('a close pass in the exponential phase is not repeated when a higher rate passes (the noise floor costs no probes)', async () => {
+    const rates: number[] = [];
+    // P99 sits at 4 ms (within 25 % of 5 ms) up to 4000 qps, then the queue's knee.
+    const r = await searchMaxRate(config(), async (qps) => { rates.push(qps); return { ...mm1(12_000, qps), p99Us: qps <= 4000 ? 4000 : mm1(12_000, qps).p99Us }; });
+    assert.deepEqual(rates.slice(0, 6), [500, 1000, 2000, 4000, 8000, 16000], 'no repeats on the way up');
+    assert.ok(r.probes.slice(0, 4).every((p) => p.close && p.verdict === 'pass'));
+    assert.ok(r.maxQps !== null && r.maxQps > 10_000, `${r.maxQps}`);
   });
 
   it('all failing: the first rate fails, the search ends at once with no rate and "below from"', async () => {
