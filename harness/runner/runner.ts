@@ -171,8 +171,8 @@ export class Runner {
 
   /**
    * Searches the highest rate meeting `load.search`'s objective for every data plane (baseline first) and
-   * placement, on one deployment each: probes are clean steps run through `execute`, numbered on from
-   * `firstIndex`. True when the run was interrupted during a search.
+   * placement, on one deployment each: probes are clean steps run through `execute`, numbered on after
+   * the `handed` steps of the plan. True when the run was interrupted during a search.
    */
   private async searchRates(
     settings: RateSearchSettings, dataplanes: readonly DataPlaneName[], handed: number,
