@@ -39,7 +39,7 @@ export const probeModes = ['separate', 'inline'] as const;
 export type ProbeMode = (typeof probeModes)[number];
 
 /** A share as a percent string ("5%", "0.1%"), kept as text in the resolved profile; `percentShare` reads it. */
-const percent = (max: number) => z.string().regex(/^\d+(\.\d+)?%$/, { message: 'expected a percent like "5%" or "0.1%"' })
+const percent = (max: number) => z.string({ error: (iss) => (iss.input === undefined ? 'expected a percent like "5%"' : `expected a percent like "5%", received ${typeof iss.input}`) }).regex(/^\d+(\.\d+)?%$/, { message: 'expected a percent like "5%" or "0.1%"' })
   .refine((s) => Number.parseFloat(s) <= max, { message: `expected a percent of at most ${max}%` });
 
 /** "5%" → 0.05. Throws on text the schema would refuse (callers hold validated profiles). */

@@ -160,8 +160,8 @@ describe('repetitions {min, max, until}', () => {
         return true;
       });
     };
-    bad('{min: 3, max: 15, until: 5}', /^t\.yaml: repetitions\.until: expected string, received number \(got 5\)$/);
-    bad('{min: 3, max: 15}', /repetitions\.until: expected string, received undefined/);
+    bad('{min: 3, max: 15, until: 5}', /^t\.yaml: repetitions\.until: expected a percent like "5%", received number \(got 5\)$/);
+    bad('{min: 3, max: 15}', /repetitions\.until: expected a percent like "5%" \(got nothing\)/);
     bad('{min: 5, max: 3, until: 5%}', /repetitions: expected min ≤ max/);
     bad('{min: 3, max: 15, until: 0%}', /repetitions\.until: expected a percent above 0%/);
     bad('{min: 3, max: 15, until: 5%, by: p50}', /repetitions: unknown key "by"/);

@@ -163,7 +163,7 @@ describe('rate search (exponential then binary, Nighthawk-style)', () => {
     };
     bad('{p99: fast}', /^t\.yaml: load\.search\.p99: expected a duration like 10s/);
     bad('{p99: 0ms}', /load\.search\.p99: expected a latency above 0/);
-    bad('{errors: 0.1}', /load\.search\.errors: expected string, received number/);
+    bad('{errors: 0.1}', /load\.search\.errors: expected a percent like "5%", received number \(got 0\.1\)/);
     bad('{errors: "150%"}', /load\.search\.errors: expected a percent of at most 100%/);
     bad('{from: 500}', /load\.search: expected an objective: p99, errors, or both/);
     bad('{p99: 5ms, from: 5000, to: 500}', /load\.search: expected from below to/);
