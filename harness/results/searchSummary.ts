@@ -85,11 +85,14 @@ export function objectiveText(c: RateSearchConfig): string {
   return parts.join(', ');
 }
 
-/** The answer in one phrase: "12000 qps (between 12000 and 12250; converged in 11 probes)". */
+/** The answer in one phrase: "13500 qps (known within [13500, 14000) qps; converged in 12 probes)". */
 export function searchLine(r: RateSearchResult): string {
-  const answer = r.maxQps === null ? `none (below ${r.knownWithin.high ?? '?'} qps)` : r.outcome === 'reached-to' ? `≥ ${r.maxQps} qps` : `${r.maxQps} qps`;
-  const within = r.maxQps !== null && r.knownWithin.high !== null ? `known within [${r.knownWithin.low}, ${r.knownWithin.high}) qps; ` : '';
-  return `${answer} (${within}${r.note})`;
+  const n = `${r.probes.length} probe${r.probes.length === 1 ? '' : 's'}`;
+  const how = r.outcome === 'converged' ? `converged in ${n}` : r.outcome === 'budget' ? `probe budget reached (${n})`
+    : r.outcome === 'reached-to' ? `passed at the highest rate tried, ${n}` : r.outcome === 'below-from' ? `failed at the first rate, ${n}` : `interrupted after ${n}`;
+  if (r.maxQps === null) return `none: below ${r.knownWithin.high ?? '?'} qps (${how})`;
+  if (r.outcome === 'reached-to') return `≥ ${r.maxQps} qps (${how})`;
+  return `${r.maxQps} qps (known within [${r.knownWithin.low}, ${r.knownWithin.high ?? '∞'}) qps; ${how})`;
 }
 
 /** One line per data plane × placement for the run's closing summary. */
