@@ -8,6 +8,8 @@ import { explainedShareText } from '../harness/results/summaryText';
 import { groupLabel } from '../harness/results/calibrationText';
 import { calibrationSection } from './calibration/calibrationSection';
 import type { CalibrationVerdict } from '../harness/attribution/calibrationVerdict';
+import type { RateSearchSummary } from '../harness/results/searchSummary';
+import { repetitionSection, searchSection } from './searchMarkdown';
 
 export interface MarkdownInputs {
   readonly run: RunRecord;
@@ -21,6 +23,8 @@ export interface MarkdownInputs {
   readonly calibration?: readonly CalibrationVerdict[];
   /** Further sections (Markdown lines) placed after the overhead breakdown, e.g. the talk's claims. */
   readonly extraSections?: readonly string[];
+  /** The run's rate searches (`load.search`), when it had any. */
+  readonly searches?: readonly RateSearchSummary[];
 }
 
 /** `value [low–high]`: the median with its 95 % bootstrap interval (min–max for a figure without one). */
@@ -83,6 +87,7 @@ export function markdownSummary(i: MarkdownInputs): string {
   }
   lines.push(...calibrationSection(i.calibration), ...(i.extraSections ?? []));
   lines.push(...perturbationSection(sortGroups(i.groups)), ...noiseSection(i.groups));
+  lines.push(...searchSection(i.searches), ...repetitionSection(sortGroups(i.groups)));
   if (i.charts.length > 0) {
     lines.push('## Charts', '');
     for (const c of i.charts) {

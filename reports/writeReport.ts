@@ -4,6 +4,8 @@ import { BadInputError } from '../harness/errors';
 import { loadRun, stepsDir, type LoadedRun } from '../harness/results/resultsStore';
 import { isHeadlineStep, isInstrumentedStep, type StepRecord } from '../harness/results/resultTypes';
 import { summarise } from '../harness/results/summarise';
+import { withRunAdditions } from '../harness/results/runAdditions';
+import { rateSearchChart } from './charts/rateSearchChart';
 import { toFortioJson } from '../workloads/fortioExport';
 import { flameGraphs } from './charts/flameGraphs';
 import { stepsCsv } from './csvExport';
@@ -72,14 +74,15 @@ export async function writeReport(resultsDir: string, o: ReportOptions = {}): Pr
   const { run, steps } = loadRunForReport(resultsDir);
   const t1 = now();
   const rows = stepRows(run.runId, steps);
-  const summary = summarise(run.runId, run.status === 'running' ? 'partial' : run.status, steps);
+  const summary = withRunAdditions(summarise(run.runId, run.status === 'running' ? 'partial' : run.status, steps), steps, run.profile.resolved);
   const notOwn = new Set(steps.flatMap((s) => s.components.filter((c) => c.role === 'dataplane').map((c) => c.name)));
   // Latency and resource charts from the headline (clean) repetitions; kernel counters from the instrumented ones.
   const headline = new Set(steps.filter(isHeadlineStep).map((s) => s.id));
   const instrumented = new Set(steps.filter(isInstrumentedStep).map((s) => s.id));
   // Calibration variants (profile `calibration:`) are tabled in their own section, not charted beside the data planes.
   const plain = new Set(steps.filter((s) => s.variant === undefined).map((s) => s.id));
-  const charts = reportCharts(rows.filter((r) => headline.has(r.stepId) && plain.has(r.stepId)), summary.groups.filter((g) => g.variant === undefined), notOwn, rows.filter((r) => instrumented.has(r.stepId) && plain.has(r.stepId)));
+  const searchChart = rateSearchChart(summary.searches);
+  const charts = [...reportCharts(rows.filter((r) => headline.has(r.stepId) && plain.has(r.stepId)), summary.groups.filter((g) => g.variant === undefined), notOwn, rows.filter((r) => instrumented.has(r.stepId) && plain.has(r.stepId))), ...(searchChart === null ? [] : [searchChart])];
   const flames = flameGraphs(steps.filter((s) => s.variant === undefined));
   const t2 = now();
   const renderer = await createSvgRenderer();
@@ -100,7 +103,7 @@ export async function writeReport(resultsDir: string, o: ReportOptions = {}): Pr
   const note = probeNote(steps);
   // The talk's claims are answered for runs that measure a sidecar (profiles/seed-claims.yaml measures all of them).
   const claims = summary.groups.some((g) => g.dataplane === 'sidecar') ? claimsSection(evaluateClaims(summary, steps)) : [];
-  const sections = { ...(summary.calibration === undefined ? {} : { calibration: summary.calibration }), extraSections: claims };
+  const sections = { ...(summary.calibration === undefined ? {} : { calibration: summary.calibration }), extraSections: claims, searches: summary.searches };
   const markdown = markdownSummary({ run, groups: summary.groups, charts, chartFiles, flameGraphFiles: flameFiles, probeNote: note, ...sections });
   writeFile(path.join(out, 'summary.md'), markdown);
   writeFile(path.join(out, 'steps.csv'), stepsCsv(rows));

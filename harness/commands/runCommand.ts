@@ -44,7 +44,11 @@ function progressEvents(flags: RunFlags, startMs: number): RunnerEvents & { stop
     stepStarted(step: PlannedStep, total: number) {
       if (bar !== undefined) {
         if (!started) bar.start(total, 0, { step: stepId(step), elapsed: elapsed(), remaining: '?', qps: '-', p99: '-' });
-        else bar.update(done, { step: stepId(step), elapsed: elapsed(), remaining: remaining(total) });
+        else {
+          // Adaptive repetitions and rate searches change the plan as the run goes.
+          bar.setTotal(total);
+          bar.update(done, { step: stepId(step), elapsed: elapsed(), remaining: remaining(total) });
+        }
         started = true;
       } else if (!quiet) {
         process.stderr.write(`[${step.index}/${total}] ${stepId(step)} (elapsed ${elapsed()})\n`);

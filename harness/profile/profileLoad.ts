@@ -45,15 +45,28 @@ function formatIssue(issue: z.core.$ZodIssue, raw: unknown, previous?: z.core.$Z
 const otherIssuesShown = 4;
 
 /**
+ * A union whose every branch but one failed on the value's type alone (`repetitions: 3` or `{min, max,
+ * until}`): the issue of the branch the value was meant for, with its full path, so an object with a bad
+ * field names that field. Any other issue is returned as it is.
+ */
+function unionBranch(issue: z.core.$ZodIssue | undefined): z.core.$ZodIssue | undefined {
+  if (issue?.code !== 'invalid_union') return issue;
+  const meant = issue.errors.filter((branch) => !(branch.length === 1 && branch[0]?.code === 'invalid_type' && branch[0].path.length === 0));
+  const inner = meant.length === 1 ? meant[0]?.[0] : undefined;
+  return inner === undefined ? issue : { ...inner, path: [...issue.path, ...inner.path] };
+}
+
+/**
  * One readable line: "file: path: what was expected (got …)" for the first problem, then the others in
  * brackets ("[also: path: …; path: …]"), so a user fixes a profile in one pass rather than one error per
  * run; beyond four others, only their count.
  */
 export function formatProfileIssues(file: string, issues: readonly z.core.$ZodIssue[], raw: unknown): string {
-  const issue = issues[0];
+  const all = issues.map((i) => unionBranch(i) as z.core.$ZodIssue);
+  const issue = all[0];
   if (issue === undefined) return `${file}: invalid profile`;
-  const others = issues.slice(1);
-  const shown = others.slice(0, otherIssuesShown).map((i, k) => formatIssue(i, raw, issues[k]));
+  const others = all.slice(1);
+  const shown = others.slice(0, otherIssuesShown).map((i, k) => formatIssue(i, raw, all[k]));
   const hidden = others.length - shown.length;
   if (hidden > 0) shown.push(`${hidden} more problem${hidden > 1 ? 's' : ''}`);
   const more = shown.length > 0 ? ` [also: ${shown.join('; ')}]` : '';

@@ -39,6 +39,52 @@ export const gateMetrics = ['latency.p50', 'latency.p90', 'latency.p99', 'latenc
 export const probeModes = ['separate', 'inline'] as const;
 export type ProbeMode = (typeof probeModes)[number];
 
+/** A share as a percent string ("5%", "0.1%"), kept as text in the resolved profile; `percentShare` reads it. */
+const percent = (max: number) => z.string({ error: (iss) => (iss.input === undefined ? 'expected a percent like "5%"' : `expected a percent like "5%", received ${typeof iss.input}`) }).regex(/^\d+(\.\d+)?%$/, { message: 'expected a percent like "5%" or "0.1%"' })
+  .refine((s) => Number.parseFloat(s) <= max, { message: `expected a percent of at most ${max}%` });
+
+/** "5%" → 0.05. Throws on text the schema would refuse (callers hold validated profiles). */
+export function percentShare(text: string): number {
+  const m = /^(\d+(?:\.\d+)?)%$/.exec(text);
+  if (m === null) throw new Error(`not a percent: ${text}`);
+  return Number.parseFloat(m[1] as string) / 100;
+}
+
+/**
+ * `repetitions: {min, max, until}`: repeat each point at least `min` and at most `max` times, stopping once
+ * the 95 % interval of its median P99 latency is within ±`until` of that median (Chromium Pinpoint's
+ * "run until the answer is clear"). A plain number is a fixed count (min = max, no early stop).
+ */
+const adaptiveRepetitions = z.strictObject({
+  min: z.number().int().positive().max(100).default(3),
+  max: z.number().int().positive().max(100).default(15),
+  until: percent(100).refine((s) => Number.parseFloat(s) > 0, { message: 'expected a percent above 0%' }),
+}).refine((r) => r.min <= r.max, { message: 'expected min ≤ max' });
+
+/**
+ * `load.search`: find the highest open-loop rate that meets an objective, per data plane and placement
+ * (Nighthawk's adaptive load controller: exponential, then binary search). See harness/runner/rateSearch.ts.
+ */
+const rateSearchSchema = z.strictObject({
+  /** The P99 latency (CO-corrected, every request of the window) a rate may reach and still pass. */
+  p99: duration.refine((s) => (parseDurationUs(s, 's') ?? 0) > 0, { message: 'expected a latency above 0, like 5ms' }).optional(),
+  /** The share of failed requests a rate may reach and still pass; "0%": none at all. */
+  errors: percent(100).optional(),
+  /** The first rate tried (requests per second): the search doubles it while it passes. */
+  from: z.number().positive().max(10_000_000).default(500),
+  /** The highest rate tried: a data plane that passes here is reported as "at least `to`". */
+  to: z.number().positive().max(10_000_000).default(200_000),
+  /** Probes (short clean steps, repeats included) per data plane and placement; the search ends at this count. */
+  maxProbes: z.number().int().min(2).max(50).default(12),
+  /** The search ends once the highest passing and lowest failing rate are within this share of each other. */
+  resolution: percent(100).default('5%'),
+  /** Each probe's measured window; default: the profile's `duration`. */
+  duration: duration.optional(),
+  /** Connections of the probes; default: the highest of load.connections. */
+  connections: z.number().int().positive().max(10_000).optional(),
+}).refine((s) => s.p99 !== undefined || s.errors !== undefined, { message: 'expected an objective: p99, errors, or both' })
+  .refine((s) => s.from < s.to, { message: 'expected from below to' });
+
 const cpuList = z.union([z.number().int().nonnegative(), z.string().regex(/^\d+(-\d+)?(,\d+(-\d+)?)*$/, { message: 'expected a CPU list like "0" or "0,1" or "0-1"' })]);
 
 export const profileSchema = z.strictObject({
@@ -60,12 +106,14 @@ export const profileSchema = z.strictObject({
     connections: nonEmptyUnique(z.number().int().positive().max(10_000)).default([4]),
     /** Also find the maximum throughput per data plane (closed loop at the highest connection count). */
     maxThroughput: z.boolean().default(false),
+    /** Search the highest rate meeting an objective per data plane and placement (see rateSearchSchema). */
+    search: rateSearchSchema.optional(),
   }).prefault({}),
   duration,
   warmup: duration.default('1s'),
   /** Resource samples this close to the start and end of a step are dropped (ramp-up and drain). */
   cooldownTrim: duration.default('0s'),
-  repetitions: z.number().int().positive().max(100).default(1),
+  repetitions: z.union([z.number().int().positive().max(100), adaptiveRepetitions], { error: (iss) => `expected a number or {min, max, until} like {min: 3, max: 15, until: 5%}, received ${Array.isArray(iss.input) ? 'array' : typeof iss.input}` }).default(1),
   /** Order steps ABAB… across data planes per repetition, so slow drift hits every data plane alike. */
   interleave: z.boolean().default(true),
   probes: z.strictObject({
@@ -127,3 +175,5 @@ export const profileSchema = z.strictObject({
 });
 
 export type Profile = z.output<typeof profileSchema>;
+/** The resolved `load.search` of a profile. */
+export type RateSearchSettings = NonNullable<Profile['load']['search']>;

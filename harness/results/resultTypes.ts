@@ -2,6 +2,7 @@ import type { LoadResult } from '../../workloads/loadResult';
 import type { Bytes, Microseconds } from '../../workloads/units';
 import type { DataPlaneName, Profile } from '../profile/profileSchema';
 import type { EbpfCost } from '../resources/bpfCost';
+import type { RateSearchConfig } from '../runner/rateSearch';
 
 /*
  * The results folder is the contract between the runner and the reports (see SCHEMA.md beside this file).
@@ -84,9 +85,12 @@ export interface ComponentResources {
 /** How a step was measured: see `probes.mode`. Absent in results of meshbench ≤ 0.1, which measured inline. */
 export type MeasurementKind = 'clean' | 'instrumented' | 'inline';
 
-/** A step counts towards headline figures (latency, throughput, CPU, memory, gates) unless it was instrumented next to clean ones. */
-export function isHeadlineStep(s: Pick<StepRecord, 'measurement'>): boolean {
-  return s.measurement !== 'instrumented';
+/**
+ * A step counts towards headline figures (latency, throughput, CPU, memory, gates) unless it was
+ * instrumented next to clean ones or is a probe of a rate search (summarised under `searches`).
+ */
+export function isHeadlineStep(s: Pick<StepRecord, 'measurement' | 'search'>): boolean {
+  return s.measurement !== 'instrumented' && s.search === undefined;
 }
 
 /** A step's probe figures, stacks and eBPF program time are usable (it had the probes attached). */
@@ -235,4 +239,10 @@ export interface StepRecord {
    * the programs run inside the client's and server's system calls, whose cgroup CPU already holds it.
    */
   readonly ebpf: EbpfCost | null;
+  /**
+   * Set on a probe of a rate search (`load.search`): its 1-based number within its data plane × placement
+   * search, and the search's configuration (objective, from/to, budget, resolution), so the summary can
+   * replay the search from the steps. Absent on every other step.
+   */
+  readonly search?: { readonly probe: number; readonly config: RateSearchConfig };
 }

@@ -3,6 +3,8 @@ import type { Spread, SummaryGroup, SummaryRecord } from './summaryTypes';
 import type { Interval } from '../attribution/breakdownInterval';
 import { formatUs } from './formatUnits';
 import { calibrationBarText, calibrationRows, groupLabel } from './calibrationText';
+import { repetitionVerdictLines } from './repetitionVerdict';
+import { searchSummaryLines } from './searchSummary';
 
 /*
  * The run's closing summary for people (pure: summary in, text out). Every headline figure shows the
@@ -119,6 +121,7 @@ export function formatSummaryText(s: SummaryRecord): string {
   }
   lines.push(...perturbationLines(s.groups));
   lines.push(...noiseLines(s.groups));
+  lines.push(...repetitionVerdictLines(s.groups), ...searchSummaryLines(s.searches));
 
   const withBreakdown = s.groups.filter((g) => g.breakdown !== null);
   if (withBreakdown.length > 0) {

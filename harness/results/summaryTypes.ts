@@ -4,6 +4,8 @@ import type { DataPlaneName } from '../profile/profileSchema';
 import type { LoadPoint, OverheadBreakdown } from './resultTypes';
 import { resultsSchemaVersion } from './resultTypes';
 import type { ConfidenceInterval } from './stats/bootstrap';
+import type { RepetitionVerdict } from './repetitionVerdict';
+import type { RateSearchSummary } from './searchSummary';
 
 /** A headline figure over repetitions: every value, and min/median/max of them. */
 export interface Spread {
@@ -62,6 +64,8 @@ export interface SummaryGroup {
    * share only when the extra CPU lies outside its own interval; null for baseline. Absent in older summaries.
    */
   readonly breakdownUncertainty?: BreakdownUncertainty | null;
+  /** With `repetitions: {min, max, until}`: whether the point's median P99 settled, or ran to max (repetitionVerdict.ts). Absent otherwise. */
+  readonly repetitionVerdict?: RepetitionVerdict;
 }
 
 /** One figure instrumented against clean: medians over each kind's repetitions; deltaPct null when clean is 0. */
@@ -89,4 +93,6 @@ export interface SummaryRecord {
   readonly groups: readonly SummaryGroup[];
   /** Injected against found for each calibration variant of the baseline (profile `calibration:`); absent without variants. */
   readonly calibration?: readonly CalibrationVerdict[];
+  /** With `load.search`: per data plane × placement, the highest rate meeting the objective and every probe (searchSummary.ts). Absent otherwise. */
+  readonly searches?: readonly RateSearchSummary[];
 }

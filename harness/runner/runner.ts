@@ -10,14 +10,19 @@ import { EbpfCostMeter, type EbpfCost } from '../resources/bpfCost';
 import { CgroupSampler } from '../resources/cgroupSampler';
 import { commonParent, NoiseMeter } from '../resources/noiseFingerprint';
 import type { ResultsStore } from '../results/resultsStore';
-import { resultsSchemaVersion, type ComponentResources, type LoadGeneratorCpu, type RunRecord, type StepRecord } from '../results/resultTypes';
+import { resultsSchemaVersion, type ComponentResources, type LoadGeneratorCpu, type LoadPoint, type RunRecord, type StepRecord } from '../results/resultTypes';
 import { summarise } from '../results/summarise';
 import type { SummaryRecord } from '../results/summaryTypes';
 import { machineInfo, toolVersions } from './environment';
 import { HarnessAffinity } from './harnessCpus';
 import type { DeployedDataPlane, LoadProcessCpu, PlatformSession, ProbeProvider, StepProbeResult } from './platformSession';
-import { planSteps, stepId, withoutInstrumented, type PlannedStep } from './stepPlan';
-import { profileForVariant, withCalibrationVariants } from './calibrationVariants';
+import { planSteps, stepId, type PlannedStep } from './stepPlan';
+import { StepPlanner } from './repetitionPlanner';
+import { rateSearchConfig, searchMaxRate } from './rateSearch';
+import { withRunAdditions } from '../results/runAdditions';
+import { probeMeasurement, searchLine } from '../results/searchSummary';
+import type { RateSearchSettings } from '../profile/profileSchema';
+import { profileForVariant } from './calibrationVariants';
 
 export interface RunnerEvents {
   stepStarted(step: PlannedStep, total: number): void;
@@ -30,6 +35,12 @@ export interface RunOutcome {
   readonly run: RunRecord;
   readonly summary: SummaryRecord;
 }
+
+/**
+ * Runs one planned step on a deployment and returns its record (undefined when aborted mid-step). The
+ * runner's own measures; a test injects one that makes records without touching the machine.
+ */
+export type StepRunner = (step: PlannedStep, deployed: DeployedDataPlane, probes: ProbeProvider | undefined, signal: AbortSignal) => Promise<StepRecord | undefined>;
 
 const noProbes: StepProbeResult = { figures: {}, detail: {}, foldedStacks: {} };
 
@@ -48,9 +59,14 @@ export class Runner {
     private readonly events: RunnerEvents,
     private readonly runId: string,
     private readonly clock: Clock = monotonicClock,
+    stepRunner?: StepRunner,
   ) {
     this.affinity = new HarnessAffinity(loaded.profile);
+    this.stepRunner = stepRunner ?? ((step, d, probes, signal) => this.runStep(step, d, probes, signal));
   }
+
+  /** Runs one planned step on its deployment (the real one measures; tests inject synthetic ones). */
+  private readonly stepRunner: StepRunner;
 
   private readonly affinity: HarnessAffinity;
 
@@ -60,10 +76,16 @@ export class Runner {
     // Instrumented repetitions without probes would only repeat the clean ones, except that an eBPF data
     // plane's own program time is measured in them (bpf_stats), on this machine's kernel.
     const ebpfHere = profile.platform === 'netns' && profile.dataplanes.some((n) => n === 'kernel' || n === 'dual');
-    const planned = withCalibrationVariants(planSteps(profile), profile);
-    const plan = probeReason !== null && !ebpfHere ? withoutInstrumented(planned) : planned;
+    // Instrumented steps run only where they measure something (probes here, or an eBPF data plane's bpf_stats).
+    const planner = new StepPlanner(profile, probeReason === null || ebpfHere);
+    const search = profile.load.search;
+    const searchDataplanes = search === undefined ? [] : baselineFirst(profile.dataplanes);
+    const searchBudget = search === undefined ? 0 : search.maxProbes * searchDataplanes.length * profile.placement.length;
     const steps: StepRecord[] = [];
     const versions = { ...toolVersions(), ...(await this.platform.versions()) };
+    let searchProbes = 0;
+    // Adaptive repetitions and the search add steps as the run goes: this is the plan as known now.
+    const plannedNow = (): number => planner.planned + searchBudget;
     let run: RunRecord = {
       schemaVersion: resultsSchemaVersion,
       kind: 'meshbench-run',
@@ -75,7 +97,7 @@ export class Runner {
       profile: { name: profile.name, file: this.loaded.file, hash: this.loaded.hash, resolved: profile },
       machine: machineInfo(),
       versions,
-      stepsPlanned: plan.length,
+      stepsPlanned: plannedNow(),
       stepsCompleted: 0,
       dataplanesSkipped: [],
     };
@@ -83,69 +105,118 @@ export class Runner {
     // A calibration variant's deployment that fails loses its own steps only, never the plain baseline's.
     const failedVariants = new Set<string>();
     this.store.writeRun(run);
-    if (probeReason !== null) this.events.note(`probes off: ${probeReason}${plan.length < planned.length ? '; instrumented repetitions not run' : ''}`);
+    const withoutInstr = probeReason !== null && !ebpfHere && planSteps(profile).some((st) => st.measurement === 'instrumented');
+    if (probeReason !== null) this.events.note(`probes off: ${probeReason}${withoutInstr ? '; instrumented repetitions not run' : ''}`);
     if (this.affinity.note !== null) this.events.note(this.affinity.note);
 
     let deployed: DeployedDataPlane | undefined;
     let deployedKey: string | undefined;
     let failure: unknown;
-    try {
-      for (const step of plan) {
-        if (signal.aborted) break;
-        if (skipped.has(step.dataplane) || failedVariants.has(step.deploymentKey)) continue;
-        if (deployed === undefined || deployedKey !== step.deploymentKey) {
-          if (deployed !== undefined) await this.platform.remove(deployed);
-          deployed = undefined;
-          try {
-            deployed = await this.platform.deploy(step.dataplane, step.placement, profileForVariant(profile, step.variant));
-          } catch (err) {
-            // A data plane this machine or build cannot run is skipped and named; the others still run.
-            if (!(err instanceof EnvironmentError) || signal.aborted) throw err;
-            const reason = err.userLine();
-            if (step.variant !== undefined) {
-              failedVariants.add(step.deploymentKey);
-              this.events.note(`skipping calibration variant ${step.variant} on this deployment: ${reason}`);
-              continue;
-            }
-            skipped.set(step.dataplane, reason);
-            run = { ...run, dataplanesSkipped: [...skipped].map(([dataplane, why]) => ({ dataplane, reason: why })) };
-            this.store.writeRun(run);
-            this.events.note(`skipping data plane ${step.dataplane}: ${reason}`);
-            continue;
+    let stoppedEarly = false;
+    /** Runs one step (deploying first when its deployment key changes): its record, null when its data plane is skipped, undefined when aborted. */
+    const execute = async (step: PlannedStep): Promise<StepRecord | null | undefined> => {
+      if (signal.aborted) return undefined;
+      if (skipped.has(step.dataplane) || failedVariants.has(step.deploymentKey)) return null;
+      if (deployed === undefined || deployedKey !== step.deploymentKey) {
+        if (deployed !== undefined) await this.platform.remove(deployed);
+        deployed = undefined;
+        try {
+          deployed = await this.platform.deploy(step.dataplane, step.placement, profileForVariant(profile, step.variant));
+        } catch (err) {
+          // A data plane this machine or build cannot run is skipped and named; the others still run.
+          if (!(err instanceof EnvironmentError) || signal.aborted) throw err;
+          const reason = err.userLine();
+          if (step.variant !== undefined) {
+            failedVariants.add(step.deploymentKey);
+            this.events.note(`skipping calibration variant ${step.variant} on this deployment: ${reason}`);
+            return null;
           }
-          deployedKey = step.deploymentKey;
+          skipped.set(step.dataplane, reason);
+          run = { ...run, dataplanesSkipped: [...skipped].map(([dataplane, why]) => ({ dataplane, reason: why })) };
+          this.store.writeRun(run);
+          this.events.note(`skipping data plane ${step.dataplane}: ${reason}`);
+          return null;
         }
-        if (signal.aborted) break;
-        const current: DeployedDataPlane = deployed;
-        this.events.stepStarted(step, plan.length);
-        const record = await this.runStep(step, current, probeReason === null ? this.probes : undefined, signal);
-        if (record === undefined) break; // aborted mid-step: not recorded
-        this.store.writeStep(record);
-        steps.push(record);
-        run = { ...run, stepsCompleted: steps.length };
-        this.store.writeRun(run);
-        this.events.stepFinished(step, record);
+        deployedKey = step.deploymentKey;
       }
+      if (signal.aborted) return undefined;
+      const current: DeployedDataPlane = deployed;
+      this.events.stepStarted(step, plannedNow());
+      const record = await this.stepRunner(step, current, probeReason === null ? this.probes : undefined, signal);
+      if (record === undefined) return undefined; // aborted mid-step: not recorded
+      this.store.writeStep(record);
+      steps.push(record);
+      run = { ...run, stepsCompleted: steps.length, stepsPlanned: plannedNow() };
+      this.store.writeRun(run);
+      this.events.stepFinished(step, record);
+      return record;
+    };
+    try {
+      plan: for (let batch = planner.next(steps, new Set(skipped.keys())); batch.length > 0; batch = planner.next(steps, new Set(skipped.keys()))) {
+        for (const step of batch) {
+          if ((await execute(step)) === undefined) {
+            stoppedEarly = true;
+            break plan;
+          }
+        }
+      }
+      if (search !== undefined && !stoppedEarly) stoppedEarly = await this.searchRates(search, searchDataplanes, planner.handed, execute, () => { searchProbes += 1; });
     } catch (err) {
       failure = err;
     } finally {
       if (deployed !== undefined) await this.platform.remove(deployed).catch(() => undefined);
     }
-    const runnable = plan.filter((st) => !skipped.has(st.dataplane) && !failedVariants.has(st.deploymentKey)).length;
-    const status: 'complete' | 'partial' | 'failed' = failure !== undefined ? 'failed' : steps.length < runnable ? 'partial' : 'complete';
+    const status: 'complete' | 'partial' | 'failed' = failure !== undefined ? 'failed' : stoppedEarly ? 'partial' : 'complete';
     const reason = failure !== undefined ? (failure instanceof Error ? failure.message : String(failure)) : status === 'partial' ? 'interrupted' : null;
-    run = { ...run, status, statusReason: reason, endedAt: new Date().toISOString(), stepsCompleted: steps.length };
+    // Once the run has ended, the plan is what was handed out (the search's unused budget was never planned).
+    run = { ...run, status, statusReason: reason, endedAt: new Date().toISOString(), stepsCompleted: steps.length, stepsPlanned: status === 'complete' ? planner.planned + searchProbes : plannedNow() };
     this.store.writeRun(run);
-    const summary = summarise(this.runId, status, steps, run.dataplanesSkipped);
+    const summary = withRunAdditions(summarise(this.runId, status, steps, run.dataplanesSkipped), steps, profile);
     this.store.writeSummary(summary);
     if (failure !== undefined) throw failure;
     return { run, summary };
   }
 
+  /**
+   * Searches the highest rate meeting `load.search`'s objective for every data plane (baseline first) and
+   * placement, on one deployment each: probes are clean steps run through `execute`, numbered on after
+   * the `handed` steps of the plan. True when the run was interrupted during a search.
+   */
+  private async searchRates(
+    settings: RateSearchSettings, dataplanes: readonly DataPlaneName[], handed: number,
+    execute: (step: PlannedStep) => Promise<StepRecord | null | undefined>, counted: () => void,
+  ): Promise<boolean> {
+    const profile = this.loaded.profile;
+    const config = rateSearchConfig(settings);
+    const durationUs = parseDurationUs(settings.duration ?? profile.duration) ?? 0;
+    const w = profile.workload;
+    let index = handed;
+    for (const placement of profile.placement) {
+      for (const dataplane of dataplanes) {
+        const point: LoadPoint = { qps: config.fromQps, connections: settings.connections ?? Math.max(...profile.load.connections), payloadBytes: w.payloadBytes[0] ?? 0, keepAlive: w.keepAlive, protocol: w.protocol };
+        let interrupted = false;
+        let skippedHere = false;
+        const result = await searchMaxRate(config, async (qps, probe) => {
+          index += 1;
+          const step: PlannedStep = { index, dataplane, placement, loadPoint: { ...point, qps }, repetition: probe, measurement: 'clean', deploymentKey: `search|${dataplane}|${placement}`, search: { probe, durationUs, config } };
+          const record = await execute(step);
+          if (record === null) skippedHere = true;
+          if (record === undefined) interrupted = true;
+          if (record === null || record === undefined) return undefined;
+          counted();
+          return probeMeasurement(record);
+        });
+        if (interrupted) return true;
+        if (!skippedHere) this.events.note(`search ${dataplane} ${placement}: ${searchLine(result)}`);
+      }
+    }
+    return false;
+  }
+
   private async runStep(step: PlannedStep, d: DeployedDataPlane, probes: ProbeProvider | undefined, signal: AbortSignal): Promise<StepRecord | undefined> {
     const profile = this.loaded.profile;
     const p = step.loadPoint;
-    const durationUs = parseDurationUs(profile.duration) ?? 0;
+    const durationUs = step.search?.durationUs ?? parseDurationUs(profile.duration) ?? 0;
     const trimUs = parseDurationUs(profile.cooldownTrim) ?? 0;
     const startedAt = new Date().toISOString();
     // Clean repetitions carry nothing of meshbench's: no probe, no stack sampler, bpf_stats left off.
@@ -289,8 +360,14 @@ export class Runner {
       connectionsOnPath,
       connectionsOnPathMeasuredAt,
       ebpf,
+      ...(step.search === undefined ? {} : { search: { probe: step.search.probe, config: step.search.config } }),
     };
   }
+}
+
+/** Data planes in run order: baseline first (its reference measured nearby), the others as the profile lists them. */
+function baselineFirst(names: readonly DataPlaneName[]): DataPlaneName[] {
+  return [...names].sort((a, b) => (a === 'baseline' ? -1 : b === 'baseline' ? 1 : 0));
 }
 
 const bpfStatsSysctl = '/proc/sys/kernel/bpf_stats_enabled';

@@ -1,7 +1,8 @@
-import type { DataPlaneName, Profile } from '../profile/profileSchema';
+import { percentShare, type DataPlaneName, type Profile } from '../profile/profileSchema';
 import type { LoadPoint, MeasurementKind } from '../results/resultTypes';
 import type { Placement } from './platformSession';
 import { variantSuffix } from './calibrationVariants';
+import type { RateSearchConfig } from './rateSearch';
 
 export interface PlannedStep {
   readonly index: number;
@@ -16,6 +17,25 @@ export interface PlannedStep {
   readonly deploymentKey: string;
   /** A calibration variant of the baseline: the echo controls its server runs (see calibrationVariants.ts); absent for plain data planes. */
   readonly variant?: string;
+  /** Set on the probes of a rate search (`load.search`): which probe, and its window. */
+  readonly search?: { readonly probe: number; readonly durationUs: number; readonly config: RateSearchConfig };
+}
+
+/**
+ * How many repetitions a point gets: `min` first, then more (up to `max`) while the 95 % interval of its
+ * median P99 is wider than ±`untilShare` of the median. A plain number n is {min: n, max: n, untilShare: null}.
+ */
+export interface RepetitionPolicy {
+  readonly min: number;
+  readonly max: number;
+  /** 0.05 for `until: 5%`; null: a fixed count. */
+  readonly untilShare: number | null;
+}
+
+/** The profile's repetitions as a policy. */
+export function repetitionPolicy(profile: Pick<Profile, 'repetitions'>): RepetitionPolicy {
+  const r = profile.repetitions;
+  return typeof r === 'number' ? { min: r, max: r, untilShare: null } : { min: r.min, max: r.max, untilShare: percentShare(r.until) };
 }
 
 /** A round of the plan: one repetition of one measurement kind. */
@@ -30,7 +50,7 @@ interface Round {
  * drift hits both kinds alike; with mode inline, or probes off, one kind only.
  */
 export function measurementRounds(profile: Profile): Round[] {
-  const r = profile.repetitions;
+  const r = repetitionPolicy(profile).min;
   if (!profile.probes.enabled) return Array.from({ length: r }, (_, i) => ({ measurement: 'clean' as const, repetition: i + 1 }));
   if (profile.probes.mode === 'inline') return Array.from({ length: r }, (_, i) => ({ measurement: 'inline' as const, repetition: i + 1 }));
   const n = profile.probes.instrumentedRepetitions;
@@ -72,7 +92,7 @@ export function planSteps(profile: Profile): PlannedStep[] {
   const push = (dataplane: DataPlaneName, placement: Placement, loadPoint: LoadPoint, round: Round, deploymentKey: string): void => {
     steps.push({ index: steps.length + 1, dataplane, placement, loadPoint, repetition: round.repetition, measurement: round.measurement, deploymentKey });
   };
-  if (profile.interleave && profile.repetitions > 1) {
+  if (profile.interleave && repetitionPolicy(profile).max > 1) {
     for (const [i, round] of rounds.entries()) {
       for (const placement of profile.placement) {
         for (const dp of dataplanes) for (const p of points) push(dp, placement, p, round, `${dp}|${placement}|${i + 1}`);
@@ -95,7 +115,7 @@ export function withoutInstrumented(plan: readonly PlannedStep[]): PlannedStep[]
 
 export function stepId(s: PlannedStep): string {
   const p = s.loadPoint;
-  const load = p.qps === 0 ? 'max' : `${p.qps}qps`;
+  const load = `${s.search === undefined ? '' : 'search-'}${p.qps === 0 ? 'max' : `${p.qps}qps`}`;
   // Instrumented repetitions are "-i<n>", so clean r1 and instrumented i1 never share a file name.
-  return `${s.dataplane}${variantSuffix(s.variant)}-${s.placement}-${load}-c${p.connections}-${p.payloadBytes}b${p.keepAlive ? '' : '-newconn'}-${s.measurement === 'instrumented' ? 'i' : 'r'}${s.repetition}`;
+  return `${s.dataplane}${variantSuffix(s.variant)}-${s.placement}-${load}-c${p.connections}-${p.payloadBytes}b${p.keepAlive ? '' : '-newconn'}-${s.search !== undefined ? 'p' : s.measurement === 'instrumented' ? 'i' : 'r'}${s.repetition}`;
 }

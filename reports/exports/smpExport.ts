@@ -93,8 +93,13 @@ export function smpConfig(run: RunRecord, steps: readonly StepRecord[]): SmpPerf
     smp_version: smpVersion,
     id: run.runId,
     name: run.profile.name,
-    labels: { tool: 'meshbench', platform: run.profile.resolved.platform, dataplanes: run.profile.resolved.dataplanes.join(','), repetitions: String(run.profile.resolved.repetitions) },
+    labels: { tool: 'meshbench', platform: run.profile.resolved.platform, dataplanes: run.profile.resolved.dataplanes.join(','), repetitions: repetitionsLabel(run.profile.resolved.repetitions) },
     clients: [...seen.values()],
     duration: run.profile.resolved.duration,
   };
+}
+
+/** `repetitions` as a label: "3", or "3-15 until 5%" for repetitions run until the answer is clear. */
+function repetitionsLabel(r: RunRecord['profile']['resolved']['repetitions']): string {
+  return typeof r === 'number' ? String(r) : `${r.min}-${r.max} until ${r.until}`;
 }

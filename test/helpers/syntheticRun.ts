@@ -117,7 +117,7 @@ export function syntheticRun(o: SyntheticOptions): SyntheticRun {
   const started = Date.parse(o.startedAt ?? '2026-11-25T06:00:00Z');
   const steps: StepRecord[] = [];
   let index = 1;
-  for (let rep = 1; rep <= profile.repetitions; rep += 1) {
+  for (let rep = 1; rep <= (o.repetitions ?? 3); rep += 1) {
     const drift = 1 + 0.02 * gaussian(rand); // slow machine drift hits every data plane of a repetition alike
     for (const point of points) {
       for (const dp of profile.dataplanes) {

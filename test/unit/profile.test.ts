@@ -3,14 +3,15 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { loadProfile, parseProfile } from '../../harness/profile/profileLoad';
 import { BadInputError } from '../../harness/errors';
-import { measurementRounds, planSteps, stepId, withoutInstrumented } from '../../harness/runner/stepPlan';
+import { measurementRounds, planSteps, repetitionPolicy, stepId, withoutInstrumented, type PlannedStep } from '../../harness/runner/stepPlan';
+import { StepPlanner, type FinishedStep } from '../../harness/runner/repetitionPlanner';
 
 const repo = path.join(__dirname, '..', '..', '..');
 const badDir = path.join(repo, 'test', 'fixtures', 'profiles', 'bad');
 
 /** What each malformed profile's one line must name: the path inside the file and what was expected. */
 const expected: Record<string, RegExp> = {
-  'wrong-type.yaml': /: repetitions: expected number, received string/,
+  'wrong-type.yaml': /: repetitions: expected a number or \{min, max, until\} like .*, received string/,
   'unknown-dataplane.yaml': /: dataplanes\[1\]: .*expected one of "baseline"\|"sidecar".*\(got "istio"\)/,
   'negative-qps.yaml': /: load\.qps\[0\]: .*>=0 \(got -100\)/,
   'empty-dataplanes.yaml': /: dataplanes: .*>=1 items/,
@@ -135,5 +136,51 @@ describe('step plan', () => {
     const inline = parseProfile('name: t\ndataplanes: [baseline]\nduration: 2s\nprobes: {mode: inline, instrumentedRepetitions: 3}\n', 't.yaml');
     assert.deepEqual(planSteps(inline).map((s) => s.measurement), ['inline']);
     assert.throws(() => parseProfile('name: t\ndataplanes: [baseline]\nduration: 2s\nprobes: {mode: sometimes}\n', 't.yaml'), /probes\.mode/);
+  });
+});
+
+describe('repetitions {min, max, until}', () => {
+  const profile = (reps: string, extra = ''): ReturnType<typeof parseProfile> => parseProfile(`name: t\ndataplanes: [sidecar, baseline]\nduration: 2s\nrepetitions: ${reps}\n${extra}`, 't.yaml');
+
+  it('plans min repetitions first (instrumented ones among them), then one clean round per unsettled point up to max', () => {
+    const p = profile('{min: 3, max: 5, until: 5%}');
+    assert.deepEqual(repetitionPolicy(p), { min: 3, max: 5, untilShare: 0.05 });
+    const planner = new StepPlanner(p, true);
+    const first = planner.next([]);
+    assert.deepEqual(first, planSteps({ ...p, repetitions: 3 }), 'the static plan of min repetitions');
+    assert.deepEqual(first.map((s) => `${s.dataplane[0]}${s.measurement[0]}${s.repetition}`), ['bc1', 'sc1', 'bc2', 'sc2', 'bi1', 'si1', 'bc3', 'sc3']);
+    // baseline settles (equal P99s), sidecar does not (spread): only sidecar gets a 4th, clean, repetition.
+    const finished = (steps: readonly PlannedStep[], p99: (s: PlannedStep) => number): FinishedStep[] => steps.map((s) => ({ ...s, load: { latency: { percentilesUs: { 99: p99(s) } } } }));
+    const noisy = (s: PlannedStep): number => (s.dataplane === 'baseline' ? 1000 : 1000 * s.repetition);
+    const second = planner.next(finished(first, noisy));
+    assert.deepEqual(second.map((s) => `${s.dataplane}-${s.measurement}-${s.repetition}#${s.index}`), ['sidecar-clean-4#9']);
+    const third = planner.next(finished([...first, ...second], noisy));
+    assert.deepEqual(third.map((s) => `${s.dataplane}-${s.repetition}`), ['sidecar-5']);
+    assert.deepEqual(planner.next(finished([...first, ...second, ...third], noisy)), [], 'max reached: the plan ends');
+    assert.equal(planner.planned, 10);
+    const inline = new StepPlanner(profile('{min: 2, max: 3, until: 1%}', 'probes: {mode: inline}\n'), true);
+    const a = inline.next([]);
+    assert.deepEqual(inline.next(finished(a, noisy)).map((s) => `${s.dataplane}-${s.measurement}-${s.repetition}`), ['sidecar-inline-3']);
+  });
+
+  it('a plain number plans exactly as before; bad values get one line naming the field', () => {
+    const p = profile('4');
+    const planner = new StepPlanner(p, true);
+    assert.deepEqual(planner.next([]), planSteps(p));
+    assert.deepEqual(planner.next([]), []);
+    const bad = (reps: string, re: RegExp): void => {
+      assert.throws(() => profile(reps), (e: Error) => {
+        assert.equal(e.message.split('\n').length, 1);
+        assert.match(e.message, re);
+        return true;
+      });
+    };
+    bad('{min: 3, max: 15, until: 5}', /^t\.yaml: repetitions\.until: expected a percent like "5%", received number \(got 5\)$/);
+    bad('{min: 3, max: 15}', /repetitions\.until: expected a percent like "5%" \(got nothing\)/);
+    bad('{min: 5, max: 3, until: 5%}', /repetitions: expected min ≤ max/);
+    bad('{min: 3, max: 15, until: 0%}', /repetitions\.until: expected a percent above 0%/);
+    bad('{min: 3, max: 15, until: 5%, by: p50}', /repetitions: unknown key "by"/);
+    bad('{min: 0, until: 5%}', /repetitions\.min: .*>0/);
+    bad('[3]', /repetitions: expected a number or \{min, max, until\}.*, received array/);
   });
 });

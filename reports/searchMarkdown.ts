@@ -1,0 +1,48 @@
+import { repetitionVerdictText } from '../harness/results/repetitionVerdict';
+import { objectiveText, type RateSearchSummary } from '../harness/results/searchSummary';
+import type { SummaryGroup } from '../harness/results/summaryTypes';
+import { formatUs, mdCell } from '../harness/results/formatUnits';
+
+/*
+ * The report's sections for the rate search (`load.search`) and for repetitions run until the answer is
+ * clear (`repetitions: {…, until}`): pure, summary in, Markdown lines out; empty when the run had neither.
+ */
+
+const answer = (s: RateSearchSummary): string => (s.maxQps === null ? 'none' : `${s.outcome === 'reached-to' ? '≥ ' : ''}${s.maxQps}`);
+
+/** "Maximum rate under the objective": one row per data plane × placement, then every probe of each search. */
+export function searchSection(searches: readonly RateSearchSummary[] | undefined): string[] {
+  if (searches === undefined || searches.length === 0) return [];
+  const first = searches[0] as RateSearchSummary;
+  const lines = [`## Maximum rate under the objective (${objectiveText(first.config)})`, '',
+    `Open-loop rates from ${first.config.fromQps} to ${first.config.toQps} qps over ${first.loadPoint.connections} connections, doubled while they pass, then bisected (Nighthawk's exponential search); at most ${first.config.maxProbes} probes, each a short clean step; a verdict within ±${Math.round(100 * first.config.closeMargin)} % of a limit, or a fail while the machine was noisy, is provisional (marked close) and, at an end of the bracket, probed again and decided by a majority of up to three. The maximum lies between the highest passing and the lowest failing rate.`, '',
+    '| data plane | placement | max qps | known within (qps) | probes | how it ended |', '| --- | --- | ---: | --- | ---: | --- |'];
+  for (const s of searches) {
+    lines.push(`| ${s.dataplane} | ${s.placement} | ${answer(s)} | [${s.knownWithin.low ?? '—'}, ${s.knownWithin.high ?? '—'}) | ${s.probes.length} | ${mdCell(s.note)} |`);
+  }
+  lines.push('');
+  for (const s of searches) {
+    lines.push(`### Probes: ${s.dataplane}, ${s.placement}`, '', '| # | offered qps | achieved qps | P50 | P99 | max | errors | CPU µs/request | verdict |', '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |');
+    for (const p of s.probes) {
+      lines.push(`| ${p.probe} | ${p.qps} | ${p.achievedQps.toFixed(0)} | ${formatUs(p.p50Us)} | ${formatUs(p.p99Us)} | ${formatUs(p.maxUs)} | ${p.errors} (${(100 * p.errorShare).toFixed(2)} %) | ${p.cpuUsPerRequest === null ? '—' : p.cpuUsPerRequest.toFixed(1)} | ${p.verdict}${p.close ? ' (close)' : ''}: ${mdCell(p.reason)} |`);
+    }
+    lines.push('');
+  }
+  return lines;
+}
+
+/** "Repetitions": per point, how many ran and whether its median P99 settled (⚠ when max was reached first). */
+export function repetitionSection(groups: readonly SummaryGroup[]): string[] {
+  const withVerdict = groups.filter((g) => g.repetitionVerdict !== undefined);
+  if (withVerdict.length === 0) return [];
+  const v = withVerdict[0]?.repetitionVerdict;
+  if (v === undefined) return [];
+  const lines = ['## Repetitions until the answer is clear', '',
+    `Each point was repeated (interleaved) from ${v.min} up to ${v.max} times until the 95 % interval of its median P99 was within ±${(100 * v.untilShare).toFixed(1)} % of that median.`, '',
+    '| data plane | placement | load | result |', '| --- | --- | --- | --- |'];
+  for (const g of withVerdict) {
+    const p = g.loadPoint;
+    lines.push(`| ${g.dataplane} | ${g.placement} | ${p.qps === 0 ? 'max' : `${p.qps} qps`} c${p.connections} ${p.payloadBytes} B | ${g.repetitionVerdict?.reachedMax === true ? '⚠ ' : ''}${mdCell(repetitionVerdictText(g) ?? '')} |`);
+  }
+  return [...lines, ''];
+}

@@ -1,0 +1,174 @@
+import assert from 'node:assert/strict';
+import { gaussian, seededRandom } from '../../harness/results/stats/seededRandom';
+import { defaultCloseMargin, judgeProbe, nextRate, rateSearchConfig, rateVerdict, searchMaxRate, searchResult, type ProbeMeasurement, type RateSearchConfig, type SearchProbe } from '../../harness/runner/rateSearch';
+import { parseProfile } from '../../harness/profile/profileLoad';
+
+/**
+ * The rate search on synthetic latency-against-rate curves, where the true maximum is known: an M/M/1
+ * queue of capacity C has P99 sojourn time ln(100) / (C − λ), so P99 ≤ 5 ms holds up to λ* = C − ln(100)/0.005.
+ */
+const config = (o: Partial<RateSearchConfig> = {}): RateSearchConfig => ({
+  objective: { p99Us: 5000, errorShare: 0.001 }, fromQps: 500, toQps: 200_000, maxProbes: 12, resolution: 0.05, closeMargin: defaultCloseMargin, factor: 2, ...o,
+});
+
+/** A probe measurement of an M/M/1 queue of `capacity` req/s at `qps`, its P99 scaled by `noise` (1 = none). */
+function mm1(capacity: number, qps: number, noise = 1): ProbeMeasurement {
+  const over = qps >= capacity;
+  const p99Us = over ? 2_000_000 : (1e6 * Math.log(100) * noise) / (capacity - qps);
+  const requests = Math.round(qps * 2);
+  const errors = over ? Math.round(requests * Math.min(1, (qps - capacity) / qps + 0.01)) : 0;
+  return { achievedQps: Math.min(qps, capacity), p50Us: p99Us / 6.6, p99Us, maxUs: p99Us * 1.5, requests, errors, cpuUsPerRequest: 50, stepId: `s-${qps}` };
+}
+
+const trueMax = (capacity: number): number => capacity - (1e6 * Math.log(100)) / 5000;
+
+describe('rate search (exponential then binary, Nighthawk-style)', () => {
+  it('a monotone curve: doubles from `from` until a rate fails, then bisects to within the resolution, in at most 12 probes', async () => {
+    const capacity = 12_000;
+    const rates: number[] = [];
+    const r = await searchMaxRate(config(), async (qps) => { rates.push(qps); return mm1(capacity, qps); });
+    assert.deepEqual(rates.slice(0, 6), [500, 1000, 2000, 4000, 8000, 16000], 'exponential phase, factor 2');
+    assert.equal(rates[6], 12000, 'then the midpoint of 8000 and 16000');
+    assert.ok(r.probes.length <= 12, `${r.probes.length} probes`);
+    assert.equal(r.outcome, 'converged');
+    const { low, high } = r.knownWithin;
+    assert.ok(low !== null && high !== null);
+    assert.ok(low <= trueMax(capacity) && trueMax(capacity) < high, `[${low}, ${high}) holds the true maximum ${trueMax(capacity).toFixed(0)}`);
+    assert.ok((high - low) / low <= 0.05, 'within the resolution');
+    assert.equal(r.maxQps, low);
+    assert.ok(r.probes.every((p) => p.verdict === (p.qps <= trueMax(capacity) ? 'pass' : 'fail')), 'every verdict right on a noiseless curve');
+  });
+
+  it('noisy near the knee: close verdicts are repeated and decided by majority, and the answer stays near the truth', async () => {
+    const capacity = 6_000;
+    for (const seed of [1, 2, 3, 4, 5, 6, 7, 8]) {
+      const random = seededRandom(seed);
+      const r = await searchMaxRate(config(), async (qps) => mm1(capacity, qps, Math.exp(0.08 * gaussian(random))));
+      assert.ok(r.probes.length <= 12, `seed ${seed}: ${r.probes.length} probes`);
+      assert.ok(r.maxQps !== null);
+      assert.ok(Math.abs(r.maxQps - trueMax(capacity)) / trueMax(capacity) < 0.1, `seed ${seed}: ${r.maxQps} against ${trueMax(capacity).toFixed(0)}`);
+      for (const end of [r.knownWithin.low, r.knownWithin.high]) {
+        const at = r.probes.filter((x) => x.qps === end);
+        if (at.length === 1 && at[0]?.close === true) assert.equal(r.probes.length, 12, `seed ${seed}: a lone close verdict at a bracket end (${end}) only when the budget ran out`);
+      }
+    }
+    // The same noise with no repeats at all would take a lone close verdict at its word; with them, a rate
+    // probed twice shows up somewhere in these searches.
+    const repeated = [1, 2, 3, 4, 5, 6, 7, 8].some((seed) => {
+      const random = seededRandom(seed);
+      const probes: SearchProbe[] = [];
+      for (let i = 0; i < 12; i += 1) {
+        const next = nextRate(config(), probes);
+        if ('end' in next) break;
+        const m = mm1(capacity, next.qps, Math.exp(0.08 * gaussian(random)));
+        probes.push({ ...m, probe: i + 1, qps: next.qps, ...judgeProbe(m, config().objective, defaultCloseMargin) });
+      }
+      return new Set(probes.map((p) => p.qps)).size < probes.length;
+    });
+    assert.ok(repeated, 'some close verdict was repeated');
+  });
+
+  it('a close pass in the exponential phase is not repeated when a higher rate passes (the noise floor costs no probes)', async () => {
+    const rates: number[] = [];
+    // P99 sits at 4 ms (within 25 % of 5 ms) up to 4000 qps, then the queue's knee.
+    const r = await searchMaxRate(config(), async (qps) => { rates.push(qps); return { ...mm1(12_000, qps), p99Us: qps <= 4000 ? 4000 : mm1(12_000, qps).p99Us }; });
+    assert.deepEqual(rates.slice(0, 6), [500, 1000, 2000, 4000, 8000, 16000], 'no repeats on the way up');
+    assert.ok(r.probes.slice(0, 4).every((p) => p.close && p.verdict === 'pass'));
+    assert.ok(r.maxQps !== null && r.maxQps > 10_000, `${r.maxQps}`);
+  });
+
+  it('all failing: the first rate fails, the search ends at once with no rate and "below from"', async () => {
+    const r = await searchMaxRate(config(), async (qps) => mm1(200, qps));
+    assert.equal(r.probes.length, 1);
+    assert.equal(r.outcome, 'below-from');
+    assert.equal(r.maxQps, null);
+    assert.deepEqual(r.knownWithin, { low: null, high: 500 });
+    assert.match(r.note, /failed at the first rate \(500 qps\)/);
+  });
+
+  it('all passing up to `to`: doubles to the ceiling, probes `to` itself, and reports "at least to"', async () => {
+    const rates: number[] = [];
+    const r = await searchMaxRate(config({ toQps: 100_000 }), async (qps) => { rates.push(qps); return mm1(10_000_000, qps); });
+    assert.deepEqual(rates, [500, 1000, 2000, 4000, 8000, 16000, 32000, 64000, 100000]);
+    assert.equal(r.outcome, 'reached-to');
+    assert.equal(r.maxQps, 100_000);
+    assert.deepEqual(r.knownWithin, { low: 100_000, high: null });
+  });
+
+  it('the probe budget ends a search that has not converged, with the bracket it reached', async () => {
+    const r = await searchMaxRate(config({ resolution: 0.0001, maxProbes: 8 }), async (qps) => mm1(12_000, qps));
+    assert.equal(r.probes.length, 8);
+    assert.equal(r.outcome, 'budget');
+    assert.ok(r.knownWithin.low !== null && r.knownWithin.high !== null && r.knownWithin.low < r.knownWithin.high);
+  });
+
+  it('errors alone fail a probe; an interrupted search says so; the summary replays the same answer from the probes', async () => {
+    const m = { ...mm1(10_000, 1000), errors: 10, requests: 2000 };
+    assert.equal(judgeProbe(m, config().objective, 0.1).verdict, 'fail', '0.5 % errors > 0.1 %');
+    assert.match(judgeProbe(m, config().objective, 0.1).reason, /errors 0\.50% > 0\.10%/);
+    assert.equal(judgeProbe({ ...m, errors: 0 }, { p99Us: null, errorShare: 0 }, 0.1).verdict, 'pass');
+    assert.equal(judgeProbe({ ...m, requests: 0, errors: 0 }, config().objective, 0.1).verdict, 'fail', 'no request recorded fails');
+    let n = 0;
+    const stopped = await searchMaxRate(config(), async (qps) => (++n > 3 ? undefined : mm1(12_000, qps)));
+    assert.equal(stopped.outcome, 'interrupted');
+    assert.equal(stopped.maxQps, 2000);
+    const full = await searchMaxRate(config(), async (qps) => mm1(12_000, qps, 1.05));
+    assert.deepEqual(searchResult(config(), full.probes), full);
+  });
+
+  it('a fail on a noisy machine is probed again, a pass is not: one stall at a low rate does not end the search', async () => {
+    const m = mm1(12_000, 1000);
+    assert.equal(judgeProbe({ ...m, noisy: true }, config().objective, 0.1).close, false, 'a pass under noise stands');
+    const stalled = { ...m, p99Us: 40_000, noisy: true };
+    assert.deepEqual([judgeProbe(stalled, config().objective, 0.1).verdict, judgeProbe(stalled, config().objective, 0.1).close], ['fail', true]);
+    assert.match(judgeProbe(stalled, config().objective, 0.1).reason, /\(noisy machine\)$/);
+    let stalls = 0;
+    const rates: number[] = [];
+    const r = await searchMaxRate(config(), async (qps) => {
+      rates.push(qps);
+      // The first probe at 2000 qps lands on someone else's compile.
+      if (qps === 2000 && stalls++ === 0) return { ...mm1(12_000, qps), p99Us: 30_000, noisy: true };
+      return mm1(12_000, qps);
+    });
+    assert.deepEqual(rates.slice(0, 5), [500, 1000, 2000, 2000, 2000], 'the noisy fail is repeated, and the split takes a third');
+    assert.ok(r.maxQps !== null && r.maxQps > 8000, `the search went on past the stall: ${r.maxQps}`);
+    assert.ok(r.probes.length <= 12);
+  });
+
+  it('rate verdicts: one clear probe decides, a close one is repeated, a split takes a third, a spent budget decides conservatively', () => {
+    const p = (verdict: 'pass' | 'fail', close: boolean): SearchProbe => ({ ...mm1(1000, 10), probe: 1, qps: 10, verdict, close, reason: '', errorShare: 0 });
+    assert.equal(rateVerdict([p('pass', false)]), 'pass');
+    assert.equal(rateVerdict([p('pass', true)]), undefined);
+    assert.equal(rateVerdict([p('pass', true)], true), 'pass');
+    assert.equal(rateVerdict([p('pass', true), p('pass', true)]), 'pass');
+    assert.equal(rateVerdict([p('pass', true), p('fail', true)]), undefined);
+    assert.equal(rateVerdict([p('pass', true), p('fail', true)], true), 'fail');
+    assert.equal(rateVerdict([p('pass', true), p('fail', true), p('pass', false)]), 'pass');
+    assert.equal(judgeProbe(mm1(10_000, 10_000 - 1e6 * Math.log(100) / 5200), config().objective, 0.1).close, true, 'P99 4.8 ms against 5 ms is close');
+    assert.equal(judgeProbe(mm1(10_000, 1000), config().objective, 0.1).close, false);
+  });
+
+  it('reads load.search from a profile; bad values get one clear line', () => {
+    const p = parseProfile('name: t\ndataplanes: [baseline]\nduration: 2s\nload: {search: {p99: 5ms, errors: 0.1%, from: 500, to: 200000}}\n', 't.yaml');
+    const c = rateSearchConfig(p.load.search as NonNullable<typeof p.load.search>);
+    assert.deepEqual(c.objective, { p99Us: 5000, errorShare: 0.001 });
+    assert.equal(c.maxProbes, 12);
+    assert.equal(c.resolution, 0.05);
+    const bad = (search: string, re: RegExp): void => {
+      assert.throws(() => parseProfile(`name: t\ndataplanes: [baseline]\nduration: 2s\nload: {search: ${search}}\n`, 't.yaml'), (e: Error) => {
+        assert.equal(e.message.split('\n').length, 1);
+        assert.match(e.message, re);
+        return true;
+      });
+    };
+    bad('{p99: fast}', /^t\.yaml: load\.search\.p99: expected a duration like 10s/);
+    bad('{p99: 0ms}', /load\.search\.p99: expected a latency above 0/);
+    bad('{errors: 0.1}', /load\.search\.errors: expected a percent like "5%", received number \(got 0\.1\)/);
+    bad('{errors: "150%"}', /load\.search\.errors: expected a percent of at most 100%/);
+    bad('{from: 500}', /load\.search: expected an objective: p99, errors, or both/);
+    bad('{p99: 5ms, from: 5000, to: 500}', /load\.search: expected from below to/);
+    bad('{p99: 5ms, from: -1}', /load\.search\.from: .*>0/);
+    bad('{p99: 5ms, maxProbes: 100}', /load\.search\.maxProbes: .*<=50/);
+    bad('{p99: 5ms, p95: 3ms}', /load\.search: unknown key "p95"/);
+  });
+});
