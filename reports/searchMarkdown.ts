@@ -22,9 +22,9 @@ export function searchSection(searches: readonly RateSearchSummary[] | undefined
   }
   lines.push('');
   for (const s of searches) {
-    lines.push(`### Probes: ${s.dataplane}, ${s.placement}`, '', '| # | offered qps | achieved qps | P50 | P99 | max | errors | CPU µs/request | verdict |', '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |');
+    lines.push(`### Probes: ${s.dataplane}, ${s.placement}`, '', '| # | offered qps | achieved qps | P50 | P99 | max | errors | CPU µs/request | verdict (⚠ noisy: the step\'s noise fingerprint flagged other work on the machine) |', '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |');
     for (const p of s.probes) {
-      lines.push(`| ${p.probe} | ${p.qps} | ${p.achievedQps.toFixed(0)} | ${formatUs(p.p50Us)} | ${formatUs(p.p99Us)} | ${formatUs(p.maxUs)} | ${p.errors} (${(100 * p.errorShare).toFixed(2)} %) | ${p.cpuUsPerRequest === null ? '—' : p.cpuUsPerRequest.toFixed(1)} | ${p.verdict}${p.close ? ' (close)' : ''}: ${mdCell(p.reason)} |`);
+      lines.push(`| ${p.probe} | ${p.qps} | ${p.achievedQps.toFixed(0)} | ${formatUs(p.p50Us)} | ${formatUs(p.p99Us)} | ${formatUs(p.maxUs)} | ${p.errors} (${(100 * p.errorShare).toFixed(2)} %) | ${p.cpuUsPerRequest === null ? '—' : p.cpuUsPerRequest.toFixed(1)} | ${p.verdict}${p.close ? ' (close)' : ''}: ${mdCell(p.reason.replace(/ \(noisy machine\)$/, ''))}${p.noisy === true ? ' ⚠ noisy' : ''} |`);
     }
     lines.push('');
   }
