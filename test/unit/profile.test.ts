@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { loadProfile, parseProfile } from '../../harness/profile/profileLoad';
 import { BadInputError } from '../../harness/errors';
+import { loadLabel } from '../../reports/stepRows';
 import { measurementRounds, planSteps, stepId, withoutInstrumented } from '../../harness/runner/stepPlan';
 
 const repo = path.join(__dirname, '..', '..', '..');
@@ -90,6 +91,12 @@ describe('workload protocols in profiles', () => {
   it('streams above what every L7 hop allows per connection (HAProxy\'s 100) are refused in one line', () => {
     assert.throws(() => parseProfile('name: t\ndataplanes: [baseline]\nduration: 2s\nworkload: {protocol: grpc}\nload: {streams: 101}\n', 't.yaml'),
       (e: unknown) => e instanceof BadInputError && /^t\.yaml: load\.streams: .*<=100 \(got 101\)$/.test(e.message));
+  });
+
+  it('report labels name the protocol and streams when they are not HTTP/1.1\'s', () => {
+    assert.equal(loadLabel({ qps: 1000, connections: 4, payloadBytes: 0, keepAlive: true, protocol: 'http', streams: 1 }), '1000 qps × 4 conn');
+    assert.equal(loadLabel({ qps: 1000, connections: 4, protocol: 'grpc', streams: 1 }), '1000 qps × 4 conn, grpc');
+    assert.equal(loadLabel({ qps: 0, connections: 1, protocol: 'http2', streams: 8 }), 'max × 1 conn, http2 × 8 streams');
   });
 
   it('profiles/quick-grpc.yaml is quick.yaml in gRPC: all six data planes', () => {
