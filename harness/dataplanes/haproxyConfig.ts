@@ -112,7 +112,10 @@ export function renderHaproxyConfig(spec: HaproxySpec): string {
   for (const b of spec.backends) {
     check(b.name);
     out.push(`backend ${b.name}`, `    mode ${b.mode}`, '    balance roundrobin');
-    if (b.mode === 'http') out.push('    http-reuse safe');
+    // HTTP/2 servers are multiplexed: every client's streams may share a next-hop connection, as Envoy's per-worker
+    // HTTP/2 upstream pool does. With `safe`, HAProxy 2.6 opened one server connection per concurrent stream
+    // (8 streams on one client connection: 8 connections per hop; `always`: 1; 4 client connections: 4 and 2).
+    if (b.mode === 'http') out.push(b.servers.some((s) => s.http === 'h2') ? '    http-reuse always' : '    http-reuse safe');
     for (const s of b.servers) {
       check(s.name);
       if (!ipRe.test(s.address)) throw new RangeError(`backend ${b.name}: bad server address ${s.address}`);

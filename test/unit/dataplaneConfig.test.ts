@@ -92,6 +92,9 @@ describe('data plane configuration', () => {
           assert.doesNotMatch(cfg, /alpn/, `${name}: cleartext hops are h2c with prior knowledge, no ALPN`);
         }
         const sidecar = renderHaproxyConfig(specs.sidecar);
+        // HTTP/2 next hops are shared between streams (multiplexed), HTTP/1.1 ones only reused when idle
+        assert.match(sidecar, /backend out-echo\n    mode http\n    balance roundrobin\n    http-reuse always\n/);
+        assert.doesNotMatch(renderHaproxyConfig(sidecarProxySpec(client, [echo], 2)), /http-reuse always/);
         assert.match(sidecar, /bind 0\.0\.0\.0:15001 proto h2\n/);
         assert.match(renderHaproxyConfig(sidecarProxySpec(server, [echo], 2, undefined, protocol)), /server app 198\.18\.18\.2:8080 proto h2\n/);
         assert.match(renderHaproxyConfig(specs.waypoint), /bind 0\.0\.0\.0:15008 accept-proxy proto h2\n[\s\S]*server node2-proxy 198\.18\.0\.12:15008 send-proxy-v2 proto h2\n/);
