@@ -295,7 +295,7 @@ describe('netns platform (root)', function () {
     });
 
     it('answers bad input with one line and a non-zero exit', async () => {
-      for (const args of [['--dataplane', 'istio'], ['--dataplane', 'sidecar', '--placement', 'moon'], ['--dataplane', 'sidecar', '--workers', '0'], ['--dataplane', 'kernel', '--balance', 'sticky']]) {
+      for (const args of [['--dataplane', 'istio'], ['--dataplane', 'sidecar', '--placement', 'moon'], ['--dataplane', 'sidecar', '--workers', '0'], ['--dataplane', 'kernel', '--balance', 'sticky'], ['--dataplane', 'sidecar', '--protocol', 'h3']]) {
         const r = await runCli(['cluster', 'check', ...args]);
         assert.equal(r.code, 2, r.stderr);
         assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
