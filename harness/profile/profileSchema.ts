@@ -131,6 +131,9 @@ export const profileSchema = z.strictObject({
   }).optional(),
   gates: z.partialRecord(z.enum(gateMetrics), relativeChange).default({}),
 }).superRefine((p, ctx) => {
+  if (!p.workload.keepAlive && multiplexedProtocols.includes(p.workload.protocol)) {
+    ctx.addIssue({ code: 'custom', path: ['workload', 'keepAlive'], message: `a new connection per request is for http and tcp; ${p.workload.protocol} keeps its connections (as h2load and fortio do)` });
+  }
   if (p.load.streams > 1 && !multiplexedProtocols.includes(p.workload.protocol)) {
     ctx.addIssue({ code: 'custom', path: ['load', 'streams'], message: `more than 1 stream per connection needs workload.protocol ${multiplexedProtocols.join(' or ')}, not ${p.workload.protocol}` });
   }

@@ -36,6 +36,7 @@ const expected: Record<string, RegExp> = {
   'missing-name.yaml': /: name: expected string, received undefined/,
   'unknown-protocol.yaml': /: workload\.protocol: .*expected one of "http"\|"http2"\|"grpc"\|"tcp" \(got "http3"\)/,
   'zero-streams.yaml': /: load\.streams: .*expected number to be >0 \(got 0\)/,
+  'grpc-without-keepalive.yaml': /: workload\.keepAlive: a new connection per request is for http and tcp; grpc keeps its connections \(as h2load and fortio do\) \(got false\)/,
   'streams-without-http2.yaml': /: load\.streams: more than 1 stream per connection needs workload\.protocol http2 or grpc, not http \(got 8\)/,
 };
 
