@@ -7,7 +7,8 @@ import net from 'node:net';
  * stdin closes, so the harness can count the connections the request path established. Run inside the client
  * pod.
  *   node holdClient.js HOST PORT N [http|http2|grpc|tcp]
- * http (and tcp, whose echo returns the request's bytes): HTTP/1.1 requests written on a socket. http2: GET
+ * http: HTTP/1.1 requests written on a socket. tcp: N lines, each echoed back whole before the next (no
+ * status: `echoed` counts them). http2: GET
  * requests as streams of one h2c session (prior knowledge). grpc: unary `fgrpc.PingServer/Ping` calls on one
  * h2c session, framed by hand (5-byte length prefix, a PingMessage with its seq field), as the check needs
  * one call and no library; a call whose grpc-status is not 0 fails the check.
@@ -16,6 +17,8 @@ import net from 'node:net';
 interface Reply {
   readonly statuses: number[];
   readonly grpcStatuses?: number[];
+  /** tcp: messages that came back byte for byte. */
+  readonly echoed?: number;
   readonly elapsedUs?: number;
   readonly local?: string;
   readonly error?: string;
@@ -67,6 +70,30 @@ function http1(host: string, port: number, count: number, { fail, answered }: Ou
         answered({ statuses, elapsedUs: Number(process.hrtime.bigint() - started) / 1000, local: `${socket.localAddress}:${socket.localPort}` }, () => socket.end());
       }
     }
+  });
+}
+
+function tcpEcho(host: string, port: number, count: number, { fail, answered }: Outcome, started: bigint): void {
+  let echoed = 0;
+  let buffer = '';
+  const message = (): string => `meshbench path check ${echoed}\n`;
+  const socket = net.connect({ host, port });
+  socket.setNoDelay(true);
+  socket.on('connect', () => socket.write(message()));
+  socket.on('error', (err) => fail((err as NodeJS.ErrnoException).code ?? err.message, []));
+  socket.on('close', () => { if (echoed < count) fail('closed-early', []); });
+  socket.on('data', (d: Buffer) => {
+    buffer += d.toString('latin1');
+    const expected = message();
+    if (buffer.length < expected.length) return;
+    if (buffer !== expected) {
+      fail(`the echo returned other bytes than were sent (${JSON.stringify(buffer.slice(0, 40))})`, []);
+      return;
+    }
+    buffer = '';
+    echoed += 1;
+    if (echoed < count) socket.write(message());
+    else answered({ statuses: [], echoed, elapsedUs: Number(process.hrtime.bigint() - started) / 1000, local: `${socket.localAddress}:${socket.localPort}` }, () => socket.end());
   });
 }
 
@@ -164,6 +191,7 @@ function main(): void {
     holdUntilStdinCloses(close);
   };
   if (protocol === 'http2' || protocol === 'grpc') http2Requests(host, port, count, protocol === 'grpc', { fail, answered }, started);
+  else if (protocol === 'tcp') tcpEcho(host, port, count, { fail, answered }, started);
   else http1(host, port, count, { fail, answered }, started);
 }
 
