@@ -23,6 +23,8 @@ export interface LoadResult {
     readonly mode: 'fixed-rate' | 'max';
     readonly qps: RequestsPerSecond;
     readonly connections: number;
+    /** Concurrent streams per connection (HTTP/2, gRPC; 1 for HTTP/1.1 and TCP); absent in results before it existed. */
+    readonly streams?: number;
     readonly durationUs: Microseconds | null;
     readonly requests: number | null;
     readonly warmupUs: Microseconds;
