@@ -66,6 +66,8 @@ export class H2Session {
   /** The peer's SETTINGS arrived: it speaks HTTP/2. */
   private sawSettings = false;
   private goawayCode: number | undefined;
+  /** Per connection, the last stream its GOAWAY said the peer processed (RFC 9113 §6.8). */
+  private readonly lastStreamIds = new WeakMap<http2.ClientHttp2Session, number>();
   private readonly slots: H2StreamConnection[] = [];
 
   constructor(private readonly target: LoadTarget, private readonly events: ConnectionEvents) {}
@@ -84,6 +86,16 @@ export class H2Session {
   preconnect(): Promise<void> {
     if (this.session === undefined) this.open();
     return this.opening ?? Promise.resolve();
+  }
+
+  /**
+   * Whether a stream was refused by its connection's GOAWAY: opened after the last stream the peer says
+   * it processed, or never opened at all, so it can be retried on a new connection (RFC 9113 §6.8: such
+   * requests "can be safely retried"; browsers, grpc and h2load's reconnect do).
+   */
+  refusedByGoaway(session: http2.ClientHttp2Session, streamId: number | undefined): boolean {
+    const last = this.lastStreamIds.get(session);
+    return last !== undefined && (streamId === undefined || streamId > last);
   }
 
   /** The kind a request lost with the session is counted under: GOAWAY's code, a non-HTTP/2 peer, or the socket's error. */
@@ -125,7 +137,10 @@ export class H2Session {
     });
     session.once('connect', () => session.setLocalWindowSize(windowBytes));
     session.once('remoteSettings', () => { this.sawSettings = true; });
-    session.on('goaway', (code: number) => { this.goawayCode = code; });
+    session.on('goaway', (code: number, lastStreamId: number) => {
+      if (this.session === session) this.goawayCode = code;
+      this.lastStreamIds.set(session, lastStreamId);
+    });
     let lostKind: string | undefined;
     session.on('error', (err) => {
       lostKind ??= this.sawSettings ? errorKind(err) : this.notHttp2Kind(err);
@@ -174,6 +189,8 @@ export class H2StreamConnection implements ClientConnection {
   protected stream: http2.ClientHttp2Stream | undefined;
   /** The connection the stream in flight was opened on (a stream's own `session` is cleared when it is destroyed). */
   private streamSession: http2.ClientHttp2Session | undefined;
+  /** The request in flight was already retried once after a GOAWAY refused it. */
+  private retried = false;
   protected status = 0;
   protected bodyBytes: Bytes = 0;
   protected headBytes: Bytes = 0;
@@ -192,6 +209,12 @@ export class H2StreamConnection implements ClientConnection {
     this.busy = true;
     this.intendedUs = intendedUs;
     this.sentUs = nowUs;
+    this.retried = false;
+    this.start();
+  }
+
+  /** Opens the stream of the request in flight (again, after a GOAWAY refused it). */
+  private start(): void {
     this.status = 0;
     this.bodyBytes = 0;
     this.headBytes = 0;
@@ -206,6 +229,7 @@ export class H2StreamConnection implements ClientConnection {
       if (body.length > 0) stream.end(body);
     } catch (err) {
       // A session closing under us (GOAWAY received, destroyed) refuses new streams synchronously.
+      if (this.retryAfterGoaway(undefined)) return;
       this.fail(this.session.lostKind(errorKind(err)));
       return;
     }
@@ -241,8 +265,10 @@ export class H2StreamConnection implements ClientConnection {
       this.stream = undefined;
       if (!this.busy) return;
       const code = stream.rstCode ?? 0;
-      if (code !== http2.constants.NGHTTP2_NO_ERROR && !(this.ended && this.status !== 0)) this.fail(this.session.lostKind(rstStreamKind(code)));
-      else if (this.status === 0 || !this.ended) this.fail(this.session.lostKind('closed-early'));
+      const whole = this.ended && this.status !== 0;
+      if (!whole && this.retryAfterGoaway(stream.id)) return;
+      if (code !== http2.constants.NGHTTP2_NO_ERROR && !whole) this.fail(this.session.lostKind(rstStreamKind(code)));
+      else if (!whole) this.fail(this.session.lostKind('closed-early'));
       else this.finish();
     });
   }
@@ -263,11 +289,22 @@ export class H2StreamConnection implements ClientConnection {
     this.session.close();
   }
 
-  /** A connection closed: a request in flight on it from this slot fails with `kind`. */
+  /** A connection closed: a request in flight on it from this slot is retried if GOAWAY refused it, else fails with `kind`. */
   sessionLost(session: http2.ClientHttp2Session, kind: string): void {
     if (this.stream === undefined || this.streamSession !== session) return;
+    const id = this.stream.id;
     this.stream = undefined;
-    if (this.busy) this.fail(kind);
+    if (!this.busy) return;
+    if (!this.retryAfterGoaway(id)) this.fail(kind);
+  }
+
+  /** Sends the request in flight again on a new connection when GOAWAY refused it (once per request). */
+  private retryAfterGoaway(streamId: number | undefined): boolean {
+    const session = this.streamSession;
+    if (this.retried || session === undefined || !this.session.refusedByGoaway(session, streamId)) return false;
+    this.retried = true;
+    this.start();
+    return true;
   }
 
   /** A new request starts: forget the last response's protocol state. */

@@ -496,6 +496,7 @@ export class LoadRunner {
         qps: o.qps,
         connections: o.connections,
         streams: o.streams ?? 1,
+        ...(o.grpc === undefined ? {} : { grpcMethod: o.grpc.method, grpcPingDelayUs: o.grpc.pingDelayNs / 1000, grpcHealthService: o.grpc.healthService }),
         durationUs: o.durationUs ?? null,
         requests: o.requests ?? null,
         warmupUs: o.warmupUs,

@@ -161,11 +161,14 @@ export function registerLoadCommand(program: Command): void {
         if (live) process.stderr.write('\r\x1b[K');
       }
       if (flags.events === true) event({ event: 'done', requestsCompleted: result.requestsCompleted, ...ownCpu() });
-      if (flags.quiet !== true && flags.events !== true) process.stderr.write(formatLoadSummary(result));
+      // A peer that is not HTTP/2 at all is bad input, not a measurement: one line, no summary.
+      const notHttp2 = (result.errorsByKind[notHttp2Kind] ?? 0) > 0 && !anySuccess(result);
+      if (flags.quiet !== true && flags.events !== true && !notHttp2) process.stderr.write(formatLoadSummary(result));
       if (flags.json !== undefined) writeFileAtomic(flags.json, `${JSON.stringify(result, null, 2)}\n`);
       if (flags.fortioJson !== undefined) writeFileAtomic(flags.fortioJson, `${JSON.stringify(toFortioJson(result), null, 2)}\n`);
-      if ((result.errorsByKind[notHttp2Kind] ?? 0) > 0 && !anySuccess(result)) {
-        throw new MeshbenchError(`${options.target.host}:${options.target.port} does not speak HTTP/2 (prior knowledge): it did not answer the connection preface with SETTINGS; use http:// for an HTTP/1.1 server`);
+      if (notHttp2) {
+        const hint = options.target.protocol === 'grpc' ? 'a gRPC server answers it; is this an HTTP/1.1 port?' : 'use http:// for an HTTP/1.1 server';
+        throw new BadInputError(`server does not speak HTTP/2 (prior knowledge): ${options.target.host}:${options.target.port} did not answer the connection preface with SETTINGS; ${hint}`);
       }
       if (result.requestsCompleted === 0 && result.requestsFailed > 0) {
         const kinds = Object.entries(result.errorsByKind).map(([k, n]) => `${k}: ${n}`).join(', ');
