@@ -2,6 +2,8 @@ import type { ClientConnection, ConnectionEvents } from './clientConnection';
 import { GrpcConnection, buildGrpcRequest } from './grpcConnection';
 import { pingMethod } from './grpcProto';
 import { buildH2Request, H2Session, H2StreamConnection, headerListBytes } from './h2Connection';
+import { H2FastSession, H2FastStream } from './h2FastConnection';
+import { encodeRequestBlock } from './h2Framing';
 import { buildHttpRequest, HttpConnection } from './httpConnection';
 import type { LoadOptions } from './loadOptions';
 import { TcpConnection } from './tcpConnection';
@@ -56,6 +58,23 @@ export function connectionFactory(options: LoadOptions): ConnectionFactory {
     };
   }
   const request = buildH2Request(target, payload, options.headers);
+  if (payload.length === 0) {
+    // Bodiless requests (the common case, and h2load's) take the hand-written client: see h2FastConnection.ts.
+    const block = encodeRequestBlock(Object.entries(request.headers).map(([n, v]) => [n, String(v)] as const));
+    const fast = new Map<number, H2FastSession>();
+    return {
+      slots, requestBytes: block.length + 9,
+      make: (id, events) => {
+        const c = Math.floor(id / streams);
+        let s = fast.get(c);
+        if (s === undefined) {
+          s = new H2FastSession(target, block, events);
+          fast.set(c, s);
+        }
+        return new H2FastStream(id, s, events);
+      },
+    };
+  }
   return {
     slots, requestBytes: headerListBytes(request.headers) + request.body.length,
     make: (id, events) => new H2StreamConnection(id, sessionFor(id, events), request, events),
