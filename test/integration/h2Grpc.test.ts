@@ -228,3 +228,75 @@ describe('gRPC load client and echo (loopback)', function () {
     }
   });
 });
+
+describe('hand-written HTTP/2 client against a server that splits everything (loopback)', function () {
+  this.timeout(20_000);
+
+  it('reads padded HEADERS + CONTINUATION, a dynamic-table status, PING and padded DATA, cut into 1–3 byte writes', async () => {
+    const { frame } = await import('../../workloads/h2Framing');
+    const nodeNet = await import('node:net');
+    let pings = 0;
+    const server = nodeNet.createServer((socket) => {
+      socket.setNoDelay(true);
+      let input = Buffer.alloc(0);
+      let prefaceSeen = false;
+      let answered = 0;
+      const out: Buffer[] = [frame(4, 0, 0)];
+      // One writer, 1–3 bytes per write, a turn of the event loop between writes: frames arrive cut anywhere.
+      let pending = Buffer.alloc(0);
+      let writing = false;
+      let cut = 0;
+      const pump = (): void => {
+        pending = Buffer.concat([pending, ...out.splice(0)]);
+        if (writing) return;
+        writing = true;
+        const step = (): void => {
+          if (pending.length === 0 || socket.destroyed) { writing = false; return; }
+          const n = 1 + (cut++ % 3);
+          socket.write(pending.subarray(0, n));
+          pending = pending.subarray(n);
+          setImmediate(step);
+        };
+        step();
+      };
+      socket.on('data', (chunk: Buffer) => {
+        input = Buffer.concat([input, chunk]);
+        if (!prefaceSeen) {
+          if (input.length < 24) return;
+          input = input.subarray(24);
+          prefaceSeen = true;
+        }
+        while (input.length >= 9) {
+          const len = input.readUIntBE(0, 3);
+          if (input.length < 9 + len) break;
+          const type = input[3] as number;
+          const flags = input[4] as number;
+          const id = input.readUInt32BE(5) & 0x7fffffff;
+          if (type === 6 && (flags & 1) !== 0) pings += 1;
+          input = input.subarray(9 + len);
+          if (type !== 1) continue;
+          // First answer adds ":status: 503" to the table (literal, incremental indexing); later ones index it (62).
+          const block = answered === 0 ? Buffer.from([0x48, 3, 0x35, 0x30, 0x33, 0x0f, 0x10, 1, 0x78]) : Buffer.from([0xbe, 0x0f, 0x10, 1, 0x78]);
+          answered += 1;
+          const padded = Buffer.concat([Buffer.from([2]), block.subarray(0, 2), Buffer.alloc(2)]);
+          out.push(frame(6, 0, 0, Buffer.alloc(8, 7)));
+          out.push(frame(1, 0x8, id, padded));
+          out.push(frame(9, 0x4, id, block.subarray(2)));
+          out.push(frame(0, 0x8 | 0x1, id, Buffer.concat([Buffer.from([3]), Buffer.from('hello'), Buffer.alloc(3)])));
+        }
+        if (out.length > 0) pump();
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    const port = (server.address() as net.AddressInfo).port;
+    try {
+      const r = await new LoadRunner(options(`h2c://127.0.0.1:${port}/`, { requests: 12, streams: 3 })).run();
+      assert.deepEqual(r.statusCounts, { 503: 12 });
+      assert.equal(r.requestsFailed, 0);
+      assert.equal(r.bytesReceived, 12 * 5 + 9 + 11 * 5, 'DATA without padding plus each header block');
+      assert.ok(pings >= 1, 'PINGs are acknowledged');
+    } finally {
+      await new Promise<void>((r) => server.close(() => r()));
+    }
+  });
+});
