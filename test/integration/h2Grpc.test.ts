@@ -300,3 +300,34 @@ describe('hand-written HTTP/2 client against a server that splits everything (lo
     }
   });
 });
+
+describe('the pod bundle (dist/pod/workloads.js) speaks gRPC on its own', function () {
+  this.timeout(20_000);
+
+  it('serves and loads gRPC from a copy alone in a folder: the .proto files are inside it', async () => {
+    const { spawn, execFile } = await import('node:child_process');
+    const { workloadBundlePath } = await import('../../harness/platforms/kubernetes/workloadBundle');
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'meshbench-bundle-'));
+    const bundle = path.join(dir, 'workloads.js');
+    fs.copyFileSync(workloadBundlePath, bundle);
+    const echo = spawn(process.execPath, [bundle, 'echo', '--protocol', 'grpc', '--port', '0', '--duration', '15s'], { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
+    try {
+      const port = await new Promise<number>((resolve, reject) => {
+        let err = '';
+        echo.stderr.on('data', (d: Buffer) => {
+          err += d.toString();
+          const m = /listening on [^\s]+:(\d+)/.exec(err);
+          if (m !== null) resolve(Number(m[1]));
+        });
+        echo.once('exit', (code) => reject(new Error(`bundle echo exited ${code}: ${err}`)));
+      });
+      const out = await new Promise<string>((resolve, reject) => {
+        execFile(process.execPath, [bundle, 'load', `grpc://127.0.0.1:${port}`, '-n', '20', '-q', '0', '--quiet', '--json', '-'], { cwd: dir }, (e, stdout, stderr) => (e === null ? resolve(stdout) : reject(new Error(stderr))));
+      });
+      assert.deepEqual((JSON.parse(out) as LoadResult).statusCounts, { OK: 20 });
+    } finally {
+      echo.kill('SIGTERM');
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
