@@ -19,7 +19,7 @@ export function formatLoadSummary(r: LoadResult): string {
   const o = r.options;
   const lines: string[] = [];
   const mode = o.mode === 'max' ? 'max throughput (closed loop)' : `fixed rate ${o.qps} qps (open loop)`;
-  lines.push(`meshbench load ${o.url}: ${mode}, ${o.connections} connection(s), ${o.keepAlive ? 'keep-alive' : 'new connection per request'}`);
+  lines.push(`meshbench load ${o.url}: ${mode}, ${o.connections} connection(s)${(o.streams ?? 1) > 1 ? ` × ${o.streams} streams` : ''}, ${o.keepAlive ? 'keep-alive' : 'new connection per request'}`);
   lines.push(`${r.requestsCompleted} answered in a ${(r.actualDurationUs / 1e6).toFixed(3)} s window: ${r.actualQps.toFixed(1)} qps achieved, ${r.requestsFailed} failed`);
   const unaccounted = [
     r.requestsUnsent > 0 ? `${r.requestsUnsent} unsent at the window's close` : '',
@@ -39,7 +39,7 @@ export function formatLoadSummary(r: LoadResult): string {
     lines.push(`  failed only (${r.errorLatency.count}): ${Object.entries(r.errorLatency.percentilesUs).map(([p, v]) => `p${p} ${us(v)}`).join('  ')}`);
   }
   const codes = Object.entries(r.statusCounts);
-  if (o.protocol === 'http') lines.push(`status codes: ${codes.length === 0 ? 'none' : codes.map(([c, n]) => `${c}: ${n}`).join(', ')}`);
+  if (o.protocol !== 'tcp') lines.push(`${o.protocol === 'grpc' ? 'gRPC statuses' : 'status codes'}: ${codes.length === 0 ? 'none' : codes.map(([c, n]) => `${c}: ${n}`).join(', ')}`);
   const errors = Object.entries(r.errorsByKind);
   if (errors.length > 0) lines.push(`errors: ${errors.map(([k, n]) => `${k}: ${n}`).join(', ')}`);
   lines.push(`sockets opened: ${r.socketsOpened}${o.keepAlive ? ` (for perfect keep-alive, would be ${o.connections})` : ''}`);

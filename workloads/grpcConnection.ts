@@ -1,0 +1,143 @@
+import type http2 from 'node:http2';
+import type { ConnectionEvents } from './clientConnection';
+import { frameGrpcMessage, GrpcMessageCounter } from './grpcFraming';
+import { decodeHealthStatus, encodeHealthRequest, encodePing, healthCheckMethod, streamPingMethod } from './grpcProto';
+import { H2StreamConnection, type H2Request, type H2Session } from './h2Connection';
+import type { LoadTarget } from './loadTarget';
+
+/*
+ * gRPC framing written by hand over node:http2 instead of a @grpc/grpc-js client, because it is the load
+ * client's hot path. Measured (npm run bench:workloads, gRPC section: max mode, 1 connection × 8 streams,
+ * client and server pinned to their own cores, against the same grpc-js echo server, median of the runs
+ * in its output): see the bench's gRPC line; grpc-js spends its time in its interceptor chain, per-call
+ * Metadata objects, protobuf decoding of every reply and a Promise/callback per call, none of which a
+ * load generator needs. The framing is the 5-byte length prefix (grpc/doc/PROTOCOL-HTTP2.md).
+ */
+
+/** The call the load client makes, from the URL path and the gRPC flags (fortio's -ping, -healthservice, -grpc-ping-delay). */
+export interface GrpcCall {
+  /** `/package.Service/Method`: fortio's Ping (default), the standard health Check, or meshbench's streaming Ping. */
+  readonly method: string;
+  /** Replies a server-streaming call expects (meshbench.PingStream/Ping); 1 for unary. */
+  readonly streamMessages: number;
+  /** fortio's -grpc-ping-delay: PingMessage.delayNanos, the server sleeps this long (ns). */
+  readonly pingDelayNs: number;
+  /** fortio's -healthservice: the service a health Check asks about. */
+  readonly healthService: string;
+}
+
+/**
+ * HTTP status of a response without grpc-status → gRPC code, as gRPC clients map it
+ * (grpc/doc/http-grpc-status-mapping.md): a proxy's 503 reads UNAVAILABLE, a 404 UNIMPLEMENTED.
+ */
+export function grpcCodeForHttpStatus(status: number): number {
+  switch (status) {
+    case 400: return 13; // INTERNAL
+    case 401: return 16; // UNAUTHENTICATED
+    case 403: return 7; // PERMISSION_DENIED
+    case 404: return 12; // UNIMPLEMENTED
+    case 429: case 502: case 503: case 504: return 14; // UNAVAILABLE
+    default: return 2; // UNKNOWN
+  }
+}
+
+/**
+ * The request every call of a run sends: headers (gRPC over HTTP/2: POST, content-type application/grpc,
+ * te: trailers; user headers as metadata, lower-cased) and the framed message: a PingMessage carrying
+ * `--payload-size` bytes of payload (fortio's -payload-size) and the delay, or a HealthCheckRequest.
+ */
+export function buildGrpcRequest(target: LoadTarget, call: GrpcCall, payloadBytes: number, metadata: ReadonlyArray<readonly [string, string]>): H2Request {
+  const headers: http2.OutgoingHttpHeaders = {
+    ':method': 'POST',
+    ':scheme': target.tls ? 'https' : 'http',
+    ':path': call.method,
+    ':authority': target.authority,
+    'content-type': 'application/grpc',
+    te: 'trailers',
+    'user-agent': 'meshbench-grpc',
+  };
+  if (call.method === streamPingMethod && call.streamMessages !== 1) headers.messages = String(call.streamMessages);
+  for (const [name, value] of metadata) {
+    const n = name.toLowerCase();
+    if (n === 'host') headers[':authority'] = value;
+    else headers[n] = value;
+  }
+  const message = call.method === healthCheckMethod
+    ? encodeHealthRequest(call.healthService)
+    : encodePing({ seq: 0, ts: 0, payload: 'x'.repeat(payloadBytes), delayNanos: call.pingDelayNs });
+  return { headers, body: frameGrpcMessage(message) };
+}
+
+/**
+ * One gRPC call slot over a shared HTTP/2 connection. A call completes with its grpc-status (from the
+ * trailers, or from a trailers-only response, else mapped from the HTTP status), which the runner counts
+ * like an HTTP status: OK (0) is success, any other code is a failed call in the error histogram, counted
+ * by name (fortio's RetCodes). Replies are counted, not decoded (except a health Check's status), and must
+ * frame: a unary call gets exactly one message, a streaming one the number asked for, else `bad-response`.
+ */
+export class GrpcConnection extends H2StreamConnection {
+  private readonly counter = new GrpcMessageCounter();
+  private grpcStatus: number | undefined;
+  private healthBody: Buffer[] | undefined;
+  private readonly expectedMessages: number;
+  private readonly health: boolean;
+
+  constructor(id: number, session: H2Session, request: H2Request, call: GrpcCall, events: ConnectionEvents) {
+    super(id, session, request, events);
+    this.health = call.method === healthCheckMethod;
+    this.expectedMessages = call.method === streamPingMethod ? call.streamMessages : 1;
+  }
+
+  protected override resetResponse(): void {
+    this.counter.reset();
+    this.grpcStatus = undefined;
+    this.healthBody = this.health ? [] : undefined;
+  }
+
+  protected override onHeaders(headers: http2.IncomingHttpHeaders): void {
+    const s = headers['grpc-status'];
+    if (s !== undefined) this.grpcStatus = Number(s);
+  }
+
+  protected override onData(chunk: Buffer): boolean {
+    this.healthBody?.push(chunk);
+    return this.counter.feed(chunk);
+  }
+
+  protected override onTrailers(headers: http2.IncomingHttpHeaders): void {
+    const s = headers['grpc-status'];
+    if (s !== undefined) this.grpcStatus = Number(s);
+  }
+
+  protected override finish(): void {
+    let code = this.grpcStatus;
+    if (this.status !== 200) code = code ?? grpcCodeForHttpStatus(this.status);
+    if (code === undefined || !Number.isInteger(code) || code < 0) {
+      // A 200 without grpc-status is not a gRPC response (grpc-go: "server closed the stream without sending trailers").
+      this.fail('bad-response');
+      return;
+    }
+    if (code === 0) {
+      if (!this.counter.atBoundary || this.counter.messages !== this.expectedMessages) {
+        this.fail('bad-response');
+        return;
+      }
+      if (this.healthBody !== undefined) {
+        const framed = Buffer.concat(this.healthBody);
+        let serving: string;
+        try {
+          serving = decodeHealthStatus(framed.subarray(5));
+        } catch {
+          this.fail('bad-response');
+          return;
+        }
+        // fortio counts a health answer by its ServingStatus; anything but SERVING is a failed call.
+        if (serving !== 'SERVING') {
+          this.fail(`health:${serving}`);
+          return;
+        }
+      }
+    }
+    this.complete(code, this.bodyBytes + this.headBytes, this.headBytes);
+  }
+}
