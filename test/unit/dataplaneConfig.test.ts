@@ -88,7 +88,7 @@ describe('data plane configuration', () => {
           assert.doesNotMatch(cfg, /mode tcp/, name);
           const all = [...lines(cfg, 'bind'), ...lines(cfg, 'server')];
           assert.ok(all.length >= 2, name);
-          for (const l of all) assert.match(l, / proto h2$/, `${name}: ${l}`);
+          for (const l of all) assert.match(l, / proto h2( pool-low-conn 128)?$/, `${name}: ${l}`);
           assert.doesNotMatch(cfg, /alpn/, `${name}: cleartext hops are h2c with prior knowledge, no ALPN`);
         }
         const sidecar = renderHaproxyConfig(specs.sidecar);
@@ -97,7 +97,9 @@ describe('data plane configuration', () => {
         assert.doesNotMatch(renderHaproxyConfig(sidecarProxySpec(client, [echo], 2)), /http-reuse always/);
         assert.match(sidecar, /bind 0\.0\.0\.0:15001 proto h2\n/);
         assert.match(renderHaproxyConfig(sidecarProxySpec(server, [echo], 2, undefined, protocol)), /server app 198\.18\.18\.2:8080 proto h2\n/);
-        assert.match(renderHaproxyConfig(specs.waypoint), /bind 0\.0\.0\.0:15008 accept-proxy proto h2\n[\s\S]*server node2-proxy 198\.18\.0\.12:15008 send-proxy-v2 proto h2\n/);
+        // the waypoint keeps its per-client (PROXY-keyed) HTTP/2 tunnels idle instead of reconnecting
+        assert.match(renderHaproxyConfig(specs.waypoint), /bind 0\.0\.0\.0:15008 accept-proxy proto h2\n[\s\S]*server node2-proxy 198\.18\.0\.12:15008 send-proxy-v2 proto h2 pool-low-conn 128\n/);
+        assert.doesNotMatch(renderHaproxyConfig(waypointSpec(echo, [n1, n2], 2)), /pool-low-conn/);
       });
 
       it(`${protocol} with mTLS: ALPN h2 on the TLS hops, and h2 forced for peers that negotiate nothing`, () => {
@@ -108,7 +110,7 @@ describe('data plane configuration', () => {
         assert.match(renderHaproxyConfig(sidecarProxySpec(server, [echo], 2, tls, protocol)), /server app 198\.18\.18\.2:8080 proto h2\n/);
         const wp = renderHaproxyConfig(waypointSpec(echo, [n1, n2], 2, tls, protocol));
         assert.match(wp, /bind 0\.0\.0\.0:15008 accept-proxy ssl crt \S+ ca-file \S+ verify required alpn h2 proto h2\n/);
-        assert.match(wp, /server node2-proxy 198\.18\.0\.12:15008 send-proxy-v2 ssl crt \S+ ca-file \S+ verify required alpn h2 proto h2\n/);
+        assert.match(wp, /server node2-proxy 198\.18\.0\.12:15008 send-proxy-v2 ssl crt \S+ ca-file \S+ verify required alpn h2 proto h2 pool-low-conn 128\n/);
       });
     }
 
