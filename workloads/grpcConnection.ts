@@ -3,6 +3,8 @@ import type { ConnectionEvents } from './clientConnection';
 import { frameGrpcMessage, GrpcMessageCounter } from './grpcFraming';
 import { decodeHealthStatus, encodeHealthRequest, encodePing, healthCheckMethod, streamPingMethod } from './grpcProto';
 import { H2StreamConnection, type H2Request, type H2Session } from './h2Connection';
+import { H2FastStream, type H2FastSession, type InFlight } from './h2FastConnection';
+import type { GrpcMessageCounter as Counter } from './grpcFraming';
 import type { LoadTarget } from './loadTarget';
 
 /*
@@ -110,34 +112,46 @@ export class GrpcConnection extends H2StreamConnection {
   }
 
   protected override finish(): void {
-    let code = this.grpcStatus;
-    if (this.status !== 200) code = code ?? grpcCodeForHttpStatus(this.status);
-    if (code === undefined || !Number.isInteger(code) || code < 0) {
-      // A 200 without grpc-status is not a gRPC response (grpc-go: "server closed the stream without sending trailers").
-      this.fail('bad-response');
-      return;
+    const o = grpcOutcome(this.status, this.grpcStatus, this.counter, this.expectedMessages, this.healthBody);
+    if (typeof o === 'string') this.fail(o);
+    else this.complete(o, this.bodyBytes + this.headBytes, this.headBytes);
+  }
+}
+
+/**
+ * A gRPC call's outcome from what came back: its status code (grpc-status, or mapped from a non-200 HTTP
+ * status), or the error kind of a reply that is not a valid one: `bad-response` (no grpc-status on a 200, a
+ * wrong message count for an OK call, an unreadable health answer) or `health:<status>` for a health answer
+ * other than SERVING (fortio counts those apart).
+ */
+export function grpcOutcome(httpStatus: number, grpcStatus: number | undefined, messages: Counter, expectedMessages: number, healthBody: Buffer[] | undefined): number | string {
+  let code = grpcStatus;
+  if (httpStatus !== 200) code = code ?? grpcCodeForHttpStatus(httpStatus);
+  // A 200 without grpc-status is not a gRPC response (grpc-go: "server closed the stream without sending trailers").
+  if (code === undefined || !Number.isInteger(code) || code < 0) return 'bad-response';
+  if (code !== 0) return code;
+  if (!messages.atBoundary || messages.messages !== expectedMessages) return 'bad-response';
+  if (healthBody !== undefined) {
+    let serving: string;
+    try {
+      serving = decodeHealthStatus(Buffer.concat(healthBody).subarray(5));
+    } catch {
+      return 'bad-response';
     }
-    if (code === 0) {
-      if (!this.counter.atBoundary || this.counter.messages !== this.expectedMessages) {
-        this.fail('bad-response');
-        return;
-      }
-      if (this.healthBody !== undefined) {
-        const framed = Buffer.concat(this.healthBody);
-        let serving: string;
-        try {
-          serving = decodeHealthStatus(framed.subarray(5));
-        } catch {
-          this.fail('bad-response');
-          return;
-        }
-        // fortio counts a health answer by its ServingStatus; anything but SERVING is a failed call.
-        if (serving !== 'SERVING') {
-          this.fail(`health:${serving}`);
-          return;
-        }
-      }
-    }
-    this.complete(code, this.bodyBytes + this.headBytes, this.headBytes);
+    if (serving !== 'SERVING') return `health:${serving}`;
+  }
+  return 0;
+}
+
+/** A gRPC call slot over the hand-written HTTP/2 client (h2FastConnection.ts); outcomes as GrpcConnection's. */
+export class GrpcFastStream extends H2FastStream {
+  constructor(id: number, session: H2FastSession, private readonly expectedMessages: number, events: ConnectionEvents) {
+    super(id, session, events);
+  }
+
+  override finished(f: InFlight): void {
+    const o = grpcOutcome(f.status, f.grpcStatus, f.messages as Counter, this.expectedMessages, f.body);
+    if (typeof o === 'string') this.failed(o);
+    else this.completed(o, f.bodyBytes + f.headBytes, f.headBytes);
   }
 }

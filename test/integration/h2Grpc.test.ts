@@ -134,6 +134,19 @@ describe('HTTP/2 load client and echo (loopback)', function () {
     } finally {
       await h1.close();
     }
+    // Over TLS: a server that does not negotiate h2 with ALPN.
+    const https = await import('node:https');
+    const tlsServer = https.createServer({ cert: fs.readFileSync(path.join(tlsDir, 'cert.pem')), key: fs.readFileSync(path.join(tlsDir, 'key.pem')) }, (_q, res) => res.end('h1'));
+    await new Promise<void>((r) => tlsServer.listen(0, '127.0.0.1', () => r()));
+    try {
+      const cli = await runCli(['load', `https://127.0.0.1:${(tlsServer.address() as net.AddressInfo).port}/`, '-n', '2', '-c', '1']);
+      assert.equal(cli.code, 2, cli.stderr);
+      assert.equal(cli.stderr.trim().split('\n').length, 1, cli.stderr);
+      assert.match(cli.stderr, /did not negotiate h2 with ALPN/);
+    } finally {
+      tlsServer.closeAllConnections();
+      await new Promise<void>((r) => tlsServer.close(() => r()));
+    }
   });
 });
 
