@@ -74,10 +74,12 @@ export function connectionFactory(options: LoadOptions): ConnectionFactory {
     return { slots, requestBytes, make: (id, events) => new GrpcConnection(id, sessionFor(id, events), request, call, events) };
   }
   const request = buildH2Request(target, payload, options.headers);
-  if (fastAllowed && payload.length === 0) {
-    // Bodiless requests (the common case, and h2load's) take the hand-written client: see h2FastConnection.ts.
-    const req: FastRequest = { block: encodeRequestBlock(headerPairs(request.headers)), body: Buffer.alloc(0), grpc: false, keepBody: false };
-    return { slots, requestBytes: req.block.length + 9, make: (id, events) => new H2FastStream(id, fastSession(id, req, events), events) };
+  if (fastAllowed && payload.length <= 16_384) {
+    const req: FastRequest = { block: encodeRequestBlock(headerPairs(request.headers)), body: payload, grpc: false, keepBody: false };
+    return {
+      slots, requestBytes: req.block.length + 9 + (payload.length > 0 ? payload.length + 9 : 0),
+      make: (id, events) => new H2FastStream(id, fastSession(id, req, events), events),
+    };
   }
   return {
     slots, requestBytes: headerListBytes(request.headers) + request.body.length,
