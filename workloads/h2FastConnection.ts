@@ -8,15 +8,16 @@ import type { LoadTarget } from './loadTarget';
 import type { Bytes, Microseconds } from './units';
 
 /*
- * HTTP/2 client framing written by hand for the load client's hot path (bodiless requests: GET), because
- * node:http2 builds a Duplex stream object, a headers object and several events per request. Measured under
- * the machine lock against nginx h2c (1 worker on CPU 1, client on CPU 0, 1 connection × 8 streams, 3 s,
- * same run): h2load 68,700 req/s, a bare node:http2 loop 14,200, meshbench on node:http2 11,500 (0.17×
- * h2load); this client: see the bench's HTTP/2 line (npm run bench:workloads). Requests with a body and gRPC
- * stay on node:http2 (h2Connection.ts), which also does their flow control.
- * RFC 9113: one header block per request, built once (HPACK literals without indexing, h2Framing.ts); the
- * response's :status from the static table when its block leaves the HPACK table untouched (the common case:
- * nginx, Envoy), else from a full HPACK decoder (hpack.js).
+ * HTTP/2 client framing written by hand for the load client's hot path (HTTP/2 requests with bodies up to
+ * 16 KiB, and gRPC calls), because node:http2 builds a Duplex stream object, a headers object and several
+ * events per request. Measured under the machine lock against nginx h2c (1 worker on CPU 1, client on CPU 0,
+ * 1 connection × 8 streams, 3 s, same run): h2load 68,700 req/s, a bare node:http2 loop 14,200, meshbench on
+ * node:http2 11,500 (0.17× h2load); on this client, 0.6–1.0× h2load in bench:workloads' HTTP/2 section (2 × 8
+ * streams; the README's Benchmarks table). Larger bodies stay on node:http2 (h2Connection.ts), which does their
+ * per-stream flow control; here a body is one DATA frame under the connection window and the peer's initial
+ * stream window. RFC 9113: one header block per request, built once (HPACK literals without indexing,
+ * h2Framing.ts); the response's :status from the static table when its block leaves the HPACK table untouched,
+ * else (and for gRPC's grpc-status) from a full HPACK decoder (hpack.js).
  */
 
 /** The TLS server refused every protocol offered (RFC 7301 §3.2's no_application_protocol alert): it has no h2. */
