@@ -130,7 +130,8 @@ export function grpcOutcome(httpStatus: number, grpcStatus: number | undefined, 
   let code = grpcStatus;
   if (httpStatus !== 200) code = code ?? grpcCodeForHttpStatus(httpStatus);
   // A 200 without grpc-status is not a gRPC response (grpc-go: "server closed the stream without sending trailers").
-  if (code === undefined || !Number.isInteger(code) || code < 0) return 'bad-response';
+  // Codes beyond gRPC's 0–16 are kept by number (grpc-go's Code(n)) up to what the runner's status table holds.
+  if (code === undefined || !Number.isInteger(code) || code < 0 || code > 599) return 'bad-response';
   if (code !== 0) return code;
   if (!messages.atBoundary || messages.messages !== expectedMessages) return 'bad-response';
   if (healthBody !== undefined) {

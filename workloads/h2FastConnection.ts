@@ -402,6 +402,12 @@ export class H2Wire {
     if (f.status === 0 || (f.status >= 100 && f.status < 200)) {
       // Trailers carry no :status; only a response's first block must.
       if (status === undefined) throw new Error('response without :status');
+      // RFC 9110 §15: three digits, 100–599; anything else is no status the runner can count.
+      if (!(status >= 100 && status <= 599)) {
+        this.cancel(streamId);
+        f.slot.failed('bad-response');
+        return;
+      }
       f.status = status;
       // 1xx interim responses (RFC 9113 §8.1): the final one follows.
       if (status >= 100 && status < 200 && !endStream) return;

@@ -228,6 +228,10 @@ describe('gRPC load client and echo (loopback)', function () {
       const s = await new LoadRunner({ ...options(`grpc://127.0.0.1:${port}`, { requests: 10, streams: 2 }), grpc: { method: '/meshbench.PingStream/Ping', streamMessages: 5, pingDelayNs: 0, healthService: '' } }).run();
       assert.deepEqual(s.statusCounts, { OK: 10 });
       assert.equal(s.requestsFailed, 0);
+      // 1000 calls of 105-byte messages: more than the 64 KiB connection window, so the client must wait for
+      // the server's WINDOW_UPDATEs (RFC 9113 §6.9) and lose nothing.
+      const big = await new LoadRunner(options(`grpc://127.0.0.1:${port}`, { requests: 1000, streams: 4, payloadBytes: 100 })).run();
+      assert.deepEqual(big.statusCounts, { OK: 1000 });
     } finally {
       ping.close();
       health.close();
