@@ -1,8 +1,8 @@
 import type { ClientConnection, ConnectionEvents } from './clientConnection';
-import { GrpcConnection, buildGrpcRequest } from './grpcConnection';
-import { pingMethod } from './grpcProto';
+import { GrpcConnection, GrpcFastStream, buildGrpcRequest } from './grpcConnection';
+import { healthCheckMethod, pingMethod, streamPingMethod } from './grpcProto';
 import { buildH2Request, H2Session, H2StreamConnection, headerListBytes } from './h2Connection';
-import { H2FastSession, H2FastStream } from './h2FastConnection';
+import { H2FastSession, H2FastStream, type FastRequest } from './h2FastConnection';
 import { encodeRequestBlock } from './h2Framing';
 import { buildHttpRequest, HttpConnection } from './httpConnection';
 import type { LoadOptions } from './loadOptions';
@@ -38,6 +38,19 @@ export function connectionFactory(options: LoadOptions): ConnectionFactory {
     const message = payload.length > 0 ? payload : Buffer.from('meshbench\n');
     return { slots: options.connections, requestBytes: message.length, make: (id, events) => new TcpConnection(id, target, message.length, message, options.keepAlive, events) };
   }
+  const slots = options.connections * streams;
+  // The hand-written HTTP/2 client (h2FastConnection.ts) unless bodies outgrow one DATA frame (16 KiB, the
+  // smallest SETTINGS_MAX_FRAME_SIZE) or MESHBENCH_H2_CLIENT=node asks for node:http2 (for comparison).
+  const fastSessions = new Map<number, H2FastSession>();
+  const fastSession = (id: number, req: FastRequest, events: ConnectionEvents): H2FastSession => {
+    const c = Math.floor(id / streams);
+    let s = fastSessions.get(c);
+    if (s === undefined) {
+      s = new H2FastSession(target, req, events);
+      fastSessions.set(c, s);
+    }
+    return s;
+  };
   const sessions = new Map<number, H2Session>();
   const sessionFor = (id: number, events: ConnectionEvents): H2Session => {
     const c = Math.floor(id / streams);
@@ -48,35 +61,33 @@ export function connectionFactory(options: LoadOptions): ConnectionFactory {
     }
     return s;
   };
-  const slots = options.connections * streams;
+  const fastAllowed = process.env.MESHBENCH_H2_CLIENT !== 'node';
   if (target.protocol === 'grpc') {
     const call = options.grpc ?? defaultGrpcCall;
     const request = buildGrpcRequest(target, call, options.payloadBytes, options.headers);
-    return {
-      slots, requestBytes: headerListBytes(request.headers) + request.body.length,
-      make: (id, events) => new GrpcConnection(id, sessionFor(id, events), request, call, events),
-    };
+    const requestBytes = headerListBytes(request.headers) + request.body.length;
+    const expected = call.method === streamPingMethod ? call.streamMessages : 1;
+    if (fastAllowed && request.body.length <= 16_384) {
+      const req: FastRequest = { block: encodeRequestBlock(headerPairs(request.headers)), body: request.body, grpc: true, keepBody: call.method === healthCheckMethod };
+      return { slots, requestBytes, make: (id, events) => new GrpcFastStream(id, fastSession(id, req, events), expected, events) };
+    }
+    return { slots, requestBytes, make: (id, events) => new GrpcConnection(id, sessionFor(id, events), request, call, events) };
   }
   const request = buildH2Request(target, payload, options.headers);
-  if (payload.length === 0) {
-    // Bodiless requests (the common case, and h2load's) take the hand-written client: see h2FastConnection.ts.
-    const block = encodeRequestBlock(Object.entries(request.headers).map(([n, v]) => [n, String(v)] as const));
-    const fast = new Map<number, H2FastSession>();
+  if (fastAllowed && payload.length <= 16_384) {
+    const req: FastRequest = { block: encodeRequestBlock(headerPairs(request.headers)), body: payload, grpc: false, keepBody: false };
     return {
-      slots, requestBytes: block.length + 9,
-      make: (id, events) => {
-        const c = Math.floor(id / streams);
-        let s = fast.get(c);
-        if (s === undefined) {
-          s = new H2FastSession(target, block, events);
-          fast.set(c, s);
-        }
-        return new H2FastStream(id, s, events);
-      },
+      slots, requestBytes: req.block.length + 9 + (payload.length > 0 ? payload.length + 9 : 0),
+      make: (id, events) => new H2FastStream(id, fastSession(id, req, events), events),
     };
   }
   return {
     slots, requestBytes: headerListBytes(request.headers) + request.body.length,
     make: (id, events) => new H2StreamConnection(id, sessionFor(id, events), request, events),
   };
+}
+
+/** A node:http2 headers object as ordered pairs (pseudo-headers first, as built). */
+function headerPairs(headers: Record<string, unknown>): Array<readonly [string, string]> {
+  return Object.entries(headers).map(([n, v]) => [n, String(v)] as const);
 }

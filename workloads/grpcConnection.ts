@@ -3,15 +3,19 @@ import type { ConnectionEvents } from './clientConnection';
 import { frameGrpcMessage, GrpcMessageCounter } from './grpcFraming';
 import { decodeHealthStatus, encodeHealthRequest, encodePing, healthCheckMethod, streamPingMethod } from './grpcProto';
 import { H2StreamConnection, type H2Request, type H2Session } from './h2Connection';
+import { H2FastStream, type H2FastSession, type InFlight } from './h2FastConnection';
+import type { GrpcMessageCounter as Counter } from './grpcFraming';
 import type { LoadTarget } from './loadTarget';
 
 /*
- * gRPC framing written by hand over node:http2 instead of a @grpc/grpc-js client, because it is the load
- * client's hot path. Measured (npm run bench:workloads, gRPC section: max mode, 1 connection × 8 streams,
- * client and server pinned to their own cores, against the same grpc-js echo server, median of the runs
- * in its output): see the bench's gRPC line; grpc-js spends its time in its interceptor chain, per-call
- * Metadata objects, protobuf decoding of every reply and a Promise/callback per call, none of which a
- * load generator needs. The framing is the 5-byte length prefix (grpc/doc/PROTOCOL-HTTP2.md).
+ * gRPC framing written by hand (the 5-byte length prefix, grpc/doc/PROTOCOL-HTTP2.md) instead of a
+ * @grpc/grpc-js client, because it is the load client's hot path: grpc-js spends its time in its interceptor
+ * chain, per-call Metadata objects, protobuf decoding of every reply and a callback per call, none of which a
+ * load generator needs. Calls go over the hand-written HTTP/2 client (GrpcFastStream, h2FastConnection.ts),
+ * or over node:http2 (GrpcConnection) for messages over 16 KiB. Measured against the same grpc-js echo
+ * (2 connections × 8 streams, max mode; bench:workloads' gRPC section, README's Benchmarks table): see there
+ * for the ratio to a plain grpc-js client loop; unpinned on a busy machine, the same run gave 8,220 calls/s on
+ * the hand-written client, 4,696 over node:http2 and 3,416 for the grpc-js loop.
  */
 
 /** The call the load client makes, from the URL path and the gRPC flags (fortio's -ping, -healthservice, -grpc-ping-delay). */
@@ -110,34 +114,47 @@ export class GrpcConnection extends H2StreamConnection {
   }
 
   protected override finish(): void {
-    let code = this.grpcStatus;
-    if (this.status !== 200) code = code ?? grpcCodeForHttpStatus(this.status);
-    if (code === undefined || !Number.isInteger(code) || code < 0) {
-      // A 200 without grpc-status is not a gRPC response (grpc-go: "server closed the stream without sending trailers").
-      this.fail('bad-response');
-      return;
+    const o = grpcOutcome(this.status, this.grpcStatus, this.counter, this.expectedMessages, this.healthBody);
+    if (typeof o === 'string') this.fail(o);
+    else this.complete(o, this.bodyBytes + this.headBytes, this.headBytes);
+  }
+}
+
+/**
+ * A gRPC call's outcome from what came back: its status code (grpc-status, or mapped from a non-200 HTTP
+ * status), or the error kind of a reply that is not a valid one: `bad-response` (no grpc-status on a 200, a
+ * wrong message count for an OK call, an unreadable health answer) or `health:<status>` for a health answer
+ * other than SERVING (fortio counts those apart).
+ */
+export function grpcOutcome(httpStatus: number, grpcStatus: number | undefined, messages: Counter, expectedMessages: number, healthBody: Buffer[] | undefined): number | string {
+  let code = grpcStatus;
+  if (httpStatus !== 200) code = code ?? grpcCodeForHttpStatus(httpStatus);
+  // A 200 without grpc-status is not a gRPC response (grpc-go: "server closed the stream without sending trailers").
+  // Codes beyond gRPC's 0–16 are kept by number (grpc-go's Code(n)) up to what the runner's status table holds.
+  if (code === undefined || !Number.isInteger(code) || code < 0 || code > 599) return 'bad-response';
+  if (code !== 0) return code;
+  if (!messages.atBoundary || messages.messages !== expectedMessages) return 'bad-response';
+  if (healthBody !== undefined) {
+    let serving: string;
+    try {
+      serving = decodeHealthStatus(Buffer.concat(healthBody).subarray(5));
+    } catch {
+      return 'bad-response';
     }
-    if (code === 0) {
-      if (!this.counter.atBoundary || this.counter.messages !== this.expectedMessages) {
-        this.fail('bad-response');
-        return;
-      }
-      if (this.healthBody !== undefined) {
-        const framed = Buffer.concat(this.healthBody);
-        let serving: string;
-        try {
-          serving = decodeHealthStatus(framed.subarray(5));
-        } catch {
-          this.fail('bad-response');
-          return;
-        }
-        // fortio counts a health answer by its ServingStatus; anything but SERVING is a failed call.
-        if (serving !== 'SERVING') {
-          this.fail(`health:${serving}`);
-          return;
-        }
-      }
-    }
-    this.complete(code, this.bodyBytes + this.headBytes, this.headBytes);
+    if (serving !== 'SERVING') return `health:${serving}`;
+  }
+  return 0;
+}
+
+/** A gRPC call slot over the hand-written HTTP/2 client (h2FastConnection.ts); outcomes as GrpcConnection's. */
+export class GrpcFastStream extends H2FastStream {
+  constructor(id: number, session: H2FastSession, private readonly expectedMessages: number, events: ConnectionEvents) {
+    super(id, session, events);
+  }
+
+  override finished(f: InFlight): void {
+    const o = grpcOutcome(f.status, f.grpcStatus, f.messages as Counter, this.expectedMessages, f.body);
+    if (typeof o === 'string') this.failed(o);
+    else this.completed(o, f.bodyBytes + f.headBytes, f.headBytes);
   }
 }

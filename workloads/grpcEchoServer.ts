@@ -98,6 +98,7 @@ export class GrpcEchoServer {
   constructor(private readonly options: GrpcEchoServerOptions) {
     this.defaults = options.defaults ?? noControls;
     this.grpcDefaults = options.grpcDefaults ?? noGrpcControls;
+    this.noMetadataControls = { controls: this.defaults, grpcControls: this.grpcDefaults };
     this.random = options.random ?? Math.random;
     this.clock = options.clock ?? monotonicClock;
     this.timers = options.timers ?? new PreciseTimers();
@@ -109,8 +110,9 @@ export class GrpcEchoServer {
       meshbench: { PingStream: grpc.ServiceClientConstructor };
       grpc: { health: { v1: { Health: grpc.ServiceClientConstructor } } };
     };
-    // 1000 concurrent streams per connection, like the HTTP/2 echo (grpc-js's default is unlimited).
-    this.server = new grpc.Server({ 'grpc.max_concurrent_streams': 1000 });
+    // 1000 concurrent streams per connection, like the HTTP/2 echo (grpc-js's default is unlimited). No
+    // channelz: its per-call bookkeeping (counters, timestamps, trace events) is server CPU no echo needs.
+    this.server = new grpc.Server({ 'grpc.max_concurrent_streams': 1000, 'grpc.enable_channelz': 0 });
     this.server.addService(pkg.fgrpc.PingServer.service, {
       Ping: (call: grpc.ServerUnaryCall<PingMessage, PingMessage>, callback: grpc.sendUnaryData<PingMessage>) => this.ping(call, callback),
     });
@@ -174,8 +176,13 @@ export class GrpcEchoServer {
 
   /** This call's controls: defaults, then metadata; undefined (and the call answered INVALID_ARGUMENT) when one cannot be read. */
   private controlsOf(call: Call, fail: (details: string) => void): { controls: EchoControls; grpcControls: GrpcControls } | undefined {
+    // One pass over the metadata (a handful of entries) instead of a lookup per control name.
+    const map = call.metadata.getMap();
+    let any = false;
+    for (const key in map) if (controlKeys.has(key)) { any = true; break; }
+    if (!any) return this.noMetadataControls;
     const get = (name: string): string | undefined => {
-      const v = call.metadata.get(name)[0];
+      const v = map[name];
       return v === undefined ? undefined : String(v);
     };
     try {
@@ -194,6 +201,9 @@ export class GrpcEchoServer {
     }
   }
 
+  /** The controls of a call whose metadata names none: the server's defaults. */
+  private readonly noMetadataControls: { controls: EchoControls; grpcControls: GrpcControls };
+
   private reply(request: PingMessage, size: number | undefined): PingMessage {
     return { seq: request.seq, ts: Date.now() * 1e6, payload: size === undefined ? request.payload : 'x'.repeat(size), delayNanos: request.delayNanos };
   }
@@ -206,13 +216,20 @@ export class GrpcEchoServer {
     const code = pickWeighted(c.grpcControls.grpcStatus, this.random) ?? grpc.status.OK;
     const message = this.reply(call.request, reply.sizeBytes);
     const delayUs = reply.delayUs + Math.max(0, Number(call.request.delayNanos) / 1000);
-    let cancelled = false;
-    call.on('cancelled', () => { cancelled = true; });
-    this.work.perform({ ...reply, delayUs }, () => frameGrpcMessage(encodedPing(message)), () => !cancelled, () => {
+    const answer = (): void => {
       this.count(code);
       if (code !== grpc.status.OK) callback({ code, details: `meshbench echo: grpc-status control (${grpcStatusName(code)})` });
       else callback(null, message);
-    }, () => callback({ code: grpc.status.INTERNAL, details: 'meshbench echo: a calibration helper could not start' }));
+    };
+    // No delay, no calibration: answer now, without the work machinery's closures (the common, hot case).
+    if (delayUs <= 0 && reply.burnUs <= 0 && reply.copies <= 0 && reply.connects <= 0 && reply.switches <= 0) {
+      answer();
+      return;
+    }
+    let cancelled = false;
+    call.on('cancelled', () => { cancelled = true; });
+    this.work.perform({ ...reply, delayUs }, () => frameGrpcMessage(encodedPing(message)), () => !cancelled, answer,
+      () => callback({ code: grpc.status.INTERNAL, details: 'meshbench echo: a calibration helper could not start' }));
   }
 
   private pingStream(call: grpc.ServerWritableStream<PingMessage, PingMessage>): void {
@@ -237,6 +254,9 @@ export class GrpcEchoServer {
     }, () => call.emit('error', { code: grpc.status.INTERNAL, details: 'meshbench echo: a calibration helper could not start' }));
   }
 }
+
+/** Metadata keys that carry echo controls. */
+const controlKeys = new Set(['delay', 'status', 'size', 'close', 'burn', 'copies', 'connects', 'switches', 'grpc-status', 'messages']);
 
 /** fortio's health registrations: "" (the server) and "ping" serve, "ping_down" does not, anything else is unknown. */
 function healthOf(service: string): string | undefined {

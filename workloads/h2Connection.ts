@@ -154,7 +154,8 @@ export class H2Session {
   /** Before the peer's SETTINGS, a protocol error means the peer is not an HTTP/2 server (HTTP/1.1 answers `HTTP/1.1 400`). */
   private notHttp2Kind(err: unknown): string {
     const code = (err as NodeJS.ErrnoException).code;
-    return code === 'ERR_HTTP2_ERROR' || code === 'ERR_HTTP2_SESSION_ERROR' || code === 'ERR_HTTP2_GOAWAY_SESSION' ? notHttp2Kind : errorKind(err);
+    return code === 'ERR_HTTP2_ERROR' || code === 'ERR_HTTP2_SESSION_ERROR' || code === 'ERR_HTTP2_GOAWAY_SESSION'
+      || code === 'ERR_SSL_TLSV1_ALERT_NO_APPLICATION_PROTOCOL' ? notHttp2Kind : errorKind(err);
   }
 
   /** The session closed: every request still in flight on it fails with `kind` (its GOAWAY's code first). */

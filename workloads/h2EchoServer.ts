@@ -158,10 +158,12 @@ export class H2EchoServer {
       this.stats.requests += 1;
       const reply = resolveReply(controls, this.random);
       const payload = reply.sizeBytes === undefined ? (body.length === 1 ? body[0] as Buffer : Buffer.concat(body, bodyBytes)) : this.payload(reply.sizeBytes);
-      const bodyless = reply.status === 204 || reply.status === 304 || headers[':method'] === 'HEAD';
+      // RFC 9110 §15.3.5, §15.4.5: 204 and 304 carry no body (204 no Content-Length); HEAD gets GET's length, no body.
+      const noContent = reply.status === 204 || reply.status === 304;
+      const bodyless = noContent || headers[':method'] === 'HEAD';
       const responseHeaders: http2.OutgoingHttpHeaders = {
         ':status': reply.status, server: 'meshbench', 'content-type': 'application/octet-stream',
-        ...(reply.status === 204 ? {} : { 'content-length': bodyless ? 0 : payload.length }),
+        ...(reply.status === 204 ? {} : { 'content-length': noContent ? 0 : payload.length }),
       };
       const alive = (): boolean => !stream.destroyed && !stream.closed;
       this.work.perform(reply, () => payload, alive, () => {

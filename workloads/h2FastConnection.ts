@@ -2,28 +2,51 @@ import net from 'node:net';
 import tls from 'node:tls';
 import { errorKind, type ClientConnection, type ConnectionEvents } from './clientConnection';
 import { goawayKind, notHttp2Kind, rstStreamKind } from './h2Connection';
+import { GrpcMessageCounter } from './grpcFraming';
 import { blockIsStateless, clientPreface, flag, frame, frameHeaderBytes, frameType, HpackDecoder, quickStatus, writeFrameHeader } from './h2Framing';
 import type { LoadTarget } from './loadTarget';
 import type { Bytes, Microseconds } from './units';
 
 /*
- * HTTP/2 client framing written by hand for the load client's hot path (bodiless requests: GET), because
- * node:http2 builds a Duplex stream object, a headers object and several events per request. Measured under
- * the machine lock against nginx h2c (1 worker on CPU 1, client on CPU 0, 1 connection × 8 streams, 3 s,
- * same run): h2load 68,700 req/s, a bare node:http2 loop 14,200, meshbench on node:http2 11,500 (0.17×
- * h2load); this client: see the bench's HTTP/2 line (npm run bench:workloads). Requests with a body and gRPC
- * stay on node:http2 (h2Connection.ts), which also does their flow control.
- * RFC 9113: one header block per request, built once (HPACK literals without indexing, h2Framing.ts); the
- * response's :status from the static table when its block leaves the HPACK table untouched (the common case:
- * nginx, Envoy), else from a full HPACK decoder (hpack.js).
+ * HTTP/2 client framing written by hand for the load client's hot path (HTTP/2 requests with bodies up to
+ * 16 KiB, and gRPC calls), because node:http2 builds a Duplex stream object, a headers object and several
+ * events per request. Measured under the machine lock against nginx h2c (1 worker on CPU 1, client on CPU 0,
+ * 1 connection × 8 streams, 3 s, same run): h2load 68,700 req/s, a bare node:http2 loop 14,200, meshbench on
+ * node:http2 11,500 (0.17× h2load); on this client, 0.6–1.0× h2load in bench:workloads' HTTP/2 section (2 × 8
+ * streams; the README's Benchmarks table). Larger bodies stay on node:http2 (h2Connection.ts), which does their
+ * per-stream flow control; here a body is one DATA frame under the connection window and the peer's initial
+ * stream window. RFC 9113: one header block per request, built once (HPACK literals without indexing,
+ * h2Framing.ts); the response's :status from the static table when its block leaves the HPACK table untouched,
+ * else (and for gRPC's grpc-status) from a full HPACK decoder (hpack.js).
  */
 
+/** The TLS server refused every protocol offered (RFC 7301 §3.2's no_application_protocol alert): it has no h2. */
+export function alpnRefused(err: unknown): boolean {
+  return (err as NodeJS.ErrnoException).code === 'ERR_SSL_TLSV1_ALERT_NO_APPLICATION_PROTOCOL';
+}
+
 /** One stream slot's part of a connection: the request in flight on it and what has come back. */
-interface InFlight {
+export interface InFlight {
   slot: H2FastStream;
   status: number;
   bodyBytes: Bytes;
   headBytes: Bytes;
+  /** gRPC: grpc-status from the trailers (or a trailers-only response); undefined until one came. */
+  grpcStatus: number | undefined;
+  /** gRPC: the reply's length-prefixed messages, counted as DATA arrives. */
+  messages: GrpcMessageCounter | undefined;
+  /** gRPC health Check: the reply's bytes, to read its ServingStatus. */
+  body: Buffer[] | undefined;
+}
+
+/** What every request of a run sends: its header block and, for gRPC, its framed message (empty for GET). */
+export interface FastRequest {
+  readonly block: Buffer;
+  readonly body: Buffer;
+  /** gRPC: responses carry grpc-status and length-prefixed messages. */
+  readonly grpc: boolean;
+  /** gRPC health Check: keep the reply's bytes. */
+  readonly keepBody: boolean;
 }
 
 /** Connection-window bytes received before a WINDOW_UPDATE gives them back (the window starts at 2^31 − 1). */
@@ -37,7 +60,7 @@ export class H2FastSession {
   private wire: H2Wire | undefined;
   private readonly slots: H2FastStream[] = [];
 
-  constructor(private readonly target: LoadTarget, private readonly headerBlock: Buffer, private readonly events: ConnectionEvents) {}
+  constructor(private readonly target: LoadTarget, private readonly req: FastRequest, private readonly events: ConnectionEvents) {}
 
   attach(slot: H2FastStream): void {
     this.slots.push(slot);
@@ -46,7 +69,7 @@ export class H2FastSession {
   private current(): H2Wire {
     let w = this.wire;
     if (w === undefined || !w.usable) {
-      w = new H2Wire(this.target, this.headerBlock);
+      w = new H2Wire(this.target, this.req);
       this.wire = w;
       const first = this.slots[0];
       if (first !== undefined) this.events.onSocketOpened(first);
@@ -92,7 +115,13 @@ export class H2Wire {
   private goaway: { lastStreamId: number; code: number } | undefined;
   private lost = false;
 
-  constructor(private readonly target: LoadTarget, private readonly headerBlock0: Buffer) {
+  /** Send flow control (RFC 9113 §6.9): the connection's window and the peer's initial stream window. */
+  private connectionSendWindow = 65_535;
+  private peerInitialWindow = 65_535;
+  /** DATA frames waiting for the connection window (gRPC messages; GET sends none). */
+  private readonly blockedData: Array<{ streamId: number; frame: Buffer; length: number }> = [];
+
+  constructor(private readonly target: LoadTarget, private readonly req: FastRequest) {
     this.opening = this.open();
   }
 
@@ -109,13 +138,47 @@ export class H2Wire {
     }
     const id = this.nextStreamId;
     this.nextStreamId += 2;
-    this.inFlight.set(id, { slot, status: 0, bodyBytes: 0, headBytes: 0 });
+    const req = this.req;
+    this.inFlight.set(id, {
+      slot, status: 0, bodyBytes: 0, headBytes: 0, grpcStatus: undefined,
+      messages: req.grpc ? new GrpcMessageCounter() : undefined, body: req.keepBody ? [] : undefined,
+    });
     slot.streamId = id;
-    const block = this.headerBlock0;
-    const out = Buffer.allocUnsafe(frameHeaderBytes + block.length);
-    writeFrameHeader(out, 0, block.length, frameType.headers, flag.endHeaders | flag.endStream, id);
-    block.copy(out, frameHeaderBytes);
-    this.write(out);
+    const block = req.block;
+    const body = req.body;
+    if (body.length === 0) {
+      const out = Buffer.allocUnsafe(frameHeaderBytes + block.length);
+      writeFrameHeader(out, 0, block.length, frameType.headers, flag.endHeaders | flag.endStream, id);
+      block.copy(out, frameHeaderBytes);
+      this.write(out);
+      return;
+    }
+    // HEADERS then one DATA frame with END_STREAM (bodies here are at most 16 KiB, SETTINGS_MAX_FRAME_SIZE's floor).
+    const headers = Buffer.allocUnsafe(frameHeaderBytes + block.length);
+    writeFrameHeader(headers, 0, block.length, frameType.headers, flag.endHeaders, id);
+    block.copy(headers, frameHeaderBytes);
+    const data = Buffer.allocUnsafe(frameHeaderBytes + body.length);
+    writeFrameHeader(data, 0, body.length, frameType.data, flag.endStream, id);
+    body.copy(data, frameHeaderBytes);
+    if (this.blockedData.length === 0 && body.length <= this.connectionSendWindow && body.length <= this.peerInitialWindow) {
+      this.connectionSendWindow -= body.length;
+      this.write(Buffer.concat([headers, data]));
+    } else {
+      this.write(headers);
+      this.blockedData.push({ streamId: id, frame: data, length: body.length });
+    }
+  }
+
+  /** Sends the DATA frames the connection window now has room for, in order. */
+  private flushBlocked(): void {
+    while (this.blockedData.length > 0) {
+      const d = this.blockedData[0] as { streamId: number; frame: Buffer; length: number };
+      if (d.length > this.connectionSendWindow || d.length > this.peerInitialWindow) return;
+      this.blockedData.shift();
+      if (!this.inFlight.has(d.streamId)) continue;
+      this.connectionSendWindow -= d.length;
+      this.write(d.frame);
+    }
   }
 
   /** Cancels the slot's stream (RST_STREAM CANCEL): a timeout or the end of the run; the connection stays. */
@@ -180,7 +243,7 @@ export class H2Wire {
         this.lose(socket, this.sawSettings ? 'bad-response' : notHttp2Kind);
       }
     });
-    socket.on('error', (err) => { if (this.socket === socket) this.lose(socket, errorKind(err)); });
+    socket.on('error', (err) => { if (this.socket === socket) this.lose(socket, alpnRefused(err) ? notHttp2Kind : errorKind(err)); });
     socket.on('close', () => { if (this.socket === socket) this.lose(socket, this.sawSettings || !this.connected ? 'closed-early' : notHttp2Kind); });
     socket.once(t.tls ? 'secureConnect' : 'connect', () => { this.connected = true; });
     return opening;
@@ -233,8 +296,18 @@ export class H2Wire {
         }
         const f = this.inFlight.get(streamId);
         if (f === undefined) return;
-        const pad = (flags & flag.padded) !== 0 ? 1 + (buf[start] as number) : 0;
+        const padLength = (flags & flag.padded) !== 0 ? (buf[start] as number) : 0;
+        const pad = (flags & flag.padded) !== 0 ? 1 + padLength : 0;
         f.bodyBytes += length - pad;
+        if (f.messages !== undefined) {
+          const payload = buf.subarray(start + (pad > 0 ? 1 : 0), start + length - padLength);
+          f.body?.push(Buffer.from(payload));
+          if (!f.messages.feed(payload)) {
+            this.cancel(streamId);
+            f.slot.failed('bad-response');
+            return;
+          }
+        }
         if ((flags & flag.endStream) !== 0) this.finish(streamId, f);
         return;
       }
@@ -270,7 +343,17 @@ export class H2Wire {
       case frameType.settings:
         if ((flags & flag.ack) !== 0) return;
         this.sawSettings = true;
+        for (let p = start; p + 6 <= start + length; p += 6) {
+          if (buf.readUInt16BE(p) === 0x4) this.peerInitialWindow = buf.readUInt32BE(p + 2);
+        }
         this.write(frame(frameType.settings, flag.ack, 0));
+        this.flushBlocked();
+        return;
+      case frameType.windowUpdate:
+        if (streamId === 0) {
+          this.connectionSendWindow += buf.readUInt32BE(start) & 0x7fffffff;
+          this.flushBlocked();
+        }
         return;
       case frameType.ping:
         if ((flags & flag.ack) === 0) this.write(frame(frameType.ping, flag.ack, 0, Buffer.from(buf.subarray(start, start + 8))));
@@ -297,25 +380,34 @@ export class H2Wire {
       case frameType.pushPromise:
         throw new Error('PUSH_PROMISE after SETTINGS_ENABLE_PUSH=0');
       default:
-        // PRIORITY, WINDOW_UPDATE (no DATA is sent), and unknown types (RFC 9113 §4.1: ignored)
+        // PRIORITY, and unknown types (RFC 9113 §4.1: ignored); a stream's WINDOW_UPDATE matters not: each body fits the initial window
     }
   }
 
   private onHeaderBlock(streamId: number, block: Buffer, endStream: boolean): void {
     // Every block goes through the decoder's state (or is known to leave it alone), whichever stream it is for.
-    let status = blockIsStateless(block) === true ? quickStatus(block) : undefined;
-    let fields: Array<{ name: string; value: string }> | undefined;
+    let status = !this.req.grpc && blockIsStateless(block) === true ? quickStatus(block) : undefined;
+    let grpcStatus: number | undefined;
     if (status === undefined) {
-      fields = this.decoder.decode(block);
-      const s = fields.find((h) => h.name === ':status');
-      status = s === undefined ? undefined : Number(s.value);
+      for (const h of this.decoder.decode(block)) {
+        if (h.name === ':status') status ??= Number(h.value);
+        else if (h.name === 'grpc-status') grpcStatus = Number(h.value);
+      }
     }
     const f = this.inFlight.get(streamId);
     if (f === undefined) return;
+    if (grpcStatus !== undefined) f.grpcStatus = grpcStatus;
     // The header list size (RFC 7541 §4.1) is what node:http2 reports too; here the block's wire size is known, and used.
     f.headBytes += block.length;
     if (f.status === 0 || (f.status >= 100 && f.status < 200)) {
+      // Trailers carry no :status; only a response's first block must.
       if (status === undefined) throw new Error('response without :status');
+      // RFC 9110 §15: three digits, 100–599; anything else is no status the runner can count.
+      if (!(status >= 100 && status <= 599)) {
+        this.cancel(streamId);
+        f.slot.failed('bad-response');
+        return;
+      }
       f.status = status;
       // 1xx interim responses (RFC 9113 §8.1): the final one follows.
       if (status >= 100 && status < 200 && !endStream) return;
@@ -325,7 +417,7 @@ export class H2Wire {
 
   private finish(streamId: number, f: InFlight): void {
     this.inFlight.delete(streamId);
-    f.slot.completed(f.status, f.bodyBytes + f.headBytes, f.headBytes);
+    f.slot.finished(f);
     const s = this.socket;
     if (this.goaway !== undefined && this.inFlight.size === 0 && s !== undefined) this.retire(s);
   }
@@ -350,7 +442,7 @@ export class H2FastStream implements ClientConnection {
   private wire: H2Wire | undefined;
   private retried = false;
 
-  constructor(readonly id: number, private readonly session: H2FastSession, private readonly events: ConnectionEvents) {
+  constructor(readonly id: number, private readonly session: H2FastSession, protected readonly events: ConnectionEvents) {
     session.attach(this);
   }
 
@@ -383,6 +475,11 @@ export class H2FastStream implements ClientConnection {
     // Later, not inside the old connection's frame loop: the new one is opened by the session.
     queueMicrotask(() => { if (this.busy) this.wire = this.session.request(this); });
     return true;
+  }
+
+  /** The stream ended cleanly with END_STREAM: report it (gRPC slots read grpc-status first). */
+  finished(f: InFlight): void {
+    this.completed(f.status, f.bodyBytes + f.headBytes, f.headBytes);
   }
 
   completed(status: number, bytes: Bytes, headBytes: Bytes): void {

@@ -104,11 +104,18 @@ export function registerEchoCommand(program: Command): void {
       const durationUs = flags.duration === undefined ? undefined : parseDurationFlag('--duration', flags.duration);
       const headersTimeoutUs = parseDurationFlag('--headers-timeout', flags.headersTimeout ?? '60s');
       if (headersTimeoutUs <= 0) throw new BadInputError('--headers-timeout must be more than 0');
-      const server: { listen(): Promise<net.AddressInfo>; close(): Promise<void>; readonly stats: EchoServerStats } = protocol === 'http2'
-        ? new H2EchoServer({ host: flags.host, port, defaults, ...(tls === undefined ? {} : { tls }) })
-        : protocol === 'grpc'
-          ? new GrpcEchoServer({ host: flags.host, port, defaults, grpcDefaults, ...(tls === undefined ? {} : { tls }) })
-          : new EchoServer({ host: flags.host, port, protocol, defaults, headersTimeoutMs: headersTimeoutUs / 1000 });
+      let server: { listen(): Promise<net.AddressInfo>; close(): Promise<void>; readonly stats: EchoServerStats };
+      try {
+        server = protocol === 'http2'
+          ? new H2EchoServer({ host: flags.host, port, defaults, ...(tls === undefined ? {} : { tls }) })
+          : protocol === 'grpc'
+            ? new GrpcEchoServer({ host: flags.host, port, defaults, grpcDefaults, ...(tls === undefined ? {} : { tls }) })
+            : new EchoServer({ host: flags.host, port, protocol, defaults, headersTimeoutMs: headersTimeoutUs / 1000 });
+      } catch (err) {
+        // OpenSSL's reason ("PEM routines::no start line", "key values mismatch") names what is wrong with the files.
+        if (tls !== undefined) throw new BadInputError(`--tls-cert ${flags.tlsCert} / --tls-key ${flags.tlsKey}: not a usable PEM certificate and key (${(err as Error).message})`);
+        throw err;
+      }
       let address;
       try {
         address = await server.listen();

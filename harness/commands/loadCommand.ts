@@ -167,8 +167,10 @@ export function registerLoadCommand(program: Command): void {
       if (flags.json !== undefined) writeFileAtomic(flags.json, `${JSON.stringify(result, null, 2)}\n`);
       if (flags.fortioJson !== undefined) writeFileAtomic(flags.fortioJson, `${JSON.stringify(toFortioJson(result), null, 2)}\n`);
       if (notHttp2) {
-        const hint = options.target.protocol === 'grpc' ? 'a gRPC server answers it; is this an HTTP/1.1 port?' : 'use http:// for an HTTP/1.1 server';
-        throw new BadInputError(`server does not speak HTTP/2 (prior knowledge): ${options.target.host}:${options.target.port} did not answer the connection preface with SETTINGS; ${hint}`);
+        const t = options.target;
+        if (t.tls) throw new BadInputError(`server does not speak HTTP/2: ${t.host}:${t.port} did not negotiate h2 with ALPN (meshbench's HTTP/1.1 is cleartext only: use http:// to a cleartext port)`);
+        const hint = t.protocol === 'grpc' ? 'a gRPC server answers it; is this an HTTP/1.1 port?' : 'use http:// for an HTTP/1.1 server';
+        throw new BadInputError(`server does not speak HTTP/2 (prior knowledge): ${t.host}:${t.port} did not answer the connection preface with SETTINGS; ${hint}`);
       }
       if (result.requestsCompleted === 0 && result.requestsFailed > 0) {
         const kinds = Object.entries(result.errorsByKind).map(([k, n]) => `${k}: ${n}`).join(', ');

@@ -74,10 +74,12 @@ describe('HTTP/2 load client and echo (loopback)', function () {
     assert.ok(r.bytesReceived >= 50 * 100);
     const bad = await new LoadRunner(options(`${base}/?delay=forever`, { requests: 3 })).run();
     assert.deepEqual(bad.statusCounts, { 400: 3 });
-    // With a body the request goes through node:http2 (POST): the echo sends the body back.
-    const post = await new LoadRunner(options(`${base}/`, { requests: 20, streams: 4, payloadBytes: 1000 })).run();
-    assert.deepEqual(post.statusCounts, { 200: 20 });
-    assert.ok(post.bytesReceived >= 20 * 1000);
+    // A POST: the echo sends the body back; up to 16 KiB on the hand-written client, above through node:http2.
+    for (const payloadBytes of [1000, 20_000]) {
+      const post = await new LoadRunner(options(`${base}/`, { requests: 20, streams: 4, payloadBytes })).run();
+      assert.deepEqual(post.statusCounts, { 200: 20 });
+      assert.ok(post.bytesReceived >= 20 * payloadBytes);
+    }
   });
 
   it('opens a new connection after the echo closes one with GOAWAY (close control), losing no request', async () => {
@@ -108,10 +110,10 @@ describe('HTTP/2 load client and echo (loopback)', function () {
       assert.deepEqual(r.errorsByKind, { 'rst-stream:REFUSED_STREAM': 5 });
       const g = await new LoadRunner(options(`h2c://127.0.0.1:${calm.port}/`, { requests: 3 })).run();
       assert.deepEqual(g.errorsByKind, { 'goaway:ENHANCE_YOUR_CALM': 3 });
-      // The same through node:http2 (requests with a body).
-      const rb = await new LoadRunner(options(`h2c://127.0.0.1:${refusing.port}/`, { requests: 5, payloadBytes: 10 })).run();
+      // The same through node:http2 (request bodies over 16 KiB).
+      const rb = await new LoadRunner(options(`h2c://127.0.0.1:${refusing.port}/`, { requests: 5, payloadBytes: 20_000 })).run();
       assert.deepEqual(rb.errorsByKind, { 'rst-stream:REFUSED_STREAM': 5 });
-      const gb = await new LoadRunner(options(`h2c://127.0.0.1:${calm.port}/`, { requests: 3, payloadBytes: 10 })).run();
+      const gb = await new LoadRunner(options(`h2c://127.0.0.1:${calm.port}/`, { requests: 3, payloadBytes: 20_000 })).run();
       assert.deepEqual(gb.errorsByKind, { 'goaway:ENHANCE_YOUR_CALM': 3 });
     } finally {
       await refusing.close();
@@ -133,6 +135,19 @@ describe('HTTP/2 load client and echo (loopback)', function () {
       }
     } finally {
       await h1.close();
+    }
+    // Over TLS: a server that does not negotiate h2 with ALPN.
+    const https = await import('node:https');
+    const tlsServer = https.createServer({ cert: fs.readFileSync(path.join(tlsDir, 'cert.pem')), key: fs.readFileSync(path.join(tlsDir, 'key.pem')) }, (_q, res) => res.end('h1'));
+    await new Promise<void>((r) => tlsServer.listen(0, '127.0.0.1', () => r()));
+    try {
+      const cli = await runCli(['load', `https://127.0.0.1:${(tlsServer.address() as net.AddressInfo).port}/`, '-n', '2', '-c', '1']);
+      assert.equal(cli.code, 2, cli.stderr);
+      assert.equal(cli.stderr.trim().split('\n').length, 1, cli.stderr);
+      assert.match(cli.stderr, /did not negotiate h2 with ALPN/);
+    } finally {
+      tlsServer.closeAllConnections();
+      await new Promise<void>((r) => tlsServer.close(() => r()));
     }
   });
 });
@@ -213,6 +228,10 @@ describe('gRPC load client and echo (loopback)', function () {
       const s = await new LoadRunner({ ...options(`grpc://127.0.0.1:${port}`, { requests: 10, streams: 2 }), grpc: { method: '/meshbench.PingStream/Ping', streamMessages: 5, pingDelayNs: 0, healthService: '' } }).run();
       assert.deepEqual(s.statusCounts, { OK: 10 });
       assert.equal(s.requestsFailed, 0);
+      // 1000 calls of 105-byte messages: more than the 64 KiB connection window, so the client must wait for
+      // the server's WINDOW_UPDATEs (RFC 9113 §6.9) and lose nothing.
+      const big = await new LoadRunner(options(`grpc://127.0.0.1:${port}`, { requests: 1000, streams: 4, payloadBytes: 100 })).run();
+      assert.deepEqual(big.statusCounts, { OK: 1000 });
     } finally {
       ping.close();
       health.close();
