@@ -16,6 +16,7 @@ export type DataPlaneName = (typeof dataPlaneNames)[number];
  * L4 passthrough for `tcp`), as a mesh does from a port's declared protocol.
  */
 export const workloadProtocols = ['http', 'http2', 'grpc', 'tcp'] as const;
+/** One of `workloadProtocols`: http, http2, grpc or tcp. */
 export type WorkloadProtocol = (typeof workloadProtocols)[number];
 /** Protocols that multiplex streams on one connection (`load.streams` > 1 needs one of these). */
 export const multiplexedProtocols: readonly WorkloadProtocol[] = ['http2', 'grpc'];
