@@ -12,6 +12,7 @@ want nginx nginx-light
 want wrk wrk
 want ab apache2-utils
 want hey hey
+want h2load nghttp2-client
 want haproxy haproxy
 want clang clang
 want llvm-strip llvm

@@ -53,9 +53,14 @@ export function ownComponents(s: StepRecord): string[] {
   return s.components.filter((c) => c.role !== 'dataplane').map((c) => c.name);
 }
 
-export function loadLabel(p: { qps: number; connections: number; payloadBytes?: number; keepAlive?: boolean }): string {
+/**
+ * A load point for people: "1000 qps × 4 conn", with the payload, new connections per request, and the protocol
+ * and streams per connection when they are not HTTP/1.1's one at a time ("1000 qps × 4 conn, grpc × 8 streams").
+ */
+export function loadLabel(p: { qps: number; connections: number; payloadBytes?: number; keepAlive?: boolean; protocol?: string; streams?: number }): string {
   const payload = p.payloadBytes === undefined || p.payloadBytes === 0 ? '' : `, ${p.payloadBytes} B`;
-  return `${p.qps === 0 ? 'max' : `${p.qps} qps`} × ${p.connections} conn${payload}${p.keepAlive === false ? ', new conn/req' : ''}`;
+  const protocol = p.protocol === undefined || p.protocol === 'http' ? '' : `, ${p.protocol}${p.streams !== undefined && p.streams > 1 ? ` × ${p.streams} streams` : ''}`;
+  return `${p.qps === 0 ? 'max' : `${p.qps} qps`} × ${p.connections} conn${payload}${p.keepAlive === false ? ', new conn/req' : ''}${protocol}`;
 }
 
 export interface PointOf {

@@ -34,7 +34,8 @@ export function hasCalibration(c: EchoControls): boolean {
 /** A control's value cannot be read; the message names the key (the server answers it with 400, the CLI exits 2). */
 export class ControlSyntaxError extends Error {}
 
-function parseWeightedList<T>(name: string, text: string, parseValue: (s: string) => T | undefined): Weighted<T>[] {
+/** A fortio `value:percent,…` list (percents summing to at most 100); throws ControlSyntaxError naming `name`. */
+export function parseWeightedList<T>(name: string, text: string, parseValue: (s: string) => T | undefined): Weighted<T>[] {
   const out: Weighted<T>[] = [];
   let total = 0;
   for (const item of text.split(',')) {

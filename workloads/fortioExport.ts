@@ -4,13 +4,15 @@ import type { HistogramRecord, LoadResult } from './loadResult';
 import { formatDurationUs } from './durationParse';
 
 /**
- * fortio's HTTPRunnerResults (fhttp/httprunner.go, embedding periodic.RunnerResults) and TCP
- * RunnerResults (tcprunner/tcprunner.go), with the fields meshbench can fill; durations in seconds
- * (ActualDuration in ns, Go's time.Duration), as fortio writes them. `ErrorsByKind` is meshbench's own
- * addition: what RetCodes["-1"] is made of.
+ * fortio's HTTPRunnerResults (fhttp/httprunner.go, embedding periodic.RunnerResults), TCP
+ * RunnerResults (tcprunner/tcprunner.go) and GRPCRunnerResults (fgrpc/grpcrunner.go), with the fields
+ * meshbench can fill; durations in seconds (ActualDuration in ns, Go's time.Duration), as fortio writes
+ * them. `ErrorsByKind` is meshbench's own addition: what RetCodes["-1"] (HTTP) or RetCodes["ERROR"] (gRPC)
+ * is made of.
  */
 export interface FortioResult {
-  RunType: 'HTTP' | 'TCP';
+  /** `HTTP`, `TCP`, or fortio's gRPC forms: `GRPC Ping[ Delay=…][ PayloadLength=N]`, `GRPC Health for '<service>'`. */
+  RunType: string;
   Labels: string;
   StartTime: string;
   RequestedQPS: string;
@@ -35,6 +37,12 @@ export interface FortioResult {
   HeaderSizes?: FortioHistogramData;
   URL?: string;
   Destination?: string;
+  /** gRPC only: streams per connection (fortio's -s). */
+  Streams?: number;
+  /** gRPC only: the ping service was called (fortio's -ping), else the health service. */
+  Ping?: boolean;
+  /** gRPC only: request metadata (metadata.MD, lower-case keys to value lists); null without any, as Go writes a nil map. */
+  Metadata?: Record<string, string[]> | null;
   Sockets: number[];
   SocketCount: number;
   ErrorsByKind: Record<string, number>;
@@ -88,13 +96,20 @@ export function toFortioJson(stored: LoadResult, percentiles: readonly number[] 
   const result = withPre011Defaults(stored);
   const o = result.options;
   const requestedDuration = o.requests !== null ? `exactly ${o.requests} calls` : formatDurationUs(o.durationUs ?? 0);
-  const http = o.protocol === 'http';
+  const http = o.protocol === 'http' || o.protocol === 'http2';
+  const grpc = o.protocol === 'grpc';
   const neverSent = result.requestsUnsent + result.requestsOverflowed;
   const callsSent = result.requestsCompleted + result.requestsFailed - neverSent;
   const retCodes: Record<string, number> = {};
   if (http) {
     Object.assign(retCodes, result.statusCounts);
     if (result.requestsFailed > 0) retCodes['-1'] = result.requestsFailed;
+  } else if (grpc) {
+    // fortio's gRPC runner keys a call that came back OK "SERVING" (grpcrunner.go: the ping counts as the
+    // health status SERVING) and every failure "ERROR"; meshbench keeps fortio's SERVING and ERROR (calls
+    // without a status: socket errors, resets, timeouts) and names the statuses a server answered with.
+    for (const [name, n] of Object.entries(result.statusCounts)) retCodes[name === 'OK' ? 'SERVING' : name] = n;
+    if (result.requestsFailed > 0) retCodes.ERROR = result.requestsFailed;
   } else {
     // fortio's TCP runner keys successes "OK" and failures by their error text.
     if (result.requestsCompleted > 0) retCodes.OK = result.requestsCompleted;
@@ -102,14 +117,15 @@ export function toFortioJson(stored: LoadResult, percentiles: readonly number[] 
   }
   const anyCall = result.latency.count > 0;
   return {
-    RunType: http ? 'HTTP' : 'TCP',
+    RunType: http ? 'HTTP' : grpc ? grpcRunType(result) : 'TCP',
+    // fortio's gRPC runner runs threads × streams goroutines and reports that as NumThreads.
     Labels: result.labels,
     StartTime: result.startTime,
     RequestedQPS: o.mode === 'max' ? 'max' : String(o.qps),
     RequestedDuration: requestedDuration,
     ActualQPS: result.actualDurationUs > 0 ? (callsSent * 1e6) / result.actualDurationUs : 0,
     ActualDuration: Math.round(result.actualDurationUs * 1000),
-    NumThreads: o.connections,
+    NumThreads: grpc ? o.connections * (o.streams ?? 1) : o.connections,
     Version: `meshbench-${result.version}`,
     DurationHistogram: anyCall ? toFortioHistogram(result.latency, percentiles) : emptyRunHistogram(),
     ErrorsDurationHistogram: anyCall ? toFortioHistogram(result.errorLatency, percentiles) : emptyRunHistogram(),
@@ -123,10 +139,29 @@ export function toFortioJson(stored: LoadResult, percentiles: readonly number[] 
     ID: '',
     RetCodes: retCodes,
     ...(http ? { Sizes: result.responseBytes, HeaderSizes: result.headerBytes, URL: o.url } : { Destination: o.url }),
+    ...(grpc ? { Streams: o.streams ?? 1, Ping: o.grpcMethod !== '/grpc.health.v1.Health/Check', Metadata: grpcMetadata(o.headers) } : {}),
     Sockets: [...result.socketsPerConnection],
     SocketCount: result.socketsOpened,
     ErrorsByKind: { ...result.errorsByKind },
   };
+}
+
+/** fortio's RunType for a gRPC run (fgrpc.RunGRPCTest): the call, its ping delay and payload length. */
+function grpcRunType(r: LoadResult): string {
+  const o = r.options;
+  if (o.grpcMethod === '/grpc.health.v1.Health/Check') return `GRPC Health for '${o.grpcHealthService ?? ''}'`;
+  let t = 'GRPC Ping';
+  if ((o.grpcPingDelayUs ?? 0) > 0) t += ` Delay=${formatDurationUs(o.grpcPingDelayUs ?? 0)}`;
+  if (o.payloadBytes > 0) t += ` PayloadLength=${o.payloadBytes}`;
+  return t;
+}
+
+/** Request headers as gRPC metadata (fortio's httpHeader2grpcMetadata: lower-case keys, value lists); null when none. */
+function grpcMetadata(headers: ReadonlyArray<readonly [string, string]>): Record<string, string[]> | null {
+  if (headers.length === 0) return null;
+  const md: Record<string, string[]> = {};
+  for (const [n, v] of headers) (md[n.toLowerCase()] ??= []).push(v);
+  return md;
 }
 
 /**

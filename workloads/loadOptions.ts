@@ -1,3 +1,4 @@
+import type { GrpcCall } from './grpcConnection';
 import type { LoadTarget } from './loadTarget';
 import type { Bytes, Microseconds, RequestsPerSecond } from './units';
 
@@ -6,6 +7,14 @@ export interface LoadOptions {
   /** 0 means closed loop at maximum throughput; otherwise open loop at this rate. */
   readonly qps: RequestsPerSecond;
   readonly connections: number;
+  /**
+   * HTTP/2 and gRPC: concurrent streams per connection (h2load's -m, fortio's -s), each a slot with one
+   * request in flight, so the run has connections × streams slots. Absent or 1: one request in flight per
+   * connection, as HTTP/1.1.
+   */
+  readonly streams?: number;
+  /** gRPC: which call, and its ping delay / health service; absent for other protocols. */
+  readonly grpc?: GrpcCall;
   /** Stop after this long (measurement window, warm-up excluded). */
   readonly durationUs: Microseconds | undefined;
   /** Stop after this many measured requests. */

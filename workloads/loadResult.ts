@@ -23,6 +23,12 @@ export interface LoadResult {
     readonly mode: 'fixed-rate' | 'max';
     readonly qps: RequestsPerSecond;
     readonly connections: number;
+    /** Concurrent streams per connection (HTTP/2, gRPC; 1 for HTTP/1.1 and TCP); absent in results before it existed. */
+    readonly streams?: number;
+    /** gRPC only: the method called (`/fgrpc.PingServer/Ping`, …), the ping delay asked for (µs), the health service. */
+    readonly grpcMethod?: string;
+    readonly grpcPingDelayUs?: number;
+    readonly grpcHealthService?: string;
     readonly durationUs: Microseconds | null;
     readonly requests: number | null;
     readonly warmupUs: Microseconds;

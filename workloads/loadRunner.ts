@@ -3,21 +3,21 @@ import { PreciseTimers } from './preciseTimers';
 import { createLoadTimers, type LoadTimers } from './loadTimers';
 import type { ClientConnection, ConnectionEvents } from './clientConnection';
 import { FortioHistogram } from './fortioHistogram';
-import { buildHttpRequest, HttpConnection } from './httpConnection';
+import { connectionFactory } from './connectionFactory';
+import { grpcStatusName } from './grpcStatus';
 import { HttpResponseParser } from './httpResponseParser';
 import { LatencyHistogram } from './latencyHistogram';
 import type { LoadOptions } from './loadOptions';
 import { loadResultSchemaVersion, type HistogramRecord, type LoadResult } from './loadResult';
-import { redactHeaders } from './loadTarget';
+import { redactHeaders, type LoadProtocol } from './loadTarget';
 import { RateScheduler } from './rateScheduler';
-import { TcpConnection } from './tcpConnection';
 import type { Microseconds } from './units';
 
 /**
  * Runs the per-response code once on canned bytes before the clock starts, so the first measured
  * request does not pay for compiling it (measured: ~1 ms on the first request of `-n 1` without this).
  */
-function warmUpHotPath(protocol: 'http' | 'tcp'): void {
+function warmUpHotPath(protocol: LoadProtocol): void {
   if (protocol === 'http') {
     const parser = new HttpResponseParser();
     const canned = Buffer.from('HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok');
@@ -129,6 +129,8 @@ export class LoadRunner {
   private drainTimer: unknown = undefined;
   private endTimer: unknown = undefined;
   private readonly requestBytes: number;
+  /** Connections × streams (HTTP/2, gRPC); connections otherwise. */
+  private readonly slotCount: number;
   private readonly makeConnection: (id: number, events: ConnectionEvents) => ClientConnection;
 
   constructor(private readonly options: LoadOptions, private readonly deps: LoadRunnerDeps = {}) {
@@ -136,16 +138,10 @@ export class LoadRunner {
     // Replaced in run() by createLoadTimers() unless injected; a PreciseTimers starts no thread until armed.
     this.timers = deps.timers ?? new PreciseTimers();
     this.closedLoop = options.qps === 0;
-    const payload = Buffer.alloc(options.payloadBytes, 0x61);
-    if (options.target.protocol === 'http') {
-      const request = buildHttpRequest(options.target, payload, options.headers, options.keepAlive);
-      this.requestBytes = request.length;
-      this.makeConnection = (id, events) => new HttpConnection(id, options.target, request, options.keepAlive, events);
-    } else {
-      const message = payload.length > 0 ? payload : Buffer.from('meshbench\n');
-      this.requestBytes = message.length;
-      this.makeConnection = (id, events) => new TcpConnection(id, options.target, message.length, message, options.keepAlive, events);
-    }
+    const factory = connectionFactory(options);
+    this.slotCount = factory.slots;
+    this.requestBytes = factory.requestBytes;
+    this.makeConnection = (id, events) => factory.make(id, events);
   }
 
   async run(): Promise<LoadResult> {
@@ -159,7 +155,7 @@ export class LoadRunner {
         (this.slotOf.get(conn) as Slot).socketsOpened += 1;
       },
     };
-    for (let i = 0; i < o.connections; i += 1) {
+    for (let i = 0; i < this.slotCount; i += 1) {
       const conn = this.makeConnection(i, events);
       const slot: Slot = { conn, index: i, nextIndex: i, backlog: 0, backingOff: false, requestsSent: 0, socketsOpened: 0 };
       this.slots.push(slot);
@@ -298,7 +294,8 @@ export class LoadRunner {
         this.service.record(now - conn.sentUs);
         this.sendLag.record(conn.sentUs - conn.intendedUs);
       }
-      // fortio's rule: an HTTP call is OK with a 2xx status (TCP reports 0 when the echo came back whole).
+      // fortio's rule: an HTTP call is OK with a 2xx status (TCP reports 0 when the echo came back whole,
+      // gRPC its status code: 0 is OK, every other code, 1–16, falls below 200 and so is an error).
       if (status !== 0 && (status < 200 || status > 299)) this.errorLatency.record(latencyUs);
       this.statusCounts[status] = (this.statusCounts[status] as number) + 1;
       this.responseBytes.record(bytes);
@@ -482,7 +479,9 @@ export class LoadRunner {
     success.hdr.subtract(this.errorLatency.hdr);
     const windowUs = this.windowUs();
     const statusCounts: Record<string, number> = {};
-    this.statusCounts.forEach((n, code) => { if (n > 0) statusCounts[String(code)] = n; });
+    // gRPC statuses by name, as fortio's RetCodes ("OK", "UNAVAILABLE"), HTTP ones by number.
+    const statusKey = o.target.protocol === 'grpc' ? grpcStatusName : String;
+    this.statusCounts.forEach((n, code) => { if (n > 0) statusCounts[statusKey(code)] = n; });
     return {
       schemaVersion: loadResultSchemaVersion,
       tool: 'meshbench',
@@ -495,6 +494,8 @@ export class LoadRunner {
         mode: o.qps > 0 ? 'fixed-rate' : 'max',
         qps: o.qps,
         connections: o.connections,
+        streams: o.streams ?? 1,
+        ...(o.grpc === undefined ? {} : { grpcMethod: o.grpc.method, grpcPingDelayUs: o.grpc.pingDelayNs / 1000, grpcHealthService: o.grpc.healthService }),
         durationUs: o.durationUs ?? null,
         requests: o.requests ?? null,
         warmupUs: o.warmupUs,

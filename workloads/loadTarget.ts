@@ -1,10 +1,16 @@
-export type LoadProtocol = 'http' | 'tcp';
+/**
+ * `http`: HTTP/1.1 in cleartext; `http2`: HTTP/2 (h2c with prior knowledge, or h2 over TLS when `tls`);
+ * `grpc`: gRPC over h2c; `tcp`: raw TCP echo.
+ */
+export type LoadProtocol = 'http' | 'http2' | 'grpc' | 'tcp';
 
 export interface LoadTarget {
   readonly protocol: LoadProtocol;
+  /** TLS to the target (https://): HTTP/2 negotiated with ALPN `h2`. */
+  readonly tls: boolean;
   readonly host: string;
   readonly port: number;
-  /** Request target for HTTP: path plus query ("/echo?delay=1ms"). */
+  /** Request target for HTTP: path plus query ("/echo?delay=1ms"); for gRPC the method's path ("" when the URL gave none). */
   readonly path: string;
   /** Host header value as the user wrote it (without userinfo). */
   readonly authority: string;
@@ -43,34 +49,44 @@ export function redactUrlText(text: string): string {
   return text.replace(/^([A-Za-z][A-Za-z0-9+.-]*:\/\/[^/?#@:]*):[^/?#]*@/, '$1:***@');
 }
 
+/** The URL schemes the load client speaks, and the protocol each selects. */
+const schemes: Readonly<Record<string, LoadProtocol>> = { 'http:': 'http', 'h2c:': 'http2', 'https:': 'http2', 'grpc:': 'grpc', 'tcp:': 'tcp' };
+const expectedForms = 'http://host:port/path, h2c://host:port/path, https://host:port/path, grpc://host:port or tcp://host:port';
+
 /**
- * Accepts http://[user[:password]@]host[:port]/path?query and tcp://host:port (fortio's tcp:// form for
- * the TCP echo). Throws TargetSyntaxError with the form expected.
+ * Accepts http://[user[:password]@]host[:port]/path?query (HTTP/1.1), h2c://… (HTTP/2 with prior
+ * knowledge, RFC 9113 §3.3, as h2load's `http://` and curl's --http2-prior-knowledge), https://… (HTTP/2
+ * over TLS, ALPN `h2`), grpc://host:port[/package.Service/Method] (gRPC over h2c; port required, as fortio's
+ * -grpc destinations carry one) and tcp://host:port (fortio's tcp:// form for the TCP echo). Throws
+ * TargetSyntaxError with the form expected.
  */
 export function parseTarget(text: string): LoadTarget {
   let url: URL;
   try {
     url = new URL(text);
   } catch {
-    throw new TargetSyntaxError(`"${redactUrlText(text)}" is not a URL; expected http://host:port/path or tcp://host:port`);
+    throw new TargetSyntaxError(`"${redactUrlText(text)}" is not a URL; expected ${expectedForms}`);
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'tcp:') {
-    const hint = url.protocol === 'https:' ? ' (TLS to the target is not supported: meshes add mTLS between proxies, not at the client)' : '';
-    throw new TargetSyntaxError(`unsupported scheme "${url.protocol.replace(':', '')}" in ${redactUrlText(text)}; use http:// or tcp://${hint}`);
+  const protocol = schemes[url.protocol];
+  if (protocol === undefined) {
+    throw new TargetSyntaxError(`unsupported scheme "${url.protocol.replace(':', '')}" in ${redactUrlText(text)}; use ${expectedForms}`);
   }
+  const tls = url.protocol === 'https:';
+  // WHATWG URL leaves non-special schemes (h2c:, grpc:, tcp:) with an empty host when "//" is missing.
   if (url.hostname === '') throw new TargetSyntaxError(`no host in ${redactUrlText(text)}`);
-  const protocol: LoadProtocol = url.protocol === 'http:' ? 'http' : 'tcp';
-  if (protocol === 'tcp' && url.port === '') throw new TargetSyntaxError(`tcp:// needs a port: tcp://host:port`);
-  const port = url.port === '' ? 80 : Number(url.port);
+  if ((protocol === 'tcp' || protocol === 'grpc') && url.port === '') {
+    throw new TargetSyntaxError(`${url.protocol}// needs a port: ${url.protocol}//host:port`);
+  }
+  const port = url.port === '' ? (tls ? 443 : 80) : Number(url.port);
   const host = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
   let authorization: string | undefined;
   if (url.username !== '' || url.password !== '') {
-    if (protocol === 'tcp') throw new TargetSyntaxError('tcp:// takes no user:password@; credentials are for http:// targets');
+    if (protocol === 'tcp' || protocol === 'grpc') throw new TargetSyntaxError(`${url.protocol}// takes no user:password@; credentials are for HTTP targets`);
     authorization = `Basic ${Buffer.from(`${decodeUserinfo(url.username)}:${decodeUserinfo(url.password)}`, 'utf8').toString('base64')}`;
     if (url.password !== '') url.password = '***';
   }
-  return {
-    protocol, host, port, path: `${url.pathname === '' ? '/' : url.pathname}${url.search}`, authority: url.host,
-    url: url.toString(), authorization,
-  };
+  const path = protocol === 'grpc'
+    ? (url.pathname === '/' ? '' : url.pathname)
+    : `${url.pathname === '' ? '/' : url.pathname}${url.search}`;
+  return { protocol, tls, host, port, path, authority: url.host, url: url.toString(), authorization };
 }

@@ -19,9 +19,11 @@ export function formatLoadSummary(r: LoadResult): string {
   const o = r.options;
   const lines: string[] = [];
   const mode = o.mode === 'max' ? 'max throughput (closed loop)' : `fixed rate ${o.qps} qps (open loop)`;
-  lines.push(`meshbench load ${o.url}: ${mode}, ${o.connections} connection(s), ${o.keepAlive ? 'keep-alive' : 'new connection per request'}`);
-  const non2xx = o.protocol === 'http' ? Object.entries(r.statusCounts).filter(([c]) => Number(c) < 200 || Number(c) > 299).reduce((n, [, k]) => n + k, 0) : 0;
-  lines.push(`${r.requestsCompleted} answered${non2xx > 0 ? ` (${non2xx} with a non-2xx status)` : ''} in a ${(r.actualDurationUs / 1e6).toFixed(3)} s window: ${r.actualQps.toFixed(1)} qps achieved, ${r.requestsFailed} failed without an answer`);
+  lines.push(`meshbench load ${o.url}: ${mode}, ${o.connections} connection(s)${(o.streams ?? 1) > 1 ? ` × ${o.streams} streams` : ''}, ${o.keepAlive ? 'keep-alive' : 'new connection per request'}`);
+  // Answers that count as errors (fortio's rule): an HTTP status outside 2xx, a gRPC status other than OK.
+  const non2xx = o.protocol === 'tcp' ? 0 : Object.entries(r.statusCounts)
+    .filter(([c]) => (o.protocol === 'grpc' ? c !== 'OK' : Number(c) < 200 || Number(c) > 299)).reduce((n, [, k]) => n + k, 0);
+  lines.push(`${r.requestsCompleted} answered${non2xx > 0 ? ` (${non2xx} with ${o.protocol === 'grpc' ? 'a status other than OK' : 'a non-2xx status'})` : ''} in a ${(r.actualDurationUs / 1e6).toFixed(3)} s window: ${r.actualQps.toFixed(1)} qps achieved, ${r.requestsFailed} failed without an answer`);
   const unaccounted = [
     r.requestsUnsent > 0 ? `${r.requestsUnsent} unsent at the window's close` : '',
     r.requestsInFlightAtEnd > 0 ? `${r.requestsInFlightAtEnd} in flight after the drain` : '',
@@ -40,12 +42,12 @@ export function formatLoadSummary(r: LoadResult): string {
     const percentiles = (h: HistogramRecord): string => (h.count === 0 ? 'none' : Object.entries(h.percentilesUs).map(([p, v]) => `p${p} ${us(v)}`).join('  '));
     // fortio's rule puts non-2xx answers among the errors, while "failed" above counts requests with no
     // answer at all; the label says which this histogram holds.
-    const errorLabel = non2xx === 0 ? 'failed only' : 'errors only (non-2xx and failed)';
+    const errorLabel = non2xx === 0 ? 'failed only' : `errors only (${o.protocol === 'grpc' ? 'not OK' : 'non-2xx'} and failed)`;
     lines.push(`  successful only (${r.successLatency.count}): ${percentiles(r.successLatency)}`);
     lines.push(`  ${errorLabel} (${r.errorLatency.count}): ${percentiles(r.errorLatency)}`);
   }
   const codes = Object.entries(r.statusCounts);
-  if (o.protocol === 'http') lines.push(`status codes: ${codes.length === 0 ? 'none' : codes.map(([c, n]) => `${c}: ${n}`).join(', ')}`);
+  if (o.protocol !== 'tcp') lines.push(`${o.protocol === 'grpc' ? 'gRPC statuses' : 'status codes'}: ${codes.length === 0 ? 'none' : codes.map(([c, n]) => `${c}: ${n}`).join(', ')}`);
   const errors = Object.entries(r.errorsByKind);
   if (errors.length > 0) lines.push(`errors: ${errors.map(([k, n]) => `${k}: ${n}`).join(', ')}`);
   lines.push(`sockets opened: ${r.socketsOpened}${o.keepAlive ? ` (for perfect keep-alive, would be ${o.connections})` : ''}`);

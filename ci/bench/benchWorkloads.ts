@@ -20,8 +20,15 @@ import { median, requireTool, runPinned, runPinnedWithRusage, startPinned, stopP
  *    spin), the pure-JS fallback (worker) and the timerfd, each under RateScheduler at 20, 1,000 and 10,000 QPS:
  *    release lateness p50/p99 and CPU per release.
  * 3. servers under the same wrk: nginx vs meshbench echo; bar: echo ≥ 0.6× nginx.
+ * 4. HTTP/2 max throughput (issue 15): h2load (Debian's nghttp2-client) and meshbench load h2c:// against the
+ *    same nginx (`listen … http2` on a cleartext port: h2c with prior knowledge), each pinned to the same core,
+ *    same connections and streams (h2load -c C -m S, meshbench -c C --streams S); bar: meshbench ≥ 0.5× h2load.
+ * 5. gRPC max throughput (issue 15): meshbench load grpc:// and a plain @grpc/grpc-js client loop
+ *    (ci/bench/grpcJsLoop.ts) against the same meshbench echo --protocol grpc, same connections × streams;
+ *    bar: meshbench ≥ 1.5× the grpc-js loop.
  * Runs are interleaved (ABCABC…) so drift hits every tool alike; the median per tool is reported.
- * BENCH_SECTIONS=max,fixed,timers,servers picks sections (all by default); BENCH_FIXED_SECONDS sets the fixed-rate length.
+ * BENCH_SECTIONS=max,fixed,timers,servers,h2,grpc picks sections (all by default); BENCH_FIXED_SECONDS sets the
+ * fixed-rate length; BENCH_H2_CONNECTIONS (2) and BENCH_H2_STREAMS (8) the HTTP/2 and gRPC sections' shape.
  */
 
 const clientCpu = 0;
@@ -32,7 +39,11 @@ const repetitions = Number(process.env.BENCH_REPETITIONS ?? 3);
 const fixedSeconds = Number(process.env.BENCH_FIXED_SECONDS ?? 10);
 /** meshbench's warm-up in the fixed-rate runs (JIT): its requests are counted for CPU, not for send lag. */
 const fixedWarmupSeconds = 1;
-const sections = new Set((process.env.BENCH_SECTIONS ?? 'max,fixed,timers,servers').split(','));
+const sections = new Set((process.env.BENCH_SECTIONS ?? 'max,fixed,timers,servers,h2,grpc').split(','));
+const h2Connections = Number(process.env.BENCH_H2_CONNECTIONS ?? 2);
+const h2Streams = Number(process.env.BENCH_H2_STREAMS ?? 8);
+const nginxH2Port = 18482;
+const grpcEchoPort = 18483;
 /** The fixed-rate points: hey takes part where `hey` is true (at 20 QPS only meshbench's send lag is of interest). */
 const fixedPoints = [
   { qps: 1000, connections: 4, hey: true },
@@ -64,6 +75,11 @@ http {
     listen 127.0.0.1:${nginxPort} reuseport backlog=4096;
     location / { default_type application/octet-stream; return 200 "${body.replace('\n', '\\n')}"; }
   }
+  # h2c with prior knowledge for the HTTP/2 section: the same reply, the same worker
+  server {
+    listen 127.0.0.1:${nginxH2Port} http2 reuseport backlog=4096;
+    location / { default_type application/octet-stream; return 200 "${body.replace('\n', '\\n')}"; }
+  }
 }
 `;
 }
@@ -86,6 +102,37 @@ async function meshbenchRps(url: string, dir: string): Promise<number> {
   const file = path.join(dir, 'meshbench-load.json');
   await runPinned(clientCpu, process.execPath, [cli, 'load', url, '--qps', '0', '-c', String(connections), '-t', `${seconds}s`, '--quiet', '--json', file]);
   return (JSON.parse(fs.readFileSync(file, 'utf8')) as { actualQps: number }).actualQps;
+}
+
+/** h2load's "finished in …, N req/s" over `seconds` (h2load -D), C connections × S streams, one thread. */
+async function h2loadRps(url: string): Promise<number> {
+  const out = await runPinned(clientCpu, 'h2load', ['-t1', `-c${h2Connections}`, `-m${h2Streams}`, `-D${seconds}`, '--warm-up-time=1', url]);
+  const m = /finished in [\d.]+m?s, ([\d.]+) req\/s/.exec(out);
+  const failed = /requests: .* (\d+) failed/.exec(out);
+  if (m === null) throw new Error(`could not read h2load output: ${out.slice(0, 400)}`);
+  if (failed !== null && Number(failed[1]) > 0) throw new Error(`h2load: ${failed[1]} requests failed`);
+  return Number(m[1]);
+}
+
+/** meshbench load in max mode over HTTP/2 or gRPC with the section's connections × streams; its answered req/s. */
+async function meshbenchMuxRps(url: string, dir: string): Promise<number> {
+  const file = path.join(dir, 'meshbench-mux.json');
+  await runPinned(clientCpu, process.execPath, [cli, 'load', url, '--qps', '0', '-c', String(h2Connections), '--streams', String(h2Streams),
+    '-t', `${seconds}s`, '--warmup', '1s', '--quiet', '--json', file]).catch((err: unknown) => {
+    // A gRPC run exits 1 when a call failed; the result is still written, and checked below.
+    if (!fs.existsSync(file)) throw err;
+  });
+  const r = JSON.parse(fs.readFileSync(file, 'utf8')) as { actualQps: number; requestsFailed: number; errorLatency: { count: number } };
+  if (r.errorLatency.count > 0) throw new Error(`meshbench load ${url}: ${r.errorLatency.count} calls failed`);
+  return r.actualQps;
+}
+
+/** The plain @grpc/grpc-js loop (grpcJsLoop.ts): calls per second after its own 1 s warm-up. */
+async function grpcJsRps(hostPort: string): Promise<number> {
+  const out = await runPinned(clientCpu, process.execPath, [path.join(__dirname, 'grpcJsLoop.js'), hostPort, String(h2Connections), String(h2Streams), String(seconds)]);
+  const r = JSON.parse(out) as { callsPerSecond: number; errors: number };
+  if (r.errors > 0) throw new Error(`grpc-js loop: ${r.errors} calls failed`);
+  return r.callsPerSecond;
 }
 
 const timerKinds = ['precise', 'worker', 'timerfd'] as const;
@@ -259,6 +306,7 @@ async function main(): Promise<void> {
   requireTool('nginx', 'the reference server');
   requireTool('wrk', 'the reference load generator');
   if (sections.has('fixed')) requireTool('hey', 'the fixed-rate reference load generator');
+  if (sections.has('h2')) requireTool('h2load', 'the HTTP/2 reference load generator (Debian nghttp2-client)');
   requireTool('taskset', 'pinning');
   if (os.cpus().length < 2) console.error('warning: fewer than 2 CPUs; client and server share a core');
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'meshbench-bench-'));
@@ -267,7 +315,7 @@ async function main(): Promise<void> {
     fs.writeFileSync(path.join(dir, 'nginx.conf'), nginxConfig(dir));
     started.push(await startPinned(serverCpu, 'nginx', ['-c', path.join(dir, 'nginx.conf'), '-e', path.join(dir, 'error.log')], undefined, 500));
     const nginxUrl = `http://127.0.0.1:${nginxPort}/`;
-    await wrkRps(nginxUrl).catch(() => 0); // warm-up, and a check that nginx answers
+    if (sections.has('max') || sections.has('fixed') || sections.has('servers')) await wrkRps(nginxUrl).catch(() => 0); // warm-up, and a check that nginx answers
 
     const clients: Record<string, number[]> = { wrk: [], autocannon: [], meshbench: [] };
     for (let rep = 0; rep < (sections.has('max') ? repetitions : 0); rep += 1) {
@@ -294,21 +342,47 @@ async function main(): Promise<void> {
       }
     }
 
+    const mux: Record<string, number[]> = { h2load: [], meshbenchH2: [], grpcJs: [], meshbenchGrpc: [] };
+    if (sections.has('h2')) {
+      const h2Url = `http://127.0.0.1:${nginxH2Port}/`;
+      const h2cUrl = `h2c://127.0.0.1:${nginxH2Port}/`;
+      for (let rep = 0; rep < repetitions; rep += 1) {
+        mux.h2load?.push(await h2loadRps(h2Url));
+        mux.meshbenchH2?.push(await meshbenchMuxRps(h2cUrl, dir));
+        console.error(`HTTP/2, repetition ${rep + 1}/${repetitions}: h2load ${mux.h2load?.at(-1)?.toFixed(0)}  meshbench ${mux.meshbenchH2?.at(-1)?.toFixed(0)} req/s`);
+      }
+    }
+    if (sections.has('grpc')) {
+      started.push(await startPinned(serverCpu, process.execPath, [cli, 'echo', '--protocol', 'grpc', '--port', String(grpcEchoPort)], /listening on/));
+      const hostPort = `127.0.0.1:${grpcEchoPort}`;
+      await grpcJsRps(hostPort); // JIT warm-up of the echo server
+      for (let rep = 0; rep < repetitions; rep += 1) {
+        mux.grpcJs?.push(await grpcJsRps(hostPort));
+        mux.meshbenchGrpc?.push(await meshbenchMuxRps(`grpc://${hostPort}`, dir));
+        console.error(`gRPC, repetition ${rep + 1}/${repetitions}: grpc-js loop ${mux.grpcJs?.at(-1)?.toFixed(0)}  meshbench ${mux.meshbenchGrpc?.at(-1)?.toFixed(0)} calls/s`);
+      }
+    }
+
     // A section not run has no figures: null, not 0 (median of nothing is NaN, which JSON would write as null anyway).
     const m = (xs: number[] | undefined): number => (xs === undefined || xs.length === 0 ? Number.NaN : median(xs));
     const ratios = {
       meshbenchVsWrk: m(clients.meshbench) / m(clients.wrk),
       meshbenchVsAutocannon: m(clients.meshbench) / m(clients.autocannon),
       echoVsNginx: m(servers.echo) / m(servers.nginx),
+      meshbenchH2VsH2load: m(mux.meshbenchH2) / m(mux.h2load),
+      meshbenchGrpcVsGrpcJs: m(mux.meshbenchGrpc) / m(mux.grpcJs),
     };
-    const bars = { meshbenchVsWrk: 0.7, meshbenchVsAutocannon: 1.5, echoVsNginx: 0.6 };
+    const bars = { meshbenchVsWrk: 0.7, meshbenchVsAutocannon: 1.5, echoVsNginx: 0.6, meshbenchH2VsH2load: 0.5, meshbenchGrpcVsGrpcJs: 1.5 };
     const report = {
       benchmark: 'workloads',
       date: new Date().toISOString(),
       machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model ?? 'unknown', kernel: os.release(), node: process.version },
-      settings: { connections, seconds, repetitions, clientCpu, serverCpu, fixedSeconds, fixedWarmupSeconds, sections: [...sections] },
-      requestsPerSecond: { clients, servers },
-      medians: { wrk: m(clients.wrk), autocannon: m(clients.autocannon), meshbench: m(clients.meshbench), nginx: m(servers.nginx), echo: m(servers.echo) },
+      settings: { connections, seconds, repetitions, clientCpu, serverCpu, fixedSeconds, fixedWarmupSeconds, sections: [...sections], h2Connections, h2Streams },
+      requestsPerSecond: { clients, servers, multiplexed: mux },
+      medians: {
+        wrk: m(clients.wrk), autocannon: m(clients.autocannon), meshbench: m(clients.meshbench), nginx: m(servers.nginx), echo: m(servers.echo),
+        h2load: m(mux.h2load), meshbenchH2: m(mux.meshbenchH2), grpcJs: m(mux.grpcJs), meshbenchGrpc: m(mux.meshbenchGrpc),
+      },
       ratios,
       fixedRate,
       timers,
@@ -331,6 +405,14 @@ async function main(): Promise<void> {
       `servers under wrk (median req/s)`,
       `  nginx       ${report.medians.nginx.toFixed(0).padStart(9)}`,
       `  echo        ${report.medians.echo.toFixed(0).padStart(9)}   ${ratios.echoVsNginx.toFixed(2)}× nginx (bar ≥ 0.60) ${ratios.echoVsNginx >= 0.6 ? 'met' : 'MISSED'}`]),
+      ...(!sections.has('h2') ? [] : [
+      `HTTP/2 max throughput → nginx h2c, ${h2Connections} connections × ${h2Streams} streams, ${seconds} s × ${repetitions}, client on CPU ${clientCpu}, server on CPU ${serverCpu} (median req/s)`,
+      `  h2load      ${report.medians.h2load.toFixed(0).padStart(9)}`,
+      `  meshbench   ${report.medians.meshbenchH2.toFixed(0).padStart(9)}   ${ratios.meshbenchH2VsH2load.toFixed(2)}× h2load (bar ≥ 0.50) ${ratios.meshbenchH2VsH2load >= 0.5 ? 'met' : 'MISSED'}`]),
+      ...(!sections.has('grpc') ? [] : [
+      `gRPC max throughput → meshbench echo --protocol grpc, ${h2Connections} connections × ${h2Streams} streams, ${seconds} s × ${repetitions} (median calls/s)`,
+      `  grpc-js     ${report.medians.grpcJs.toFixed(0).padStart(9)}`,
+      `  meshbench   ${report.medians.meshbenchGrpc.toFixed(0).padStart(9)}   ${ratios.meshbenchGrpcVsGrpcJs.toFixed(2)}× the grpc-js loop (bar ≥ 1.50) ${ratios.meshbenchGrpcVsGrpcJs >= 1.5 ? 'met' : 'MISSED'}`]),
     ];
     console.log(lines.join('\n'));
     const outDir = path.join(repoRoot, 'bench-results');

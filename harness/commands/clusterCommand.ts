@@ -5,6 +5,7 @@ import { parsePositiveInt } from '../cliParse';
 import { requireRoot } from '../platforms/netns/cluster';
 import { EchoDeployment, type PathCheck } from '../platforms/netns/echoDeployment';
 import type { Placement } from '../runner/platformSession';
+import { workloadProtocols } from '../profile/profileSchema';
 import { registerCleanupCommand } from './cleanupCommand';
 
 interface CheckFlags {
@@ -14,6 +15,7 @@ interface CheckFlags {
   workers: string;
   balance: string;
   requests: string;
+  protocol: string;
   json?: boolean;
 }
 
@@ -29,6 +31,7 @@ export function registerClusterCommands(program: Command): void {
     .option('--workers <n>', 'proxy worker threads', '2')
     .option('--balance <policy>', 'kernel, dual: how the eBPF program picks a backend (round-robin or random)', 'round-robin')
     .option('--requests <n>', 'requests sent on the one connection', '3')
+    .option('--protocol <p>', 'what the workloads and the proxies speak: http, http2, grpc or tcp', 'http')
     .option('--json', 'print the result as JSON (field connectionsOnPath)')
     .action(async (flags: CheckFlags) => {
       const dataplane = parseDataPlaneName(flags.dataplane);
@@ -38,10 +41,12 @@ export function registerClusterCommands(program: Command): void {
       if (workers > 64) throw new BadInputError('--workers: at most 64');
       if (flags.balance !== 'round-robin' && flags.balance !== 'random') throw new BadInputError(`--balance ${flags.balance}: expected round-robin or random`);
       const balance: 'round-robin' | 'random' = flags.balance;
+      const protocol = workloadProtocols.find((p) => p === flags.protocol);
+      if (protocol === undefined) throw new BadInputError(`--protocol ${flags.protocol}: expected one of ${workloadProtocols.join(', ')}`);
       const requests = parsePositiveInt('--requests', flags.requests);
       if (requests > 1000) throw new BadInputError('--requests: at most 1000');
       requireRoot();
-      const check = await withDeployment({ dataplane, placement, dataPlaneOptions: { workers, mtls: flags.mtls === true, balance } }, (d) => d.checkPath(requests));
+      const check = await withDeployment({ dataplane, placement, protocol, dataPlaneOptions: { workers, mtls: flags.mtls === true, balance } }, (d) => d.checkPath(requests));
       if (flags.json === true) process.stdout.write(`${JSON.stringify(check.result, null, 2)}\n`);
       else process.stdout.write(formatCheck(check.result, check.createMs, check.destroyMs));
       const ok = check.result.connectionsOnPath === check.result.expectedConnections && check.result.statuses.every((s) => s === 200);

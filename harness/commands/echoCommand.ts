@@ -1,6 +1,10 @@
+import fs from 'node:fs';
+import type net from 'node:net';
 import type { Command } from 'commander';
-import { EchoServer } from '../../workloads/echoServer';
+import { EchoServer, type EchoServerStats } from '../../workloads/echoServer';
 import { ControlSyntaxError, hasCalibration, parseControls } from '../../workloads/echoControls';
+import { H2EchoServer, type EchoTls } from '../../workloads/h2EchoServer';
+import { GrpcEchoServer, grpcControlProblem, parseGrpcControls } from '../../workloads/grpcEchoServer';
 import { BadInputError, EnvironmentError } from '../errors';
 import { parseDurationFlag, parsePort } from '../cliParse';
 import { waitForStop } from '../signals';
@@ -8,7 +12,11 @@ import { waitForStop } from '../signals';
 interface EchoFlags {
   host: string;
   port: string;
+  protocol?: string;
   tcp?: boolean;
+  tlsCert?: string;
+  tlsKey?: string;
+  grpcStatus?: string;
   delay?: string;
   status?: string;
   size?: string;
@@ -25,10 +33,14 @@ interface EchoFlags {
 export function registerEchoCommand(program: Command): void {
   program
     .command('echo')
-    .description('run the echo server: HTTP/1.1 keep-alive (default) or raw TCP echo')
+    .description('run the echo server: HTTP/1.1 keep-alive (default), HTTP/2, gRPC (fortio\'s ping and the health service) or raw TCP echo')
     .option('--host <addr>', 'address to listen on', '127.0.0.1')
     .option('-p, --port <port>', 'port to listen on (0 picks a free one)', '8080')
-    .option('--tcp', 'raw TCP echo instead of HTTP')
+    .option('--protocol <name>', 'http (HTTP/1.1), http2 (h2c with prior knowledge; h2 with --tls-cert/--tls-key), grpc (over h2c, or TLS) or tcp', 'http')
+    .option('--tcp', 'raw TCP echo instead of HTTP (same as --protocol tcp)')
+    .option('--tls-cert <file>', 'http2, grpc: PEM certificate (chain) to serve h2 over TLS with ALPN')
+    .option('--tls-key <file>', 'http2, grpc: PEM private key of --tls-cert')
+    .option('--grpc-status <list>', 'grpc: status code(s) with probability, numbers or names: UNAVAILABLE:10 or 14:10')
     .option('--delay <list>', 'default reply delay, fortio style: 5ms or 5ms:10,1ms:20 (value:percent)')
     .option('--status <list>', 'default status code(s) with probability: 503:5,429:1')
     .option('--size <list>', 'default reply body size(s) in bytes with probability: 1024 or 1024:50,64:50')
@@ -59,13 +71,51 @@ export function registerEchoCommand(program: Command): void {
         if (err instanceof ControlSyntaxError) throw new BadInputError(`bad echo control: ${err.message}`);
         throw err;
       }
-      if (flags.tcp === true && hasCalibration(defaults)) {
-        throw new BadInputError('the calibration controls (burn, copies, connects, switches) work on HTTP requests, not with --tcp');
+      const protocol = flags.tcp === true ? 'tcp' : (flags.protocol ?? 'http');
+      if (protocol !== 'http' && protocol !== 'http2' && protocol !== 'grpc' && protocol !== 'tcp') {
+        throw new BadInputError(`--protocol must be http, http2, grpc or tcp, got "${protocol}"`);
       }
+      if (flags.tcp === true && flags.protocol !== undefined && flags.protocol !== 'http' && flags.protocol !== 'tcp') {
+        throw new BadInputError(`--tcp contradicts --protocol ${flags.protocol}`);
+      }
+      if (protocol === 'tcp' && hasCalibration(defaults)) {
+        throw new BadInputError('the calibration controls (burn, copies, connects, switches) work on HTTP and gRPC requests, not with --tcp');
+      }
+      if (flags.grpcStatus !== undefined) parts.push(`grpc-status=${encodeURIComponent(flags.grpcStatus)}`);
+      let grpcDefaults;
+      try {
+        grpcDefaults = parseGrpcControls(parts.join('&'));
+      } catch (err) {
+        if (err instanceof ControlSyntaxError) throw new BadInputError(`bad echo control: ${err.message}`);
+        throw err;
+      }
+      if (protocol !== 'grpc' && (grpcDefaults.grpcStatus.length > 0 || grpcDefaults.messages.length > 0)) {
+        throw new BadInputError('grpc-status and messages are gRPC controls: use them with --protocol grpc');
+      }
+      if (protocol === 'grpc') {
+        const problem = grpcControlProblem(defaults);
+        if (problem !== undefined) throw new BadInputError(problem);
+      }
+      if ((flags.tlsCert === undefined) !== (flags.tlsKey === undefined)) throw new BadInputError('--tls-cert and --tls-key go together');
+      if (flags.tlsCert !== undefined && protocol !== 'http2' && protocol !== 'grpc') {
+        throw new BadInputError('--tls-cert/--tls-key serve HTTP/2 or gRPC over TLS: add --protocol http2 or grpc');
+      }
+      const tls = flags.tlsCert === undefined ? undefined : readTls(flags.tlsCert, flags.tlsKey as string);
       const durationUs = flags.duration === undefined ? undefined : parseDurationFlag('--duration', flags.duration);
       const headersTimeoutUs = parseDurationFlag('--headers-timeout', flags.headersTimeout ?? '60s');
       if (headersTimeoutUs <= 0) throw new BadInputError('--headers-timeout must be more than 0');
-      const server = new EchoServer({ host: flags.host, port, protocol: flags.tcp === true ? 'tcp' : 'http', defaults, headersTimeoutMs: headersTimeoutUs / 1000 });
+      let server: { listen(): Promise<net.AddressInfo>; close(): Promise<void>; readonly stats: EchoServerStats };
+      try {
+        server = protocol === 'http2'
+          ? new H2EchoServer({ host: flags.host, port, defaults, ...(tls === undefined ? {} : { tls }) })
+          : protocol === 'grpc'
+            ? new GrpcEchoServer({ host: flags.host, port, defaults, grpcDefaults, ...(tls === undefined ? {} : { tls }) })
+            : new EchoServer({ host: flags.host, port, protocol, defaults, headersTimeoutMs: headersTimeoutUs / 1000 });
+      } catch (err) {
+        // OpenSSL's reason ("PEM routines::no start line", "key values mismatch") names what is wrong with the files.
+        if (tls !== undefined) throw new BadInputError(`--tls-cert ${flags.tlsCert} / --tls-key ${flags.tlsKey}: not a usable PEM certificate and key (${(err as Error).message})`);
+        throw err;
+      }
       let address;
       try {
         address = await server.listen();
@@ -77,7 +127,8 @@ export function registerEchoCommand(program: Command): void {
         if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') throw new BadInputError(`--host ${flags.host} does not resolve`);
         throw err;
       }
-      process.stderr.write(`meshbench echo: listening on ${address.address}:${address.port} (${flags.tcp === true ? 'tcp' : 'http'})\n`);
+      const shown = protocol === 'http2' ? (tls === undefined ? 'http2 h2c' : 'http2 h2 over TLS') : protocol === 'grpc' && tls !== undefined ? 'grpc over TLS' : protocol;
+      process.stderr.write(`meshbench echo: listening on ${address.address}:${address.port} (${shown})\n`);
       await waitForStop(durationUs);
       await server.close();
       const st = server.stats;
@@ -91,4 +142,16 @@ export function registerEchoCommand(program: Command): void {
       const served = flags.tcp === true ? `echoing ${st.bytesReceived} bytes` : `${st.requests} requests`;
       process.stderr.write(`meshbench echo: stopped after ${served} on ${st.connectionsAccepted} connection${st.connectionsAccepted === 1 ? '' : 's'}${rejected}${internal}${calibration}\n`);
     });
+}
+
+/** Reads the PEM files of --tls-cert/--tls-key; one BadInputError naming the file that cannot be read. */
+function readTls(certFile: string, keyFile: string): EchoTls {
+  const read = (flag: string, file: string): Buffer => {
+    try {
+      return fs.readFileSync(file);
+    } catch (err) {
+      throw new BadInputError(`${flag} ${file}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`);
+    }
+  };
+  return { cert: read('--tls-cert', certFile), key: read('--tls-key', keyFile) };
 }

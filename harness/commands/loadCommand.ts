@@ -3,6 +3,9 @@ import { LoadRunner, type LoadProgress } from '../../workloads/loadRunner';
 import { parseTarget, TargetSyntaxError } from '../../workloads/loadTarget';
 import { toFortioJson } from '../../workloads/fortioExport';
 import { formatLoadSummary } from '../../workloads/summaryFormat';
+import { healthCheckMethod, knownMethods, pingMethod, streamPingMethod } from '../../workloads/grpcProto';
+import { notHttp2Kind } from '../../workloads/h2Connection';
+import type { LoadResult } from '../../workloads/loadResult';
 import type { LoadOptions } from '../../workloads/loadOptions';
 import { BadInputError, MeshbenchError } from '../errors';
 import { parseByteSize, parseDurationFlag, parseNonNegativeInt, parseNonNegativeNumber, parsePositiveInt } from '../cliParse';
@@ -12,6 +15,10 @@ import { meshbenchVersion } from '../version';
 interface LoadFlags {
   qps: string;
   connections: string;
+  streams?: string;
+  grpcPingDelay?: string;
+  grpcStream?: string;
+  healthService?: string;
   duration?: string;
   requests?: string;
   warmup: string;
@@ -66,10 +73,32 @@ export function loadOptionsFromFlags(url: string, flags: LoadFlags): LoadOptions
   if (flags.drain !== undefined && drainUs > timeoutUs) {
     throw new BadInputError(`--drain ${flags.drain} is longer than --timeout ${flags.timeout}: a request in flight times out before the drain ends; give --drain at most --timeout`);
   }
+  const multiplexed = target.protocol === 'http2' || target.protocol === 'grpc';
+  const streams = flags.streams === undefined ? 1 : parsePositiveInt('--streams', flags.streams);
+  if (streams > 1 && !multiplexed) throw new BadInputError('--streams is for HTTP/2 and gRPC targets (h2c://, https://, grpc://); HTTP/1.1 carries one request at a time per connection');
+  if (multiplexed && !flags.keepalive) throw new BadInputError('--no-keepalive is for HTTP/1.1 and TCP; HTTP/2 and gRPC keep their connections (as h2load and fortio do)');
+  const grpcOnly = [['--grpc-ping-delay', flags.grpcPingDelay], ['--grpc-stream', flags.grpcStream], ['--health-service', flags.healthService]] as const;
+  for (const [flag, v] of grpcOnly) if (v !== undefined && target.protocol !== 'grpc') throw new BadInputError(`${flag} is for grpc:// targets`);
+  let grpc: LoadOptions['grpc'];
+  if (target.protocol === 'grpc') {
+    const streamMessages = flags.grpcStream === undefined ? undefined : parsePositiveInt('--grpc-stream', flags.grpcStream);
+    let method = target.path === '' ? (streamMessages !== undefined ? streamPingMethod : flags.healthService !== undefined ? healthCheckMethod : pingMethod) : target.path;
+    if (!(knownMethods as readonly string[]).includes(method)) {
+      throw new BadInputError(`unknown gRPC method "${method}" in ${target.url}; meshbench calls ${pingMethod} (the default), ${streamPingMethod} (server streaming) or ${healthCheckMethod}`);
+    }
+    if (streamMessages !== undefined && method !== streamPingMethod) throw new BadInputError(`--grpc-stream makes server-streaming calls (${streamPingMethod}), not ${method}`);
+    if (flags.healthService !== undefined && method !== healthCheckMethod) throw new BadInputError(`--health-service is for ${healthCheckMethod}, not ${method}`);
+    const pingDelayUs = flags.grpcPingDelay === undefined ? 0 : parseDurationFlag('--grpc-ping-delay', flags.grpcPingDelay);
+    if (pingDelayUs > 0 && method === healthCheckMethod) throw new BadInputError(`--grpc-ping-delay is for the ping methods, not ${method}`);
+    method = method as string;
+    grpc = { method, streamMessages: streamMessages ?? 1, pingDelayNs: pingDelayUs * 1000, healthService: flags.healthService ?? '' };
+  }
   return {
     target,
     qps,
     connections,
+    streams,
+    ...(grpc === undefined ? {} : { grpc }),
     durationUs,
     requests,
     warmupUs: parseDurationFlag('--warmup', flags.warmup),
@@ -86,10 +115,14 @@ export function loadOptionsFromFlags(url: string, flags: LoadFlags): LoadOptions
 export function registerLoadCommand(program: Command): void {
   program
     .command('load')
-    .description('generate load against an HTTP/1.1 (http://) or TCP echo (tcp://) target and report latency')
-    .argument('<url>', 'http://host:port/path?query or tcp://host:port')
+    .description('generate load against an HTTP/1.1 (http://), HTTP/2 (h2c://, https://), gRPC (grpc://) or TCP echo (tcp://) target and report latency')
+    .argument('<url>', 'http://host:port/path?query, h2c://host:port/path, https://host:port/path, grpc://host:port[/pkg.Service/Method] or tcp://host:port')
     .option('-q, --qps <n>', 'requests per second across all connections; 0 = as fast as possible (closed loop)', '8')
     .option('-c, --connections <n>', 'concurrent connections', '4')
+    .option('-s, --streams <n>', 'HTTP/2, gRPC: concurrent streams per connection, one request in flight each (h2load -m, fortio -s)', '1')
+    .option('--grpc-ping-delay <d>', 'gRPC ping: ask the server to delay each reply this long (fortio\'s -grpc-ping-delay)')
+    .option('--grpc-stream <n>', 'gRPC: server-streaming calls (meshbench.PingStream/Ping), each answered with n messages')
+    .option('--health-service <name>', 'gRPC: call grpc.health.v1.Health/Check for this service instead of the ping (fortio\'s -healthservice)')
     .option('-t, --duration <d>', 'how long to measure (5s by default, unless --requests is given)')
     .option('-n, --requests <n>', 'stop after this many measured requests')
     .option('--warmup <d>', 'run this long before measuring (not recorded)', '0s')
@@ -134,12 +167,29 @@ export function registerLoadCommand(program: Command): void {
         if (live) process.stderr.write('\r\x1b[K');
       }
       if (flags.events === true) event({ event: 'done', requestsCompleted: result.requestsCompleted, ...ownCpu() });
-      if (flags.quiet !== true && flags.events !== true) process.stderr.write(formatLoadSummary(result));
+      // A peer that is not HTTP/2 at all is bad input, not a measurement: one line, no summary.
+      const notHttp2 = (result.errorsByKind[notHttp2Kind] ?? 0) > 0 && !anySuccess(result);
+      if (flags.quiet !== true && flags.events !== true && !notHttp2) process.stderr.write(formatLoadSummary(result));
       if (flags.json !== undefined) writeFileAtomic(flags.json, `${JSON.stringify(result, null, 2)}\n`);
       if (flags.fortioJson !== undefined) writeFileAtomic(flags.fortioJson, `${JSON.stringify(toFortioJson(result), null, 2)}\n`);
+      if (notHttp2) {
+        const t = options.target;
+        if (t.tls) throw new BadInputError(`server does not speak HTTP/2: ${t.host}:${t.port} did not negotiate h2 with ALPN (meshbench's HTTP/1.1 is cleartext only: use http:// to a cleartext port)`);
+        const hint = t.protocol === 'grpc' ? 'a gRPC server answers it; is this an HTTP/1.1 port?' : 'use http:// for an HTTP/1.1 server';
+        throw new BadInputError(`server does not speak HTTP/2 (prior knowledge): ${t.host}:${t.port} did not answer the connection preface with SETTINGS; ${hint}`);
+      }
       if (result.requestsCompleted === 0 && result.requestsFailed > 0) {
         const kinds = Object.entries(result.errorsByKind).map(([k, n]) => `${k}: ${n}`).join(', ');
         throw new MeshbenchError(`no request succeeded (${kinds}); is ${options.target.url} up?`);
+      }
+      if (options.target.protocol === 'grpc') {
+        // As `fortio grpcping`, which exits 1 unless every call came back SERVING: a gRPC run with any
+        // call that did not end OK exits 1 (the result is written first).
+        const failed = result.requestsCompleted + result.requestsFailed - (result.statusCounts.OK ?? 0);
+        if (failed > 0 && !abort.signal.aborted) {
+          const byKind = [...Object.entries(result.statusCounts).filter(([k]) => k !== 'OK'), ...Object.entries(result.errorsByKind)].map(([k, n]) => `${k}: ${n}`).join(', ');
+          throw new MeshbenchError(`${failed} of ${result.requestsCompleted + result.requestsFailed} gRPC calls did not end OK (${byKind})`);
+        }
       }
       if (abort.signal.aborted) process.exitCode = 130;
     });
@@ -154,4 +204,9 @@ function ownCpu(): { cpuUserUs: number; cpuSystemUs: number } {
 function progressLine(p: LoadProgress): string {
   const phase = p.warmingUp ? 'warm-up' : 'measuring';
   return `${phase} ${(p.elapsedUs / 1e6).toFixed(0)}s  ${p.qpsLastInterval.toFixed(0)} qps  p99 ${(p.p99Us / 1000).toFixed(2)} ms  ${p.completed} ok  ${p.errors} errors`;
+}
+
+/** Whether any request was answered with a success (2xx, gRPC OK, or a whole TCP echo). */
+function anySuccess(r: LoadResult): boolean {
+  return r.successLatency.count > 0;
 }

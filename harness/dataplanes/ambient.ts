@@ -2,8 +2,9 @@ import path from 'node:path';
 import type { NodePlan, PodPlan } from '../platforms/netns/addressPlan';
 import { proxyUid, type ServicePlan } from '../platforms/netns/cluster';
 import { generateMeshCerts } from './certs';
-import type { DataPlane, DataPlaneOptions, MeshView } from './dataPlane';
-import type { BackendSpec, FrontendSpec, HaproxySpec, ServerSpec, TlsFiles } from './haproxyConfig';
+import { l7Hop, type DataPlane, type DataPlaneOptions, type MeshView } from './dataPlane';
+import type { WorkloadProtocol } from '../profile/profileSchema';
+import type { BackendSpec, FrontendSpec, HaproxySpec, HttpVersion, ServerSpec, TlsFiles } from './haproxyConfig';
 import { checkProxyKind, haproxyVersion, startHaproxy } from './proxyProcess';
 
 /*
@@ -34,18 +35,24 @@ export function ambientRedirectRules(pod: PodPlan): string {
   ].join('\n');
 }
 
-function tunnelServer(name: string, address: string, tls: TlsFiles | undefined): ServerSpec {
-  return { name, address, port: tunnelPort, sendProxy: true, ...(tls === undefined ? {} : { tls }) };
+function tunnelServer(name: string, address: string, tls: TlsFiles | undefined, http: HttpVersion | undefined): ServerSpec {
+  return { name, address, port: tunnelPort, sendProxy: true, ...(tls === undefined ? {} : { tls }), ...(http === undefined ? {} : { http }) };
 }
 
-/** Servers that carry a service's traffic into the mesh tunnel: the waypoint, else each endpoint node's proxy. */
-function serviceTunnelServers(service: ServicePlan, nodes: readonly NodePlan[], waypoint: PodPlan | undefined, tls: TlsFiles | undefined): ServerSpec[] {
-  if (waypoint !== undefined) return [tunnelServer('waypoint', waypoint.ip, tls)];
+/**
+ * Servers that carry a service's traffic into the mesh tunnel: the waypoint, else each endpoint node's proxy.
+ * `http` is set by an L7 sender (the waypoint) only: a node proxy is L4 and passes the bytes as they come.
+ */
+function serviceTunnelServers(service: ServicePlan, nodes: readonly NodePlan[], waypoint: PodPlan | undefined, tls: TlsFiles | undefined, http?: HttpVersion): ServerSpec[] {
+  if (waypoint !== undefined) return [tunnelServer('waypoint', waypoint.ip, tls, http)];
   const endpointNodes = [...new Set(service.endpoints.map((e) => e.node))];
-  return nodes.filter((n) => endpointNodes.includes(n.name)).map((n) => tunnelServer(`${n.name}-proxy`, n.fabricIp, tls));
+  return nodes.filter((n) => endpointNodes.includes(n.name)).map((n) => tunnelServer(`${n.name}-proxy`, n.fabricIp, tls, http));
 }
 
-/** The node proxy: outbound (from redirected pods) and tunnel inbound (to the node's own endpoints). */
+/**
+ * The node proxy: outbound (from redirected pods) and tunnel inbound (to the node's own endpoints). L4 for
+ * every workload protocol (ztunnel's role): HTTP/2 and gRPC bytes pass unchanged inside the tunnel.
+ */
 export function nodeProxySpec(node: NodePlan, nodes: readonly NodePlan[], services: readonly ServicePlan[], waypoints: ReadonlyMap<string, PodPlan>, workers: number, tls?: TlsFiles): HaproxySpec {
   const backends: BackendSpec[] = [{ name: 'none', mode: 'tcp', servers: [] }];
   const outRoutes: FrontendSpec['routes'][number][] = [];
@@ -66,12 +73,16 @@ export function nodeProxySpec(node: NodePlan, nodes: readonly NodePlan[], servic
   return { workers, frontends, backends };
 }
 
-/** The waypoint: L7 for one service, tunnel in, tunnel out to the endpoint nodes' proxies. */
-export function waypointSpec(service: ServicePlan, nodes: readonly NodePlan[], workers: number, tls?: TlsFiles): HaproxySpec {
+/**
+ * The waypoint: L7 for one service, tunnel in, tunnel out to the endpoint nodes' proxies; HTTP/2 on both
+ * tunnels for `http2` and `grpc` (the node proxies around it are L4 and relay it), L4 for `tcp`.
+ */
+export function waypointSpec(service: ServicePlan, nodes: readonly NodePlan[], workers: number, tls?: TlsFiles, protocol: WorkloadProtocol = 'http'): HaproxySpec {
+  const { mode, http } = l7Hop(protocol);
   return {
     workers,
-    frontends: [{ name: 'tunnel', port: tunnelPort, mode: 'http', acceptProxy: true, ...(tls === undefined ? {} : { tls }), routes: [], defaultBackend: `svc-${service.name}` }],
-    backends: [{ name: `svc-${service.name}`, mode: 'http', servers: serviceTunnelServers(service, nodes, undefined, tls) }],
+    frontends: [{ name: 'tunnel', port: tunnelPort, mode, acceptProxy: true, ...(tls === undefined ? {} : { tls }), ...(http === undefined ? {} : { http }), routes: [], defaultBackend: `svc-${service.name}` }],
+    backends: [{ name: `svc-${service.name}`, mode, servers: serviceTunnelServers(service, nodes, undefined, tls, http) }],
   };
 }
 
@@ -110,7 +121,7 @@ export class AmbientDataPlane implements DataPlane {
       ...[...this.waypoints.entries()].map(async ([serviceName, pod]) => {
         const component = this.waypoints.size === 1 ? 'waypoint' : `waypoint-${serviceName}`;
         this.mine.push(component);
-        const spec = waypointSpec(cluster.service(serviceName), cluster.nodes, this.options.workers, this.certs.get(`waypoint-${serviceName}`));
+        const spec = waypointSpec(cluster.service(serviceName), cluster.nodes, this.options.workers, this.certs.get(`waypoint-${serviceName}`), this.options.protocol);
         await startHaproxy(cluster, { component, node: pod.node, netns: pod.netns }, spec, this.options);
       }),
     ]);

@@ -1,6 +1,7 @@
 import type { Cluster, ServicePlan } from '../platforms/netns/cluster';
 import type { PodPlan } from '../platforms/netns/addressPlan';
-import type { DataPlaneName } from '../profile/profileSchema';
+import type { DataPlaneName, WorkloadProtocol } from '../profile/profileSchema';
+import type { HttpVersion, ProxyMode } from './haproxyConfig';
 
 /** How the data planes that use proxies run them. */
 export interface DataPlaneOptions {
@@ -13,9 +14,36 @@ export interface DataPlaneOptions {
   readonly proxyCpus?: string;
   /** How the eBPF data planes pick a service's backend (default round-robin). */
   readonly balance?: 'round-robin' | 'random';
+  /**
+   * What the workloads speak (default http, HTTP/1.1), as a mesh learns it from the port's declared protocol:
+   * the L7 hops carry it (HTTP/2 end to end for http2 and grpc), and tcp makes them L4.
+   */
+  readonly protocol?: WorkloadProtocol;
 }
 
 export const defaultDataPlaneOptions: DataPlaneOptions = { proxy: 'haproxy', workers: 2, mtls: false };
+
+/** How a proxy that would act at L7 carries one workload protocol: its HAProxy mode and HTTP version. */
+export interface L7Hop {
+  readonly mode: ProxyMode;
+  /** Set (h2) for HTTP/2 and gRPC: every bind and server of the hop speaks HTTP/2; absent otherwise. */
+  readonly http?: HttpVersion;
+}
+
+/**
+ * The L7 hop for a workload protocol, as Istio treats a port by its protocol: `http` → HTTP/1.1 (`mode http`);
+ * `http2` and `grpc` → HTTP/2 on both sides of the proxy (gRPC needs HTTP/2 end to end, trailers included);
+ * `tcp` → L4 (`mode tcp`, the bytes pass unchanged), since an L7 proxy cannot parse a raw byte stream.
+ */
+export function l7Hop(protocol: WorkloadProtocol = 'http'): L7Hop {
+  switch (protocol) {
+    case 'http': return { mode: 'http' };
+    case 'http2':
+    case 'grpc':
+      return { mode: 'http', http: 'h2' };
+    case 'tcp': return { mode: 'tcp' };
+  }
+}
 
 /** What the data plane is told about the mesh, the way a control plane tells its proxies. */
 export interface MeshView {

@@ -1,7 +1,8 @@
 import type { PodPlan } from '../platforms/netns/addressPlan';
 import { nodeIndexOf } from '../platforms/netns/addressPlan';
 import type { Cluster, ServicePlan } from '../platforms/netns/cluster';
-import type { DataPlane, DataPlaneOptions, MeshView } from './dataPlane';
+import { l7Hop, type DataPlane, type DataPlaneOptions, type MeshView } from './dataPlane';
+import type { WorkloadProtocol } from '../profile/profileSchema';
 import type { HaproxySpec } from './haproxyConfig';
 import { checkProxyKind, haproxyVersion, startHaproxy } from './proxyProcess';
 import { openSteeringWithAddon } from './steeringAddon';
@@ -29,13 +30,18 @@ import {
 /** Where the dual waypoint takes plain HTTP from steered clients (Istio's waypoints listen on 15008 for HBONE). */
 export const dualWaypointPort = 15008;
 
-/** The dual waypoint of one service: HTTP in, HTTP to the service's endpoints (round robin, kept alive). */
-export function dualWaypointSpec(service: ServicePlan, workers: number): HaproxySpec {
+/**
+ * The dual waypoint of one service: HTTP in, HTTP to the service's endpoints (round robin, kept alive); HTTP/2
+ * in and out (h2c) for `http2` and `grpc`, L4 for `tcp`. The connect4 steering before it is protocol-blind.
+ */
+export function dualWaypointSpec(service: ServicePlan, workers: number, protocol: WorkloadProtocol = 'http'): HaproxySpec {
   const backend = `svc-${service.name}`;
+  const { mode, http } = l7Hop(protocol);
+  const h = http === undefined ? {} : { http };
   return {
     workers,
-    frontends: [{ name: 'inbound', port: dualWaypointPort, mode: 'http', routes: [], defaultBackend: backend }],
-    backends: [{ name: backend, mode: 'http', servers: service.endpoints.map((e) => ({ name: e.name, address: e.ip, port: service.targetPort })) }],
+    frontends: [{ name: 'inbound', port: dualWaypointPort, mode, ...h, routes: [], defaultBackend: backend }],
+    backends: [{ name: backend, mode, servers: service.endpoints.map((e) => ({ name: e.name, address: e.ip, port: service.targetPort, ...h })) }],
   };
 }
 
@@ -96,7 +102,7 @@ export class KernelDataPlane implements DataPlane {
       if (pod === undefined) continue;
       this.waypoints.set(s.name, pod);
       this.mine.push(component);
-      await startHaproxy(mesh.cluster, { component, node: pod.node, netns: pod.netns }, dualWaypointSpec(s, this.options.workers), this.options);
+      await startHaproxy(mesh.cluster, { component, node: pod.node, netns: pod.netns }, dualWaypointSpec(s, this.options.workers, this.options.protocol), this.options);
     }
   }
 

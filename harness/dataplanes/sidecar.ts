@@ -2,7 +2,8 @@ import path from 'node:path';
 import type { PodPlan } from '../platforms/netns/addressPlan';
 import { proxyUid, type ServicePlan } from '../platforms/netns/cluster';
 import { generateMeshCerts } from './certs';
-import type { DataPlane, DataPlaneOptions, MeshView } from './dataPlane';
+import { l7Hop, type DataPlane, type DataPlaneOptions, type MeshView } from './dataPlane';
+import type { WorkloadProtocol } from '../profile/profileSchema';
 import type { BackendSpec, FrontendSpec, HaproxySpec, TlsFiles } from './haproxyConfig';
 import { checkProxyKind, haproxyVersion, startHaproxy } from './proxyProcess';
 
@@ -35,23 +36,29 @@ export function sidecarIptables(uid: number = proxyUid): string {
   ].join('\n');
 }
 
-/** The sidecar proxy of one pod: outbound (per service, by original destination) and inbound to the app. */
-export function sidecarProxySpec(pod: PodPlan, services: readonly ServicePlan[], workers: number, tls?: TlsFiles): HaproxySpec {
+/**
+ * The sidecar proxy of one pod: outbound (per service, by original destination) and inbound to the app. Both
+ * sides are L7 for HTTP (HTTP/2 on every bind and server for `http2` and `grpc`, ALPN h2 over mTLS) and L4 for
+ * `tcp`. `workers` is HAProxy's nbthread; `tls` the proxy's identity when mTLS is on.
+ */
+export function sidecarProxySpec(pod: PodPlan, services: readonly ServicePlan[], workers: number, tls?: TlsFiles, protocol: WorkloadProtocol = 'http'): HaproxySpec {
+  const { mode, http } = l7Hop(protocol);
+  const h = http === undefined ? {} : { http };
   const backends: BackendSpec[] = services.map((s) => ({
     name: `out-${s.name}`,
-    mode: 'http',
-    servers: s.endpoints.map((ep) => ({ name: ep.name, address: ep.ip, port: s.targetPort, ...(tls === undefined ? {} : { tls }) })),
+    mode,
+    servers: s.endpoints.map((ep) => ({ name: ep.name, address: ep.ip, port: s.targetPort, ...(tls === undefined ? {} : { tls }), ...h })),
   }));
   const mine = services.find((s) => s.endpoints.some((ep) => ep.name === pod.name));
-  backends.push({ name: 'inbound-app', mode: 'http', servers: mine === undefined ? [] : [{ name: 'app', address: pod.ip, port: mine.targetPort }] });
+  backends.push({ name: 'inbound-app', mode, servers: mine === undefined ? [] : [{ name: 'app', address: pod.ip, port: mine.targetPort, ...h }] });
   const first = services[0];
   const frontends: FrontendSpec[] = [
     {
-      name: 'outbound', port: sidecarOutboundPort, mode: 'http',
+      name: 'outbound', port: sidecarOutboundPort, mode, ...h,
       routes: services.map((s) => ({ backend: `out-${s.name}`, dst: s.vip, dstPort: s.port })),
       defaultBackend: first === undefined ? 'inbound-app' : `out-${first.name}`,
     },
-    { name: 'inbound', port: sidecarInboundPort, mode: 'http', ...(tls === undefined ? {} : { tls }), routes: [], defaultBackend: 'inbound-app' },
+    { name: 'inbound', port: sidecarInboundPort, mode, ...h, ...(tls === undefined ? {} : { tls }), routes: [], defaultBackend: 'inbound-app' },
   ];
   return { workers, frontends, backends };
 }
@@ -81,7 +88,7 @@ export class SidecarDataPlane implements DataPlane {
     const component = `${pod.name}-proxy`;
     await mesh.cluster.iptables(pod.netns, sidecarIptables());
     const tls = this.options.mtls ? this.certs.get(component) : undefined;
-    await startHaproxy(mesh.cluster, { component, node: pod.node, netns: pod.netns }, sidecarProxySpec(pod, mesh.services, this.options.workers, tls), this.options);
+    await startHaproxy(mesh.cluster, { component, node: pod.node, netns: pod.netns }, sidecarProxySpec(pod, mesh.services, this.options.workers, tls, this.options.protocol), this.options);
     this.mine.push(component);
   }
 

@@ -10,6 +10,22 @@ import { calibrationControlProblem } from './calibrationControl';
 
 export const dataPlaneNames = ['baseline', 'sidecar', 'ambient', 'waypoint', 'kernel', 'dual'] as const;
 export type DataPlaneName = (typeof dataPlaneNames)[number];
+/**
+ * What the workloads speak. `http`: HTTP/1.1 keep-alive; `http2`: HTTP/2 over cleartext with prior knowledge
+ * (h2c, RFC 9113 §3.3); `grpc`: gRPC unary calls over h2c (fortio's `fgrpc.PingServer/Ping`); `tcp`: a raw
+ * byte echo. The data planes configure their L7 hops from it (HTTP/2 on every L7 hop for `http2`/`grpc`,
+ * L4 passthrough for `tcp`), as a mesh does from a port's declared protocol.
+ */
+export const workloadProtocols = ['http', 'http2', 'grpc', 'tcp'] as const;
+/** One of `workloadProtocols`: http, http2, grpc or tcp. */
+export type WorkloadProtocol = (typeof workloadProtocols)[number];
+/** Protocols that multiplex streams on one connection (`load.streams` > 1 needs one of these). */
+export const multiplexedProtocols: readonly WorkloadProtocol[] = ['http2', 'grpc'];
+/**
+ * Concurrent streams per connection that a profile may ask for: HAProxy's default
+ * `tune.h2.max-concurrent-streams` (100), which every L7 hop would otherwise enforce on the client.
+ */
+export const maxStreamsPerConnection = 100;
 export const probeNames = ['copy', 'connections', 'sched', 'syscalls', 'packets'] as const;
 export type ProbeName = (typeof probeNames)[number];
 /** Meshes the kubernetes platform enrols workloads into (`none` = a plain namespace). */
@@ -94,7 +110,7 @@ export const profileSchema = z.strictObject({
   dataplanes: nonEmptyUnique(z.enum(dataPlaneNames)),
   placement: nonEmptyUnique(z.enum(['same-node', 'cross-node'])).default(['cross-node']),
   workload: z.strictObject({
-    protocol: z.enum(['http', 'tcp']).default('http'),
+    protocol: z.enum(workloadProtocols).default('http'),
     payloadBytes: nonEmptyUnique(z.number().int().nonnegative().max(64 * 1024 * 1024)).default([0]),
     keepAlive: z.boolean().default(true),
     /** Echo server controls (fortio syntax) for every request, e.g. "size=1024". */
@@ -108,6 +124,11 @@ export const profileSchema = z.strictObject({
     maxThroughput: z.boolean().default(false),
     /** Search the highest rate meeting an objective per data plane and placement (see rateSearchSchema). */
     search: rateSearchSchema.optional(),
+    /**
+     * Concurrent streams per connection (`meshbench load --streams`), HTTP/2 and gRPC only. The default, 1,
+     * keeps HTTP/1.1's one request in flight per connection, so protocols compare at equal concurrency.
+     */
+    streams: z.number().int().positive().max(maxStreamsPerConnection).default(1),
   }).prefault({}),
   duration,
   warmup: duration.default('1s'),
@@ -169,6 +190,12 @@ export const profileSchema = z.strictObject({
     if (problem !== null) ctx.addIssue({ code: 'custom', message: problem });
   })).optional(),
 }).superRefine((p, ctx) => {
+  if (!p.workload.keepAlive && multiplexedProtocols.includes(p.workload.protocol)) {
+    ctx.addIssue({ code: 'custom', path: ['workload', 'keepAlive'], message: `a new connection per request is for http and tcp; ${p.workload.protocol} keeps its connections (as h2load and fortio do)` });
+  }
+  if (p.load.streams > 1 && !multiplexedProtocols.includes(p.workload.protocol)) {
+    ctx.addIssue({ code: 'custom', path: ['load', 'streams'], message: `more than 1 stream per connection needs workload.protocol ${multiplexedProtocols.join(' or ')}, not ${p.workload.protocol}` });
+  }
   if (p.calibration === undefined) return;
   if (!p.dataplanes.includes('baseline')) ctx.addIssue({ code: 'custom', path: ['calibration'], message: 'calibration variants are variants of the baseline: add baseline to dataplanes' });
   if (p.workload.protocol !== 'http') ctx.addIssue({ code: 'custom', path: ['calibration'], message: 'calibration controls run on HTTP requests only: set workload.protocol to http' });

@@ -1,6 +1,6 @@
 import type { LoadResult } from '../../workloads/loadResult';
 import type { Bytes, Microseconds } from '../../workloads/units';
-import type { DataPlaneName, Profile } from '../profile/profileSchema';
+import type { DataPlaneName, Profile, WorkloadProtocol } from '../profile/profileSchema';
 import type { EbpfCost } from '../resources/bpfCost';
 import type { RateSearchConfig } from '../runner/rateSearch';
 
@@ -58,7 +58,10 @@ export interface LoadPoint {
   readonly connections: number;
   readonly payloadBytes: Bytes;
   readonly keepAlive: boolean;
-  readonly protocol: 'http' | 'tcp';
+  /** What the workloads spoke (see `workloadProtocols`); `http` is HTTP/1.1. */
+  readonly protocol: WorkloadProtocol;
+  /** Concurrent streams per connection (HTTP/2, gRPC); absent in results of meshbench ≤ 0.1, meaning 1. */
+  readonly streams?: number;
 }
 
 export interface ComponentResources {

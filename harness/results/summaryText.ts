@@ -24,7 +24,8 @@ export const intervalLegend = '[low–high]: 95 % percentile-bootstrap interval 
 
 function loadLabel(g: SummaryGroup): string {
   const p = g.loadPoint;
-  return `${p.qps === 0 ? 'max' : `${p.qps} qps`} c${p.connections}${p.payloadBytes > 0 ? ` ${p.payloadBytes}B` : ''}${p.keepAlive ? '' : ' new-conn'}`;
+  const protocol = p.protocol === 'http' ? '' : ` ${p.protocol}${p.streams !== undefined && p.streams > 1 ? ` s${p.streams}` : ''}`;
+  return `${p.qps === 0 ? 'max' : `${p.qps} qps`} c${p.connections}${p.payloadBytes > 0 ? ` ${p.payloadBytes}B` : ''}${p.keepAlive ? '' : ' new-conn'}${protocol}`;
 }
 
 function table(rows: readonly (readonly string[])[]): string[] {

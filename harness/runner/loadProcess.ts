@@ -3,10 +3,20 @@ import path from 'node:path';
 import type { LoadResult } from '../../workloads/loadResult';
 import { MeshbenchError } from '../errors';
 import { ownPerfMap, perfMapNodeFlag, rememberProcess, removePerfMap } from '../probes/userSymbols';
+import type { LoadPoint } from '../results/resultTypes';
 import type { LoadInvocation } from './platformSession';
 
 /** The built CLI, for starting workloads as their own processes (in a namespace, a cgroup, a pod). */
 export const cliScript = path.join(__dirname, '..', 'cli.js');
+
+/**
+ * The load client's flags that depend on the protocol of a load point (the URL's scheme, set by the platform,
+ * picks the protocol itself): `--streams N` concurrent streams per connection for HTTP/2 and gRPC, h2load's `-m`
+ * and fortio's `-s`; none for HTTP/1.1 and TCP, which carry one request at a time per connection.
+ */
+export function protocolLoadArgs(p: Pick<LoadPoint, 'protocol' | 'streams'>): string[] {
+  return p.protocol === 'http2' || p.protocol === 'grpc' ? ['--streams', String(p.streams ?? 1)] : [];
+}
 
 /**
  * Runs `meshbench load --events --json -` behind `prefix` (e.g. ["ip", "netns", "exec", "mb-pod1"] or a

@@ -15,6 +15,7 @@ import { summarise } from '../results/summarise';
 import type { SummaryRecord } from '../results/summaryTypes';
 import { machineInfo, toolVersions } from './environment';
 import { HarnessAffinity } from './harnessCpus';
+import { protocolLoadArgs } from './loadProcess';
 import type { DeployedDataPlane, LoadProcessCpu, PlatformSession, ProbeProvider, StepProbeResult } from './platformSession';
 import { planSteps, stepId, type PlannedStep } from './stepPlan';
 import { StepPlanner } from './repetitionPlanner';
@@ -256,7 +257,7 @@ export class Runner {
     };
     const args = [
       d.targetUrl, '--qps', String(p.qps), '--connections', String(p.connections), '--duration', formatDurationUs(durationUs),
-      '--warmup', profile.warmup, '--payload-size', String(p.payloadBytes), ...(p.keepAlive ? [] : ['--no-keepalive']),
+      '--warmup', profile.warmup, '--payload-size', String(p.payloadBytes), ...(p.keepAlive ? [] : ['--no-keepalive']), ...protocolLoadArgs(p),
       '--labels', `${profile.name} ${stepId(step)}`,
     ];
     const abandon = async (): Promise<void> => {

@@ -69,10 +69,10 @@ export function loadPoints(profile: Profile): LoadPoint[] {
   const points: LoadPoint[] = [];
   for (const payloadBytes of w.payloadBytes) {
     for (const connections of profile.load.connections) {
-      for (const qps of profile.load.qps) points.push({ qps, connections, payloadBytes, keepAlive: w.keepAlive, protocol: w.protocol });
+      for (const qps of profile.load.qps) points.push({ qps, connections, payloadBytes, keepAlive: w.keepAlive, protocol: w.protocol, streams: profile.load.streams });
     }
     if (profile.load.maxThroughput && !profile.load.qps.includes(0)) {
-      points.push({ qps: 0, connections: Math.max(...profile.load.connections), payloadBytes, keepAlive: w.keepAlive, protocol: w.protocol });
+      points.push({ qps: 0, connections: Math.max(...profile.load.connections), payloadBytes, keepAlive: w.keepAlive, protocol: w.protocol, streams: profile.load.streams });
     }
   }
   return points;

@@ -36,7 +36,8 @@ export interface SmpPerformanceTestResult {
 export interface SmpClient {
   internal: boolean;
   load_generator: string;
-  protocol: 'http' | 'tcp';
+  /** SMP's `Protocol` enum has http, tcp, udp and grpc: HTTP/2 without gRPC is `http` there. */
+  protocol: 'http' | 'tcp' | 'grpc';
   connections: number;
   rps: number;
   endpoint_url: string[];
@@ -87,7 +88,7 @@ export function smpConfig(run: RunRecord, steps: readonly StepRecord[]): SmpPerf
   const seen = new Map<string, SmpClient>();
   for (const s of steps) {
     const key = `${s.loadPoint.protocol}|${s.loadPoint.qps}|${s.loadPoint.connections}|${s.load.options.url}`;
-    if (!seen.has(key)) seen.set(key, { internal: true, load_generator: 'meshbench', protocol: s.loadPoint.protocol, connections: s.loadPoint.connections, rps: s.loadPoint.qps, endpoint_url: [s.load.options.url] });
+    if (!seen.has(key)) seen.set(key, { internal: true, load_generator: 'meshbench', protocol: s.loadPoint.protocol === 'http2' ? 'http' : s.loadPoint.protocol, connections: s.loadPoint.connections, rps: s.loadPoint.qps, endpoint_url: [s.load.options.url] });
   }
   return {
     smp_version: smpVersion,

@@ -3,7 +3,7 @@ import addFormats from 'ajv-formats';
 
 /*
  * JSON schema of a fortio result, written from fortio's Go source (fortio/fortio @ 45e1871):
- * periodic.RunnerResults, fhttp.HTTPRunnerResults, tcprunner.RunnerResults and stats.HistogramData /
+ * periodic.RunnerResults, fhttp.HTTPRunnerResults, tcprunner.RunnerResults, fgrpc.GRPCRunnerResults and stats.HistogramData /
  * Bucket / Percentile, with the JSON names encoding/json gives exported Go fields (time.Time as RFC 3339,
  * time.Duration as integer nanoseconds, map[int]int64 keys as decimal strings). `required` lists what
  * fortio always writes plus every field ui/static/js/fortio_chart.js reads to draw a result
@@ -56,7 +56,8 @@ export const fortioResultSchema = {
   ],
   properties: {
     // periodic.RunnerResults
-    RunType: { enum: ['HTTP', 'TCP', 'GRPC', 'UDP'] },
+    // fgrpc.RunGRPCTest: "GRPC Ping[ Delay=<duration>][ PayloadLength=<n>]", "GRPC Health for '<service>'[ PayloadLength=<n>]"
+    RunType: { anyOf: [{ enum: ['HTTP', 'TCP', 'UDP'] }, { type: 'string', pattern: "^GRPC (Ping( Delay=[0-9.]+[a-zµ]+)?|Health for '[^']*')( PayloadLength=[0-9]+)?$" }] },
     Labels: { type: 'string' },
     StartTime: { type: 'string', format: 'date-time' },
     RequestedQPS: { type: 'string', pattern: '^(max|[0-9]+(\\.[0-9]+)?)$' },
@@ -86,12 +87,24 @@ export const fortioResultSchema = {
     // fhttp.HTTPOptions (embedded) / tcprunner.TCPOptions
     URL: { type: 'string' },
     Destination: { type: 'string' },
+    // fgrpc.GRPCRunnerResults: Streams int, Ping bool, Metadata metadata.MD (map[string][]string, nil → null)
+    Streams: { type: 'integer', minimum: 1 },
+    Ping: { type: 'boolean' },
+    Metadata: { type: ['object', 'null'], additionalProperties: { type: 'array', items: { type: 'string' } } },
     // meshbench's own: what RetCodes["-1"] is made of
     ErrorsByKind: { type: 'object', additionalProperties: { type: 'integer', minimum: 0 } },
   },
   allOf: [
     { if: { properties: { RunType: { const: 'HTTP' } } }, then: { required: ['URL', 'Sizes', 'HeaderSizes'], properties: { RetCodes: { propertyNames: { pattern: '^-?[0-9]+$' } } } } },
     { if: { properties: { RunType: { const: 'TCP' } } }, then: { required: ['Destination'] } },
+    // gRPC: HealthResultMap keyed by status name: SERVING (fortio's OK), ERROR, or a status a server answered with
+    {
+      if: { properties: { RunType: { pattern: '^GRPC' } } },
+      then: {
+        required: ['Destination', 'Streams', 'Ping', 'Metadata'],
+        properties: { RetCodes: { propertyNames: { enum: ['SERVING', 'NOT_SERVING', 'UNKNOWN', 'SERVICE_UNKNOWN', 'ERROR', 'CANCELLED', 'INVALID_ARGUMENT', 'DEADLINE_EXCEEDED', 'NOT_FOUND', 'ALREADY_EXISTS', 'PERMISSION_DENIED', 'RESOURCE_EXHAUSTED', 'FAILED_PRECONDITION', 'ABORTED', 'OUT_OF_RANGE', 'UNIMPLEMENTED', 'INTERNAL', 'UNAVAILABLE', 'DATA_LOSS', 'UNAUTHENTICATED'] } } },
+      },
+    },
   ],
 } as const;
 

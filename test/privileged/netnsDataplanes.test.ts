@@ -97,6 +97,36 @@ describe('netns platform (root)', function () {
     }
   });
 
+  describe('gRPC through the L7 proxies (HTTP/2 on every hop)', () => {
+    // The echo server speaks gRPC over h2c only, so an answer proves the last hop was HTTP/2; the client's
+    // first hop is h2c too, and the proxies between are configured HTTP/2 (unit tests hold the configs).
+    const cases: ReadonlyArray<readonly [DataPlaneName, boolean]> = [['sidecar', false], ['waypoint', false], ['sidecar', true]];
+    for (const [dataplane, mtls] of cases) {
+      it(`${dataplane}${mtls ? ' with mTLS (ALPN h2)' : ''}: gRPC calls pass over exactly ${expectedConnections[dataplane]} connections${mtls ? '' : ', and a fixed-rate gRPC load without errors'}`, async () => {
+        const d = await EchoDeployment.create({ dataplane, placement: 'cross-node', protocol: 'grpc', dataPlaneOptions: { mtls } });
+        try {
+          assert.match(d.targetUrl, /^grpc:\/\/198\.19\.0\.\d+:80$/);
+          const check = await d.checkPath(3);
+          assert.deepEqual(check.statuses, [200, 200, 200]);
+          assert.equal(check.connectionsOnPath, expectedConnections[dataplane], JSON.stringify(check.connections));
+          assert.equal(check.hops[0], 'client');
+          assert.equal(check.hops.at(-1), 'server');
+          if (mtls) return;
+          const result = await runLoadProcess(d.clientPrefix(), {
+            args: [d.targetUrl, '--qps', '200', '--connections', '2', '--streams', '2', '--duration', '1s'],
+            onMeasuring: () => undefined, onProgress: () => undefined, signal: new AbortController().signal,
+          });
+          assert.ok(result.requestsCompleted >= 150, `only ${result.requestsCompleted} calls`);
+          assert.equal(result.requestsFailed, 0, JSON.stringify(result.errorsByKind));
+          // The load's connections were the client's h2c sessions: one per --connections, however many streams.
+          assert.equal(result.socketsOpened, 2);
+        } finally {
+          await d.destroy();
+        }
+      });
+    }
+  });
+
   describe('eBPF data planes', () => {
     for (const placement of ['same-node', 'cross-node'] as const) {
       it(`kernel, ${placement}: connect4 dials the server itself, sockmap only on one node; attached only to the pods' cgroups; uninstall leaves no program`, async () => {
@@ -265,7 +295,7 @@ describe('netns platform (root)', function () {
     });
 
     it('answers bad input with one line and a non-zero exit', async () => {
-      for (const args of [['--dataplane', 'istio'], ['--dataplane', 'sidecar', '--placement', 'moon'], ['--dataplane', 'sidecar', '--workers', '0'], ['--dataplane', 'kernel', '--balance', 'sticky']]) {
+      for (const args of [['--dataplane', 'istio'], ['--dataplane', 'sidecar', '--placement', 'moon'], ['--dataplane', 'sidecar', '--workers', '0'], ['--dataplane', 'kernel', '--balance', 'sticky'], ['--dataplane', 'sidecar', '--protocol', 'h3']]) {
         const r = await runCli(['cluster', 'check', ...args]);
         assert.equal(r.code, 2, r.stderr);
         assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);

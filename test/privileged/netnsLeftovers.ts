@@ -39,7 +39,7 @@ export function findLeftovers(): Leftovers {
     if (!/^\d+$/.test(pid)) continue;
     try {
       const cmd = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ');
-      if (/\/run\/meshbench\/run-|--net=\/run\/netns\/mb-|holdClient\.js|holdCluster\.js|echo --host 198\.1[89]\.|load http:\/\/198\.1[89]\./.test(cmd)) processes.push(`${pid} ${cmd.trim()}`);
+      if (/\/run\/meshbench\/run-|--net=\/run\/netns\/mb-|holdClient\.js|holdCluster\.js|echo --host 198\.1[89]\.|load (http|h2c|grpc|tcp):\/\/198\.1[89]\./.test(cmd)) processes.push(`${pid} ${cmd.trim()}`);
     } catch {
       // gone
     }

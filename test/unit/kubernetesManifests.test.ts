@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import type { V1Namespace } from '@kubernetes/client-node';
+import type { V1Deployment, V1Namespace, V1Service } from '@kubernetes/client-node';
 import YAML from 'yaml';
-import { dataPlaneNames, type DataPlaneName, type MeshName } from '../../harness/profile/profileSchema';
+import { dataPlaneNames, type DataPlaneName, type MeshName, type WorkloadProtocol } from '../../harness/profile/profileSchema';
 import {
-  deploymentManifests, echoTargetUrl, loadPodManifest, namespaceName, probeDaemonSetManifest, runLabel, runLabelValue, type WorkloadContext,
+  deploymentManifests, echoArgs, echoTargetUrl, loadPodManifest, namespaceName, probeDaemonSetManifest, runLabel, runLabelValue, type WorkloadContext,
 } from '../../harness/platforms/kubernetes/manifests';
 import { enrolmentFor, meshesByDataPlane, meshFor } from '../../harness/platforms/kubernetes/meshMapping';
 import { cleanupPermissions, probePermissions, requiredPermissions } from '../../harness/platforms/kubernetes/permissions';
@@ -14,7 +14,7 @@ import { validateManifest } from '../helpers/kubernetesSchemas';
 
 const repo = path.join(__dirname, '..', '..', '..');
 
-function context(dataplane: DataPlaneName, mesh: MeshName, placement: 'same-node' | 'cross-node', protocol: 'http' | 'tcp' = 'http'): WorkloadContext {
+function context(dataplane: DataPlaneName, mesh: MeshName, placement: 'same-node' | 'cross-node', protocol: WorkloadProtocol = 'http'): WorkloadContext {
   const enrolment = enrolmentFor(dataplane, { meshes: { [dataplane]: mesh }, readyTimeout: '1s', metricsInterval: '1s' });
   return {
     runId: '20261125T085500Z-seed-claims',
@@ -48,6 +48,24 @@ describe('kubernetes manifests', () => {
     const ctx = context('sidecar', 'istio', 'cross-node', 'tcp');
     for (const o of deploymentManifests(ctx, bundle)) await validateManifest(o);
     assert.equal(echoTargetUrl(ctx), `tcp://meshbench-echo.${ctx.namespace}.svc.cluster.local:8080`);
+  });
+
+  it('HTTP/2 and gRPC: the port is named and declared for the mesh, the echo and the client speak it', async () => {
+    for (const protocol of ['http2', 'grpc'] as const) {
+      const ctx = context('waypoint', 'istio', 'cross-node', protocol);
+      const objects = deploymentManifests(ctx, bundle);
+      for (const o of objects) await validateManifest(o);
+      const service = objects.find((o) => o.kind === 'Service') as V1Service;
+      // Istio reads the port name's prefix and appProtocol: "grpc" and "http2" both mean HTTP/2 on the wire.
+      assert.deepEqual(service.spec?.ports?.map((p) => [p.name, p.appProtocol]), [[protocol, protocol]]);
+      const deployment = objects.find((o) => o.kind === 'Deployment') as V1Deployment;
+      const echo = deployment.spec?.template.spec?.containers[0];
+      assert.equal(echo?.ports?.[0]?.name, protocol);
+      assert.deepEqual(echoArgs(ctx).slice(5, 7), ['--protocol', protocol]);
+    }
+    assert.match(echoTargetUrl(context('sidecar', 'istio', 'cross-node', 'http2')), /^h2c:\/\/meshbench-echo\.[a-z0-9-]+\.svc\.cluster\.local:8080\/$/);
+    assert.match(echoTargetUrl(context('sidecar', 'istio', 'cross-node', 'grpc')), /^grpc:\/\/meshbench-echo\.[a-z0-9-]+\.svc\.cluster\.local:8080$/);
+    assert.equal(echoArgs(context('sidecar', 'istio', 'cross-node', 'http')).includes('--protocol'), false);
   });
 
   it('the validation is real: a broken object is refused', async () => {

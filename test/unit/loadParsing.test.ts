@@ -21,10 +21,47 @@ describe('load target and flags', () => {
     assert.equal(t.host, '::1');
   });
 
+  it('parses HTTP/2 and gRPC targets', () => {
+    const h = parseTarget('h2c://127.0.0.1:8080/echo?delay=1ms');
+    assert.equal(h.protocol, 'http2');
+    assert.equal(h.tls, false);
+    assert.equal(h.path, '/echo?delay=1ms');
+    assert.equal(parseTarget('h2c://h').port, 80);
+    const s = parseTarget('https://h/');
+    assert.equal(s.protocol, 'http2');
+    assert.equal(s.tls, true);
+    assert.equal(s.port, 443);
+    const g = parseTarget('grpc://[::1]:9000');
+    assert.equal(g.protocol, 'grpc');
+    assert.equal(g.path, '');
+    assert.equal(parseTarget('grpc://h:1/grpc.health.v1.Health/Check').path, '/grpc.health.v1.Health/Check');
+  });
+
+  it('turns HTTP/2 and gRPC flags into options, refusing what does not fit the protocol', () => {
+    const o = loadOptionsFromFlags('grpc://127.0.0.1:1', { ...flags, streams: '8', grpcPingDelay: '2ms' });
+    assert.equal(o.streams, 8);
+    assert.deepEqual(o.grpc, { method: '/fgrpc.PingServer/Ping', streamMessages: 1, pingDelayNs: 2_000_000, healthService: '' });
+    assert.equal(loadOptionsFromFlags('grpc://127.0.0.1:1', { ...flags, grpcStream: '3' }).grpc?.method, '/meshbench.PingStream/Ping');
+    assert.equal(loadOptionsFromFlags('grpc://127.0.0.1:1', { ...flags, healthService: 'ping' }).grpc?.method, '/grpc.health.v1.Health/Check');
+    const bad: Array<[string, Record<string, unknown>, RegExp]> = [
+      ['http://127.0.0.1:1/', { streams: '2' }, /--streams is for HTTP\/2 and gRPC/],
+      ['h2c://127.0.0.1:1/', { streams: '0' }, /--streams/],
+      ['h2c://127.0.0.1:1/', { keepalive: false }, /--no-keepalive/],
+      ['h2c://127.0.0.1:1/', { grpcPingDelay: '1ms' }, /--grpc-ping-delay is for grpc:\/\//],
+      ['grpc://127.0.0.1:1/x.Y/Z', {}, /unknown gRPC method/],
+      ['grpc://127.0.0.1:1/fgrpc.PingServer/Ping', { grpcStream: '2' }, /--grpc-stream makes server-streaming calls/],
+      ['grpc://127.0.0.1:1', { healthService: 'x', grpcPingDelay: '1ms' }, /--grpc-ping-delay is for the ping methods/],
+    ];
+    for (const [url, patch, re] of bad) {
+      assert.throws(() => loadOptionsFromFlags(url, { ...flags, ...patch } as typeof flags), (e: unknown) => e instanceof BadInputError && re.test(e.message), `${url} ${JSON.stringify(patch)}`);
+    }
+  });
+
   it('rejects malformed URLs with a reason', () => {
     assert.throws(() => parseTarget('not a url'), TargetSyntaxError);
     assert.throws(() => parseTarget('ftp://h:1/'), /unsupported scheme "ftp"/);
-    assert.throws(() => parseTarget('https://h/'), /TLS/);
+    assert.throws(() => parseTarget('grpc://h'), /grpc:\/\/ needs a port/);
+    assert.throws(() => parseTarget('grpc://u:p@h:1'), /no user:password/);
     assert.throws(() => parseTarget('tcp://h'), /needs a port/);
     assert.throws(() => parseTarget('tcp://u:p@h:1'), /no user:password/);
   });

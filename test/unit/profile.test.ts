@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { loadProfile, parseProfile } from '../../harness/profile/profileLoad';
 import { BadInputError } from '../../harness/errors';
+import { loadLabel } from '../../reports/stepRows';
 import { measurementRounds, planSteps, repetitionPolicy, stepId, withoutInstrumented, type PlannedStep } from '../../harness/runner/stepPlan';
 import { StepPlanner, type FinishedStep } from '../../harness/runner/repetitionPlanner';
 
@@ -34,6 +35,10 @@ const expected: Record<string, RegExp> = {
   'not-yaml.yaml': /: line \d+, column \d+: (?!.*at line)/,
   'not-a-mapping.yaml': /: \(top level\): expected a mapping/,
   'missing-name.yaml': /: name: expected string, received undefined/,
+  'unknown-protocol.yaml': /: workload\.protocol: .*expected one of "http"\|"http2"\|"grpc"\|"tcp" \(got "http3"\)/,
+  'zero-streams.yaml': /: load\.streams: .*expected number to be >0 \(got 0\)/,
+  'grpc-without-keepalive.yaml': /: workload\.keepAlive: a new connection per request is for http and tcp; grpc keeps its connections \(as h2load and fortio do\) \(got false\)/,
+  'streams-without-http2.yaml': /: load\.streams: more than 1 stream per connection needs workload\.protocol http2 or grpc, not http \(got 8\)/,
 };
 
 describe('profiles', () => {
@@ -85,6 +90,39 @@ describe('profiles', () => {
     assert.deepEqual(p.load.qps, [1000]);
     assert.equal(p.proxy.workers, 2);
     assert.equal(p.repetitions, 1);
+  });
+});
+
+describe('workload protocols in profiles', () => {
+  it('http by default with one stream per connection; http2 and grpc carry their streams into every load point', () => {
+    const plain = parseProfile('name: t\ndataplanes: [baseline]\nduration: 2s\n', 't.yaml');
+    assert.equal(plain.workload.protocol, 'http');
+    assert.equal(plain.load.streams, 1);
+    const grpc = parseProfile('name: t\ndataplanes: [baseline, sidecar]\nduration: 2s\nworkload: {protocol: grpc}\nload: {qps: [100, 0], connections: [1], streams: 8}\n', 't.yaml');
+    const steps = planSteps(grpc);
+    assert.ok(steps.length > 0);
+    for (const s of steps) assert.deepEqual({ protocol: s.loadPoint.protocol, streams: s.loadPoint.streams }, { protocol: 'grpc', streams: 8 });
+    assert.equal(parseProfile('name: t\ndataplanes: [baseline]\nduration: 2s\nworkload: {protocol: http2}\nload: {streams: 100}\n', 't.yaml').load.streams, 100);
+  });
+
+  it('streams above what every L7 hop allows per connection (HAProxy\'s 100) are refused in one line', () => {
+    assert.throws(() => parseProfile('name: t\ndataplanes: [baseline]\nduration: 2s\nworkload: {protocol: grpc}\nload: {streams: 101}\n', 't.yaml'),
+      (e: unknown) => e instanceof BadInputError && /^t\.yaml: load\.streams: .*<=100 \(got 101\)$/.test(e.message));
+  });
+
+  it('report labels name the protocol and streams when they are not HTTP/1.1\'s', () => {
+    assert.equal(loadLabel({ qps: 1000, connections: 4, payloadBytes: 0, keepAlive: true, protocol: 'http', streams: 1 }), '1000 qps × 4 conn');
+    assert.equal(loadLabel({ qps: 1000, connections: 4, protocol: 'grpc', streams: 1 }), '1000 qps × 4 conn, grpc');
+    assert.equal(loadLabel({ qps: 0, connections: 1, protocol: 'http2', streams: 8 }), 'max × 1 conn, http2 × 8 streams');
+  });
+
+  it('profiles/quick-grpc.yaml is quick.yaml in gRPC: all six data planes', () => {
+    const quick = loadProfile(path.join(repo, 'profiles', 'quick.yaml')).profile;
+    const grpc = loadProfile(path.join(repo, 'profiles', 'quick-grpc.yaml')).profile;
+    assert.equal(grpc.workload.protocol, 'grpc');
+    assert.deepEqual(grpc.dataplanes, quick.dataplanes);
+    assert.equal(grpc.dataplanes.length, 6);
+    assert.deepEqual({ ...grpc, name: quick.name, description: quick.description, workload: quick.workload }, quick);
   });
 });
 

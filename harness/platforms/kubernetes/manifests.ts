@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { V1ConfigMap, V1Container, V1DaemonSet, V1Deployment, V1Namespace, V1NodeAffinity, V1Pod, V1PodSpec, V1SecurityContext, V1Service } from '@kubernetes/client-node';
-import type { DataPlaneName } from '../../profile/profileSchema';
+import type { DataPlaneName, WorkloadProtocol } from '../../profile/profileSchema';
+import { echoProtocolArgs, protocolTargetUrl } from '../workloadProtocol';
 import type { Placement } from '../../runner/platformSession';
 import { waypointName, type MeshEnrolment } from './meshMapping';
 
@@ -31,7 +32,7 @@ export interface WorkloadContext {
   readonly placement: Placement;
   readonly enrolment: MeshEnrolment;
   readonly image: string;
-  readonly protocol: 'http' | 'tcp';
+  readonly protocol: WorkloadProtocol;
   /** Echo server defaults (fortio query syntax). */
   readonly serverControls: string;
   readonly serverNode: string;
@@ -125,7 +126,7 @@ function workloadContainer(ctx: WorkloadContext, name: string, args: string[]): 
 }
 
 export function echoArgs(ctx: WorkloadContext): string[] {
-  return ['echo', '--host', '0.0.0.0', '--port', String(echoPort), ...(ctx.protocol === 'tcp' ? ['--tcp'] : []),
+  return ['echo', '--host', '0.0.0.0', '--port', String(echoPort), ...echoProtocolArgs(ctx.protocol),
     ...(ctx.serverControls === '' ? [] : ['--controls', ctx.serverControls])];
 }
 
@@ -133,7 +134,7 @@ export function echoDeploymentManifest(ctx: WorkloadContext): V1Deployment {
   const podLabels = { ...runLabels(ctx.runId), app: echoName, [roleLabel]: 'server' };
   const container: V1Container = {
     ...workloadContainer(ctx, 'echo', echoArgs(ctx)),
-    ports: [{ name: ctx.protocol === 'http' ? 'http' : 'tcp', containerPort: echoPort, protocol: 'TCP' }],
+    ports: [{ name: ctx.protocol, containerPort: echoPort, protocol: 'TCP' }],
     readinessProbe: { tcpSocket: { port: echoPort }, periodSeconds: 2, failureThreshold: 3 },
   };
   return {
@@ -155,16 +156,16 @@ export function echoServiceManifest(ctx: WorkloadContext): V1Service {
     metadata: { name: echoName, namespace: ctx.namespace, labels: runLabels(ctx.runId) },
     spec: {
       selector: { app: echoName },
-      // appProtocol and the port name tell the meshes which protocol to expect (no sniffing).
-      ports: [{ name: ctx.protocol === 'http' ? 'http' : 'tcp', port: echoPort, targetPort: echoPort, protocol: 'TCP', appProtocol: ctx.protocol }],
+      // appProtocol and the port name tell the meshes which protocol to expect (no sniffing): Istio reads the
+      // name's prefix (http, http2, grpc, tcp) and appProtocol, Linkerd and Cilium appProtocol.
+      ports: [{ name: ctx.protocol, port: echoPort, targetPort: echoPort, protocol: 'TCP', appProtocol: ctx.protocol }],
     },
   };
 }
 
 /** Where the client sends: the service's cluster DNS name, so every mesh sees a service hop. */
 export function echoTargetUrl(ctx: Pick<WorkloadContext, 'namespace' | 'protocol'>): string {
-  const host = `${echoName}.${ctx.namespace}.svc.cluster.local:${echoPort}`;
-  return ctx.protocol === 'http' ? `http://${host}/` : `tcp://${host}`;
+  return protocolTargetUrl(ctx.protocol, `${echoName}.${ctx.namespace}.svc.cluster.local:${echoPort}`);
 }
 
 /** The load client as a run-to-completion pod; its JSON result is the last thing in its log. */

@@ -2,7 +2,8 @@ import path from 'node:path';
 import { defaultDataPlaneOptions, type DataPlane, type DataPlaneOptions } from '../../dataplanes/dataPlane';
 import { createDataPlane } from '../../dataplanes/dataPlaneFactory';
 import { EnvironmentError, MeshbenchError } from '../../errors';
-import type { DataPlaneName } from '../../profile/profileSchema';
+import type { DataPlaneName, WorkloadProtocol } from '../../profile/profileSchema';
+import { echoProtocolArgs, protocolTargetUrl } from '../workloadProtocol';
 import { ownPerfMap, perfMapNodeFlag, removePerfMap } from '../../probes/userSymbols';
 import { cliScript } from '../../runner/loadProcess';
 import type { MeasuredComponent, Placement } from '../../runner/platformSession';
@@ -22,7 +23,8 @@ export interface EchoDeploymentOptions {
   readonly cpus?: { readonly client?: string; readonly server?: string; readonly proxies?: string };
   /** Extra flags for `meshbench echo` (e.g. --delay 1ms). */
   readonly serverArgs?: readonly string[];
-  readonly protocol?: 'http' | 'tcp';
+  /** What the echo server, the data plane's L7 hops and the path check speak (default http, HTTP/1.1). */
+  readonly protocol?: WorkloadProtocol;
   readonly nodes?: number;
   readonly stateDir?: string;
 }
@@ -54,12 +56,15 @@ export class EchoDeployment {
     readonly server: PodPlan,
     readonly placement: Placement,
     private readonly cpus: EchoDeploymentOptions['cpus'],
+    readonly protocol: WorkloadProtocol,
   ) {}
 
   static async create(options: EchoDeploymentOptions): Promise<EchoDeployment> {
+    const protocol = options.protocol ?? 'http';
     const dpOptions: DataPlaneOptions = {
       ...defaultDataPlaneOptions,
       ...options.dataPlaneOptions,
+      protocol,
       ...(options.cpus?.proxies === undefined ? {} : { proxyCpus: options.cpus.proxies }),
     };
     const dataPlane = createDataPlane(options.dataplane, dpOptions);
@@ -82,13 +87,13 @@ export class EchoDeployment {
         component: 'server', role: 'server', node: server.node, netns: server.netns,
         ...(options.cpus?.server === undefined ? {} : { cpus: options.cpus.server }),
         argv: [process.execPath, perfMapNodeFlag, cliScript, 'echo', '--host', server.ip, '--port', String(serverPort),
-          ...(options.protocol === 'tcp' ? ['--tcp'] : []), ...(options.serverArgs ?? [])],
+          ...echoProtocolArgs(protocol), ...(options.serverArgs ?? [])],
       });
       // Its perf map names the server's JS frames; removed in destroy() (or below, or at exit).
       echoPid = echo.pid;
       ownPerfMap(echo.pid);
       await cluster.waitListening(echo, serverPort);
-      const deployment = new EchoDeployment(cluster, dataPlane, service, client, server, options.placement, options.cpus);
+      const deployment = new EchoDeployment(cluster, dataPlane, service, client, server, options.placement, options.cpus, protocol);
       deployment.echoPid = echo.pid;
       return deployment;
     } catch (err) {
@@ -100,8 +105,9 @@ export class EchoDeployment {
     }
   }
 
+  /** The service address in the load client's scheme for the deployment's protocol (h2c://, grpc://…). */
   get targetUrl(): string {
-    return `http://${this.service.vip}:${this.service.port}/`;
+    return protocolTargetUrl(this.protocol, `${this.service.vip}:${this.service.port}`);
   }
 
   /** argv prefix running a command in the client pod and the client cgroup (for the load client). */
@@ -132,7 +138,7 @@ export class EchoDeployment {
    * is held open counts the connections established between components: the request path.
    */
   async checkPath(requests = 3): Promise<PathCheck> {
-    const proc = this.startInClient([process.execPath, path.join(__dirname, 'holdClient.js'), this.service.vip, String(this.service.port), String(requests)], 'pipe');
+    const proc = this.startInClient([process.execPath, path.join(__dirname, 'holdClient.js'), this.service.vip, String(this.service.port), String(requests), this.protocol], 'pipe');
     try {
       const line = await waitForLine(proc, 15_000);
       const reply = JSON.parse(line) as { statuses?: number[]; elapsedUs?: number; error?: string };
