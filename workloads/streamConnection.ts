@@ -4,6 +4,15 @@ import type { LoadTarget } from './loadTarget';
 import type { Bytes, Microseconds } from './units';
 
 /**
+ * The one receive buffer every connection reads into (net.connect's `onread`), as wrk reads each socket into
+ * a fixed buffer: no Buffer allocated per read and no Readable stream between the kernel and the parser.
+ * Sharing one is safe because each read is handed to its connection synchronously and parsed before the
+ * next read (onBytes keeps no reference to it). 64 KiB: Node's own read size, so large bodies take as few
+ * reads as with 'data' events. Measured under the machine lock: see README "What one request costs".
+ */
+const receiveBuffer = Buffer.allocUnsafe(64 * 1024);
+
+/**
  * The socket life cycle every protocol client shares: connect lazily on the first send, write the
  * prebuilt message, reconnect after a close, turn socket errors into error kinds. Subclasses only frame
  * responses (`onBytes`) and call `complete` when one is whole.
@@ -63,8 +72,11 @@ export abstract class StreamConnection implements ClientConnection {
 
   /** Forget any partial response before a new request. */
   protected abstract resetResponse(): void;
-  /** Bytes of the response to the request in flight. */
-  protected abstract onBytes(chunk: Buffer): void;
+  /**
+   * Bytes of the response to the request in flight: `buf[0, length)`, read in place into the shared receive
+   * buffer, valid only during this call (copy what must outlive it).
+   */
+  protected abstract onBytes(buf: Buffer, length: Bytes): void;
   /** Whether the peer closing now completes the response (HTTP bodies delimited by close). */
   protected closeCompletes(): boolean {
     return false;
@@ -85,7 +97,10 @@ export abstract class StreamConnection implements ClientConnection {
   }
 
   private open(): net.Socket {
-    const socket = net.connect({ host: this.target.host, port: this.target.port, noDelay: true });
+    const socket = net.connect({
+      host: this.target.host, port: this.target.port, noDelay: true,
+      onread: { buffer: receiveBuffer, callback: (length: number, buf: Uint8Array): boolean => this.onRead(socket, buf as Buffer, length) },
+    });
     this.socket = socket;
     this.connected = false;
     this.onNewSocket();
@@ -93,11 +108,6 @@ export abstract class StreamConnection implements ClientConnection {
     socket.on('connect', () => {
       this.connected = true;
       if (this.busy) socket.write(this.message);
-    });
-    socket.on('data', (chunk: Buffer) => {
-      if (this.socket !== socket) return;
-      if (this.busy) this.onBytes(chunk);
-      else this.fail('unexpected-data');
     });
     socket.on('error', (err) => { if (this.socket === socket) this.fail(errorKind(err)); });
     socket.on('close', () => {
@@ -108,6 +118,14 @@ export abstract class StreamConnection implements ClientConnection {
       if (this.busy && !this.closeCompletes()) this.fail('closed-early');
     });
     return socket;
+  }
+
+  /** Always true: keep reading (false would pause the socket). */
+  private onRead(socket: net.Socket, buf: Buffer, length: number): boolean {
+    if (this.socket !== socket) return true;
+    if (this.busy) this.onBytes(buf, length);
+    else this.fail('unexpected-data');
+    return true;
   }
 
   private drop(): void {
