@@ -1,4 +1,5 @@
 import net from 'node:net';
+import { getSystemErrorName } from 'node:util';
 import { errorKind, type ClientConnection, type ConnectionEvents } from './clientConnection';
 import type { LoadTarget } from './loadTarget';
 import type { Bytes, Microseconds } from './units';
@@ -12,6 +13,45 @@ import type { Bytes, Microseconds } from './units';
  */
 const receiveBuffer = Buffer.allocUnsafe(64 * 1024);
 
+/** A write request of Node's stream binding (lib/internal/stream_base_commons.js createWriteWrap). */
+interface WriteReq {
+  handle: RawStreamHandle;
+  oncomplete: (status: number) => void;
+  async: boolean;
+  bytes: number;
+  buffer: Buffer | null;
+}
+
+/** The libuv stream under a net.Socket (`socket._handle`, a TCPWrap). */
+interface RawStreamHandle {
+  /** 0, or a negative errno; a write that the kernel took whole completes synchronously (streamBaseState says). */
+  writeBuffer(req: WriteReq, data: Buffer): number;
+}
+
+interface StreamWrapBinding {
+  readonly WriteWrap: new () => WriteReq;
+  readonly streamBaseState: Int32Array;
+  readonly kLastWriteWasAsync: number;
+}
+
+/**
+ * Node's stream binding, for writing a request straight to the socket's libuv handle (one uv_try_write, one
+ * write(2)) as wrk writes its buffer, without net.Socket's Writable state machine and the nextTick it queues
+ * per write (afterWriteTick). It is what socket.write itself calls (stream_base_commons writeGeneric); reached
+ * through process.binding('stream_wrap'), internal but unchanged since Node 12 (as the llhttp binding the
+ * response parser uses). Undefined where it is not there: every write then goes through socket.write.
+ * Measured under the machine lock: see README "What one request costs".
+ */
+const streamWrap: StreamWrapBinding | undefined = ((): StreamWrapBinding | undefined => {
+  try {
+    const b = (process as unknown as { binding(name: string): Partial<StreamWrapBinding> }).binding('stream_wrap');
+    return typeof b.WriteWrap === 'function' && b.streamBaseState instanceof Int32Array && typeof b.kLastWriteWasAsync === 'number'
+      ? b as StreamWrapBinding : undefined;
+  } catch {
+    return undefined;
+  }
+})();
+
 /**
  * The socket life cycle every protocol client shares: connect lazily on the first send, write the
  * prebuilt message, reconnect after a close, turn socket errors into error kinds. Subclasses only frame
@@ -23,6 +63,8 @@ export abstract class StreamConnection implements ClientConnection {
   sentUs: Microseconds = 0;
   private socket: net.Socket | undefined;
   private connected = false;
+  /** The write request reused for every write that completes synchronously (nearly all: a request is small). */
+  private writeReq: WriteReq | undefined;
 
   constructor(
     readonly id: number,
@@ -37,7 +79,7 @@ export abstract class StreamConnection implements ClientConnection {
     this.intendedUs = intendedUs;
     this.sentUs = nowUs;
     this.resetResponse();
-    if (this.socket !== undefined && this.connected) this.socket.write(this.message);
+    if (this.socket !== undefined && this.connected) this.write(this.socket);
     else if (this.socket === undefined) this.open();
     // else: still connecting; the message goes out on connect
   }
@@ -118,6 +160,43 @@ export abstract class StreamConnection implements ClientConnection {
       if (this.busy && !this.closeCompletes()) this.fail('closed-early');
     });
     return socket;
+  }
+
+  /**
+   * One write of the prebuilt message straight to the libuv handle. A write the kernel does not take whole
+   * continues asynchronously (libuv finishes it); its request object is then libuv's until it completes, so
+   * the next write takes a new one. Errors surface as the socket's would: a failed request, its errno's name.
+   */
+  private write(socket: net.Socket): void {
+    const handle = (socket as unknown as { _handle: RawStreamHandle | null })._handle;
+    if (streamWrap === undefined || handle === null) {
+      socket.write(this.message);
+      return;
+    }
+    let req = this.writeReq;
+    if (req === undefined) {
+      const r = new streamWrap.WriteWrap();
+      r.async = false;
+      r.bytes = 0;
+      r.buffer = null;
+      // Only an asynchronous write completes through here; a socket replaced since then is none of its business.
+      r.oncomplete = (status: number): void => {
+        const current = this.socket as unknown as { _handle: RawStreamHandle | null } | undefined;
+        if (status < 0 && current !== undefined && current._handle === r.handle) this.fail(getSystemErrorName(status));
+      };
+      req = r;
+      this.writeReq = r;
+    }
+    req.handle = handle;
+    const err = handle.writeBuffer(req, this.message);
+    if (err !== 0) {
+      this.fail(getSystemErrorName(err));
+      return;
+    }
+    if (streamWrap.streamBaseState[streamWrap.kLastWriteWasAsync] !== 0) {
+      req.buffer = this.message;
+      this.writeReq = undefined;
+    }
   }
 
   /** Always true: keep reading (false would pause the socket). */
