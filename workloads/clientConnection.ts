@@ -11,6 +11,7 @@ export interface ConnectionEvents {
 
 /** Protocol-agnostic view the runner schedules requests on. */
 export interface ClientConnection {
+  /** Its slot's index in the runner, 0 … c−1 (the runner finds the slot of a response by it). */
   readonly id: number;
   /** A request is in flight. */
   readonly busy: boolean;

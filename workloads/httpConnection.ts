@@ -47,9 +47,9 @@ export class HttpConnection extends StreamConnection {
     return true;
   }
 
-  protected override onBytes(chunk: Buffer): void {
+  protected override onBytes(buf: Buffer, length: number): void {
     const p = this.parser;
-    const step = p.feed(chunk);
+    const step = p.feed(buf, length);
     if (step === needMore) return;
     if (step === complete) this.complete(p.status, p.bytes, p.headerBytes, !p.keepAlive);
     else this.fail(p.errorKind);

@@ -144,10 +144,15 @@ export class HttpResponseParser {
     this.framing = 'none';
   }
 
-  feed(chunk: Buffer): ParseStep {
-    if (this.fastRemaining >= 0) return this.feedFast(chunk);
+  /**
+   * The next bytes of the stream: `chunk[0, length)` (all of it by default). The chunk may be a view of a
+   * receive buffer that is reused after this call (StreamConnection's): the cached-head path only reads it,
+   * and what the llhttp path keeps (the head's bytes) is copied first.
+   */
+  feed(chunk: Buffer, length: number = chunk.length): ParseStep {
+    if (this.fastRemaining >= 0) return this.feedFast(chunk, length);
     const cached = this.cachedHead;
-    if (this.bytes === 0 && cached !== undefined && chunk.length >= cached.length && chunk.compare(cached, 0, cached.length, 0, cached.length) === 0) {
+    if (this.bytes === 0 && cached !== undefined && length >= cached.length && chunk.compare(cached, 0, cached.length, 0, cached.length) === 0) {
       this.status = this.cachedStatus;
       this.keepAlive = true;
       this.framing = 'content-length';
@@ -155,16 +160,18 @@ export class HttpResponseParser {
       this.bodyBytes = this.cachedLength;
       this.fastRemaining = this.cachedLength + cached.length;
       this.cachedResponses += 1;
-      return this.feedFast(chunk);
+      return this.feedFast(chunk, length);
     }
+    // Off the hot path: a copy of exactly these bytes, which the head parts may keep past this call.
+    const own = Buffer.from(chunk.subarray(0, length));
     // Bytes after the response is whole (only a caller that keeps feeding sends them): llhttp decides
     // whether they are harmless (CRLF between messages) or a response nobody asked for.
     const wasDone = this.done;
     if (!wasDone) {
-      this.bytes += chunk.length;
-      if (!this.headKnown) this.headParts.push(chunk);
+      this.bytes += length;
+      if (!this.headKnown) this.headParts.push(own);
     }
-    const r = this.parser.execute(chunk);
+    const r = this.parser.execute(own);
     if (this.error !== '') return this.fail(this.error);
     if (typeof r !== 'number') return this.fail('bad-response');
     if (wasDone) return complete;
@@ -182,9 +189,9 @@ export class HttpResponseParser {
     return this.done ? this.finishResponse() : this.fail('closed-early');
   }
 
-  private feedFast(chunk: Buffer): ParseStep {
-    this.bytes += chunk.length;
-    this.fastRemaining -= chunk.length;
+  private feedFast(chunk: Buffer, length: number): ParseStep {
+    this.bytes += length;
+    this.fastRemaining -= length;
     if (this.fastRemaining > 0) return needMore;
     const excess = -this.fastRemaining;
     this.fastRemaining = -1;
@@ -192,7 +199,7 @@ export class HttpResponseParser {
     if (excess === 0) return complete;
     // Bytes beyond the response: llhttp, at the message boundary the skipped response left it at, judges them.
     this.bytes -= excess;
-    const r = this.parser.execute(chunk.subarray(chunk.length - excess));
+    const r = this.parser.execute(chunk.subarray(length - excess, length));
     if (this.error !== '') return this.fail(this.error);
     return typeof r === 'number' ? complete : this.fail('bad-response');
   }

@@ -1,5 +1,4 @@
 import { monotonicClock, type Clock, type TimerApi } from './clock';
-import { PreciseTimers } from './preciseTimers';
 import { createLoadTimers, type LoadTimers } from './loadTimers';
 import type { ClientConnection, ConnectionEvents } from './clientConnection';
 import { FortioHistogram } from './fortioHistogram';
@@ -11,6 +10,7 @@ import type { LoadOptions } from './loadOptions';
 import { loadResultSchemaVersion, type HistogramRecord, type LoadResult } from './loadResult';
 import { redactHeaders, type LoadProtocol } from './loadTarget';
 import { RateScheduler } from './rateScheduler';
+import { SizeCounts } from './sizeCounts';
 import type { Microseconds } from './units';
 
 /**
@@ -51,6 +51,14 @@ export interface LoadRunnerDeps {
   readonly signal?: AbortSignal;
 }
 
+/** Placeholder until run() sets the real timers: nothing is scheduled before then, so any use is a bug. */
+const unsetTimers: TimerApi = {
+  setTimeout: () => { throw new Error('LoadRunner: timers used before run()'); },
+  clearTimeout: () => undefined,
+  setImmediate: () => { throw new Error('LoadRunner: timers used before run()'); },
+  clearImmediate: () => undefined,
+};
+
 /** After a connection error, wait this long before the slot sends again, so a refused target is not hammered. */
 const reconnectBackoffUs = 10_000;
 /** How often requests in flight are checked against --timeout. */
@@ -90,18 +98,20 @@ interface Slot {
  */
 export class LoadRunner {
   private readonly clock: Clock;
+  /** Set in run(): the injected timers, else createLoadTimers()'s. */
   private timers: TimerApi;
   /** Set when the runner made its own timers (closed at the end); injected timers belong to the caller. */
   private ownTimers: LoadTimers | undefined;
   private spinWindowUs: Microseconds | undefined;
+  /** Indexed by connection id (ClientConnection.id is its slot's index): no lookup per response. */
   private readonly slots: Slot[] = [];
-  private readonly slotOf = new Map<ClientConnection, Slot>();
   private readonly latency = new LatencyHistogram();
   private readonly errorLatency = new LatencyHistogram();
   private readonly service = new LatencyHistogram();
   private readonly sendLag = new LatencyHistogram();
-  private readonly responseBytes = new FortioHistogram(0, 100);
-  private readonly headerBytes = new FortioHistogram(0, 5);
+  /** Sizes per response (fortio's Sizes and HeaderSizes), as counts per size: made fortio histograms at the end. */
+  private readonly responseBytes = new SizeCounts();
+  private readonly headerBytes = new SizeCounts();
   /** Indexed by status code: a typed array costs less per request than a Map. */
   private readonly statusCounts = new Float64Array(600);
   private readonly closedLoop: boolean;
@@ -135,8 +145,8 @@ export class LoadRunner {
 
   constructor(private readonly options: LoadOptions, private readonly deps: LoadRunnerDeps = {}) {
     this.clock = deps.clock ?? monotonicClock;
-    // Replaced in run() by createLoadTimers() unless injected; a PreciseTimers starts no thread until armed.
-    this.timers = deps.timers ?? new PreciseTimers();
+    // Without injected timers, run() makes its own (createLoadTimers) before anything is scheduled.
+    this.timers = deps.timers ?? unsetTimers;
     this.closedLoop = options.qps === 0;
     const factory = connectionFactory(options);
     this.slotCount = factory.slots;
@@ -152,14 +162,13 @@ export class LoadRunner {
       onError: (conn, kind) => this.onError(conn, kind),
       onSocketOpened: (conn) => {
         this.socketsOpened += 1;
-        (this.slotOf.get(conn) as Slot).socketsOpened += 1;
+        (this.slots[conn.id] as Slot).socketsOpened += 1;
       },
     };
     for (let i = 0; i < this.slotCount; i += 1) {
       const conn = this.makeConnection(i, events);
       const slot: Slot = { conn, index: i, nextIndex: i, backlog: 0, backingOff: false, requestsSent: 0, socketsOpened: 0 };
       this.slots.push(slot);
-      this.slotOf.set(conn, slot);
     }
     // Start-up stays outside the clock: the timer is calibrated and running and every keep-alive connection
     // is established before the first intended send time. Without injected timers the runner takes the
@@ -303,7 +312,7 @@ export class LoadRunner {
       this.completed += 1;
       this.lastOutcomeUs = now;
     }
-    this.next(this.slotOf.get(conn) as Slot, now);
+    this.next(this.slots[conn.id] as Slot, now);
   }
 
   private onError(conn: ClientConnection, kind: string): void {
@@ -316,7 +325,7 @@ export class LoadRunner {
       this.recordFailure(kind, now - conn.intendedUs);
       this.lastOutcomeUs = now;
     }
-    this.backOff(this.slotOf.get(conn) as Slot);
+    this.backOff(this.slots[conn.id] as Slot);
   }
 
   /** Every request recorded without a response goes through here: main and error histograms, and its kind. */
@@ -523,8 +532,8 @@ export class LoadRunner {
       requestsUnsent: this.unsent,
       requestsInFlightAtEnd: this.inFlightAtEnd,
       requestsOverflowed: this.overflowed,
-      responseBytes: this.responseBytes.export(),
-      headerBytes: this.headerBytes.export(),
+      responseBytes: this.responseBytes.into(new FortioHistogram(0, 100)).export(),
+      headerBytes: this.headerBytes.into(new FortioHistogram(0, 5)).export(),
       requestsPerConnection: this.slots.map((s) => s.requestsSent),
       socketsPerConnection: this.slots.map((s) => s.socketsOpened),
     };

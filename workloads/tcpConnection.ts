@@ -14,8 +14,8 @@ export class TcpConnection extends StreamConnection {
     this.received = 0;
   }
 
-  protected override onBytes(chunk: Buffer): void {
-    this.received += chunk.length;
+  protected override onBytes(_buf: Buffer, length: number): void {
+    this.received += length;
     if (this.received < this.expectedBytes) return;
     if (this.received > this.expectedBytes) this.fail('bad-response');
     else this.complete(0, this.received, 0, false);

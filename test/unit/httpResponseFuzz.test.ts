@@ -137,12 +137,21 @@ function reference(bytes: Buffer, at: number[]): Outcome {
   return { ok: true, status, keepAlive, bodyBytes, closeDelimited };
 }
 
-/** The client's parser, as a connection drives it: feed reads, end() on close, keep feeding what follows. */
+/** One receive buffer reused by every read, as StreamConnection's: scribbled over after each feed. */
+const receiveBuffer = Buffer.alloc(64 * 1024);
+
+/**
+ * The client's parser, as a connection drives it: each read lands at the start of the shared receive buffer
+ * and is fed in place (feed(buf, length)); the buffer is overwritten before the next read, so a parser that
+ * kept a reference to it instead of a copy would read garbage. end() on close; keep feeding what follows.
+ */
 function subject(p: HttpResponseParser, bytes: Buffer, at: number[]): Outcome {
   p.startResponse();
   let step: number = needMore;
   for (const piece of pieces(bytes, at)) {
-    const s = p.feed(piece);
+    piece.copy(receiveBuffer, 0);
+    const s = p.feed(receiveBuffer, piece.length);
+    receiveBuffer.fill(0x7e, 0, piece.length);
     if (s === failed) return { ok: false };
     if (step !== complete) step = s;
   }

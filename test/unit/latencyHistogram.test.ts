@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import * as hdr from 'hdr-histogram-js';
+import { seededRandom } from '../../harness/results/stats/seededRandom';
 import { LatencyHistogram } from '../../workloads/latencyHistogram';
 
 describe('LatencyHistogram', () => {
@@ -45,5 +47,28 @@ describe('LatencyHistogram', () => {
     assert.equal(h.count, 2);
     assert.equal(h.clampedCount, 1);
     assert.equal(h.summary().minUs, 0);
+  });
+});
+
+describe('LatencyHistogram: values counted apart before they reach the HDR histogram', () => {
+  it('gives exactly the histogram recording each value into hdr-histogram-js would, across the 2^14 µs boundary', () => {
+    const h = new LatencyHistogram();
+    const plain = new LatencyHistogram(hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000_000, numberOfSignificantValueDigits: 3, bitBucketSize: 32, autoResize: false, useWebAssembly: false }));
+    const rand = seededRandom(12);
+    for (let i = 0; i < 20_000; i += 1) {
+      // Mostly below 16,384 µs (the counted-apart range), some above, some negative (recorded as 0), fractions rounded.
+      const v = rand() < 0.8 ? rand() * 16_400 : rand() < 0.5 ? -rand() * 5 : rand() * 2_000_000;
+      h.record(v);
+      plain.hdr.recordValue(Math.max(0, Math.round(v)));
+      if (i === 10_000) assert.equal(h.percentileUs(99), plain.percentileUs(99), 'a read mid-run sees every value so far');
+    }
+    assert.equal(h.count, 20_000);
+    assert.deepEqual(h.summary(), plain.summary());
+    assert.deepEqual(h.buckets(), plain.buckets());
+    assert.equal(h.encode(), plain.encode());
+    h.reset();
+    assert.equal(h.count, 0);
+    h.record(5);
+    assert.equal(h.summary().maxUs, 5);
   });
 });
