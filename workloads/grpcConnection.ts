@@ -12,10 +12,10 @@ import type { LoadTarget } from './loadTarget';
  * @grpc/grpc-js client, because it is the load client's hot path: grpc-js spends its time in its interceptor
  * chain, per-call Metadata objects, protobuf decoding of every reply and a callback per call, none of which a
  * load generator needs. Calls go over the hand-written HTTP/2 client (GrpcFastStream, h2FastConnection.ts),
- * or over node:http2 (GrpcConnection) for messages over 16 KiB. Measured against the same grpc-js echo
- * (2 connections × 8 streams, max mode; bench:workloads' gRPC section, README's Benchmarks table): see there
- * for the ratio to a plain grpc-js client loop; unpinned on a busy machine, the same run gave 8,220 calls/s on
- * the hand-written client, 4,696 over node:http2 and 3,416 for the grpc-js loop.
+ * or over node:http2 (GrpcConnection) for messages over 16 KiB. Measured under the machine lock against the
+ * same grpc-js echo on CPU 1, client on CPU 0, 2 connections × 8 streams, max mode, 3 s, 3 interleaved runs
+ * (medians): this framing on the hand-written HTTP/2 client 10,560 calls/s, the same framing over node:http2
+ * (MESHBENCH_H2_CLIENT=node) 7,739, a plain grpc-js client loop (ci/bench/grpcJsLoop.ts) 4,419: 2.4× grpc-js.
  */
 
 /** The call the load client makes, from the URL path and the gRPC flags (fortio's -ping, -healthservice, -grpc-ping-delay). */
