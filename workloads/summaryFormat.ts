@@ -51,7 +51,10 @@ export function formatLoadSummary(r: LoadResult): string {
   const errors = Object.entries(r.errorsByKind);
   if (errors.length > 0) lines.push(`errors: ${errors.map(([k, n]) => `${k}: ${n}`).join(', ')}`);
   lines.push(`sockets opened: ${r.socketsOpened}${o.keepAlive ? ` (for perfect keep-alive, would be ${o.connections})` : ''}`);
-  lines.push(`requests per connection: ${r.requestsPerConnection.join(' ')}`);
+  // One figure per slot reads well up to a few dozen; beyond that (many streams) the spread says as much.
+  const perSlot = r.requestsPerConnection;
+  lines.push(perSlot.length <= 64 ? `requests per connection: ${perSlot.join(' ')}`
+    : `requests per slot (${perSlot.length}): min ${Math.min(...perSlot)}, max ${Math.max(...perSlot)}, ${perSlot.filter((n) => n === 0).length} idle`);
   lines.push(`bytes sent ${r.bytesSent}, received ${r.bytesReceived}`);
   return `${lines.join('\n')}\n`;
 }

@@ -75,7 +75,12 @@ export function loadOptionsFromFlags(url: string, flags: LoadFlags): LoadOptions
   }
   const multiplexed = target.protocol === 'http2' || target.protocol === 'grpc';
   const streams = flags.streams === undefined ? 1 : parsePositiveInt('--streams', flags.streams);
-  if (streams > 1 && !multiplexed) throw new BadInputError('--streams is for HTTP/2 and gRPC targets (h2c://, https://, grpc://); HTTP/1.1 carries one request at a time per connection');
+  if (streams > 1 && !multiplexed) {
+    throw new BadInputError(`--streams is for HTTP/2 and gRPC targets (h2c://, https://, grpc://); ${target.protocol === 'tcp' ? 'a TCP connection carries one message' : 'HTTP/1.1 carries one request'} at a time`);
+  }
+  // HAProxy's and nghttp2's default SETTINGS_MAX_CONCURRENT_STREAMS is 100 (profiles cap load.streams there too);
+  // the cap here is the stream count of any server we know of, so a typo is caught before 4 × 2000 slots open.
+  if (streams > maxStreamsFlag) throw new BadInputError(`--streams ${streams}: at most ${maxStreamsFlag} (servers refuse streams beyond their SETTINGS_MAX_CONCURRENT_STREAMS, commonly 100)`);
   if (multiplexed && !flags.keepalive) throw new BadInputError('--no-keepalive is for HTTP/1.1 and TCP; HTTP/2 and gRPC keep their connections (as h2load and fortio do)');
   const grpcOnly = [['--grpc-ping-delay', flags.grpcPingDelay], ['--grpc-stream', flags.grpcStream], ['--health-service', flags.healthService]] as const;
   for (const [flag, v] of grpcOnly) if (v !== undefined && target.protocol !== 'grpc') throw new BadInputError(`${flag} is for grpc:// targets`);
@@ -178,9 +183,12 @@ export function registerLoadCommand(program: Command): void {
         const hint = t.protocol === 'grpc' ? 'a gRPC server answers it; is this an HTTP/1.1 port?' : 'use http:// for an HTTP/1.1 server';
         throw new BadInputError(`server does not speak HTTP/2 (prior knowledge): ${t.host}:${t.port} did not answer the connection preface with SETTINGS; ${hint}`);
       }
-      if (result.requestsCompleted === 0 && result.requestsFailed > 0) {
+      if (!anySuccess(result) && result.requestsCompleted + result.requestsFailed > 0 && !abort.signal.aborted) {
         const kinds = Object.entries(result.errorsByKind).map(([k, n]) => `${k}: ${n}`).join(', ');
-        throw new MeshbenchError(`no request succeeded (${kinds}); is ${options.target.url} up?`);
+        if (result.requestsCompleted === 0) throw new MeshbenchError(`no request succeeded (${kinds}); is ${options.target.url} up?`);
+        // Answered, but never with success (fortio's rule: 2xx for HTTP, OK for gRPC): the server is up and said no.
+        const statuses = Object.entries(result.statusCounts).map(([k, n]) => `${k}: ${n}`).join(', ');
+        throw new MeshbenchError(`no request succeeded: every answer was an error (${[statuses, kinds].filter((x) => x !== '').join(', ')})`);
       }
       if (options.target.protocol === 'grpc') {
         // As `fortio grpcping`, which exits 1 unless every call came back SERVING: a gRPC run with any
@@ -207,6 +215,9 @@ function progressLine(p: LoadProgress): string {
 }
 
 /** Whether any request was answered with a success (2xx, gRPC OK, or a whole TCP echo). */
+/** The most streams per connection `--streams` accepts. */
+const maxStreamsFlag = 1000;
+
 function anySuccess(r: LoadResult): boolean {
   return r.successLatency.count > 0;
 }

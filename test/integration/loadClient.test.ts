@@ -398,6 +398,8 @@ describe('meshbench load CLI', function () {
       assert.match(r.stderr, /20 answered \(20 with a non-2xx status\) in .* 0 failed without an answer/);
       assert.match(r.stderr, /errors only \(non-2xx and failed\) \(20\): p50 /);
       assert.match(r.stderr, /status codes: 503: 20/);
+      assert.equal(r.code, 1, 'no request succeeded: every answer was an error status');
+      assert.match(r.stderr, /meshbench: no request succeeded: every answer was an error \(503: 20\)\n$/);
     } finally {
       await echo.stop();
     }

@@ -46,6 +46,8 @@ describe('load target and flags', () => {
     const bad: Array<[string, Record<string, unknown>, RegExp]> = [
       ['http://127.0.0.1:1/', { streams: '2' }, /--streams is for HTTP\/2 and gRPC/],
       ['h2c://127.0.0.1:1/', { streams: '0' }, /--streams/],
+      ['h2c://127.0.0.1:1/', { streams: '2000' }, /^--streams 2000: at most 1000/],
+      ['tcp://127.0.0.1:1', { streams: '4' }, /a TCP connection carries one message at a time/],
       ['h2c://127.0.0.1:1/', { keepalive: false }, /--no-keepalive/],
       ['h2c://127.0.0.1:1/', { grpcPingDelay: '1ms' }, /--grpc-ping-delay is for grpc:\/\//],
       ['grpc://127.0.0.1:1/x.Y/Z', {}, /unknown gRPC method/],
