@@ -65,6 +65,17 @@ describe('intervals in the run summary', () => {
     assert.deepEqual(withIntervals(summarise(run.runId, 'complete', steps)), summary, 'seeded: the same steps give the same intervals');
   });
 
+  it('gives the added latency in % as the µs difference over the median baseline: same sign, same order', () => {
+    const base = summary.groups.find((x) => x.dataplane === 'baseline');
+    for (const g of summary.groups.filter((x) => x.dataplane !== 'baseline')) {
+      for (const [us, pctSpread, baseline] of [[g.latencyAddedP50Us, g.latencyAddedP50Pct, base?.latencyP50Us], [g.latencyAddedP99Us, g.latencyAddedP99Pct, base?.latencyP99Us]] as const) {
+        assert.ok(us !== null && pctSpread !== null && baseline !== undefined);
+        assert.ok(Math.abs(pctSpread.median - (100 * us.median) / baseline.median) < 1e-9, `${pctSpread.median} vs ${us.median} / ${baseline.median}`);
+        assert.deepEqual(pctSpread.values.map((v) => Math.sign(v)), us.values.map((v) => Math.sign(v)));
+      }
+    }
+  });
+
   it('prints value [low–high] with the legend', () => {
     const text = formatSummaryText(summary);
     const g = summary.groups.find((x) => x.dataplane === 'sidecar');
