@@ -9,7 +9,7 @@ import type { Bytes, Microseconds } from './units';
  * echo server in an amount known in advance, so the breakdown can be checked against it.
  */
 
-/** Reads the process's CPU time in µs; injected for tests. Default: `process.cpuUsage` (getrusage(RUSAGE_SELF)). */
+/** Reads the process's CPU time in µs; injected for tests. Default: `process.cpuUsage` (getrusage(RUSAGE_SELF), a system call). */
 export type CpuClock = () => Microseconds;
 
 export const processCpuUs: CpuClock = () => {
@@ -19,22 +19,95 @@ export const processCpuUs: CpuClock = () => {
 
 let sink = 0;
 
-/**
- * Spins until the process has used `us` more CPU time, by the CPU clock, not the wall clock: a
- * preempted burn still costs `us` of CPU. Process time (user + system, which Linux keeps to the
- * nanosecond; the user/system split alone is tick-sampled) includes the ~0.3 µs getrusage call made
- * every ~10 µs of spinning, so ~97 % of it is user space; the overshoot is under 10 µs.
- */
-export function burnCpu(us: Microseconds, clock: CpuClock = processCpuUs): void {
-  if (us <= 0) return;
-  const start = clock();
+/** Runs `iterations` turns of an LCG (~0.3–1 ns each on current x86): pure user-space CPU, no call out of V8. */
+export function spinLcg(iterations: number): void {
   let x = sink | 1;
-  for (;;) {
-    // ~1,000 iterations of an LCG is 1–3 µs on current x86: checking the clock costs a syscall, so not every turn.
-    for (let k = 0; k < 4; k += 1) for (let i = 0; i < 1000; i += 1) x = (Math.imul(x, 1103515245) + 12345) | 0;
-    if (clock() - start >= us) break;
-  }
+  for (let i = 0; i < iterations; i += 1) x = (Math.imul(x, 1103515245) + 12345) | 0;
   sink = x;
+}
+
+/** Median of a non-empty list. */
+function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 === 1 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
+}
+
+/**
+ * Burns a known amount of user-space CPU without making system calls while it burns. The first version
+ * spun until getrusage said enough CPU had passed, checking every few µs: ~33 getrusage calls per
+ * 200 µs burn, which the breakdown rightly put in `syscalls` (+18.5 µs per request) instead of user space.
+ * Reading a clock from the vDSO instead (performance.now, process.hrtime: no syscall) would time wall
+ * time, so a burn preempted by another process would cost less CPU than asked.
+ *
+ * So the burner counts iterations of a fixed loop: it measures the loop's iterations per µs of process
+ * CPU once at start (the median of 5 trials of ~1 ms after a JIT warm-up, ~10 ms in all), then burns
+ * `us × rate` iterations with no clock at all. The trade-off: a loop's speed is not fixed (the CPU's
+ * clock frequency, an SMT sibling or a neighbour thrashing the cache change it), so every
+ * `checkEvery`-th burn is timed by CPU clock (2 getrusage calls per `checkEvery` requests, ~0.01 per
+ * request) and the rate is the median of the start-up trials and the last `window` timed burns. Process
+ * CPU also counts other threads running meanwhile (V8's GC helpers): a timed burn they overlap reads
+ * slow, and the median keeps one such outlier out.
+ */
+export class CpuBurner {
+  private readonly rates: number[] = [];
+  private iterationsPerUs: number;
+  private burns = 0;
+
+  /**
+   * @param clock process CPU time, µs (injected for tests);
+   * @param spin the loop that burns `iterations` (injected for tests; default spinLcg);
+   * @param checkEvery every how many burns one is timed; @param window how many timed rates the median keeps.
+   */
+  constructor(private readonly clock: CpuClock = processCpuUs, private readonly spin: (iterations: number) => void = spinLcg, readonly checkEvery = 64, readonly window = 15) {
+    this.spin(200_000); // JIT warm-up: the optimised loop is the one that burns
+    const probeIterations = 20_000;
+    const guess = this.time(probeIterations);
+    this.rates.length = 0; // too short to keep: the 1 µs resolution of the clock is ~5 % of it
+    for (let t = 0; t < 5; t += 1) this.time(Math.max(1000, Math.round(guess * 1000)));
+    this.iterationsPerUs = median(this.rates);
+  }
+
+  /** The loop's current rate: iterations per µs of CPU (median of the timed runs kept). */
+  get rate(): number {
+    return this.iterationsPerUs;
+  }
+
+  /** Burns `us` µs of CPU (≤ 0: nothing); returns the iterations run. */
+  burn(us: Microseconds): number {
+    if (us <= 0) return 0;
+    const iterations = Math.max(1, Math.round(us * this.iterationsPerUs));
+    this.burns += 1;
+    // Timing a short burn would measure the clock's own cost and resolution (1 µs), not the loop.
+    if (this.burns % this.checkEvery === 0 && us >= 50) {
+      this.time(iterations);
+      this.iterationsPerUs = median(this.rates);
+    } else this.spin(iterations);
+    return iterations;
+  }
+
+  /** Runs `iterations` timed by the CPU clock and keeps the rate; returns it. */
+  private time(iterations: number): number {
+    const start = this.clock();
+    this.spin(iterations);
+    const us = this.clock() - start;
+    const rate = iterations / Math.max(us, 1);
+    this.rates.push(rate);
+    if (this.rates.length > this.window) this.rates.shift();
+    return rate;
+  }
+}
+
+let defaultBurner: CpuBurner | undefined;
+
+/**
+ * Burns `us` of user-space CPU with a process-wide CpuBurner (measured on first use, ~10 ms): no
+ * system call during the burn but one timed burn in 64 (see CpuBurner for why and the trade-off).
+ */
+export function burnCpu(us: Microseconds): void {
+  if (us <= 0) return;
+  defaultBurner ??= new CpuBurner();
+  defaultBurner.burn(us);
 }
 
 /**
