@@ -10,7 +10,8 @@
  * 1. A stack whose capture failed says nothing about where the time went: `unexplained`.
  * 2. Only the innermost context counts. An interrupt or softirq that ran on top of a task's code owns the
  *    sample, so the kernel frames are cut at the last interrupt entry or softirq dispatch; the softirq's
- *    handler then decides (network receive and transmit are the network stack; timer, RCU, block and
+ *    handler then decides (network receive and transmit are the network stack, unless they run on top of a
+ *    connect, accept, shutdown or close, whose own packets they then deliver; timer, RCU, block and
  *    scheduler softirqs are not).
  * 3. In that context, activities own everything beneath them wherever they appear (instrumentation,
  *    connection setup and teardown, scheduling); the other categories match leaf-first (the innermost
@@ -28,7 +29,7 @@ export interface ClassificationRule {
   readonly category: StackCategory;
   /**
    * `capture`: decides from the shape of the whole stack (failed captures). `context`: the handler of the
-   * innermost softirq or interrupt. `anywhere`: any frame of the innermost context. `leaf`: the innermost
+   * innermost softirq or interrupt (for `softirq-net-connection-syscall`, the task frames it interrupted). `anywhere`: any frame of the innermost context. `leaf`: the innermost
    * matching frame of that context decides.
    */
   readonly scope: 'capture' | 'context' | 'anywhere' | 'leaf';
@@ -50,6 +51,7 @@ export const classificationRules: readonly ClassificationRule[] = [
 
   // 2. the innermost softirq or interrupt
   { name: 'softirq-net', category: 'network-stack', scope: 'context', match: /^(net_rx_action|net_tx_action)$/, why: 'NET_RX/NET_TX softirq: MeshInsight\'s IPC anchor process_backlog runs here' },
+  { name: 'softirq-net-connection-syscall', category: 'connections', scope: 'context', match: /^(__sys_connect|__sys_shutdown|__sys_accept4|do_accept|inet_shutdown|inet_release|sock_close|__sock_release|tcp_close|__tcp_close)$/, why: 'a NET_RX softirq run on top of a task\'s connect, accept, shutdown or close: on loopback and veth the packets that call sends (SYN, SYN-ACK, the last ACK, FIN) are received right there, at the call\'s local_bh_enable, so that softirq is the handshake or the close being delivered; decided by the interrupted task\'s frames, which the softirq rule alone cannot see' },
   { name: 'softirq-tcp-timer', category: 'network-stack', scope: 'context', match: /^(tcp_delack_timer|tcp_write_timer|tcp_keepalive_timer|tcp_retransmit_timer|tcp_compressed_ack_kick|tcp_pace_kick|tcp_delack_timer_handler|tcp_write_timer_handler)$/, why: 'a TIMER softirq running one of TCP\'s own timers (delayed ACK, retransmit) is TCP work' },
   { name: 'softirq-timer', category: 'kernel-unclassified', scope: 'context', match: /^(run_timer_softirq|hrtimer_run_softirq|run_timer_base)$/, why: 'TIMER/HRTIMER softirq: not the network stack' },
   { name: 'softirq-rcu', category: 'kernel-unclassified', scope: 'context', match: /^(rcu_core|rcu_core_si|rcu_process_callbacks)$/, why: 'RCU softirq: deferred frees, not the network stack' },
@@ -60,14 +62,16 @@ export const classificationRules: readonly ClassificationRule[] = [
 
   // 3. activities that own everything beneath them
   { name: 'probe-frames', category: 'instrumentation', scope: 'anywhere', match: /^(bpf_prog_[0-9a-f]+_mb_(?!connect4$|sockops$|sk_msg$)\w+|bpf_trace_run\d+|__bpf_trace_\w+|call_trace_sock_\w+|syscall_trace_enter\w*|trace_call_bpf|perf_trace_run_bpf_submit|bpf_overflow_handler|__bpf_prog_enter\w*|__bpf_prog_exit\w*|bpf_trampoline_\d+)$/, why: 'meshbench\'s own probes: a probe program (bpf_prog_<tag>_mb_*, except the kernel data plane\'s mb_connect4/mb_sockops/mb_sk_msg), the tracepoint-to-BPF dispatch and bpf_stats\' clock reads under it, the out-of-line tracepoint calls and the syscall tracing slow path that exist only while a probe is attached' },
-  { name: 'connection-setup-teardown', category: 'connections', scope: 'anywhere', match: /^(tcp_v4_connect|tcp_v6_connect|__inet_stream_connect|inet_stream_connect|tcp_connect|__sys_connect|inet_csk_accept|do_accept|__sys_accept4|tcp_v4_syn_recv_sock|tcp_conn_request|tcp_rcv_synsent_state_process|tcp_close|__tcp_close|inet_release|tcp_done|__sys_socket|sock_create|inet_create|tcp_v4_destroy_sock|tcp_time_wait|inet_twsk_kill|inet_hash_connect|__inet_hash_connect)$/, why: 'connect, accept, socket, close and the handshake states' },
-  { name: 'scheduler', category: 'scheduling', scope: 'anywhere', match: /^(__schedule|schedule|schedule_hrtimeout_range|schedule_hrtimeout_range_clock|finish_task_switch(\.isra\.\d+)?|__switch_to|__switch_to_asm|try_to_wake_up|ttwu_do_activate|ttwu_queue_wakelist|wake_up_q|__wake_up_common|pick_next_task_fair|enqueue_task_fair|dequeue_task_fair|sched_ttwu_pending|context_switch)$/, why: 'context switches and wake-ups' },
+  { name: 'connection-setup-teardown', category: 'connections', scope: 'anywhere', match: /^(tcp_v4_connect|tcp_v6_connect|__inet_stream_connect|inet_stream_connect|tcp_connect|__sys_connect|inet_csk_accept|do_accept|__sys_accept4|tcp_v4_syn_recv_sock|tcp_conn_request|tcp_rcv_synsent_state_process|tcp_close|__tcp_close|inet_release|tcp_done|__sys_socket|sock_create|inet_create|tcp_v4_destroy_sock|tcp_time_wait|inet_twsk_kill|inet_hash_connect|__inet_hash_connect|__sys_shutdown|inet_shutdown|tcp_shutdown|tcp_send_fin|tcp_fin|tcp_rcv_state_process|tcp_child_process|tcp_check_req|tcp_v4_send_synack|tcp_make_synack|tcp_create_openreq_child|inet_csk_clone_lock|inet_csk_complete_hashdance|tcp_finish_connect|tcp_timewait_state_process|sock_close|__sock_release)$/, why: 'connect, accept, socket, shutdown and close, and the TCP states that exist only while a connection is set up or torn down: tcp_rcv_state_process handles every state but ESTABLISHED (LISTEN, SYN-SENT, SYN-RECV, FIN-WAIT, CLOSE-WAIT, LAST-ACK), tcp_check_req/tcp_child_process the handshake\'s last ACK, tcp_send_fin/tcp_fin the FINs' },
+  { name: 'scheduler', category: 'scheduling', scope: 'anywhere', match: /^(__schedule|schedule|schedule_hrtimeout_range|schedule_hrtimeout_range_clock|finish_task_switch(\.isra\.\d+)?|__switch_to|__switch_to_asm|try_to_wake_up|ttwu_do_activate|ttwu_queue_wakelist|wake_up_q|__wake_up_common|pick_next_task_fair|enqueue_task_fair|dequeue_task_fair|sched_ttwu_pending|context_switch|__rseq_handle_notify_resume|rseq_\w+)$/, why: 'context switches and wake-ups; the rseq update on the way back to user space, which the kernel asks for only after the task was switched in or migrated (rseq_preempt, rseq_migrate)' },
+  { name: 'futex-handoff', category: 'scheduling', scope: 'anywhere', match: /^(__x64_sys_futex|do_futex|futex_wait|__futex_wait|futex_wait_setup|futex_do_wait|futex_wait_queue|futex_wake|futex_wake_mark|futex_q_lock|futex_q_unlock|futex_hash|futex_unqueue|__futex_unqueue|__futex_queue|futex_requeue|futex_wait_requeue_pi|futex_lock_pi|futex_unlock_pi|get_futex_key)$/, why: 'a futex wait or wake exists only to block a thread and wake another: the hand-off between threads, which MeshInsight and Kmesh count as context-switch cost (the switch itself, schedule and try_to_wake_up, is the scheduler rule above)' },
+  { name: 'unix-socket-transfer', category: 'copying', scope: 'anywhere', match: /^(unix_stream_sendmsg|unix_stream_recvmsg|unix_stream_read_generic|unix_stream_read_actor|unix_dgram_sendmsg|unix_dgram_recvmsg|unix_seqpacket_sendmsg|unix_seqpacket_recvmsg)$/, why: 'AF_UNIX moves bytes from one process\'s buffer to another\'s with no protocol work (no TCP/IP, no netfilter, no device): the skb it allocates only carries the bytes, so its send and receive path is the copy (wake-ups under it stay scheduling, the rule above)' },
 
   // 4. the innermost recognised frame
   { name: 'copy', category: 'copying', scope: 'leaf', match: /^(copy_user_\w+|rep_movs_alternative|rep_stos_alternative|_copy_to_iter|_copy_from_iter|copy_page_to_iter|copy_page_from_iter|simple_copy_to_iter|skb_copy_datagram_iter|__skb_datagram_iter|skb_copy_bits|skb_do_copy_data_nocache|csum_partial_copy_generic|memcpy_orig|__memcpy|memcpy|memmove)$/, why: 'bytes copied between user and kernel or between buffers' },
   { name: 'network-stack', category: 'network-stack', scope: 'leaf', match: /^(tcp_\w+|__tcp_\w+|ip_\w+|__ip_\w+|ipv4_\w+|inet_\w+|sk_\w+|__sk_\w+|skb_\w+|__skb_\w+|kfree_skb\w*|__kfree_skb|alloc_skb\w*|__alloc_skb|bbr_\w+|net_rx_action|__napi_poll|process_backlog|napi_\w+|__netif_receive_skb\w*|netif_\w+|__dev_queue_xmit|dev_queue_xmit|dev_hard_start_xmit|loopback_xmit|veth_\w+|br_\w+|nf_\w+|ipt_do_table|nft_\w+|__nf_\w+|iptable_\w+|fib_\w+|__fib_\w+|dst_\w+|neigh_\w+|raw_v4_\w+|sock_def_readable|sock_sendmsg|sock_recvmsg|__sock_sendmsg|sock_read_iter|sock_write_iter|bpf_prog_[0-9a-f]+_mb_(connect4|sockops|sk_msg)|sk_msg_\w+|tcp_bpf_\w+|sk_psock_\w+)$/, why: 'TCP/IP, netfilter, bridge and veth: MeshInsight\'s IPC anchors process_backlog and br_handle_frame; the kernel data plane\'s own programs' },
   { name: 'io-syscalls', category: 'syscalls', scope: 'leaf', match: /^(__x64_sys_\w+|__do_sys_\w+|ksys_\w+|__sys_\w+|vfs_read|vfs_write|vfs_readv|vfs_writev|do_iter_\w+|do_readv|do_writev|fdget\w*|__fget\w*|fput|do_epoll_wait|do_epoll_ctl|ep_\w+|__fdget\w*|rw_verify_area|security_\w+|bpf_lsm_\w+|apparmor_\w+|import_iovec|__import_iovec)$/, why: 'the work of a system call itself: MeshInsight\'s READ/WRITE anchors vfs_read(v)/vfs_write(v), EPOLL anchors ep_send_events/do_epoll_wait, fd lookup and permission checks' },
-  { name: 'syscall-entry-exit-only', category: 'kernel-unclassified', scope: 'leaf', match: /^(entry_SYSCALL_64\w*|do_syscall_64|x64_sys_call|syscall_exit_to_user_mode\w*|syscall_exit_work|syscall_return_via_sysret|exit_to_user_mode\w*|arch_exit_to_user_mode\w*|__rseq_handle_notify_resume|rseq_\w+)$/, why: 'the entry and exit path names no system call\'s work: kernel, unclassified (not syscalls)' },
+  { name: 'syscall-entry-exit-only', category: 'kernel-unclassified', scope: 'leaf', match: /^(entry_SYSCALL_64\w*|do_syscall_64|x64_sys_call|syscall_exit_to_user_mode\w*|syscall_exit_work|syscall_return_via_sysret|exit_to_user_mode\w*|arch_exit_to_user_mode\w*)$/, why: 'the entry and exit path names no system call\'s work: kernel, unclassified (not syscalls)' },
 ];
 
 /** The rule every kernel stack no other rule names falls to. */
@@ -115,7 +119,11 @@ function innermostContext(kernel: readonly string[]): { frames: readonly string[
   if (softirqDispatch.test(entry)) {
     const handler = beneath[0] ?? entry;
     const r = contextRules.find((x) => x.match.test(handler)) ?? rule('softirq-other');
-    if (r.name === 'softirq-net') return { frames: beneath, decided: null, fallback: r };
+    if (r.name === 'softirq-net') {
+      const onConnection = rule('softirq-net-connection-syscall');
+      if (kernel.slice(0, cut).some((f) => onConnection.match.test(f))) return { frames: beneath, decided: onConnection, fallback: r };
+      return { frames: beneath, decided: null, fallback: r };
+    }
     if (r.name === 'softirq-timer') {
       const cb = beneath.findIndex((f) => timerCallback.test(f));
       const callback = cb < 0 ? undefined : beneath[cb + 1];

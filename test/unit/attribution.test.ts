@@ -9,9 +9,14 @@ import { captureLost } from '../../harness/probes/stackSampler';
 const k = (f: string): string => `${f}_[k]`;
 
 interface StackCase { rule: string; expect: string; stack: string; step?: string; component?: string; note?: string }
-const fixture = JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', '..', 'test', 'fixtures', 'stacks', 'quick-run.json'), 'utf8')) as { cases: StackCase[]; derived: StackCase[] };
+const readFixture = (name: string): { cases: StackCase[]; derived?: StackCase[] } =>
+  JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', '..', 'test', 'fixtures', 'stacks', name), 'utf8')) as { cases: StackCase[]; derived?: StackCase[] };
+const quick = readFixture('quick-run.json');
+/** Stacks of the calibration run (issue 14) for the rules its controls called for. */
+const calibrationRun = readFixture('calibration-run.json');
+const fixture = { cases: [...quick.cases, ...calibrationRun.cases], derived: quick.derived ?? [] };
 
-describe('stack classification rules (real stacks from a quick run)', () => {
+describe('stack classification rules (real stacks from a quick run and a calibration run)', () => {
   for (const c of [...fixture.cases, ...fixture.derived]) {
     it(`${c.rule}: ${c.component ?? c.note ?? ''} → ${c.expect}`, () => {
       const r = classifyStackWithRule(c.stack.split(';'));
@@ -43,6 +48,28 @@ describe('stack classification rules (real stacks from a quick run)', () => {
       assert.ok(stacks.every((cat) => cat === now), stacks.join(','));
     });
   }
+
+  // Each of these was classified otherwise before the calibration controls (issue 14) showed where their known work went.
+  const calibrationLanded: Array<[string, RegExp, string, string]> = [
+    ['futex-handoff', /__x64_sys_futex/, 'scheduling', 'syscalls'],
+    ['unix-socket-transfer', /unix_stream_/, 'copying', 'network-stack'],
+    ['softirq-net-connection-syscall', /net_rx_action/, 'connections', 'network-stack'],
+    ['scheduler', /__rseq_handle_notify_resume_\[k\]$/, 'scheduling', 'kernel-unclassified'],
+    ['connection-setup-teardown', /inet_shutdown_\[k\]$|sock_close_\[k\]$/, 'connections', 'syscalls or network-stack'],
+  ];
+  for (const [rule, shape, now, before] of calibrationLanded) {
+    it(`${rule} (${shape.source}): ${now}, no longer ${before}`, () => {
+      const stacks = calibrationRun.cases.filter((c) => c.rule === rule && shape.test(c.stack));
+      assert.ok(stacks.length > 0, 'a real stack of this shape is in the fixture');
+      for (const c of stacks) assert.equal(classifyStack(c.stack.split(';')), now, c.stack);
+    });
+  }
+
+  it('a receive softirq is connections only on top of a connection call: the same softirq under a write stays the network stack', () => {
+    const softirq = [k('__local_bh_enable_ip'), k('do_softirq.part.0'), k('handle_softirqs'), k('net_rx_action'), k('__napi_poll'), k('process_backlog'), k('ip_rcv')];
+    assert.equal(classifyStack(['node', k('do_syscall_64'), k('__x64_sys_connect'), k('__sys_connect'), k('tcp_v4_connect'), ...softirq]), 'connections');
+    assert.equal(classifyStack(['node', k('do_syscall_64'), k('ksys_write'), k('vfs_write'), k('sock_write_iter'), k('tcp_sendmsg'), ...softirq]), 'network-stack');
+  });
 
   it('probe frames are instrumentation; the kernel data plane\'s own programs stay the network stack', () => {
     assert.equal(classifyStack(['node', k('tcp_sendmsg'), k('bpf_prog_1a2b3c4d5e6f7a8b_mb_sk_msg')]), 'network-stack');
