@@ -1,5 +1,6 @@
 import type { ProbeFigures, StepRecord } from '../harness/results/resultTypes';
 import { groupLabel } from '../harness/results/calibrationText';
+import { probedRequests, unixSocketBytes } from '../harness/attribution/overheadBreakdown';
 
 /** One flat row per step: what the CSV holds and most charts draw. Units in the names. */
 export interface StepRow {
@@ -78,10 +79,12 @@ function sumOrNull(values: ReadonlyArray<number | null | undefined>): number | n
   return (values as number[]).reduce((a, b) => a + b, 0);
 }
 
-function perRequest(step: StepRecord, pick: (f: ProbeFigures) => number): number | null {
-  const figures = Object.values(step.probes.figures);
-  if (!step.probes.available || figures.length === 0 || step.load.requestsCompleted <= 0) return null;
-  return figures.reduce((a, f) => a + pick(f), 0) / step.load.requestsCompleted;
+/** A probe figure summed over components, per request the probes saw (probedRequests: the session is a little shorter than the window). */
+function perRequest(step: StepRecord, pick: (f: ProbeFigures, component: string) => number): number | null {
+  const figures = Object.entries(step.probes.figures);
+  const requests = probedRequests(step);
+  if (!step.probes.available || figures.length === 0 || !(requests > 0)) return null;
+  return figures.reduce((a, [name, f]) => a + pick(f, name), 0) / requests;
 }
 
 export function stepRow(runId: string, s: StepRecord): StepRow {
@@ -120,7 +123,8 @@ export function stepRow(runId: string, s: StepRecord): StepRow {
     memoryRssBytesPeak: resources.length === 0 ? null : sumOrNull(resources.map((r) => r.memoryRssBytesPeak)),
     connectionsOnPath: s.connectionsOnPath,
     connectionsPerRequest: perRequest(s, (f) => f.connectionsOpened),
-    bytesCopiedPerRequest: perRequest(s, (f) => f.bytesSent + f.bytesReceived),
+    // Sent plus received, TCP and Unix sockets (the breakdown's bytes/req counts the same).
+    bytesCopiedPerRequest: perRequest(s, (f, name) => f.bytesSent + f.bytesReceived + unixSocketBytes(s, name)),
     contextSwitchesPerRequest: perRequest(s, (f) => f.contextSwitchesVoluntary + f.contextSwitchesInvoluntary),
     syscallsPerRequest: perRequest(s, (f) => f.syscalls),
     // Results written before the eBPF cost existed have no such field.

@@ -271,9 +271,9 @@ export class ContextSwitcher {
   static start(): Promise<ContextSwitcher> {
     const flag = new Int32Array(new SharedArrayBuffer(4));
     const worker = new Worker(switchWorkerSource, { eval: true, workerData: flag.buffer });
-    worker.unref();
     return new Promise((resolve, reject) => {
-      worker.once('online', () => resolve(new ContextSwitcher(flag, worker)));
+      // Unreferenced only once it runs: until then it is what keeps a process that is not yet listening alive.
+      worker.once('online', () => { worker.unref(); resolve(new ContextSwitcher(flag, worker)); });
       worker.once('error', reject);
     });
   }

@@ -3,6 +3,7 @@ import { breakdownCategories, isInstrumentedStep, type BreakdownCategory } from 
 import type { SummaryGroup } from '../results/summaryTypes';
 import { parseCalibrationControl, type CalibrationKind } from '../profile/calibrationControl';
 import type { Interval } from './breakdownInterval';
+import { probedRequests } from './overheadBreakdown';
 
 /*
  * The calibration verdict (issue 14): for each calibration variant of the baseline (profile `calibration:`),
@@ -68,19 +69,8 @@ export interface CalibrationVerdict {
 
 const unitOf: Readonly<Record<CalibrationKind, CalibrationVerdict['injectedUnit']>> = { burn: 'µs', copies: 'bytes', connects: 'connections', switches: 'context switches' };
 
-/**
- * The requests the probes saw: the bytes the client received (TCP) over the probe session ÷ the bytes of one
- * reply. The probe session counts from a little after the load client's window begins, so dividing its counts
- * by the window's requestsCompleted reads them low (0.4–3.8 % in the calibration runs of the README); every
- * reply of a keep-alive calibration run has the same size, so the client's received bytes count the requests
- * of the probe session exactly. Falls back to requestsCompleted without a client figure or a reply size.
- */
-export function probedRequests(step: StepRecord): number {
-  const reply = step.load.responseBytes.Avg;
-  const client = step.components.find((c) => c.role === 'client');
-  const received = client === undefined ? undefined : step.probes.figures[client.name]?.bytesReceived;
-  return received !== undefined && received > 0 && reply > 0 && step.load.options.keepAlive ? received / reply : step.load.requestsCompleted;
-}
+/** Moved to overheadBreakdown.ts, where every per-request probe figure now divides by it; re-exported for callers here. */
+export { probedRequests };
 
 /** Every component's sum of one probe count per request the probes saw; null when a component lacks it. */
 function perRequestCount(step: StepRecord, kind: Exclude<CalibrationKind, 'burn'>): number | null {

@@ -1,5 +1,5 @@
 import type { DataPlaneName } from '../profile/profileSchema';
-import type { BreakdownCategory, ComponentRole, OverheadBreakdown, ProbeFigures } from '../results/resultTypes';
+import type { BreakdownCategory, ComponentRole, OverheadBreakdown, ProbeFigures, StepRecord } from '../results/resultTypes';
 import { breakdownCategories, explainedCategories } from '../results/resultTypes';
 import { classifyFolded, type StackCategory } from './stackClassifier';
 
@@ -10,6 +10,40 @@ export interface ComponentCost {
   /** Folded stacks sampled in this component's cgroup; empty when sampling was off. */
   readonly foldedStacks: string;
   readonly figures: ProbeFigures | null;
+  /** Bytes sent plus received through Unix sockets over the probe session (see unixSocketBytes); absent: 0. */
+  readonly unixSocketBytes?: number;
+}
+
+/**
+ * The requests the probes saw: the bytes the client received over TCP in the probe session ÷ the bytes of one
+ * reply. The probe session counts from a little after the load client's window begins, so dividing its counts
+ * by the window's requestsCompleted reads them low (0.4–3.8 % in the calibration runs of the README). Used
+ * when every reply has the same size on the wire: HTTP/1.1 keep-alive (HTTP/2 and gRPC frames, and the
+ * handshakes of new connections, add bytes no reply counts). Falls back to requestsCompleted without a client
+ * figure or a reply size, or when the quotient exceeds the window's requests by more than 5 % (replies of
+ * other sizes, error pages, were in the session).
+ */
+export function probedRequests(step: StepRecord): number {
+  // Results written before the load client reported reply sizes have no responseBytes: the window's count.
+  const load = step.load as Partial<StepRecord['load']>;
+  const reply = load.responseBytes?.Avg ?? 0;
+  const client = step.components.find((c) => c.role === 'client');
+  const received = client === undefined ? undefined : step.probes.figures[client.name]?.bytesReceived;
+  if (received === undefined || !(received > 0) || !(reply > 0) || load.options?.keepAlive !== true || step.loadPoint.protocol !== 'http') return step.load.requestsCompleted;
+  const seen = received / reply;
+  return seen > 1.05 * step.load.requestsCompleted ? step.load.requestsCompleted : seen;
+}
+
+/**
+ * Bytes a component sent plus received through Unix sockets in the probe session (the copy probe's
+ * sock_send_length/sock_recv_length by family, in the step's probe detail); 0 when the detail lacks them.
+ * ProbeFigures' bytesSent/bytesReceived are TCP only, so without these a socket pair's traffic (the echo
+ * server's `copies` control, a proxy's local IPC) would be missing from the breakdown's bytes per request.
+ */
+export function unixSocketBytes(step: StepRecord, component: string): number {
+  const d = step.probes.detail[component] as { bytesSentUnix?: unknown; bytesReceivedUnix?: unknown } | undefined;
+  const n = (v: unknown): number => (typeof v === 'number' && Number.isFinite(v) ? v : 0);
+  return n(d?.bytesSentUnix) + n(d?.bytesReceivedUnix);
 }
 
 export type StepCosts = Readonly<Record<string, ComponentCost>>;
@@ -48,8 +82,8 @@ export function splitStepCpu(costs: StepCosts): { total: Record<BreakdownCategor
   return { total, byComponent };
 }
 
-function sumFigure(costs: StepCosts, pick: (f: ProbeFigures) => number): number | null {
-  const values = Object.values(costs).map((c) => (c.figures === null ? null : pick(c.figures)));
+function sumFigure(costs: StepCosts, pick: (f: ProbeFigures, c: ComponentCost) => number): number | null {
+  const values = Object.values(costs).map((c) => (c.figures === null ? null : pick(c.figures, c)));
   if (values.length === 0 || values.some((v) => v === null)) return null;
   return (values as number[]).reduce((a, b) => a + b, 0);
 }
@@ -72,7 +106,8 @@ export function explainedShareOf(byCategoryUs: Readonly<Record<BreakdownCategory
 
 /**
  * The overhead of a data plane over the baseline at the same load point, per request.
- * `requests` are each step's completed requests, for the per-request probe figures.
+ * `stepRequests`/`baselineRequests` divide the probe figures: the requests the probes saw (probedRequests),
+ * not the window's, since the probes count over a slightly shorter session.
  */
 export function overheadBreakdown(
   dataplane: DataPlaneName,
@@ -101,11 +136,11 @@ export function overheadBreakdown(
     }
     byComponentUs[name] = diff;
   }
-  const perRequest = (costs: StepCosts, requests: number, pick: (f: ProbeFigures) => number): number | null => {
+  const perRequest = (costs: StepCosts, requests: number, pick: (f: ProbeFigures, c: ComponentCost) => number): number | null => {
     const s = sumFigure(costs, pick);
     return s === null || requests <= 0 ? null : s / requests;
   };
-  const delta = (pick: (f: ProbeFigures) => number): number | null => {
+  const delta = (pick: (f: ProbeFigures, c: ComponentCost) => number): number | null => {
     const x = perRequest(step, stepRequests, pick);
     const y = perRequest(baseline, baselineRequests, pick);
     return x === null || y === null ? null : x - y;
@@ -122,7 +157,8 @@ export function overheadBreakdown(
     method: sampled
       ? 'cgroup CPU per request split by cpu-clock stack samples per component, classified by kernel frame rules anchored on MeshInsight\'s frames; data plane minus baseline; meshbench\'s own probe frames (instrumentation) left out of the extra'
       : 'cgroup CPU per request only: no stack samples, so the whole difference is unexplained (enable probes.sampleHz)',
-    extraBytesCopiedPerRequest: delta((f) => f.bytesSent + f.bytesReceived),
+    // Every byte is counted where it is sent and where it is received, over TCP and Unix sockets.
+    extraBytesCopiedPerRequest: delta((f, c) => f.bytesSent + f.bytesReceived + (c.unixSocketBytes ?? 0)),
     extraConnectionsPerRequest: delta((f) => f.connectionsOpened),
     extraContextSwitchesPerRequest: delta((f) => f.contextSwitchesVoluntary + f.contextSwitchesInvoluntary),
   };

@@ -1,4 +1,4 @@
-import { overheadBreakdown, type StepCosts } from '../attribution/overheadBreakdown';
+import { overheadBreakdown, probedRequests, unixSocketBytes, type StepCosts } from '../attribution/overheadBreakdown';
 import { breakdownUncertainty, seededRandom } from '../attribution/breakdownInterval';
 import type { OverheadBreakdown, StepRecord } from './resultTypes';
 import { isHeadlineStep, isInstrumentedStep, resultsSchemaVersion } from './resultTypes';
@@ -39,6 +39,7 @@ export function stepCosts(step: StepRecord): StepCosts {
       cpuUsPerRequest: step.resources[c.name]?.cpuUsPerRequest ?? 0,
       foldedStacks: step.probes.foldedStacks[c.name] ?? '',
       figures: step.probes.figures[c.name] ?? null,
+      unixSocketBytes: unixSocketBytes(step, c.name),
     };
   }
   return out;
@@ -91,7 +92,7 @@ export function summarise(runId: string, status: SummaryRecord['status'], allSte
       }));
     };
     const attributed = attributionPairs(group, first, pairs, instrumentedByGroup);
-    const breakdowns: OverheadBreakdown[] = attributed.map(([s, b]) => overheadBreakdown(s.dataplane, stepCosts(s), s.load.requestsCompleted, stepCosts(b), b.load.requestsCompleted));
+    const breakdowns: OverheadBreakdown[] = attributed.map(([s, b]) => overheadBreakdown(s.dataplane, stepCosts(s), probedRequests(s), stepCosts(b), probedRequests(b)));
     const byComponent = (pick: (s: StepRecord, name: string) => number | null): Record<string, number> => {
       const names = new Set(group.flatMap((s) => s.components.map((c) => c.name)));
       const r: Record<string, number> = {};

@@ -132,6 +132,33 @@ describe('calibration verdict', () => {
     assert.equal(probedRequests(late), s.load.requestsCompleted - 100);
   });
 
+  it("the breakdown's per-request kernel figures divide by the requests the probes saw too, and bytes/req counts Unix sockets", () => {
+    type Figures = NonNullable<StepRecord['probes']['figures'][string]>;
+    // The probes saw 96 % of the window's requests: every count below is per request seen.
+    const seen = (s: StepRecord, unixPerRequest: number, connectsPerRequest: number): StepRecord => {
+      const r = s.load.requestsCompleted;
+      const probed = 0.96 * r;
+      const client = s.probes.figures.client as Figures;
+      const server = s.probes.figures.server as Figures;
+      return {
+        ...s,
+        probes: {
+          ...s.probes,
+          figures: { ...s.probes.figures, client: { ...client, bytesReceived: 120 * probed, connectionsOpened: 0 }, server: { ...server, connectionsOpened: connectsPerRequest * probed } },
+          detail: { ...s.probes.detail, server: { bytesSentUnix: (unixPerRequest / 2) * probed, bytesReceivedUnix: (unixPerRequest / 2) * probed } },
+        },
+      };
+    };
+    const base = steps.map((s) => seen(s, 0, 0));
+    const variant = base.map((s) => variantOf(s, 'copies=4', 12, copyKernel, (x) => seen(x, 2 * 4 * 120, 2)));
+    const g = summarise('cal', 'complete', [...base, ...variant]).groups.find((x) => x.variant === 'copies=4');
+    const b = g?.breakdown;
+    assert.ok(b !== null && b !== undefined);
+    // Sent and received through the socket pair: 2 × 4 × 120 B, exactly (not 4 % low).
+    assert.ok(Math.abs((b.extraBytesCopiedPerRequest as number) - 960) < 1e-6, `bytes/req ${b.extraBytesCopiedPerRequest}`);
+    assert.ok(Math.abs((b.extraConnectionsPerRequest as number) - 2) < 1e-9, `conns/req ${b.extraConnectionsPerRequest}`);
+  });
+
   it('connects without probe figures: missed, saying the count was not measured; text and Markdown carry the table', () => {
     const noProbes = steps.map((s) => ({ ...s, probes: { ...s.probes, available: false } }));
     const conn = noProbes.map((s) => variantOf(s, 'connects=2', 30, 'node;uv_run;connect;entry_SYSCALL_64_[k];__sys_connect_[k];tcp_v4_connect_[k]'));
