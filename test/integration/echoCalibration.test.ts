@@ -91,6 +91,34 @@ describe('echo calibration controls, counted by the kernel', () => {
     }
   });
 
+  it('copies=3 as a server default (a calibration variant): plain requests take the prebuilt reply path plus exactly the 3 passes', async () => {
+    const variant = await startEchoChild(['--controls', 'size=2001&copies=3']);
+    try {
+      const m = 100;
+      const pid = variant.proc.pid as number;
+      await sequential(variant.port, '/', 5);
+      const a = procIo(pid);
+      const replyBytes = await sequential(variant.port, '/?copies=0', m);
+      const b = procIo(pid);
+      assert.equal(await sequential(variant.port, '/', m), replyBytes, 'the prebuilt reply is the same bytes');
+      const c = procIo(pid);
+      const extra = ((c.rchar as number) - (b.rchar as number)) - ((b.rchar as number) - (a.rchar as number));
+      const wakeBytes = extra - 3 * m * replyBytes;
+      assert.ok(Math.abs(wakeBytes) <= 0.05 * 3 * m * replyBytes && wakeBytes % 8 === 0, `rchar +${extra}, expected ${3 * m * replyBytes} plus 8-byte wake-ups`);
+    } finally {
+      await variant.stop();
+    }
+  });
+
+  it('every control as a server default: the server starts (helpers opened and warmed before it listens) and serves plain requests', async () => {
+    const variant = await startEchoChild(['--controls', 'size=100&burn=50us&switches=2&copies=1&connects=1']);
+    try {
+      assert.ok((await sequential(variant.port, '/', 20)) > 100);
+    } finally {
+      await variant.stop();
+    }
+  });
+
   it('connects=2: two TCP connections opened and closed per request, exactly (TIME_WAIT sockets to the churn listener)', async () => {
     const pid = echo.proc.pid as number;
     const before = new Set(listeningPorts(pid));

@@ -122,7 +122,17 @@ describe('calibration verdict', () => {
     const w = calibrationVerdicts(summarise('cal', 'complete', [...base, ...noisy]).groups, [...base, ...noisy])[0];
     assert.equal(w?.verdict, 'missed');
     assert.deepEqual(w?.othersMoved.map((m) => m.category), ['network-stack']);
+    assert.doesNotMatch(w?.why ?? '', /inherent/, 'the network stack is not what copies through a socket pair must cost');
     assert.deepEqual(w?.bars, { category: true, count: true, others: false });
+  });
+
+  it("names a movement the control's mechanism cannot avoid as inherent, and still misses the bar on it", () => {
+    const base = steps.map((s) => withCopied(s, 0));
+    const noisy = base.map((s) => variantOf(variantOf(s, 'copies=4', 12, copyKernel, (x) => withCopied(x, 480)), 'copies=4', 40, 'node;uv_run;writevSync'));
+    const w = calibrationVerdicts(summarise('cal', 'complete', [...base, ...noisy]).groups, [...base, ...noisy])[0];
+    assert.equal(w?.verdict, 'missed');
+    assert.deepEqual(w?.bars, { category: true, count: true, others: false });
+    assert.match(w?.why ?? '', /application \+40\.\d µs \[[^\]]+\] \(inherent: Node's fs\.writevSync/);
   });
 
   it('counts per request the probes saw: the client bytes received over the reply size, not the window', () => {
