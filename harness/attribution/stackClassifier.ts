@@ -45,7 +45,7 @@ export const lostUserStackFrame = '[user_stack_lost]';
 /** The rule table, in the order rules are tried within their scope. */
 export const classificationRules: readonly ClassificationRule[] = [
   // 1. captures that failed
-  { name: 'lost-stack', category: 'unexplained', scope: 'capture', match: /^\[(kernel|user)_stack_lost\]$/, why: 'bpf_get_stackid hit a hash collision in the stack-trace map: the frames are not known' },
+  { name: 'lost-stack', category: 'unexplained', scope: 'capture', match: /^\[kernel_stack_lost\]$/, why: 'bpf_get_stackid hit a hash collision in the stack-trace map for the kernel stack: the frames the rules read are not known. A lost user stack ([user_stack_lost]) is not a lost capture for the rules, which read kernel frames only: the stack is classified by its kernel frames, and without any (the kernel stack id was -EFAULT: the sample was taken in user mode) it is user space' },
   { name: 'empty-stack', category: 'unexplained', scope: 'capture', match: /^$/, why: 'neither a user nor a kernel frame was captured (only the command name)' },
   { name: 'kernel-thread-without-kernel-frames', category: 'unexplained', scope: 'capture', match: /^(ksoftirqd|kworker|migration|rcu_\w+|swapper|kthreadd|cpuhp|idle_inject|watchdog)\b/, why: 'a kernel thread runs only kernel code, so a stack of it without kernel frames was not captured' },
 

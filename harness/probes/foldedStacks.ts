@@ -14,7 +14,8 @@ export interface StackSample {
   /**
    * The capture failed (bpf_get_stackid returned an error other than -EFAULT, e.g. -EEXIST on a hash
    * collision in the stack-trace map, or the id no longer resolves): the sample gets a marker frame
-   * (`[kernel_stack_lost]`, `[user_stack_lost]`) that the classifier calls unexplained.
+   * (`[kernel_stack_lost]`, which the classifier calls unexplained; `[user_stack_lost]`, which it passes
+   * over, since its rules read kernel frames only).
    */
   readonly kernelStackLost?: boolean;
   readonly userStackLost?: boolean;

@@ -56,6 +56,7 @@ describe('stack classification rules (real stacks from a quick run and a calibra
     ['softirq-net-connection-syscall', /net_rx_action/, 'connections', 'network-stack'],
     ['scheduler', /__rseq_handle_notify_resume_\[k\]$/, 'scheduling', 'kernel-unclassified'],
     ['connection-setup-teardown', /inet_shutdown_\[k\]$|sock_close_\[k\]$/, 'connections', 'syscalls or network-stack'],
+    ['userspace', /^node;\[user_stack_lost\]$/, 'userspace', 'unexplained'],
   ];
   for (const [rule, shape, now, before] of calibrationLanded) {
     it(`${rule} (${shape.source}): ${now}, no longer ${before}`, () => {
