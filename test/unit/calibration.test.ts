@@ -167,6 +167,8 @@ describe('calibration verdict', () => {
     // Sent and received through the socket pair: 2 × 4 × 120 B, exactly (not 4 % low).
     assert.ok(Math.abs((b.extraBytesCopiedPerRequest as number) - 960) < 1e-6, `bytes/req ${b.extraBytesCopiedPerRequest}`);
     assert.ok(Math.abs((b.extraConnectionsPerRequest as number) - 2) < 1e-9, `conns/req ${b.extraConnectionsPerRequest}`);
+    const md = calibrationSection(summarise('cal', 'complete', [...base, ...variant]).calibration).join('\n');
+    assert.match(md, /shows there as 2 × N × the reply/, 'the report says why bytes/req is twice the table\'s count');
   });
 
   it('connects without probe figures: missed, saying the count was not measured; text and Markdown carry the table', () => {
