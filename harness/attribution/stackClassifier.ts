@@ -4,7 +4,8 @@
  * frames (`process_backlog` and `br_handle_frame` for IPC over the network stack, `vfs_readv`/`vfs_writev`
  * and `vfs_read`/`vfs_write` for READ/WRITE, `ep_send_events`/`do_epoll_wait` for EPOLL). All rules are in
  * the one table below, `classificationRules`, in the order they are tried; each has a test built from a
- * real folded stack saved from a run (test/fixtures/stacks/quick-run.json).
+ * real folded stack saved from a run (test/fixtures/stacks/quick-run.json; the rules issue 14's calibration
+ * controls called for, test/fixtures/stacks/calibration-run.json).
  *
  * How a stack is read:
  * 1. A stack whose capture failed says nothing about where the time went: `unexplained`.
