@@ -15,10 +15,10 @@ export function searchSection(searches: readonly RateSearchSummary[] | undefined
   if (searches === undefined || searches.length === 0) return [];
   const first = searches[0] as RateSearchSummary;
   const lines = [`## Maximum rate under the objective (${objectiveText(first.config)})`, '',
-    `Open-loop rates from ${first.config.fromQps} to ${first.config.toQps} qps over ${first.loadPoint.connections} connections, doubled while they pass, then bisected (Nighthawk's exponential search); at most ${first.config.maxProbes} probes, each a short clean step; a verdict within ±${Math.round(100 * first.config.closeMargin)} % of a limit, or a fail while the machine was noisy, is provisional (marked close) and, at an end of the bracket, probed again and decided by a majority of up to three. The maximum lies between the highest passing and the lowest failing rate.`, '',
-    '| data plane | placement | max qps | known within (qps) | probes | how it ended |', '| --- | --- | ---: | --- | ---: | --- |'];
+    `Open-loop rates from ${first.config.fromQps} to ${first.config.toQps} qps over ${first.loadPoint.connections} connections, doubled while they pass, then bisected (Nighthawk's exponential search); at most ${first.config.maxProbes} probes, each a short clean step${(first.config.minRequests ?? 0) > 0 ? ` of at least ${first.config.minRequests} requests` : ''}; a verdict within ±${Math.round(100 * first.config.closeMargin)} % of a limit, or a fail on P99 while the machine was noisy, is provisional (marked close) and, at an end of the bracket, probed again: two probes on the same side decide, a split takes a third and the median of the three decides.${first.config.confirmBounds === true ? ' Before the search ends, the highest passing rate must pass again and the lowest failing rate fail again.' : ''} The maximum lies between the highest passing and the lowest failing rate.`, '',
+    '| data plane | placement | max qps | known within (qps) | probes | ends confirmed | how it ended |', '| --- | --- | ---: | --- | ---: | --- | --- |'];
   for (const s of searches) {
-    lines.push(`| ${s.dataplane} | ${s.placement} | ${answer(s)} | [${s.knownWithin.low ?? '—'}, ${s.knownWithin.high ?? '—'}) | ${s.probes.length} | ${mdCell(s.note)} |`);
+    lines.push(`| ${s.dataplane} | ${s.placement} | ${answer(s)} | [${s.knownWithin.low ?? '—'}, ${s.knownWithin.high ?? '—'}) | ${s.probes.length} | ${s.config.confirmBounds === true ? (s.confirmed ? 'yes' : 'no') : '—'} | ${mdCell(s.note)} |`);
   }
   lines.push('');
   for (const s of searches) {

@@ -2,6 +2,7 @@ import { judgeProbe, searchResult, type ProbeMeasurement, type RateSearchConfig,
 import type { DataPlaneName } from '../profile/profileSchema';
 import type { LoadPoint, StepRecord } from './resultTypes';
 import type { SummaryRecord } from './summaryTypes';
+import { formatUs } from './formatUnits';
 
 /*
  * The rate searches of a run (`load.search`) as the summary holds them, rebuilt from the probe steps
@@ -75,12 +76,10 @@ export function withSearches(summary: SummaryRecord, steps: readonly StepRecord[
   return searches.length === 0 ? summary : { ...summary, searches };
 }
 
-const fmtUs = (us: number): string => (us >= 1000 ? `${(us / 1000).toFixed(2)}ms` : `${Math.round(us)}µs`);
-
 /** The objective as text: "P99 ≤ 5ms, errors ≤ 0.1%". */
 export function objectiveText(c: RateSearchConfig): string {
   const parts: string[] = [];
-  if (c.objective.p99Us !== null) parts.push(`P99 ≤ ${fmtUs(c.objective.p99Us)}`);
+  if (c.objective.p99Us !== null) parts.push(`P99 ≤ ${formatUs(c.objective.p99Us)}`);
   if (c.objective.errorShare !== null) parts.push(`errors ≤ ${(100 * c.objective.errorShare).toFixed(c.objective.errorShare < 0.01 ? 2 : 1)}%`);
   return parts.join(', ');
 }
@@ -88,7 +87,7 @@ export function objectiveText(c: RateSearchConfig): string {
 /** The answer in one phrase: "13500 qps (known within [13500, 14000) qps; converged in 12 probes)". */
 export function searchLine(r: RateSearchResult): string {
   const n = `${r.probes.length} probe${r.probes.length === 1 ? '' : 's'}`;
-  const how = r.outcome === 'converged' ? `converged in ${n}` : r.outcome === 'budget' ? `probe budget reached (${n})`
+  const how = r.outcome === 'converged' ? `converged in ${n}${r.confirmed ? ', both ends confirmed' : ''}` : r.outcome === 'budget' ? `probe budget reached (${n})`
     : r.outcome === 'reached-to' ? `passed at the highest rate tried, ${n}` : r.outcome === 'below-from' ? `failed at the first rate, ${n}` : `interrupted after ${n}`;
   if (r.maxQps === null) return `none: below ${r.knownWithin.high ?? '?'} qps (${how})`;
   if (r.outcome === 'reached-to') return `≥ ${r.maxQps} qps (${how})`;

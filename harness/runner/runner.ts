@@ -19,7 +19,7 @@ import { protocolLoadArgs } from './loadProcess';
 import type { DeployedDataPlane, LoadProcessCpu, PlatformSession, ProbeProvider, StepProbeResult } from './platformSession';
 import { planSteps, stepId, type PlannedStep } from './stepPlan';
 import { StepPlanner } from './repetitionPlanner';
-import { rateSearchConfig, searchMaxRate } from './rateSearch';
+import { probeDurationUs, rateSearchConfig, searchMaxRate } from './rateSearch';
 import { withRunAdditions } from '../results/runAdditions';
 import { probeMeasurement, searchLine } from '../results/searchSummary';
 import type { RateSearchSettings } from '../profile/profileSchema';
@@ -199,7 +199,7 @@ export class Runner {
         let skippedHere = false;
         const result = await searchMaxRate(config, async (qps, probe) => {
           index += 1;
-          const step: PlannedStep = { index, dataplane, placement, loadPoint: { ...point, qps }, repetition: probe, measurement: 'clean', deploymentKey: `search|${dataplane}|${placement}`, search: { probe, durationUs, config } };
+          const step: PlannedStep = { index, dataplane, placement, loadPoint: { ...point, qps }, repetition: probe, measurement: 'clean', deploymentKey: `search|${dataplane}|${placement}`, search: { probe, durationUs: probeDurationUs(config, qps, durationUs), config } };
           const record = await execute(step);
           if (record === null) skippedHere = true;
           if (record === undefined) interrupted = true;
