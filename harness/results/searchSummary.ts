@@ -1,4 +1,4 @@
-import { judgeProbe, searchResult, type ProbeMeasurement, type RateSearchConfig, type RateSearchResult, type SearchProbe } from '../runner/rateSearch';
+import { formatShare, judgeProbe, searchResult, type ProbeMeasurement, type RateSearchConfig, type RateSearchResult, type SearchProbe } from '../runner/rateSearch';
 import type { DataPlaneName } from '../profile/profileSchema';
 import type { LoadPoint, StepRecord } from './resultTypes';
 import type { SummaryRecord } from './summaryTypes';
@@ -76,11 +76,11 @@ export function withSearches(summary: SummaryRecord, steps: readonly StepRecord[
   return searches.length === 0 ? summary : { ...summary, searches };
 }
 
-/** The objective as text: "P99 ≤ 5ms, errors ≤ 0.1%". */
+/** The objective as text: "P99 ≤ 5.00 ms, errors ≤ 0.10 %". */
 export function objectiveText(c: RateSearchConfig): string {
   const parts: string[] = [];
   if (c.objective.p99Us !== null) parts.push(`P99 ≤ ${formatUs(c.objective.p99Us)}`);
-  if (c.objective.errorShare !== null) parts.push(`errors ≤ ${(100 * c.objective.errorShare).toFixed(c.objective.errorShare < 0.01 ? 2 : 1)}%`);
+  if (c.objective.errorShare !== null) parts.push(`errors ≤ ${formatShare(c.objective.errorShare)}`);
   return parts.join(', ');
 }
 

@@ -129,7 +129,7 @@ export interface SearchProbe extends ProbeMeasurement {
   readonly verdict: Verdict;
   /** A figure lay within ±closeMargin of its limit, or it failed on a noisy machine: the rate was (or would have been) probed again. */
   readonly close: boolean;
-  /** Why it failed, or the nearest limit when it passed: "P99 6.1ms > 5ms". */
+  /** Why it failed, or the nearest limit when it passed: "P99 6.10 ms > 5.00 ms". */
   readonly reason: string;
 }
 
@@ -158,7 +158,8 @@ export interface RateSearchResult {
   readonly note: string;
 }
 
-const fmtPct = (share: number): string => `${(100 * share).toFixed(share < 0.01 ? 2 : 1)}%`;
+/** A share as the reports write it: "0.10 %", "1.0 %". */
+export const formatShare = (share: number): string => `${(100 * share).toFixed(share < 0.01 ? 2 : 1)} %`;
 
 /**
  * Judges one probe against the objective: pass when every set limit holds (Nighthawk's binary scoring,
@@ -177,7 +178,7 @@ export function judgeProbe(m: ProbeMeasurement, objective: SearchObjective, clos
     if (limit > 0 && Math.abs(value - limit) <= closeMargin * limit) close = true;
   };
   if (objective.p99Us !== null) check(m.p99Us, objective.p99Us, (op) => `P99 ${formatUs(m.p99Us)} ${op} ${formatUs(objective.p99Us as number)}`);
-  if (objective.errorShare !== null) check(errorShare, objective.errorShare, (op) => `errors ${fmtPct(errorShare)} ${op} ${fmtPct(objective.errorShare as number)}`);
+  if (objective.errorShare !== null) check(errorShare, objective.errorShare, (op) => `errors ${formatShare(errorShare)} ${op} ${formatShare(objective.errorShare as number)}`);
   if (m.requests === 0) fails.unshift('no request recorded');
   const verdict: Verdict = fails.length > 0 ? 'fail' : 'pass';
   // Noise only makes latency worse: a fail on P99 on a noisy machine is worth a second look; a pass is not,

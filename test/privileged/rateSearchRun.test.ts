@@ -61,7 +61,7 @@ describe('meshbench run with load.search and adaptive repetitions (root)', funct
     assert.equal(search?.maxQps, 400);
     assert.equal(search?.confirmed, true, 'the end of the bracket was probed twice');
     assert.ok(search?.probes.every((p) => p.verdict === 'pass' && p.cpuUsPerRequest !== null && p.cpuUsPerRequest > 0));
-    assert.match(r.stderr, /max rate meeting errors ≤ 1\.0% \(open loop, c2, 200–400 qps, at most 12 probes\)\n {2}baseline cross-node: ≥ 400 qps/);
+    assert.match(r.stderr, /max rate meeting errors ≤ 1\.0 % \(open loop, c2, 200–400 qps, at most 12 probes\)\n {2}baseline cross-node: ≥ 400 qps/);
     assert.match(r.stderr, /baseline cross-node 200 qps c2: 2 repetitions: P99 interval ±[\d.]+% of its median \(≤ ±100\.0%\): settled/);
   });
 });

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { gaussian, seededRandom } from '../../harness/results/stats/seededRandom';
 import { defaultCloseMargin, judgeProbe, medianVerdict, nextRate, probeDurationUs, rateSearchConfig, rateVerdict, searchMaxRate, searchResult, type ProbeMeasurement, type RateSearchConfig, type SearchProbe } from '../../harness/runner/rateSearch';
 import { parseProfile } from '../../harness/profile/profileLoad';
+import { searchSummaryLines } from '../../harness/results/searchSummary';
 
 /**
  * The rate search on synthetic latency-against-rate curves, where the true maximum is known: an M/M/1
@@ -105,7 +106,7 @@ describe('rate search (exponential then binary, Nighthawk-style)', () => {
   it('errors alone fail a probe; an interrupted search says so; the summary replays the same answer from the probes', async () => {
     const m = { ...mm1(10_000, 1000), errors: 10, requests: 2000 };
     assert.equal(judgeProbe(m, config().objective, 0.1).verdict, 'fail', '0.5 % errors > 0.1 %');
-    assert.match(judgeProbe(m, config().objective, 0.1).reason, /errors 0\.50% > 0\.10%/);
+    assert.match(judgeProbe(m, config().objective, 0.1).reason, /errors 0\.50 % > 0\.10 %/);
     assert.equal(judgeProbe({ ...m, errors: 0 }, { p99Us: null, errorShare: 0 }, 0.1).verdict, 'pass');
     assert.equal(judgeProbe({ ...m, requests: 0, errors: 0 }, config().objective, 0.1).verdict, 'fail', 'no request recorded fails');
     let n = 0;
@@ -231,6 +232,14 @@ describe('rate search (exponential then binary, Nighthawk-style)', () => {
       if (a.maxQps !== null && b.maxQps !== null && Math.abs(a.maxQps - b.maxQps) / Math.max(a.maxQps, b.maxQps) <= 0.15) agree += 1;
     }
     assert.ok(agree >= 45, `${agree} of 50 pairs agree within 15 %`);
+  });
+
+  it('the search lines write durations and shares as the reports do: "P99 ≤ 5.00 ms, errors ≤ 0.10 %"', async () => {
+    const r = await searchMaxRate(confirming({ fromQps: 1000 }), async (qps) => mm1(12_000, qps));
+    const lines = searchSummaryLines([{ ...r, dataplane: 'baseline', placement: 'cross-node', loadPoint: { qps: 1000, connections: 16, payloadBytes: 0, keepAlive: true, protocol: 'http' }, config: confirming({ fromQps: 1000 }) }]);
+    assert.equal(lines[1], 'max rate meeting P99 ≤ 5.00 ms, errors ≤ 0.10 % (open loop, c16, 1000–200000 qps, at most 12 probes)');
+    assert.match(lines[2] as string, /^ {2}baseline cross-node: \d+ qps \(known within \[\d+, \d+\) qps; converged in \d+ probes, both ends confirmed\)$/);
+    assert.match(r.probes[0]?.reason ?? '', /^P99 [\d.]+ µs ≤ 5\.00 ms, errors 0\.00 % ≤ 0\.10 %$/);
   });
 
   it('reads load.search from a profile; bad values get one clear line', () => {
