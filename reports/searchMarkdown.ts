@@ -2,6 +2,7 @@ import { repetitionVerdictText } from '../harness/results/repetitionVerdict';
 import { objectiveText, type RateSearchSummary } from '../harness/results/searchSummary';
 import type { SummaryGroup } from '../harness/results/summaryTypes';
 import { formatUs, mdCell } from '../harness/results/formatUnits';
+import type { QuietWait } from '../harness/runner/quietGate';
 
 /*
  * The report's sections for the rate search (`load.search`) and for repetitions run until the answer is
@@ -9,6 +10,12 @@ import { formatUs, mdCell } from '../harness/results/formatUnits';
  */
 
 const answer = (s: RateSearchSummary): string => (s.maxQps === null ? 'none' : `${s.outcome === 'reached-to' ? '≥ ' : ''}${s.maxQps}`);
+
+/** "3.0 s (busy 12 %)", or "20.0 s, not quiet (busy 85 %)" when the wait ran out; "—" for a probe that did not wait. */
+function waitCell(w: QuietWait | undefined): string {
+  if (w === undefined) return '—';
+  return `${(w.waitedUs / 1e6).toFixed(1)} s${w.quiet ? '' : ', not quiet'} (busy ${(100 * w.busyShare).toFixed(0)} %)`;
+}
 
 /** "Maximum rate under the objective": one row per data plane × placement, then every probe of each search. */
 export function searchSection(searches: readonly RateSearchSummary[] | undefined): string[] {
@@ -22,9 +29,10 @@ export function searchSection(searches: readonly RateSearchSummary[] | undefined
   }
   lines.push('');
   for (const s of searches) {
-    lines.push(`### Probes: ${s.dataplane}, ${s.placement}`, '', '| # | offered qps | achieved qps | P50 | P99 | max | errors | CPU µs/request | verdict (⚠ noisy: the step\'s noise fingerprint flagged other work on the machine) |', '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |');
+    const waits = s.probes.some((p) => p.quietWait !== undefined);
+    lines.push(`### Probes: ${s.dataplane}, ${s.placement}`, '', `| # | offered qps | achieved qps | P50 | P99 | max | errors | CPU µs/request |${waits ? ' waited for quiet (machine busy before the probe) |' : ''} verdict (⚠ noisy: the step\'s noise fingerprint flagged other work on the machine) |`, `| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |${waits ? ' ---: |' : ''} --- |`);
     for (const p of s.probes) {
-      lines.push(`| ${p.probe} | ${p.qps} | ${p.achievedQps.toFixed(0)} | ${formatUs(p.p50Us)} | ${formatUs(p.p99Us)} | ${formatUs(p.maxUs)} | ${p.errors} (${(100 * p.errorShare).toFixed(2)} %) | ${p.cpuUsPerRequest === null ? '—' : p.cpuUsPerRequest.toFixed(1)} | ${p.verdict}${p.close ? ' (close)' : ''}: ${mdCell(p.reason.replace(/ \(noisy machine\)$/, ''))}${p.noisy === true ? ' ⚠ noisy' : ''} |`);
+      lines.push(`| ${p.probe} | ${p.qps} | ${p.achievedQps.toFixed(0)} | ${formatUs(p.p50Us)} | ${formatUs(p.p99Us)} | ${formatUs(p.maxUs)} | ${p.errors} (${(100 * p.errorShare).toFixed(2)} %) | ${p.cpuUsPerRequest === null ? '—' : p.cpuUsPerRequest.toFixed(1)} |${waits ? ` ${waitCell(p.quietWait)} |` : ''} ${p.verdict}${p.close ? ' (close)' : ''}: ${mdCell(p.reason.replace(/ \(noisy machine\)$/, ''))}${p.noisy === true ? ' ⚠ noisy' : ''} |`);
     }
     lines.push('');
   }

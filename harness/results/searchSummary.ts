@@ -46,6 +46,7 @@ export function probeMeasurement(step: StepRecord): ProbeMeasurement {
     cpuUsPerRequest: cpuUsPerRequest(step),
     stepId: step.id,
     noisy: (step.noise?.flags.length ?? 0) > 0,
+    ...(step.search?.quietWait === undefined ? {} : { quietWait: step.search.quietWait }),
   };
 }
 

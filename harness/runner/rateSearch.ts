@@ -1,6 +1,7 @@
 import { parseDurationUs } from '../../workloads/durationParse';
 import { percentShare, type RateSearchSettings } from '../profile/profileSchema';
 import { formatUs } from '../results/formatUnits';
+import type { QuietWait } from './quietGate';
 
 /*
  * The search for the highest open-loop rate that meets an objective (`load.search` in a profile), after
@@ -114,6 +115,8 @@ export interface ProbeMeasurement {
   readonly stepId: string;
   /** The step's noise fingerprint flagged it (other work on the machine, CPU steal); absent = not known. */
   readonly noisy?: boolean;
+  /** How long the probe waited for the machine to quiet before it started (`load.search.quiet`); absent: no wait. */
+  readonly quietWait?: QuietWait;
 }
 
 export type Verdict = 'pass' | 'fail';

@@ -37,7 +37,7 @@ describe('meshbench run with load.search and adaptive repetitions (root)', funct
     fs.writeFileSync(profile, [
       'name: search-test', 'dataplanes: [baseline]', 'duration: 400ms', 'warmup: 100ms',
       'repetitions: {min: 2, max: 3, until: 100%}', 'probes: {enabled: false}',
-      'load: {qps: [200], connections: [2], search: {errors: 1%, from: 200, to: 400, duration: 400ms, minRequests: 80}}', '',
+      'load: {qps: [200], connections: [2], search: {errors: 1%, from: 200, to: 400, duration: 400ms, minRequests: 80, quiet: {below: 100%, wait: 1s}}}', '',
     ].join('\n'));
     const out = path.join(tmp, 'out');
     const r = await runCli(['run', profile, '--output', out], 80_000);
@@ -48,6 +48,8 @@ describe('meshbench run with load.search and adaptive repetitions (root)', funct
     assert.equal(headline.length, 2, 'until 100 %: the point is clear at min (2) repetitions');
     const probes = loaded.steps.filter((s) => s.search !== undefined);
     assert.deepEqual(probes.map((s) => `${s.loadPoint.qps}:${s.search?.probe}:${s.measurement}`), ['200:1:clean', '400:2:clean', '400:3:clean']);
+    // quiet: {below: 100%}: every probe waited exactly one 1 s sample of the real /proc/stat, and recorded it.
+    for (const s of probes) assert.ok(s.search?.quietWait?.quiet === true && s.search.quietWait.waitedUs >= 1_000_000 && s.search.quietWait.waitedUs < 1_500_000, `${s.id}: ${JSON.stringify(s.search?.quietWait)}`);
     for (const s of probes) assert.ok((s.window?.durationUs ?? Number.POSITIVE_INFINITY) < 1_000_000, `${s.id}: a ${s.window?.durationUs} µs window, not stretched past minRequests`);
     for (const s of probes) {
       assert.ok(s.load.requestsCompleted > 0 && Math.abs(s.load.actualQps - s.loadPoint.qps) / s.loadPoint.qps < 0.1, `${s.id}: ${s.load.actualQps} qps`);

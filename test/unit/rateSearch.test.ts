@@ -267,5 +267,10 @@ describe('rate search (exponential then binary, Nighthawk-style)', () => {
     bad('{p99: 5ms, maxProbes: 100}', /load\.search\.maxProbes: .*<=50/);
     bad('{p99: 5ms, p95: 3ms}', /load\.search: unknown key "p95"/);
     bad('{p99: 5ms, minRequests: -1}', /load\.search\.minRequests: .*>=0/);
+    bad('{p99: 5ms, quiet: {wait: 0s}}', /load\.search\.quiet\.wait: expected a wait of at least 1s/);
+    bad('{p99: 5ms, quiet: {below: 30}}', /load\.search\.quiet\.below: expected a percent/);
+    const q = parseProfile('name: t\ndataplanes: [baseline]\nduration: 2s\nload: {search: {p99: 5ms, quiet: {}}}\n', 't.yaml');
+    assert.deepEqual(q.load.search?.quiet, { below: '30%', wait: '20s' }, 'quiet: {} waits up to 20 s for the machine to fall to 30 % busy');
+    assert.equal(p.load.search?.quiet, undefined, 'no quiet: no wait');
   });
 });
