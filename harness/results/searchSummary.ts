@@ -46,6 +46,7 @@ export function probeMeasurement(step: StepRecord): ProbeMeasurement {
     cpuUsPerRequest: cpuUsPerRequest(step),
     stepId: step.id,
     noisy: (step.noise?.flags.length ?? 0) > 0,
+    ...(step.noise === undefined || step.noise === null ? {} : { otherShare: step.noise.outsideShare, stolen: step.noise.flags.some((f) => f.startsWith('CPU steal')) }),
     ...(step.search?.quietWait === undefined ? {} : { quietWait: step.search.quietWait }),
   };
 }
@@ -65,7 +66,7 @@ export function rateSearches(steps: readonly StepRecord[]): RateSearchSummary[] 
     const config = (first.search as NonNullable<StepRecord['search']>).config;
     const probes: SearchProbe[] = sorted.map((s) => {
       const m = probeMeasurement(s);
-      return { ...m, probe: s.search?.probe ?? 0, qps: s.loadPoint.qps, ...judgeProbe(m, config.objective, config.closeMargin) };
+      return { ...m, probe: s.search?.probe ?? 0, qps: s.loadPoint.qps, ...judgeProbe(m, config.objective, config.closeMargin, config.noisyShare) };
     });
     return { dataplane: first.dataplane, placement: first.placement, loadPoint: { ...first.loadPoint, qps: config.fromQps }, config, ...searchResult(config, probes) };
   });

@@ -69,6 +69,11 @@ export interface RateSearchConfig {
   readonly maxProbesPerRate?: number;
   /** Confirm both ends of the final bracket with a second probe each; absent in older results: false. */
   readonly confirmBounds?: boolean;
+  /**
+   * A probe is noisy when other work used more than this share (0–1) of the machine's CPUs during its
+   * window, or the hypervisor stole CPU; absent in older results: the step's noise flags (10 %) decide.
+   */
+  readonly noisyShare?: number;
 }
 
 /**
@@ -87,6 +92,19 @@ export const defaultFactor = 2;
 export const defaultMinRequests = 10_000;
 /** Probes of one rate at most: a split of two takes a third, whose median decides. */
 export const defaultMaxProbesPerRate = 3;
+/**
+ * Other work above a quarter of the machine (half a core of 2) during a probe makes its P99 fail
+ * inconclusive. The fingerprint flags a step at 10 % (harness/resources/noiseFingerprint.ts), which on a
+ * shared machine is nearly every step: its flag says "read with care", this share says "the fail may be
+ * the neighbour's".
+ */
+export const defaultNoisyShare = 0.25;
+
+/** Pure: whether a probe counts as measured on a noisy machine under `config` (its share if known, else its noise flag). */
+export function probeNoisy(m: Pick<ProbeMeasurement, 'noisy' | 'otherShare' | 'stolen'>, config: Pick<RateSearchConfig, 'noisyShare'>): boolean {
+  if (config.noisyShare === undefined || m.otherShare === undefined) return m.noisy === true;
+  return m.otherShare > config.noisyShare || m.stolen === true;
+}
 
 /**
  * A probe's measured window (µs) at `qps`: the configured `durationUs`, stretched so that it holds at
@@ -115,6 +133,10 @@ export interface ProbeMeasurement {
   readonly stepId: string;
   /** The step's noise fingerprint flagged it (other work on the machine, CPU steal); absent = not known. */
   readonly noisy?: boolean;
+  /** Share (0–1) of the machine's CPUs that other work used during the window (the noise fingerprint); absent = not known. */
+  readonly otherShare?: number;
+  /** The fingerprint flagged CPU steal by the hypervisor; absent = not known. */
+  readonly stolen?: boolean;
   /** How long the probe waited for the machine to quiet before it started (`load.search.quiet`); absent: no wait. */
   readonly quietWait?: QuietWait;
 }
@@ -134,6 +156,11 @@ export interface SearchProbe extends ProbeMeasurement {
   readonly close: boolean;
   /** Why it failed, or the nearest limit when it passed: "P99 6.10 ms > 5.00 ms". */
   readonly reason: string;
+  /**
+   * It failed on P99 alone while its noise fingerprint flagged the machine: inconclusive, since other work
+   * only adds latency. Left out of its rate's verdict while the rate has other probes (rateVerdict).
+   */
+  readonly noisyFail?: boolean;
 }
 
 /**
@@ -170,7 +197,7 @@ export const formatShare = (share: number): string => `${(100 * share).toFixed(s
  * error limit of 0 is never close: one error fails it), or when it failed on P99 alone while the machine
  * was noisy.
  */
-export function judgeProbe(m: ProbeMeasurement, objective: SearchObjective, closeMargin: number): Pick<SearchProbe, 'verdict' | 'close' | 'reason' | 'errorShare'> {
+export function judgeProbe(m: ProbeMeasurement, objective: SearchObjective, closeMargin: number, noisyShare?: number): Pick<SearchProbe, 'verdict' | 'close' | 'reason' | 'errorShare' | 'noisyFail'> {
   const errorShare = m.requests > 0 ? m.errors / m.requests : 1;
   const fails: string[] = [];
   const near: string[] = [];
@@ -187,8 +214,8 @@ export function judgeProbe(m: ProbeMeasurement, objective: SearchObjective, clos
   // Noise only makes latency worse: a fail on P99 on a noisy machine is worth a second look; a pass is not,
   // nor a fail on errors (a backlog the data plane could not serve: the overload the search looks for).
   const errorsFail = m.requests === 0 || (objective.errorShare !== null && errorShare > objective.errorShare);
-  const noisyFail = verdict === 'fail' && m.noisy === true && !errorsFail;
-  return { verdict, close: close || noisyFail, reason: `${fails.length > 0 ? fails.join(', ') : near.join(', ')}${noisyFail ? ' (noisy machine)' : ''}`, errorShare };
+  const noisyFail = verdict === 'fail' && probeNoisy(m, { noisyShare }) && !errorsFail;
+  return { verdict, close: close || noisyFail, reason: `${fails.length > 0 ? fails.join(', ') : near.join(', ')}${noisyFail ? ' (noisy machine)' : ''}`, errorShare, noisyFail };
 }
 
 const median = (values: readonly number[]): number => {
@@ -209,20 +236,26 @@ export function medianVerdict(probes: readonly SearchProbe[], objective: SearchO
 }
 
 /**
- * The verdict of one rate from its probes: one probe that is not close decides; a close one is repeated;
- * two on the same side of the limits decide; two that disagree take a third; from three on, the median of
- * the probes decides (medianVerdict; with one limit, the majority). Undefined while undecided. `final` (no
- * budget left): a single close probe stands, a 1–1 split counts as fail (the median of two sits between a
- * pass and a fail; the answer stays on the side the probes proved).
+ * The verdict of one rate from its probes. A noisy fail (a fail on P99 alone while the machine was noisy:
+ * noise only adds latency, so it says nothing the rate's other probes do not) is left out while the rate
+ * has other probes; of the rest, one probe that is not close decides; a close one is repeated; two on the
+ * same side of the limits decide; two that disagree take a third; from three on, the median of the
+ * probes decides (medianVerdict; with one limit, the majority). Undefined while undecided. `final` (no
+ * budget left), or `perRate` probes at the rate: a single close probe stands, a 1–1 split counts as fail
+ * (the median of two sits between a pass and a fail; the answer stays on the side the probes proved), and
+ * a rate with noisy fails alone fails.
  */
-export function rateVerdict(probes: readonly SearchProbe[], final = false, objective?: SearchObjective): Verdict | undefined {
-  const [a, b, c] = probes;
-  if (a === undefined) return undefined;
-  if (b === undefined) return !a.close || final ? a.verdict : undefined;
-  if (c === undefined) return a.verdict === b.verdict ? a.verdict : final ? 'fail' : undefined;
-  if (objective !== undefined) return medianVerdict(probes, objective);
-  const passes = probes.filter((p) => p.verdict === 'pass').length;
-  return 2 * passes > probes.length ? 'pass' : 'fail';
+export function rateVerdict(probes: readonly SearchProbe[], final = false, objective?: SearchObjective, perRate = defaultMaxProbesPerRate): Verdict | undefined {
+  if (probes.length === 0) return undefined;
+  const settled = final || probes.length >= perRate;
+  const informative = probes.filter((p) => p.noisyFail !== true);
+  const [a, b, c] = informative;
+  if (a === undefined) return settled ? 'fail' : undefined;
+  if (b === undefined) return !a.close || settled ? a.verdict : undefined;
+  if (c === undefined) return a.verdict === b.verdict ? a.verdict : settled ? 'fail' : undefined;
+  if (objective !== undefined) return medianVerdict(informative, objective);
+  const passes = informative.filter((p) => p.verdict === 'pass').length;
+  return 2 * passes > informative.length ? 'pass' : 'fail';
 }
 
 interface SearchState {
@@ -240,15 +273,17 @@ interface SearchState {
  * The bracket from provisional verdicts (a lone close probe stands for now, a split counts as fail), and
  * which rates still need another probe to be decided.
  */
-function state(probes: readonly SearchProbe[], objective?: SearchObjective): SearchState {
+function state(probes: readonly SearchProbe[], config: Pick<RateSearchConfig, 'objective' | 'maxProbesPerRate'>): SearchState {
+  const { objective } = config;
+  const perRate = config.maxProbesPerRate ?? defaultMaxProbesPerRate;
   const byRate = new Map<number, SearchProbe[]>();
   for (const p of probes) byRate.set(p.qps, [...(byRate.get(p.qps) ?? []), p]);
   const undecided = new Set<number>();
   const passes: number[] = [];
   let high: number | null = null;
   for (const [qps, ps] of byRate) {
-    if (rateVerdict(ps, false, objective) === undefined) undecided.add(qps);
-    if (rateVerdict(ps, true, objective) === 'pass') passes.push(qps);
+    if (rateVerdict(ps, false, objective, perRate) === undefined) undecided.add(qps);
+    if (rateVerdict(ps, true, objective, perRate) === 'pass') passes.push(qps);
     else high = high === null ? qps : Math.min(high, qps);
   }
   const below = passes.filter((q) => high === null || q < high);
@@ -272,7 +307,7 @@ function unconfirmed(config: RateSearchConfig, s: SearchState): number[] {
  */
 export function nextRate(config: RateSearchConfig, probes: readonly SearchProbe[]): { qps: number } | { end: Exclude<SearchOutcome, 'interrupted'> } {
   if (probes.length === 0) return { qps: config.fromQps };
-  const s = state(probes, config.objective);
+  const s = state(probes, config);
   const converged = s.low !== null && s.high !== null && ((s.high - s.low) / s.low <= config.resolution || Math.round((s.low + s.high) / 2) <= s.low || Math.round((s.low + s.high) / 2) >= s.high);
   if (probes.length >= config.maxProbes) {
     if (s.low === null) return { end: 'below-from' };
@@ -302,7 +337,7 @@ export function nextRate(config: RateSearchConfig, probes: readonly SearchProbe[
 export function searchResult(config: RateSearchConfig, probes: readonly SearchProbe[], interrupted = false): RateSearchResult {
   const next = nextRate(config, probes);
   const outcome: SearchOutcome = interrupted || !('end' in next) ? 'interrupted' : next.end;
-  const s = state(probes, config.objective);
+  const s = state(probes, config);
   const knownWithin = { low: s.low, high: s.high };
   const confirmed = config.confirmBounds === true && unconfirmed(config, s).length === 0 && (s.low !== null || s.high !== null);
   const n = `${probes.length} probe${probes.length === 1 ? '' : 's'}`;
@@ -330,7 +365,7 @@ export async function searchMaxRate(
     if ('end' in next) return searchResult(config, probes);
     const m = await runProbe(next.qps, probes.length + 1);
     if (m === undefined) return searchResult(config, probes, true);
-    const p: SearchProbe = { ...m, probe: probes.length + 1, qps: next.qps, ...judgeProbe(m, config.objective, config.closeMargin) };
+    const p: SearchProbe = { ...m, probe: probes.length + 1, qps: next.qps, ...judgeProbe(m, config.objective, config.closeMargin, config.noisyShare) };
     probes.push(p);
     onProbe(p);
   }
@@ -352,5 +387,6 @@ export function rateSearchConfig(s: RateSearchSettings): RateSearchConfig {
     minRequests: s.minRequests,
     maxProbesPerRate: defaultMaxProbesPerRate,
     confirmBounds: true,
+    noisyShare: defaultNoisyShare,
   };
 }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { gaussian, seededRandom } from '../../harness/results/stats/seededRandom';
-import { defaultCloseMargin, judgeProbe, medianVerdict, nextRate, probeDurationUs, rateSearchConfig, rateVerdict, searchMaxRate, searchResult, type ProbeMeasurement, type RateSearchConfig, type SearchProbe } from '../../harness/runner/rateSearch';
+import { defaultCloseMargin, judgeProbe, medianVerdict, nextRate, probeDurationUs, probeNoisy, rateSearchConfig, rateVerdict, searchMaxRate, searchResult, type ProbeMeasurement, type RateSearchConfig, type SearchProbe } from '../../harness/runner/rateSearch';
 import { parseProfile } from '../../harness/profile/profileLoad';
 import { searchSummaryLines } from '../../harness/results/searchSummary';
 
@@ -131,7 +131,23 @@ describe('rate search (exponential then binary, Nighthawk-style)', () => {
       if (qps === 2000 && stalls++ === 0) return { ...mm1(12_000, qps), p99Us: 30_000, noisy: true };
       return mm1(12_000, qps);
     });
-    assert.deepEqual(rates.slice(0, 5), [500, 1000, 2000, 2000, 2000], 'the noisy fail is repeated, and the split takes a third');
+    assert.deepEqual(rates.slice(0, 5), [500, 1000, 2000, 2000, 4000], 'the noisy fail is repeated, and the clear pass decides: the noisy fail was inconclusive');
+    const at = (p99Us: number, noisy: boolean): SearchProbe => {
+      const m2 = { ...mm1(12_000, 2000), p99Us, noisy };
+      return { ...m2, probe: 1, qps: 2000, ...judgeProbe(m2, config().objective, defaultCloseMargin) };
+    };
+    assert.equal(rateVerdict([at(30_000, true), at(1000, false)]), 'pass', 'a noisy fail is left out while the rate has other probes');
+    assert.equal(rateVerdict([at(30_000, true), at(9000, true)]), undefined, 'two noisy fails: a third probe');
+    assert.equal(rateVerdict([at(30_000, true), at(9000, true), at(7000, true)]), 'fail', 'three noisy fails: the rate fails');
+    assert.equal(rateVerdict([at(30_000, true), at(9000, false)]), 'fail', 'a fail on a quiet machine stands');
+    // With a noise share set (profiles): other work above it makes a P99 fail inconclusive, below it the fail stands.
+    const m3 = { ...mm1(12_000, 2000), p99Us: 9000, noisy: true };
+    assert.equal(probeNoisy({ ...m3, otherShare: 0.2 }, { noisyShare: 0.25 }), false, 'flagged at 10 %, but 20 % is not the neighbour\'s fail');
+    assert.equal(probeNoisy({ ...m3, otherShare: 0.4 }, { noisyShare: 0.25 }), true);
+    assert.equal(probeNoisy({ ...m3, otherShare: 0.01, stolen: true }, { noisyShare: 0.25 }), true, 'CPU steal');
+    assert.equal(probeNoisy(m3, { noisyShare: 0.25 }), true, 'no share recorded: the flag decides');
+    assert.equal(judgeProbe({ ...m3, otherShare: 0.2 }, config().objective, defaultCloseMargin, 0.25).noisyFail, false);
+    assert.equal(judgeProbe({ ...m3, otherShare: 0.4 }, config().objective, defaultCloseMargin, 0.25).noisyFail, true);
     assert.ok(r.maxQps !== null && r.maxQps > 8000, `the search went on past the stall: ${r.maxQps}`);
     assert.ok(r.probes.length <= 12);
   });
