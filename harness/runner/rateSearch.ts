@@ -19,12 +19,14 @@ import type { QuietWait } from './quietGate';
  *   100th-slowest request, not one outlier; Nighthawk's 10 s measuring period does the same at ~1000 qps
  *   and up), or the configured duration when that is longer;
  * - a rate's verdict is that of the median of its probes (the median P99, the median error share): a probe
- *   near its limit (the figure within ±`closeMargin` of it), or one that failed on P99 alone while the
- *   machine was noisy (the step's noise fingerprint flagged other work or CPU steal: noise only ever makes
- *   latency worse, so a pass under noise stands, and a fail on errors is the data plane's own), is
- *   provisional: where it is an end of the bracket the rate is probed again, two probes on the same side
- *   decide, and a split takes a third (at most `maxProbesPerRate`), because one short step near the knee,
- *   or during someone else's compile, is a coin toss; Nighthawk takes every benchmark at its word;
+ *   near its limit (the figure within ±`closeMargin` of it), or one that failed on P99 alone while other
+ *   work used more than `noisyShare` of the machine (probeNoisy), is provisional: where it is an end of the
+ *   bracket the rate is probed again (at most `maxProbesPerRate` probes), because one short step near the
+ *   knee, or during someone else's compile, is a coin toss; Nighthawk takes every benchmark at its word.
+ *   Such a noisy fail is inconclusive and left out of the verdict while the rate has other probes: noise
+ *   only ever makes latency worse, so a pass under noise stands, and a fail on errors is the data plane's own;
+ * - probes may wait, bounded, for the machine to quiet before they start (`load.search.quiet`, quietGate.ts:
+ *   the runner's side; this module sees only the measurements);
  * - the final bracket is confirmed (`confirmBounds`): before the search ends, the highest passing rate must
  *   pass again and the lowest failing rate fail again (each decided by at least two probes); a rate that
  *   turns over moves the bracket and the search goes on. This takes the place of Nighthawk's final
