@@ -2,7 +2,7 @@ import { stringify } from 'csv-stringify/sync';
 import type { StepRow } from './stepRows';
 
 export const stepColumns: ReadonlyArray<keyof StepRow> = [
-  'runId', 'index', 'stepId', 'dataplane', 'placement', 'protocol', 'qps', 'connections', 'payloadBytes', 'keepAlive', 'repetition', 'startedAt',
+  'runId', 'index', 'stepId', 'dataplane', 'placement', 'protocol', 'qps', 'connections', 'streams', 'payloadBytes', 'keepAlive', 'measurement', 'repetition', 'startedAt',
   'actualQps', 'requestsCompleted', 'requestsFailed', 'requestsUnsent', 'requestsInFlightAtEnd', 'requestsOverflowed', 'latencyP50Us', 'latencyP90Us', 'latencyP99Us', 'latencyP999Us', 'latencyMeanUs', 'latencyMaxUs',
   'serviceTimeP99Us', 'cpuUsPerRequest', 'memoryRssBytesPeak', 'connectionsOnPath', 'connectionsPerRequest', 'bytesCopiedPerRequest',
   'contextSwitchesPerRequest', 'syscallsPerRequest', 'ebpfRunTimeUsPerRequest', 'ebpfMapMemoryBytes',

@@ -70,7 +70,7 @@ export function markdownSummary(i: MarkdownInputs): string {
   }
   const breakdowns = sortGroups(i.groups).filter((g) => g.breakdown !== null);
   if (breakdowns.length > 0) {
-    lines.push('## Overhead over baseline (CPU µs per request)', '', `| data plane | load | extra | ${breakdownCategories.join(' | ')} | explained | bytes copied | connections | context switches |`, `| --- | --- | ---: | ${breakdownCategories.map(() => '---:').join(' | ')} | ---: | ---: | ---: | ---: |`);
+    lines.push('## Overhead over baseline (CPU µs per request)', '', `| data plane | load | extra | ${breakdownCategories.join(' | ')} | explained | extra bytes copied/request | extra connections opened/request | extra context switches/request |`, `| --- | --- | ---: | ${breakdownCategories.map(() => '---:').join(' | ')} | ---: | ---: | ---: | ---: |`);
     const opt = (v: number | null, d: number): string => (v === null ? '—' : formatSigned(v, d));
     for (const g of breakdowns) {
       const b = g.breakdown;

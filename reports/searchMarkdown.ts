@@ -2,6 +2,7 @@ import { repetitionVerdictText } from '../harness/results/repetitionVerdict';
 import { objectiveText, type RateSearchSummary } from '../harness/results/searchSummary';
 import type { SummaryGroup } from '../harness/results/summaryTypes';
 import { formatUs, mdCell } from '../harness/results/formatUnits';
+import type { QuietWait } from '../harness/runner/quietGate';
 
 /*
  * The report's sections for the rate search (`load.search`) and for repetitions run until the answer is
@@ -10,21 +11,28 @@ import { formatUs, mdCell } from '../harness/results/formatUnits';
 
 const answer = (s: RateSearchSummary): string => (s.maxQps === null ? 'none' : `${s.outcome === 'reached-to' ? '≥ ' : ''}${s.maxQps}`);
 
+/** "3.0 s (busy 12 %)", or "20.0 s, not quiet (busy 85 %)" when the wait ran out; "—" for a probe that did not wait. */
+function waitCell(w: QuietWait | undefined): string {
+  if (w === undefined) return '—';
+  return `${(w.waitedUs / 1e6).toFixed(1)} s${w.quiet ? '' : ', not quiet'} (busy ${(100 * w.busyShare).toFixed(0)} %)`;
+}
+
 /** "Maximum rate under the objective": one row per data plane × placement, then every probe of each search. */
 export function searchSection(searches: readonly RateSearchSummary[] | undefined): string[] {
   if (searches === undefined || searches.length === 0) return [];
   const first = searches[0] as RateSearchSummary;
   const lines = [`## Maximum rate under the objective (${objectiveText(first.config)})`, '',
-    `Open-loop rates from ${first.config.fromQps} to ${first.config.toQps} qps over ${first.loadPoint.connections} connections, doubled while they pass, then bisected (Nighthawk's exponential search); at most ${first.config.maxProbes} probes, each a short clean step; a verdict within ±${Math.round(100 * first.config.closeMargin)} % of a limit, or a fail while the machine was noisy, is provisional (marked close) and, at an end of the bracket, probed again and decided by a majority of up to three. The maximum lies between the highest passing and the lowest failing rate.`, '',
-    '| data plane | placement | max qps | known within (qps) | probes | how it ended |', '| --- | --- | ---: | --- | ---: | --- |'];
+    `Open-loop rates from ${first.config.fromQps} to ${first.config.toQps} qps over ${first.loadPoint.connections} connections, doubled while they pass, then bisected (Nighthawk's exponential search); at most ${first.config.maxProbes} probes, each a short clean step${(first.config.minRequests ?? 0) > 0 ? ` of at least ${first.config.minRequests} requests` : ''}; a verdict within ±${Math.round(100 * first.config.closeMargin)} % of a limit, or a fail on P99 while other work used more than ${Math.round(100 * (first.config.noisyShare ?? 0.1))} % of the machine (inconclusive: left out of its rate's verdict while the rate has other probes), is provisional (marked close) and, at an end of the bracket, probed again: two probes on the same side decide, a split takes a third and the median of the three decides.${first.config.confirmBounds === true ? ' Before the search ends, the highest passing rate must pass again and the lowest failing rate fail again.' : ''} The maximum lies between the highest passing and the lowest failing rate.`, '',
+    '| data plane | placement | max qps | known within (qps) | probes | ends confirmed | how it ended |', '| --- | --- | ---: | --- | ---: | --- | --- |'];
   for (const s of searches) {
-    lines.push(`| ${s.dataplane} | ${s.placement} | ${answer(s)} | [${s.knownWithin.low ?? '—'}, ${s.knownWithin.high ?? '—'}) | ${s.probes.length} | ${mdCell(s.note)} |`);
+    lines.push(`| ${s.dataplane} | ${s.placement} | ${answer(s)} | [${s.knownWithin.low ?? '—'}, ${s.knownWithin.high ?? '—'}) | ${s.probes.length} | ${s.config.confirmBounds === true ? (s.confirmed ? 'yes' : 'no') : '—'} | ${mdCell(s.note)} |`);
   }
   lines.push('');
   for (const s of searches) {
-    lines.push(`### Probes: ${s.dataplane}, ${s.placement}`, '', '| # | offered qps | achieved qps | P50 | P99 | max | errors | CPU µs/request | verdict (⚠ noisy: the step\'s noise fingerprint flagged other work on the machine) |', '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |');
+    const waits = s.probes.some((p) => p.quietWait !== undefined);
+    lines.push(`### Probes: ${s.dataplane}, ${s.placement}`, '', `| # | offered qps | achieved qps | P50 | P99 | max | errors | CPU µs/request |${waits ? ' waited for quiet (machine busy before the probe) |' : ''} verdict (⚠ noisy: the step\'s noise fingerprint flagged other work on the machine) |`, `| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |${waits ? ' ---: |' : ''} --- |`);
     for (const p of s.probes) {
-      lines.push(`| ${p.probe} | ${p.qps} | ${p.achievedQps.toFixed(0)} | ${formatUs(p.p50Us)} | ${formatUs(p.p99Us)} | ${formatUs(p.maxUs)} | ${p.errors} (${(100 * p.errorShare).toFixed(2)} %) | ${p.cpuUsPerRequest === null ? '—' : p.cpuUsPerRequest.toFixed(1)} | ${p.verdict}${p.close ? ' (close)' : ''}: ${mdCell(p.reason.replace(/ \(noisy machine\)$/, ''))}${p.noisy === true ? ' ⚠ noisy' : ''} |`);
+      lines.push(`| ${p.probe} | ${p.qps} | ${p.achievedQps.toFixed(0)} | ${formatUs(p.p50Us)} | ${formatUs(p.p99Us)} | ${formatUs(p.maxUs)} | ${p.errors} (${(100 * p.errorShare).toFixed(2)} %) | ${p.cpuUsPerRequest === null ? '—' : p.cpuUsPerRequest.toFixed(1)} |${waits ? ` ${waitCell(p.quietWait)} |` : ''} ${p.verdict}${p.close ? ' (close)' : ''}: ${mdCell(p.reason.replace(/ \(noisy machine\)$/, ''))}${p.noisy === true ? ' ⚠ noisy' : ''} |`);
     }
     lines.push('');
   }

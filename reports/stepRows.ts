@@ -1,4 +1,4 @@
-import type { ProbeFigures, StepRecord } from '../harness/results/resultTypes';
+import type { MeasurementKind, ProbeFigures, StepRecord } from '../harness/results/resultTypes';
 import { groupLabel } from '../harness/results/calibrationText';
 import { probedRequests, unixSocketBytes } from '../harness/attribution/overheadBreakdown';
 
@@ -12,12 +12,20 @@ export interface StepRow {
   readonly protocol: string;
   readonly qps: number;
   readonly connections: number;
+  /** Concurrent streams per connection (HTTP/2, gRPC); 1 for HTTP/1.1, TCP and results written before streams existed. */
+  readonly streams: number;
   readonly payloadBytes: number;
   readonly keepAlive: boolean;
   /** "1000 qps × 4 conn" or "max × 16 conn": one load point, for axes and tables. */
   readonly loadLabel: string;
   /** Everything of the point but rate and connections ("cross-node, 0 B"): sweeps are drawn per variant. */
   readonly variant: string;
+  /**
+   * What kind of measurement the step is (stepMeasurement): `clean` (nothing of meshbench's attached: the
+   * headline figures), `instrumented` (probes attached: the breakdown), `inline` (both at once, meshbench
+   * ≤ 0.1), or `search-probe` (a probe of a rate search, `load.search`: out of the headline figures).
+   */
+  readonly measurement: StepMeasurement;
   readonly repetition: number;
   readonly startedAt: string;
   readonly actualQps: number;
@@ -47,6 +55,14 @@ export interface StepRow {
   /** The eBPF data plane's program run time per request (already inside the client's and server's CPU). */
   readonly ebpfRunTimeUsPerRequest: number | null;
   readonly ebpfMapMemoryBytes: number | null;
+}
+
+/** The measurement kind of a step as the CSV names it: a search probe, else its MeasurementKind (absent: inline). */
+export type StepMeasurement = MeasurementKind | 'search-probe';
+
+/** Pure: `search-probe` for a probe of a rate search, else the step's measurement kind (`inline` when absent, meshbench ≤ 0.1). */
+export function stepMeasurement(s: Pick<StepRecord, 'measurement' | 'search'>): StepMeasurement {
+  return s.search !== undefined ? 'search-probe' : (s.measurement ?? 'inline');
 }
 
 /** Components whose CPU and memory are their own: a `dataplane` component (eBPF programs) runs inside its hosts' CPU. */
@@ -99,10 +115,12 @@ export function stepRow(runId: string, s: StepRecord): StepRow {
     protocol: s.loadPoint.protocol,
     qps: s.loadPoint.qps,
     connections: s.loadPoint.connections,
+    streams: s.loadPoint.streams ?? 1,
     payloadBytes: s.loadPoint.payloadBytes,
     keepAlive: s.loadPoint.keepAlive,
     loadLabel: pointLabel(s),
     variant: `${s.placement}, ${s.loadPoint.payloadBytes} B${s.loadPoint.keepAlive ? '' : ', new conn/req'}`,
+    measurement: stepMeasurement(s),
     repetition: s.repetition,
     startedAt: s.startedAt,
     actualQps: s.load.actualQps,

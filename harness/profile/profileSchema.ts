@@ -94,10 +94,23 @@ const rateSearchSchema = z.strictObject({
   maxProbes: z.number().int().min(2).max(50).default(12),
   /** The search ends once the highest passing and lowest failing rate are within this share of each other. */
   resolution: percent(100).default('5%'),
-  /** Each probe's measured window; default: the profile's `duration`. */
+  /** Each probe's measured window; default: the profile's `duration`. Stretched to hold `minRequests`. */
   duration: duration.optional(),
+  /**
+   * Requests each probe's window holds at least (its duration is stretched at low rates): 10,000 by
+   * default, 100 ÷ (1 − 0.99), so a P99 is the 100th-slowest request and not one outlier. 0: the duration alone.
+   */
+  minRequests: z.number().int().nonnegative().max(10_000_000).default(10_000),
   /** Connections of the probes; default: the highest of load.connections. */
   connections: z.number().int().positive().max(10_000).optional(),
+  /**
+   * Before each probe, wait up to `wait` for the machine's busy CPU (other work: the deployment is idle
+   * between probes) to fall to `below` of its CPUs over a 1 s sample (harness/runner/quietGate.ts). Absent: no wait.
+   */
+  quiet: z.strictObject({
+    below: percent(100).default('30%'),
+    wait: duration.refine((s) => (parseDurationUs(s, 's') ?? 0) >= 1_000_000, { message: 'expected a wait of at least 1s, like 20s' }).default('20s'),
+  }).optional(),
 }).refine((s) => s.p99 !== undefined || s.errors !== undefined, { message: 'expected an objective: p99, errors, or both' })
   .refine((s) => s.from < s.to, { message: 'expected from below to' });
 

@@ -2,6 +2,7 @@ import type { LoadResult } from '../../workloads/loadResult';
 import type { Bytes, Microseconds } from '../../workloads/units';
 import type { DataPlaneName, Profile, WorkloadProtocol } from '../profile/profileSchema';
 import type { EbpfCost } from '../resources/bpfCost';
+import type { QuietWait } from '../runner/quietGate';
 import type { RateSearchConfig } from '../runner/rateSearch';
 
 /*
@@ -245,7 +246,8 @@ export interface StepRecord {
   /**
    * Set on a probe of a rate search (`load.search`): its 1-based number within its data plane × placement
    * search, and the search's configuration (objective, from/to, budget, resolution), so the summary can
-   * replay the search from the steps. Absent on every other step.
+   * replay the search from the steps; `quietWait`, how long the probe waited for the machine to quiet
+   * before it started (`load.search.quiet`; absent: no wait). Absent on every other step.
    */
-  readonly search?: { readonly probe: number; readonly config: RateSearchConfig };
+  readonly search?: { readonly probe: number; readonly config: RateSearchConfig; readonly quietWait?: QuietWait };
 }

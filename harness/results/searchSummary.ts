@@ -1,7 +1,8 @@
-import { judgeProbe, searchResult, type ProbeMeasurement, type RateSearchConfig, type RateSearchResult, type SearchProbe } from '../runner/rateSearch';
+import { formatShare, judgeProbe, searchResult, type ProbeMeasurement, type RateSearchConfig, type RateSearchResult, type SearchProbe } from '../runner/rateSearch';
 import type { DataPlaneName } from '../profile/profileSchema';
 import type { LoadPoint, StepRecord } from './resultTypes';
 import type { SummaryRecord } from './summaryTypes';
+import { formatUs } from './formatUnits';
 
 /*
  * The rate searches of a run (`load.search`) as the summary holds them, rebuilt from the probe steps
@@ -45,6 +46,8 @@ export function probeMeasurement(step: StepRecord): ProbeMeasurement {
     cpuUsPerRequest: cpuUsPerRequest(step),
     stepId: step.id,
     noisy: (step.noise?.flags.length ?? 0) > 0,
+    ...(step.noise === undefined || step.noise === null ? {} : { otherShare: step.noise.outsideShare, stolen: step.noise.flags.some((f) => f.startsWith('CPU steal')) }),
+    ...(step.search?.quietWait === undefined ? {} : { quietWait: step.search.quietWait }),
   };
 }
 
@@ -63,7 +66,7 @@ export function rateSearches(steps: readonly StepRecord[]): RateSearchSummary[] 
     const config = (first.search as NonNullable<StepRecord['search']>).config;
     const probes: SearchProbe[] = sorted.map((s) => {
       const m = probeMeasurement(s);
-      return { ...m, probe: s.search?.probe ?? 0, qps: s.loadPoint.qps, ...judgeProbe(m, config.objective, config.closeMargin) };
+      return { ...m, probe: s.search?.probe ?? 0, qps: s.loadPoint.qps, ...judgeProbe(m, config.objective, config.closeMargin, config.noisyShare) };
     });
     return { dataplane: first.dataplane, placement: first.placement, loadPoint: { ...first.loadPoint, qps: config.fromQps }, config, ...searchResult(config, probes) };
   });
@@ -75,20 +78,18 @@ export function withSearches(summary: SummaryRecord, steps: readonly StepRecord[
   return searches.length === 0 ? summary : { ...summary, searches };
 }
 
-const fmtUs = (us: number): string => (us >= 1000 ? `${(us / 1000).toFixed(2)}ms` : `${Math.round(us)}µs`);
-
-/** The objective as text: "P99 ≤ 5ms, errors ≤ 0.1%". */
+/** The objective as text: "P99 ≤ 5.00 ms, errors ≤ 0.10 %". */
 export function objectiveText(c: RateSearchConfig): string {
   const parts: string[] = [];
-  if (c.objective.p99Us !== null) parts.push(`P99 ≤ ${fmtUs(c.objective.p99Us)}`);
-  if (c.objective.errorShare !== null) parts.push(`errors ≤ ${(100 * c.objective.errorShare).toFixed(c.objective.errorShare < 0.01 ? 2 : 1)}%`);
+  if (c.objective.p99Us !== null) parts.push(`P99 ≤ ${formatUs(c.objective.p99Us)}`);
+  if (c.objective.errorShare !== null) parts.push(`errors ≤ ${formatShare(c.objective.errorShare)}`);
   return parts.join(', ');
 }
 
 /** The answer in one phrase: "13500 qps (known within [13500, 14000) qps; converged in 12 probes)". */
 export function searchLine(r: RateSearchResult): string {
   const n = `${r.probes.length} probe${r.probes.length === 1 ? '' : 's'}`;
-  const how = r.outcome === 'converged' ? `converged in ${n}` : r.outcome === 'budget' ? `probe budget reached (${n})`
+  const how = r.outcome === 'converged' ? `converged in ${n}${r.confirmed ? ', both ends confirmed' : ''}` : r.outcome === 'budget' ? `probe budget reached (${n})`
     : r.outcome === 'reached-to' ? `passed at the highest rate tried, ${n}` : r.outcome === 'below-from' ? `failed at the first rate, ${n}` : `interrupted after ${n}`;
   if (r.maxQps === null) return `none: below ${r.knownWithin.high ?? '?'} qps (${how})`;
   if (r.outcome === 'reached-to') return `≥ ${r.maxQps} qps (${how})`;

@@ -1,5 +1,7 @@
 import { parseDurationUs } from '../../workloads/durationParse';
 import { percentShare, type RateSearchSettings } from '../profile/profileSchema';
+import { formatUs } from '../results/formatUnits';
+import type { QuietWait } from './quietGate';
 
 /*
  * The search for the highest open-loop rate that meets an objective (`load.search` in a profile), after
@@ -13,14 +15,25 @@ import { percentShare, type RateSearchSettings } from '../profile/profileSchema'
  * - a probe budget (`maxProbes`, 12 by default) instead of a 300 s convergence deadline, so a run's length
  *   is known in advance; the search also ends once the highest passing and lowest failing rates are within
  *   `resolution` of each other (Nighthawk: successive rates within 1 %);
- * - a verdict near its limit (the figure within ±`closeMargin` of it), and a fail measured while the
- *   machine was noisy (the step's noise fingerprint flagged other work or CPU steal: noise only ever makes
- *   latency worse, so a pass under noise stands), is provisional: where it is an end of the bracket it is
- *   probed again and decided by a majority of up to three probes, because one short step near the knee,
- *   or during someone else's compile, is a coin toss; Nighthawk takes every benchmark at its word;
+ * - a probe lasts at least `minRequests` requests (10,000 by default: 100 ÷ (1 − 0.99), so the P99 is the
+ *   100th-slowest request, not one outlier; Nighthawk's 10 s measuring period does the same at ~1000 qps
+ *   and up), or the configured duration when that is longer;
+ * - a rate's verdict is that of the median of its probes (the median P99, the median error share): a probe
+ *   near its limit (the figure within ±`closeMargin` of it), or one that failed on P99 alone while other
+ *   work used more than `noisyShare` of the machine (probeNoisy), is provisional: where it is an end of the
+ *   bracket the rate is probed again (at most `maxProbesPerRate` probes), because one short step near the
+ *   knee, or during someone else's compile, is a coin toss; Nighthawk takes every benchmark at its word.
+ *   Such a noisy fail is inconclusive and left out of the verdict while the rate has other probes: noise
+ *   only ever makes latency worse, so a pass under noise stands, and a fail on errors is the data plane's own;
+ * - probes may wait, bounded, for the machine to quiet before they start (`load.search.quiet`, quietGate.ts:
+ *   the runner's side; this module sees only the measurements);
+ * - the final bracket is confirmed (`confirmBounds`): before the search ends, the highest passing rate must
+ *   pass again and the lowest failing rate fail again (each decided by at least two probes); a rate that
+ *   turns over moves the bracket and the search goes on. This takes the place of Nighthawk's final
+ *   "testing stage" at the converged rate, and checks the fail as well as the pass;
  * - a first rate that fails ends the search with "below `from`" (Nighthawk: "doomed"), and a rate that
  *   passes at `to` ends it with "at least `to`" (Nighthawk has no ceiling);
- * - no final "testing stage" at the converged rate: the answer is the interval the probes proved.
+ * - the answer is the interval the probes proved, `[highest passing, lowest failing)`, not one rate.
  *
  * Pure: the probes are run by an injected function, so the search is tested on synthetic curves and the
  * summary replays it from the step records (`searchResult`).
@@ -49,6 +62,20 @@ export interface RateSearchConfig {
   readonly closeMargin: number;
   /** Exponential phase factor (Nighthawk's exponential_factor, 2). */
   readonly factor: number;
+  /**
+   * A probe's window holds at least this many requests (its duration is stretched at low rates); absent
+   * in results written before it existed (then the configured duration alone).
+   */
+  readonly minRequests?: number;
+  /** Probes of one rate at most (repeats of a close verdict); absent in older results: 3. */
+  readonly maxProbesPerRate?: number;
+  /** Confirm both ends of the final bracket with a second probe each; absent in older results: false. */
+  readonly confirmBounds?: boolean;
+  /**
+   * A probe is noisy when other work used more than this share (0–1) of the machine's CPUs during its
+   * window, or the hypervisor stole CPU; absent in older results: the step's noise flags (10 %) decide.
+   */
+  readonly noisyShare?: number;
 }
 
 /**
@@ -58,6 +85,38 @@ export interface RateSearchConfig {
  */
 export const defaultCloseMargin = 0.25;
 export const defaultFactor = 2;
+/**
+ * Requests per probe by default: 100 ÷ (1 − 0.99). With n samples the P99 is the n·(1 − 0.99)-th slowest
+ * request; at 100 of them one stalled request (or one scheduler slice that holds a few back) moves it
+ * little, where at 1000 samples (a 2 s probe at 500 qps) it is the 10th slowest, and ten requests caught
+ * behind one wake-up set it.
+ */
+export const defaultMinRequests = 10_000;
+/** Probes of one rate at most: a split of two takes a third, whose median decides. */
+export const defaultMaxProbesPerRate = 3;
+/**
+ * Other work above a quarter of the machine (half a core of 2) during a probe makes its P99 fail
+ * inconclusive. The fingerprint flags a step at 10 % (harness/resources/noiseFingerprint.ts), which on a
+ * shared machine is nearly every step: its flag says "read with care", this share says "the fail may be
+ * the neighbour's".
+ */
+export const defaultNoisyShare = 0.25;
+
+/** Pure: whether a probe counts as measured on a noisy machine under `config` (its share if known, else its noise flag). */
+export function probeNoisy(m: Pick<ProbeMeasurement, 'noisy' | 'otherShare' | 'stolen'>, config: Pick<RateSearchConfig, 'noisyShare'>): boolean {
+  if (config.noisyShare === undefined || m.otherShare === undefined) return m.noisy === true;
+  return m.otherShare > config.noisyShare || m.stolen === true;
+}
+
+/**
+ * A probe's measured window (µs) at `qps`: the configured `durationUs`, stretched so that it holds at
+ * least `config.minRequests` requests at that rate.
+ */
+export function probeDurationUs(config: Pick<RateSearchConfig, 'minRequests'>, qps: number, durationUs: number): number {
+  const min = config.minRequests ?? 0;
+  if (min <= 0 || qps <= 0) return durationUs;
+  return Math.max(durationUs, Math.ceil((1e6 * min) / qps / 1000) * 1000);
+}
 
 /** What one probe (one short clean step at a fixed rate) measured. */
 export interface ProbeMeasurement {
@@ -76,6 +135,12 @@ export interface ProbeMeasurement {
   readonly stepId: string;
   /** The step's noise fingerprint flagged it (other work on the machine, CPU steal); absent = not known. */
   readonly noisy?: boolean;
+  /** Share (0–1) of the machine's CPUs that other work used during the window (the noise fingerprint); absent = not known. */
+  readonly otherShare?: number;
+  /** The fingerprint flagged CPU steal by the hypervisor; absent = not known. */
+  readonly stolen?: boolean;
+  /** How long the probe waited for the machine to quiet before it started (`load.search.quiet`); absent: no wait. */
+  readonly quietWait?: QuietWait;
 }
 
 export type Verdict = 'pass' | 'fail';
@@ -91,8 +156,13 @@ export interface SearchProbe extends ProbeMeasurement {
   readonly verdict: Verdict;
   /** A figure lay within ±closeMargin of its limit, or it failed on a noisy machine: the rate was (or would have been) probed again. */
   readonly close: boolean;
-  /** Why it failed, or the nearest limit when it passed: "P99 6.1ms > 5ms". */
+  /** Why it failed, or the nearest limit when it passed: "P99 6.10 ms > 5.00 ms". */
   readonly reason: string;
+  /**
+   * It failed on P99 alone while its noise fingerprint flagged the machine: inconclusive, since other work
+   * only adds latency. Left out of its rate's verdict while the rate has other probes (rateVerdict).
+   */
+  readonly noisyFail?: boolean;
 }
 
 /**
@@ -110,19 +180,26 @@ export interface RateSearchResult {
   readonly knownWithin: { readonly low: number | null; readonly high: number | null };
   readonly outcome: SearchOutcome;
   readonly probes: readonly SearchProbe[];
+  /**
+   * Both ends of the bracket that exist were decided by at least two probes each (the highest passing rate
+   * passed again, the lowest failing rate failed again). False when the budget ran out first, or for
+   * searches run without `confirmBounds`.
+   */
+  readonly confirmed: boolean;
   /** One sentence: how the search ended and what the answer means. */
   readonly note: string;
 }
 
-const fmtMs = (us: number): string => (us >= 1000 ? `${(us / 1000).toFixed(us >= 10_000 ? 1 : 2)}ms` : `${Math.round(us)}µs`);
-const fmtPct = (share: number): string => `${(100 * share).toFixed(share < 0.01 ? 2 : 1)}%`;
+/** A share as the reports write it: "0.10 %", "1.0 %". */
+export const formatShare = (share: number): string => `${(100 * share).toFixed(share < 0.01 ? 2 : 1)} %`;
 
 /**
  * Judges one probe against the objective: pass when every set limit holds (Nighthawk's binary scoring,
  * equal weights). Close when a set figure lies within ±closeMargin of its limit (relative to the limit; an
- * error limit of 0 is never close: one error fails it), or when it failed while the machine was noisy.
+ * error limit of 0 is never close: one error fails it), or when it failed on P99 alone while the machine
+ * was noisy.
  */
-export function judgeProbe(m: ProbeMeasurement, objective: SearchObjective, closeMargin: number): Pick<SearchProbe, 'verdict' | 'close' | 'reason' | 'errorShare'> {
+export function judgeProbe(m: ProbeMeasurement, objective: SearchObjective, closeMargin: number, noisyShare?: number): Pick<SearchProbe, 'verdict' | 'close' | 'reason' | 'errorShare' | 'noisyFail'> {
   const errorShare = m.requests > 0 ? m.errors / m.requests : 1;
   const fails: string[] = [];
   const near: string[] = [];
@@ -132,27 +209,55 @@ export function judgeProbe(m: ProbeMeasurement, objective: SearchObjective, clos
     else near.push(text('≤'));
     if (limit > 0 && Math.abs(value - limit) <= closeMargin * limit) close = true;
   };
-  if (objective.p99Us !== null) check(m.p99Us, objective.p99Us, (op) => `P99 ${fmtMs(m.p99Us)} ${op} ${fmtMs(objective.p99Us as number)}`);
-  if (objective.errorShare !== null) check(errorShare, objective.errorShare, (op) => `errors ${fmtPct(errorShare)} ${op} ${fmtPct(objective.errorShare as number)}`);
+  if (objective.p99Us !== null) check(m.p99Us, objective.p99Us, (op) => `P99 ${formatUs(m.p99Us)} ${op} ${formatUs(objective.p99Us as number)}`);
+  if (objective.errorShare !== null) check(errorShare, objective.errorShare, (op) => `errors ${formatShare(errorShare)} ${op} ${formatShare(objective.errorShare as number)}`);
   if (m.requests === 0) fails.unshift('no request recorded');
   const verdict: Verdict = fails.length > 0 ? 'fail' : 'pass';
-  // Noise only makes latency worse: a fail on a noisy machine is worth a second look, a pass is not.
-  const noisyFail = verdict === 'fail' && m.noisy === true;
-  return { verdict, close: close || noisyFail, reason: `${fails.length > 0 ? fails.join(', ') : near.join(', ')}${noisyFail ? ' (noisy machine)' : ''}`, errorShare };
+  // Noise only makes latency worse: a fail on P99 on a noisy machine is worth a second look; a pass is not,
+  // nor a fail on errors (a backlog the data plane could not serve: the overload the search looks for).
+  const errorsFail = m.requests === 0 || (objective.errorShare !== null && errorShare > objective.errorShare);
+  const noisyFail = verdict === 'fail' && probeNoisy(m, { noisyShare }) && !errorsFail;
+  return { verdict, close: close || noisyFail, reason: `${fails.length > 0 ? fails.join(', ') : near.join(', ')}${noisyFail ? ' (noisy machine)' : ''}`, errorShare, noisyFail };
+}
+
+const median = (values: readonly number[]): number => {
+  const v = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(v.length / 2);
+  return v.length % 2 === 1 ? (v[mid] as number) : ((v[mid - 1] as number) + (v[mid] as number)) / 2;
+};
+
+/**
+ * The verdict of the median of a rate's probes: its median P99 (a probe with no request counts as
+ * infinitely slow) and its median error share against the objective. Pure; `probes` must not be empty.
+ */
+export function medianVerdict(probes: readonly SearchProbe[], objective: SearchObjective): Verdict {
+  const p99 = median(probes.map((p) => (p.requests === 0 ? Number.POSITIVE_INFINITY : p.p99Us)));
+  const errors = median(probes.map((p) => p.errorShare));
+  const fails = (objective.p99Us !== null && p99 > objective.p99Us) || (objective.errorShare !== null && errors > objective.errorShare) || probes.every((p) => p.requests === 0);
+  return fails ? 'fail' : 'pass';
 }
 
 /**
- * The verdict of one rate from its probes: one probe that is not close decides; a close one is repeated;
- * two that agree decide; two that disagree take a third; three decide by majority. Undefined while
- * undecided. `final` (no budget left): a single close probe stands, a 1–1 split counts as fail.
+ * The verdict of one rate from its probes. A noisy fail (a fail on P99 alone while the machine was noisy:
+ * noise only adds latency, so it says nothing the rate's other probes do not) is left out while the rate
+ * has other probes; of the rest, one probe that is not close decides; a close one is repeated; two on the
+ * same side of the limits decide; two that disagree take a third; from three on, the median of the
+ * probes decides (medianVerdict; with one limit, the majority). Undefined while undecided. `final` (no
+ * budget left), or `perRate` probes at the rate: a single close probe stands, a 1–1 split counts as fail
+ * (the median of two sits between a pass and a fail; the answer stays on the side the probes proved), and
+ * a rate with noisy fails alone fails.
  */
-export function rateVerdict(probes: readonly SearchProbe[], final = false): Verdict | undefined {
-  const [a, b, c] = probes;
-  if (a === undefined) return undefined;
-  if (b === undefined) return !a.close || final ? a.verdict : undefined;
-  if (c === undefined) return a.verdict === b.verdict ? a.verdict : final ? 'fail' : undefined;
-  const passes = [a, b, c].filter((p) => p.verdict === 'pass').length;
-  return passes >= 2 ? 'pass' : 'fail';
+export function rateVerdict(probes: readonly SearchProbe[], final = false, objective?: SearchObjective, perRate = defaultMaxProbesPerRate): Verdict | undefined {
+  if (probes.length === 0) return undefined;
+  const settled = final || probes.length >= perRate;
+  const informative = probes.filter((p) => p.noisyFail !== true);
+  const [a, b, c] = informative;
+  if (a === undefined) return settled ? 'fail' : undefined;
+  if (b === undefined) return !a.close || settled ? a.verdict : undefined;
+  if (c === undefined) return a.verdict === b.verdict ? a.verdict : settled ? 'fail' : undefined;
+  if (objective !== undefined) return medianVerdict(informative, objective);
+  const passes = informative.filter((p) => p.verdict === 'pass').length;
+  return 2 * passes > informative.length ? 'pass' : 'fail';
 }
 
 interface SearchState {
@@ -162,25 +267,35 @@ interface SearchState {
   readonly high: number | null;
   /** Rates whose verdict is provisional: a lone close probe, or a 1–1 split. */
   readonly undecided: ReadonlySet<number>;
+  /** Probes run at each rate. */
+  readonly counts: ReadonlyMap<number, number>;
 }
 
 /**
  * The bracket from provisional verdicts (a lone close probe stands for now, a split counts as fail), and
  * which rates still need another probe to be decided.
  */
-function state(probes: readonly SearchProbe[]): SearchState {
+function state(probes: readonly SearchProbe[], config: Pick<RateSearchConfig, 'objective' | 'maxProbesPerRate'>): SearchState {
+  const { objective } = config;
+  const perRate = config.maxProbesPerRate ?? defaultMaxProbesPerRate;
   const byRate = new Map<number, SearchProbe[]>();
   for (const p of probes) byRate.set(p.qps, [...(byRate.get(p.qps) ?? []), p]);
   const undecided = new Set<number>();
   const passes: number[] = [];
   let high: number | null = null;
   for (const [qps, ps] of byRate) {
-    if (rateVerdict(ps) === undefined) undecided.add(qps);
-    if (rateVerdict(ps, true) === 'pass') passes.push(qps);
+    if (rateVerdict(ps, false, objective, perRate) === undefined) undecided.add(qps);
+    if (rateVerdict(ps, true, objective, perRate) === 'pass') passes.push(qps);
     else high = high === null ? qps : Math.min(high, qps);
   }
   const below = passes.filter((q) => high === null || q < high);
-  return { low: below.length === 0 ? null : Math.max(...below), high, undecided };
+  return { low: below.length === 0 ? null : Math.max(...below), high, undecided, counts: new Map([...byRate].map(([q, ps]) => [q, ps.length])) };
+}
+
+/** The ends of the bracket that exist and are not yet decided by two probes or more (fail end first). */
+function unconfirmed(config: RateSearchConfig, s: SearchState): number[] {
+  if (config.confirmBounds !== true) return [];
+  return [s.high, s.low].filter((q): q is number => q !== null && (s.counts.get(q) ?? 0) < 2);
 }
 
 /**
@@ -189,26 +304,34 @@ function state(probes: readonly SearchProbe[]): SearchState {
  * at the lowest failing rate at once (a false fail, usually noise, would send every later probe into the
  * wrong range); a provisional pass at the highest passing rate once a fail bounds the bracket (in the
  * exponential phase a higher rate that passes makes it moot, so the noise floor at low rates costs no
- * repeats).
+ * repeats). Before the search ends (converged, below `from`, at `to`), each end of the bracket is
+ * confirmed by a second probe when `confirmBounds` is set; a rate that turns over moves the bracket.
  */
 export function nextRate(config: RateSearchConfig, probes: readonly SearchProbe[]): { qps: number } | { end: Exclude<SearchOutcome, 'interrupted'> } {
   if (probes.length === 0) return { qps: config.fromQps };
-  const s = state(probes);
+  const s = state(probes, config);
   const converged = s.low !== null && s.high !== null && ((s.high - s.low) / s.low <= config.resolution || Math.round((s.low + s.high) / 2) <= s.low || Math.round((s.low + s.high) / 2) >= s.high);
   if (probes.length >= config.maxProbes) {
     if (s.low === null) return { end: 'below-from' };
     if (s.low >= config.toQps) return { end: 'reached-to' };
     return { end: converged ? 'converged' : 'budget' };
   }
-  if (s.high !== null && s.undecided.has(s.high)) return { qps: s.high };
-  if (s.low === null) return { end: 'below-from' };
-  const verifyLow = s.undecided.has(s.low) ? { qps: s.low } : undefined;
+  const perRate = config.maxProbesPerRate ?? defaultMaxProbesPerRate;
+  const canRepeat = (q: number): boolean => (s.counts.get(q) ?? 0) < perRate;
+  // Before ending, the ends of the bracket are confirmed (fail end first: a false fail is what noise makes).
+  const confirmOr = (end: Exclude<SearchOutcome, 'interrupted'>): { qps: number } | { end: Exclude<SearchOutcome, 'interrupted'> } => {
+    const q = unconfirmed(config, s).find(canRepeat);
+    return q === undefined ? { end } : { qps: q };
+  };
+  if (s.high !== null && s.undecided.has(s.high) && canRepeat(s.high)) return { qps: s.high };
+  if (s.low === null) return confirmOr('below-from');
+  const verifyLow = s.undecided.has(s.low) && canRepeat(s.low) ? { qps: s.low } : undefined;
   if (s.high === null) {
-    if (s.low >= config.toQps) return verifyLow ?? { end: 'reached-to' };
+    if (s.low >= config.toQps) return verifyLow ?? confirmOr('reached-to');
     return { qps: Math.min(config.toQps, Math.round(s.low * config.factor)) };
   }
   if (verifyLow !== undefined) return verifyLow;
-  if (converged) return { end: 'converged' };
+  if (converged) return confirmOr('converged');
   return { qps: Math.round((s.low + s.high) / 2) };
 }
 
@@ -216,15 +339,17 @@ export function nextRate(config: RateSearchConfig, probes: readonly SearchProbe[
 export function searchResult(config: RateSearchConfig, probes: readonly SearchProbe[], interrupted = false): RateSearchResult {
   const next = nextRate(config, probes);
   const outcome: SearchOutcome = interrupted || !('end' in next) ? 'interrupted' : next.end;
-  const s = state(probes);
+  const s = state(probes, config);
   const knownWithin = { low: s.low, high: s.high };
+  const confirmed = config.confirmBounds === true && unconfirmed(config, s).length === 0 && (s.low !== null || s.high !== null);
   const n = `${probes.length} probe${probes.length === 1 ? '' : 's'}`;
-  const note = outcome === 'converged' ? `converged in ${n}: the maximum lies between ${s.low} and ${s.high} qps`
+  const proved = config.confirmBounds !== true ? '' : confirmed ? ', both ends confirmed' : ', an end not confirmed';
+  const note = outcome === 'converged' ? `converged in ${n}${proved}: the maximum lies between ${s.low} and ${s.high} qps`
     : outcome === 'budget' ? `stopped at the ${config.maxProbes}-probe budget: the maximum lies between ${s.low ?? '?'} and ${s.high ?? 'more than that'} qps`
       : outcome === 'reached-to' ? `passed at the highest rate tried (${config.toQps} qps) in ${n}: the maximum is at least that`
         : outcome === 'below-from' ? `failed at the first rate (${config.fromQps} qps): the maximum is below it`
           : `interrupted after ${n}${s.low === null ? '' : `: at least ${s.low} qps passed`}`;
-  return { maxQps: s.low, knownWithin, outcome, probes: [...probes], note };
+  return { maxQps: s.low, knownWithin, outcome, probes: [...probes], confirmed, note };
 }
 
 /**
@@ -242,7 +367,7 @@ export async function searchMaxRate(
     if ('end' in next) return searchResult(config, probes);
     const m = await runProbe(next.qps, probes.length + 1);
     if (m === undefined) return searchResult(config, probes, true);
-    const p: SearchProbe = { ...m, probe: probes.length + 1, qps: next.qps, ...judgeProbe(m, config.objective, config.closeMargin) };
+    const p: SearchProbe = { ...m, probe: probes.length + 1, qps: next.qps, ...judgeProbe(m, config.objective, config.closeMargin, config.noisyShare) };
     probes.push(p);
     onProbe(p);
   }
@@ -261,5 +386,9 @@ export function rateSearchConfig(s: RateSearchSettings): RateSearchConfig {
     resolution: percentShare(s.resolution),
     closeMargin: defaultCloseMargin,
     factor: defaultFactor,
+    minRequests: s.minRequests,
+    maxProbesPerRate: defaultMaxProbesPerRate,
+    confirmBounds: true,
+    noisyShare: defaultNoisyShare,
   };
 }

@@ -19,10 +19,11 @@ import { protocolLoadArgs } from './loadProcess';
 import type { DeployedDataPlane, LoadProcessCpu, PlatformSession, ProbeProvider, StepProbeResult } from './platformSession';
 import { planSteps, stepId, type PlannedStep } from './stepPlan';
 import { StepPlanner } from './repetitionPlanner';
-import { rateSearchConfig, searchMaxRate } from './rateSearch';
+import { machineQuietDeps, waitForQuiet, type QuietGateSettings } from './quietGate';
+import { probeDurationUs, rateSearchConfig, searchMaxRate } from './rateSearch';
 import { withRunAdditions } from '../results/runAdditions';
 import { probeMeasurement, searchLine } from '../results/searchSummary';
-import type { RateSearchSettings } from '../profile/profileSchema';
+import { percentShare, type RateSearchSettings } from '../profile/profileSchema';
 import { profileForVariant } from './calibrationVariants';
 
 export interface RunnerEvents {
@@ -190,6 +191,8 @@ export class Runner {
     const profile = this.loaded.profile;
     const config = rateSearchConfig(settings);
     const durationUs = parseDurationUs(settings.duration ?? profile.duration) ?? 0;
+    const quiet: QuietGateSettings | undefined = settings.quiet === undefined ? undefined
+      : { belowShare: percentShare(settings.quiet.below), maxWaitUs: parseDurationUs(settings.quiet.wait, 's') ?? 0, sampleUs: 1_000_000 };
     const w = profile.workload;
     let index = handed;
     for (const placement of profile.placement) {
@@ -199,7 +202,7 @@ export class Runner {
         let skippedHere = false;
         const result = await searchMaxRate(config, async (qps, probe) => {
           index += 1;
-          const step: PlannedStep = { index, dataplane, placement, loadPoint: { ...point, qps }, repetition: probe, measurement: 'clean', deploymentKey: `search|${dataplane}|${placement}`, search: { probe, durationUs, config } };
+          const step: PlannedStep = { index, dataplane, placement, loadPoint: { ...point, qps }, repetition: probe, measurement: 'clean', deploymentKey: `search|${dataplane}|${placement}`, search: { probe, durationUs: probeDurationUs(config, qps, durationUs), config, ...(quiet === undefined ? {} : { quiet }) } };
           const record = await execute(step);
           if (record === null) skippedHere = true;
           if (record === undefined) interrupted = true;
@@ -219,6 +222,9 @@ export class Runner {
     const p = step.loadPoint;
     const durationUs = step.search?.durationUs ?? parseDurationUs(profile.duration) ?? 0;
     const trimUs = parseDurationUs(profile.cooldownTrim) ?? 0;
+    // A search probe may first wait (bounded) for other work on the machine to pass: see quietGate.ts.
+    const quietWait = step.search?.quiet === undefined ? null : await waitForQuiet(step.search.quiet, machineQuietDeps(() => this.clock.nowUs(), signal));
+    if (signal.aborted) return undefined;
     const startedAt = new Date().toISOString();
     // Clean repetitions carry nothing of meshbench's: no probe, no stack sampler, bpf_stats left off.
     const instrumented = step.measurement !== 'clean';
@@ -361,7 +367,7 @@ export class Runner {
       connectionsOnPath,
       connectionsOnPathMeasuredAt,
       ebpf,
-      ...(step.search === undefined ? {} : { search: { probe: step.search.probe, config: step.search.config } }),
+      ...(step.search === undefined ? {} : { search: { probe: step.search.probe, config: step.search.config, ...(quietWait === null ? {} : { quietWait }) } }),
     };
   }
 }

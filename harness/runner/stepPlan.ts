@@ -2,6 +2,7 @@ import { percentShare, type DataPlaneName, type Profile } from '../profile/profi
 import type { LoadPoint, MeasurementKind } from '../results/resultTypes';
 import type { Placement } from './platformSession';
 import { variantSuffix } from './calibrationVariants';
+import type { QuietGateSettings } from './quietGate';
 import type { RateSearchConfig } from './rateSearch';
 
 export interface PlannedStep {
@@ -17,8 +18,8 @@ export interface PlannedStep {
   readonly deploymentKey: string;
   /** A calibration variant of the baseline: the echo controls its server runs (see calibrationVariants.ts); absent for plain data planes. */
   readonly variant?: string;
-  /** Set on the probes of a rate search (`load.search`): which probe, and its window. */
-  readonly search?: { readonly probe: number; readonly durationUs: number; readonly config: RateSearchConfig };
+  /** Set on the probes of a rate search (`load.search`): which probe, its window, and the wait for a quiet machine before it (absent: none). */
+  readonly search?: { readonly probe: number; readonly durationUs: number; readonly config: RateSearchConfig; readonly quiet?: QuietGateSettings };
 }
 
 /**

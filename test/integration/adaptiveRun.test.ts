@@ -111,8 +111,10 @@ describe('adaptive runs (injected step runner: no system state)', function () {
   it('load.search: each data plane searched on its own deployment, probes out of the headline, the summary and report hold the answer', async () => {
     // M/M/1 queues: P99 = ln(100) / (capacity − rate); baseline carries 12,000 req/s, sidecar 6,000.
     const capacity: Record<string, number> = { baseline: 12_000, sidecar: 6_000 };
+    const windows: Array<[number, number]> = [];
     const steps: StepRunner = async (step) => {
       if (step.search === undefined) return record(step, 900);
+      windows.push([step.loadPoint.qps, step.search.durationUs]);
       const c = capacity[step.dataplane] as number;
       const q = step.loadPoint.qps;
       if (q >= c) return record(step, 3_000_000, Math.round(q * 2 * ((q - c) / q + 0.01)), c);
@@ -131,22 +133,26 @@ describe('adaptive runs (injected step runner: no system state)', function () {
       assert.ok(s.probes.every((p) => p.stepId.includes('-search-') && p.cpuUsPerRequest !== null && p.cpuUsPerRequest > 0), 'every probe has its id and CPU per request');
     }
     assert.ok((searches[0]?.maxQps ?? 0) >= (searches[1]?.maxQps ?? Infinity), 'baseline carries more');
+    assert.ok(searches.every((s) => s.confirmed), 'both ends of each bracket confirmed');
+    // Each probe's window holds 10,000 requests (the default minRequests) or its 500 ms, whichever is longer.
+    assert.deepEqual(windows.find(([q]) => q === 500), [500, 20_000_000]);
+    for (const [q, us] of windows) assert.equal(us, Math.max(500_000, Math.ceil(1e10 / q / 1000) * 1000), `${q} qps`);
     assert.deepEqual(platform.deployed, ['baseline', 'sidecar', 'baseline', 'sidecar'], 'the point, then one deployment per search');
     assert.equal(outcome.summary.groups.length, 2, 'probes are not headline groups');
     assert.equal(loaded.steps.length, 2 + searches.reduce((a, s) => a + s.probes.length, 0));
     assert.equal(loaded.run.stepsPlanned, loaded.steps.length, 'the unused budget is not left planned');
     assert.ok(loaded.steps.filter((s) => s.search !== undefined).every((s) => s.id.endsWith(`-p${s.search?.probe}`)));
     const summaryText = formatSummaryText(outcome.summary);
-    assert.match(summaryText, /max rate meeting P99 ≤ 5\.00ms, errors ≤ 0\.10% \(open loop, c8, 500–200000 qps, at most 12 probes\)/);
-    assert.match(summaryText, /\n {2}baseline cross-node: \d+ qps \(known within \[\d+, \d+\) qps; converged in \d+ probes/);
+    assert.match(summaryText, /max rate meeting P99 ≤ 5\.00 ms, errors ≤ 0\.10 % \(open loop, c8, 500–200000 qps, at most 12 probes\)/);
+    assert.match(summaryText, /\n {2}baseline cross-node: \d+ qps \(known within \[\d+, \d+\) qps; converged in \d+ probes, both ends confirmed\)/);
     assert.match(summaryText, /\n {2}sidecar cross-node: \d+ qps/);
 
     const report = await writeReport(path.join(tmp, 's'), { outputDir: path.join(tmp, 'report') });
     const md = fs.readFileSync(report.markdown, 'utf8');
-    assert.match(md, /## Maximum rate under the objective \(P99 ≤ 5\.00ms, errors ≤ 0\.10%\)/);
-    assert.match(md, /\| baseline \| cross-node \| \d+ \| \[\d+, \d+\) \| \d+ \| converged/);
+    assert.match(md, /## Maximum rate under the objective \(P99 ≤ 5\.00 ms, errors ≤ 0\.10 %\)/);
+    assert.match(md, /\| baseline \| cross-node \| \d+ \| \[\d+, \d+\) \| \d+ \| yes \| converged/);
     assert.match(md, /### Probes: sidecar, cross-node/);
-    assert.match(md, /\| 1 \| 500 \| 500 \| .* \| pass: P99 .* ≤ 5\.00ms, errors 0\.00% ≤ 0\.10% \|/);
+    assert.match(md, /\| 1 \| 500 \| 500 \| .* \| pass: P99 .* ≤ 5\.00 ms, errors 0\.00 % ≤ 0\.10 % \|/);
     assert.ok(report.chartFiles.some((f) => f.endsWith('rate-search.svg')));
     const svg = fs.readFileSync(path.join(tmp, 'report', 'charts', 'rate-search.svg'), 'utf8');
     assert.ok(svg.includes('<svg') && svg.includes('offered rate'), 'the search chart rendered');

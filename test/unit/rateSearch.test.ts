@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { gaussian, seededRandom } from '../../harness/results/stats/seededRandom';
-import { defaultCloseMargin, judgeProbe, nextRate, rateSearchConfig, rateVerdict, searchMaxRate, searchResult, type ProbeMeasurement, type RateSearchConfig, type SearchProbe } from '../../harness/runner/rateSearch';
+import { defaultCloseMargin, judgeProbe, medianVerdict, nextRate, probeDurationUs, probeNoisy, rateSearchConfig, rateVerdict, searchMaxRate, searchResult, type ProbeMeasurement, type RateSearchConfig, type SearchProbe } from '../../harness/runner/rateSearch';
 import { parseProfile } from '../../harness/profile/profileLoad';
+import { searchSummaryLines } from '../../harness/results/searchSummary';
 
 /**
  * The rate search on synthetic latency-against-rate curves, where the true maximum is known: an M/M/1
@@ -105,7 +106,7 @@ describe('rate search (exponential then binary, Nighthawk-style)', () => {
   it('errors alone fail a probe; an interrupted search says so; the summary replays the same answer from the probes', async () => {
     const m = { ...mm1(10_000, 1000), errors: 10, requests: 2000 };
     assert.equal(judgeProbe(m, config().objective, 0.1).verdict, 'fail', '0.5 % errors > 0.1 %');
-    assert.match(judgeProbe(m, config().objective, 0.1).reason, /errors 0\.50% > 0\.10%/);
+    assert.match(judgeProbe(m, config().objective, 0.1).reason, /errors 0\.50 % > 0\.10 %/);
     assert.equal(judgeProbe({ ...m, errors: 0 }, { p99Us: null, errorShare: 0 }, 0.1).verdict, 'pass');
     assert.equal(judgeProbe({ ...m, requests: 0, errors: 0 }, config().objective, 0.1).verdict, 'fail', 'no request recorded fails');
     let n = 0;
@@ -130,7 +131,23 @@ describe('rate search (exponential then binary, Nighthawk-style)', () => {
       if (qps === 2000 && stalls++ === 0) return { ...mm1(12_000, qps), p99Us: 30_000, noisy: true };
       return mm1(12_000, qps);
     });
-    assert.deepEqual(rates.slice(0, 5), [500, 1000, 2000, 2000, 2000], 'the noisy fail is repeated, and the split takes a third');
+    assert.deepEqual(rates.slice(0, 5), [500, 1000, 2000, 2000, 4000], 'the noisy fail is repeated, and the clear pass decides: the noisy fail was inconclusive');
+    const at = (p99Us: number, noisy: boolean): SearchProbe => {
+      const m2 = { ...mm1(12_000, 2000), p99Us, noisy };
+      return { ...m2, probe: 1, qps: 2000, ...judgeProbe(m2, config().objective, defaultCloseMargin) };
+    };
+    assert.equal(rateVerdict([at(30_000, true), at(1000, false)]), 'pass', 'a noisy fail is left out while the rate has other probes');
+    assert.equal(rateVerdict([at(30_000, true), at(9000, true)]), undefined, 'two noisy fails: a third probe');
+    assert.equal(rateVerdict([at(30_000, true), at(9000, true), at(7000, true)]), 'fail', 'three noisy fails: the rate fails');
+    assert.equal(rateVerdict([at(30_000, true), at(9000, false)]), 'fail', 'a fail on a quiet machine stands');
+    // With a noise share set (profiles): other work above it makes a P99 fail inconclusive, below it the fail stands.
+    const m3 = { ...mm1(12_000, 2000), p99Us: 9000, noisy: true };
+    assert.equal(probeNoisy({ ...m3, otherShare: 0.2 }, { noisyShare: 0.25 }), false, 'flagged at 10 %, but 20 % is not the neighbour\'s fail');
+    assert.equal(probeNoisy({ ...m3, otherShare: 0.4 }, { noisyShare: 0.25 }), true);
+    assert.equal(probeNoisy({ ...m3, otherShare: 0.01, stolen: true }, { noisyShare: 0.25 }), true, 'CPU steal');
+    assert.equal(probeNoisy(m3, { noisyShare: 0.25 }), true, 'no share recorded: the flag decides');
+    assert.equal(judgeProbe({ ...m3, otherShare: 0.2 }, config().objective, defaultCloseMargin, 0.25).noisyFail, false);
+    assert.equal(judgeProbe({ ...m3, otherShare: 0.4 }, config().objective, defaultCloseMargin, 0.25).noisyFail, true);
     assert.ok(r.maxQps !== null && r.maxQps > 8000, `the search went on past the stall: ${r.maxQps}`);
     assert.ok(r.probes.length <= 12);
   });
@@ -148,12 +165,107 @@ describe('rate search (exponential then binary, Nighthawk-style)', () => {
     assert.equal(judgeProbe(mm1(10_000, 1000), config().objective, 0.1).close, false);
   });
 
+  /** The configuration a profile's `load.search` gives: 10,000-request probes, up to 3 per rate, both ends confirmed. */
+  const confirming = (o: Partial<RateSearchConfig> = {}): RateSearchConfig => config({ minRequests: 10_000, maxProbesPerRate: 3, confirmBounds: true, ...o });
+
+  it('a probe lasts at least minRequests requests: 20 s at 500 qps, the configured 2 s from 5000 qps up', () => {
+    assert.equal(probeDurationUs(confirming(), 500, 2_000_000), 20_000_000);
+    assert.equal(probeDurationUs(confirming(), 3000, 2_000_000), 3_334_000, 'rounded up to the millisecond');
+    assert.equal(probeDurationUs(confirming(), 5000, 2_000_000), 2_000_000);
+    assert.equal(probeDurationUs(confirming(), 80_000, 2_000_000), 2_000_000);
+    assert.equal(probeDurationUs(config(), 500, 2_000_000), 2_000_000, 'results written before minRequests: the duration alone');
+    assert.equal(probeDurationUs(confirming({ minRequests: 0 }), 500, 2_000_000), 2_000_000);
+  });
+
+  it('confirms both ends of the final bracket: the highest passing rate passes again, the lowest failing rate fails again', async () => {
+    const capacity = 12_000;
+    const r = await searchMaxRate(confirming(), async (qps) => mm1(capacity, qps));
+    assert.equal(r.outcome, 'converged');
+    assert.equal(r.confirmed, true);
+    const { low, high } = r.knownWithin;
+    assert.ok(low !== null && high !== null && low <= trueMax(capacity) && trueMax(capacity) < high, `[${low}, ${high})`);
+    assert.equal(r.probes.filter((p) => p.qps === low).length, 2, 'the highest passing rate probed twice');
+    assert.equal(r.probes.filter((p) => p.qps === high).length, 2, 'the lowest failing rate probed twice');
+    const last = r.probes[r.probes.length - 1] as SearchProbe;
+    assert.ok(r.probes.slice(0, -1).some((p) => p.qps === last.qps), 'the search ends on a confirming probe');
+    assert.ok(r.probes.length <= 12, `${r.probes.length} probes`);
+    assert.match(r.note, /both ends confirmed/);
+    // A spent budget leaves the bracket unconfirmed, and says so.
+    const short = await searchMaxRate(confirming({ maxProbes: 8 }), async (qps) => mm1(capacity, qps));
+    assert.equal(short.confirmed, false);
+  });
+
+  it('a clear fail that was noise (a stall the fingerprint missed) is overturned by the confirmation, and the search goes on past it', async () => {
+    const capacity = 12_000;
+    const seen = new Map<number, number>();
+    const r = await searchMaxRate(confirming({ fromQps: 1000 }), async (qps) => {
+      seen.set(qps, (seen.get(qps) ?? 0) + 1);
+      // The first probe at 8000 qps lands on a 40 ms stall: far outside the close band, and not flagged noisy.
+      if (qps === 8000 && seen.get(qps) === 1) return { ...mm1(capacity, qps), p99Us: 40_000 };
+      return mm1(capacity, qps);
+    });
+    assert.deepEqual(r.probes.slice(0, 4).map((p) => `${p.qps}:${p.verdict}:${p.close}`), ['1000:pass:false', '2000:pass:false', '4000:pass:false', '8000:fail:false']);
+    assert.equal(r.probes.filter((p) => p.qps === 8000).length, 3, 'the false fail, its confirmation (a pass), and the third that decides');
+    assert.ok(r.maxQps !== null && r.maxQps >= 8000 && r.maxQps <= trueMax(capacity), `${r.maxQps}: the stall did not set the answer`);
+    assert.ok(r.probes.length <= 12, `${r.probes.length} probes`);
+    // Without confirmation the same stall ends the search below 8000.
+    const seenOld = new Map<number, number>();
+    const old = await searchMaxRate(config({ fromQps: 1000 }), async (qps) => {
+      seenOld.set(qps, (seenOld.get(qps) ?? 0) + 1);
+      return qps === 8000 && seenOld.get(qps) === 1 ? { ...mm1(capacity, qps), p99Us: 40_000 } : mm1(capacity, qps);
+    });
+    assert.ok(old.maxQps !== null && old.maxQps < 8000, `${old.maxQps}`);
+  });
+
+  it('a rate decided by three probes takes their median P99 and median error share; a fail on errors under noise is not repeated', () => {
+    const at = (p99Us: number, errors = 0): SearchProbe => {
+      const m = { ...mm1(100_000, 1000), p99Us, errors, requests: 10_000 };
+      return { ...m, probe: 1, qps: 1000, ...judgeProbe(m, config().objective, defaultCloseMargin) };
+    };
+    assert.equal(medianVerdict([at(4000), at(9000), at(4900)], config().objective), 'pass', 'median 4.9 ms');
+    assert.equal(medianVerdict([at(5100), at(2000), at(9000)], config().objective), 'fail', 'median 5.1 ms');
+    assert.equal(medianVerdict([at(1000, 50), at(1000, 0), at(1000, 20)], config().objective), 'fail', 'median error share 0.2 %');
+    assert.equal(rateVerdict([at(4900), at(5100), at(4000)], false, config().objective), 'pass');
+    assert.equal(rateVerdict([at(5500), at(4800), at(5200)], false, config().objective), 'fail');
+    const overloaded = { ...mm1(10_000, 12_000), noisy: true };
+    assert.deepEqual(judgeProbe(overloaded, config().objective, defaultCloseMargin).close, false, 'a backlog is the data plane\'s own: not repeated for noise');
+    assert.deepEqual(judgeProbe({ ...overloaded, errors: 0 }, config().objective, defaultCloseMargin).close, true, 'a fail on P99 alone under noise is');
+  });
+
+  it('on a noisy synthetic machine (P99 ×e^(0.15·N), one probe in six stalled ×4), two searches agree within 15 % in at least 45 of 50 seeded pairs, each within 12 probes', async () => {
+    const capacity = 11_000;
+    const search = (seed: number): Promise<ReturnType<typeof searchResult>> => {
+      const random = seededRandom(seed);
+      return searchMaxRate(confirming({ resolution: 0.1, fromQps: 1000 }), async (qps) => {
+        const stalled = random() < 1 / 6;
+        return { ...mm1(capacity, qps, Math.exp(0.15 * gaussian(random)) * (stalled ? 4 : 1)), noisy: stalled || random() < 0.5 };
+      });
+    };
+    let agree = 0;
+    for (let pair = 0; pair < 50; pair += 1) {
+      const [a, b] = [await search(100 + pair), await search(500 + pair)];
+      assert.ok(a.probes.length <= 12 && b.probes.length <= 12);
+      if (a.maxQps !== null && b.maxQps !== null && Math.abs(a.maxQps - b.maxQps) / Math.max(a.maxQps, b.maxQps) <= 0.15) agree += 1;
+    }
+    assert.ok(agree >= 45, `${agree} of 50 pairs agree within 15 %`);
+  });
+
+  it('the search lines write durations and shares as the reports do: "P99 ≤ 5.00 ms, errors ≤ 0.10 %"', async () => {
+    const r = await searchMaxRate(confirming({ fromQps: 1000 }), async (qps) => mm1(12_000, qps));
+    const lines = searchSummaryLines([{ ...r, dataplane: 'baseline', placement: 'cross-node', loadPoint: { qps: 1000, connections: 16, payloadBytes: 0, keepAlive: true, protocol: 'http' }, config: confirming({ fromQps: 1000 }) }]);
+    assert.equal(lines[1], 'max rate meeting P99 ≤ 5.00 ms, errors ≤ 0.10 % (open loop, c16, 1000–200000 qps, at most 12 probes)');
+    assert.match(lines[2] as string, /^ {2}baseline cross-node: \d+ qps \(known within \[\d+, \d+\) qps; converged in \d+ probes, both ends confirmed\)$/);
+    assert.match(r.probes[0]?.reason ?? '', /^P99 [\d.]+ µs ≤ 5\.00 ms, errors 0\.00 % ≤ 0\.10 %$/);
+  });
+
   it('reads load.search from a profile; bad values get one clear line', () => {
     const p = parseProfile('name: t\ndataplanes: [baseline]\nduration: 2s\nload: {search: {p99: 5ms, errors: 0.1%, from: 500, to: 200000}}\n', 't.yaml');
     const c = rateSearchConfig(p.load.search as NonNullable<typeof p.load.search>);
     assert.deepEqual(c.objective, { p99Us: 5000, errorShare: 0.001 });
     assert.equal(c.maxProbes, 12);
     assert.equal(c.resolution, 0.05);
+    assert.equal(c.minRequests, 10_000, '100 ÷ (1 − 0.99) by default');
+    assert.equal(c.confirmBounds, true);
     const bad = (search: string, re: RegExp): void => {
       assert.throws(() => parseProfile(`name: t\ndataplanes: [baseline]\nduration: 2s\nload: {search: ${search}}\n`, 't.yaml'), (e: Error) => {
         assert.equal(e.message.split('\n').length, 1);
@@ -170,5 +282,11 @@ describe('rate search (exponential then binary, Nighthawk-style)', () => {
     bad('{p99: 5ms, from: -1}', /load\.search\.from: .*>0/);
     bad('{p99: 5ms, maxProbes: 100}', /load\.search\.maxProbes: .*<=50/);
     bad('{p99: 5ms, p95: 3ms}', /load\.search: unknown key "p95"/);
+    bad('{p99: 5ms, minRequests: -1}', /load\.search\.minRequests: .*>=0/);
+    bad('{p99: 5ms, quiet: {wait: 0s}}', /load\.search\.quiet\.wait: expected a wait of at least 1s/);
+    bad('{p99: 5ms, quiet: {below: 30}}', /load\.search\.quiet\.below: expected a percent/);
+    const q = parseProfile('name: t\ndataplanes: [baseline]\nduration: 2s\nload: {search: {p99: 5ms, quiet: {}}}\n', 't.yaml');
+    assert.deepEqual(q.load.search?.quiet, { below: '30%', wait: '20s' }, 'quiet: {} waits up to 20 s for the machine to fall to 30 % busy');
+    assert.equal(p.load.search?.quiet, undefined, 'no quiet: no wait');
   });
 });

@@ -24,6 +24,15 @@ describe('report exports', () => {
     assert.equal(Number(records[0]?.latencyP50Us), rows[0]?.latencyP50Us);
   });
 
+  it('CSV: streams per connection and the measurement kind of every step (a search probe named as one)', () => {
+    const step = run.steps[0] as (typeof run.steps)[number];
+    const h2 = { ...step, loadPoint: { ...step.loadPoint, protocol: 'http2' as const, streams: 8 }, measurement: 'instrumented' as const };
+    const probe = { ...step, measurement: 'clean' as const, search: { probe: 3, config: { objective: { p99Us: 5000, errorShare: null }, fromQps: 500, toQps: 1000, maxProbes: 12, resolution: 0.05, closeMargin: 0.25, factor: 2 } } };
+    const { measurement: _dropped, ...older } = step;
+    const records = parse(stepsCsv(stepRows('x', [{ ...step, measurement: 'clean' }, h2, probe, older])), { columns: true }) as Array<Record<string, string>>;
+    assert.deepEqual(records.map((r) => [r.streams, r.measurement]), [['1', 'clean'], ['8', 'instrumented'], ['1', 'search-probe'], ['1', 'inline']]);
+  });
+
   it('SMP: every step result and the run config validate against the schema; a wrong document does not', () => {
     for (const s of run.steps) assert.deepEqual(validateSmp('performanceTestResult', smpResult(run.run, s, `steps/${s.id}.json`)), []);
     assert.deepEqual(validateSmp('performanceTestConfig', smpConfig(run.run, run.steps)), []);
@@ -54,6 +63,12 @@ describe('report exports', () => {
     // Achieved QPS and every percentile carry their 95 % interval: value [low–high].
     assert.match(md, /\| sidecar \| \d+ \[\d+–\d+\] \| [\d.]+ µs \[[\d.]+ µs–[\d.]+ µs\] \|/);
     assert.match(md, /## Overhead over baseline \(CPU µs per request\)/);
+    // No two columns of a table share a heading (the breakdown's `connections` category and the extra connections opened per request).
+    for (const header of md.split('\n').filter((l) => l.startsWith('| data plane |'))) {
+      const cells = header.split('|').map((c) => c.trim()).filter((c) => c !== '');
+      assert.equal(new Set(cells).size, cells.length, `duplicate heading in: ${header}`);
+    }
+    assert.match(md, /\| connections \|.*\| extra connections opened\/request \|/);
     assert.match(md, /!\[Chart one\]\(charts\/c1.svg\)/);
     const html = markdownToHtml(md);
     assert.equal((html.match(/<table>/g) ?? []).length, 2);
