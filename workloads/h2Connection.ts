@@ -333,9 +333,10 @@ export class H2StreamConnection implements ClientConnection {
     this.complete(this.status, this.bodyBytes + this.headBytes, this.headBytes);
   }
 
-  protected complete(status: number, bytes: Bytes, headBytes: Bytes): void {
+  /** A whole response; `answerKind` names an answer that is no success although its status is (gRPC's GrpcAnswerKind). */
+  protected complete(status: number, bytes: Bytes, headBytes: Bytes, answerKind?: string): void {
     this.busy = false;
-    this.events.onComplete(this, status, bytes, headBytes);
+    this.events.onComplete(this, status, bytes, headBytes, answerKind);
   }
 
   protected fail(kind: string): void {

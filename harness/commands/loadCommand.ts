@@ -5,6 +5,7 @@ import { toFortioJson } from '../../workloads/fortioExport';
 import { formatLoadSummary } from '../../workloads/summaryFormat';
 import { healthCheckMethod, knownMethods, pingMethod, streamPingMethod } from '../../workloads/grpcProto';
 import { notHttp2Kind } from '../../workloads/h2Connection';
+import { notGrpcPrefix } from '../../workloads/grpcConnection';
 import type { LoadResult } from '../../workloads/loadResult';
 import type { LoadOptions } from '../../workloads/loadOptions';
 import { BadInputError, MeshbenchError } from '../errors';
@@ -174,7 +175,9 @@ export function registerLoadCommand(program: Command): void {
       if (flags.events === true) event({ event: 'done', requestsCompleted: result.requestsCompleted, ...ownCpu() });
       // A peer that is not HTTP/2 at all is bad input, not a measurement: one line, no summary.
       const notHttp2 = (result.errorsByKind[notHttp2Kind] ?? 0) > 0 && !anySuccess(result);
-      if (flags.quiet !== true && flags.events !== true && !notHttp2) process.stderr.write(formatLoadSummary(result));
+      // Likewise an HTTP/2 server that is no gRPC server: it answered, but not with gRPC.
+      const notGrpc = anySuccess(result) ? undefined : Object.keys(result.statusCounts).find((k) => k.startsWith(notGrpcPrefix));
+      if (flags.quiet !== true && flags.events !== true && !notHttp2 && notGrpc === undefined) process.stderr.write(formatLoadSummary(result));
       if (flags.json !== undefined) writeFileAtomic(flags.json, `${JSON.stringify(result, null, 2)}\n`);
       if (flags.fortioJson !== undefined) writeFileAtomic(flags.fortioJson, `${JSON.stringify(toFortioJson(result), null, 2)}\n`);
       if (notHttp2) {
@@ -182,6 +185,11 @@ export function registerLoadCommand(program: Command): void {
         if (t.tls) throw new BadInputError(`server does not speak HTTP/2: ${t.host}:${t.port} did not negotiate h2 with ALPN (meshbench's HTTP/1.1 is cleartext only: use http:// to a cleartext port)`);
         const hint = t.protocol === 'grpc' ? 'a gRPC server answers it; is this an HTTP/1.1 port?' : 'use http:// for an HTTP/1.1 server';
         throw new BadInputError(`server does not speak HTTP/2 (prior knowledge): ${t.host}:${t.port} did not answer the connection preface with SETTINGS; ${hint}`);
+      }
+      if (notGrpc !== undefined) {
+        const t = options.target;
+        const type = notGrpc.slice(notGrpcPrefix.length);
+        throw new BadInputError(`not a gRPC server: ${t.host}:${t.port} answered HTTP 200 with ${type === 'no-content-type' ? 'no content-type' : `content-type ${type}`} and no grpc-status, not a gRPC response (application/grpc); for a plain HTTP/2 server use ${t.tls ? 'https' : 'h2c'}://`);
       }
       if (!anySuccess(result) && result.requestsCompleted + result.requestsFailed > 0 && !abort.signal.aborted) {
         const kinds = Object.entries(result.errorsByKind).map(([k, n]) => `${k}: ${n}`).join(', ');
