@@ -68,6 +68,22 @@ describe('eBPF data plane cost meter', () => {
     assert.match(c.runTimeSource, /unavailable: kernel\.bpf_stats_enabled could not be set \(ENOENT\)/);
   });
 
+  it('is null with "none" and the run count, not 0 µs, when the programs never ran in the window', () => {
+    const idle: BpftoolJson = (args) => (args[0] === 'prog' ? { ok: true, value: { id: Number(args[3]), run_time_ns: 1234, run_cnt: 3 } } : { ok: true, value: { id: Number(args[3]), bytes_memlock: 4096 } });
+    const m = new EbpfCostMeter({ progIds: [7, 8], mapIds: [3] }, { statsSysctlFile: sysctl, bpftool: idle });
+    m.start();
+    const c = m.stop(500);
+    assert.equal(c.runCount, 0);
+    assert.equal(c.runTimeNs, 0, 'the counters were read: 0 ns is what they say');
+    assert.equal(c.runTimeUsPerRequest, null);
+    assert.equal(c.runTimeSource, 'none: the 2 eBPF programs ran 0 times in the measured window (run count 0): no request reached their hooks');
+    const run = syntheticRun({ runId: 'r', seed: 3, dataplanes: ['baseline', 'kernel'], repetitions: 1 });
+    const steps = run.steps.map((s) => (s.ebpf === null ? s : { ...s, ebpf: { ...s.ebpf, ...c } }));
+    const text = formatSummaryText(summarise('r', 'complete', steps));
+    assert.match(text, /ebpf-dataplane: programs run time none \(the 2 eBPF programs ran 0 times in the measured window \(run count 0\)/);
+    assert.doesNotMatch(text, /programs 0\.00 µs/);
+  });
+
   it('the run summary says "not measured" and why, not 0 µs', () => {
     const run = syntheticRun({ runId: 'r', seed: 3, dataplanes: ['baseline', 'kernel'], repetitions: 1 });
     const steps = run.steps.map((s) => (s.ebpf === null ? s : { ...s, ebpf: { ...s.ebpf, runTimeNs: null, runCount: null, runTimeUsPerRequest: null, runTimeSource: 'unavailable: bpftool is not installed (apt-get install bpftool)' } }));
