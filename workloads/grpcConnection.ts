@@ -2,7 +2,7 @@ import type http2 from 'node:http2';
 import type { ConnectionEvents } from './clientConnection';
 import { frameGrpcMessage, GrpcMessageCounter } from './grpcFraming';
 import { decodeHealthStatus, encodeHealthRequest, encodePing, healthCheckMethod, streamPingMethod } from './grpcProto';
-import { H2StreamConnection, type H2Request, type H2Session } from './h2Connection';
+import { addUserHeaders, H2StreamConnection, type H2Request, type H2Session } from './h2Connection';
 import { H2FastStream, type H2FastSession, type InFlight } from './h2FastConnection';
 import type { GrpcMessageCounter as Counter } from './grpcFraming';
 import type { LoadTarget } from './loadTarget';
@@ -61,11 +61,7 @@ export function buildGrpcRequest(target: LoadTarget, call: GrpcCall, payloadByte
     'user-agent': 'meshbench-grpc',
   };
   if (call.method === streamPingMethod && call.streamMessages !== 1) headers.messages = String(call.streamMessages);
-  for (const [name, value] of metadata) {
-    const n = name.toLowerCase();
-    if (n === 'host') headers[':authority'] = value;
-    else headers[n] = value;
-  }
+  addUserHeaders(headers, metadata);
   const message = call.method === healthCheckMethod
     ? encodeHealthRequest(call.healthService)
     : encodePing({ seq: 0, ts: 0, payload: 'x'.repeat(payloadBytes), delayNanos: call.pingDelayNs });

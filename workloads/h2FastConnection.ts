@@ -1,7 +1,7 @@
 import net from 'node:net';
 import tls from 'node:tls';
-import { errorKind, type ClientConnection, type ConnectionEvents } from './clientConnection';
-import { goawayKind, notHttp2Kind, rstStreamKind } from './h2Connection';
+import { errorKind, type ConnectionEvents } from './clientConnection';
+import { goawayKind, H2StreamSlot, notHttp2Kind, rstStreamKind } from './h2Connection';
 import { GrpcMessageCounter } from './grpcFraming';
 import { blockIsStateless, clientPreface, flag, frame, frameHeaderBytes, frameType, HpackDecoder, quickStatus, writeFrameHeader } from './h2Framing';
 import type { LoadTarget } from './loadTarget';
@@ -439,23 +439,17 @@ export class H2Wire {
  * A stream slot over H2FastSession: the runner's ClientConnection with one request in flight, as
  * H2StreamConnection over node:http2. Error kinds as there: `rst-stream:<code>`, `goaway:<code>`, `not-http2`.
  */
-export class H2FastStream implements ClientConnection {
-  busy = false;
-  intendedUs: Microseconds = 0;
-  sentUs: Microseconds = 0;
+export class H2FastStream extends H2StreamSlot {
   streamId = 0;
   private wire: H2Wire | undefined;
-  private retried = false;
 
   constructor(readonly id: number, private readonly session: H2FastSession, protected readonly events: ConnectionEvents) {
+    super();
     session.attach(this);
   }
 
   send(intendedUs: Microseconds, nowUs: Microseconds): void {
-    this.busy = true;
-    this.intendedUs = intendedUs;
-    this.sentUs = nowUs;
-    this.retried = false;
+    this.begin(intendedUs, nowUs);
     this.wire = this.session.request(this);
   }
 
