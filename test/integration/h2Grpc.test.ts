@@ -289,6 +289,33 @@ describe('gRPC load client and echo (loopback)', function () {
     }
   });
 
+  it('speaks gRPC over TLS to grpcs:// targets (ALPN h2), on both HTTP/2 clients; grpc:// at a TLS port says so', async () => {
+    const server = new GrpcEchoServer({ host: '127.0.0.1', port: 0, tls: { cert: fs.readFileSync(path.join(tlsDir, 'cert.pem')), key: fs.readFileSync(path.join(tlsDir, 'key.pem')) } });
+    const port = (await server.listen()).port;
+    try {
+      const t = parseTarget(`grpcs://127.0.0.1:${port}`);
+      assert.equal(t.protocol, 'grpc');
+      assert.equal(t.tls, true);
+      for (const client of ['fast', 'node']) {
+        if (client === 'node') process.env.MESHBENCH_H2_CLIENT = 'node';
+        try {
+          const r = await new LoadRunner(options(`grpcs://127.0.0.1:${port}`, { requests: 40, streams: 2 })).run();
+          assert.deepEqual(r.statusCounts, { OK: 40 }, client);
+          assert.equal(r.requestsFailed, 0, client);
+          assert.equal(r.socketsOpened, 1, client);
+        } finally {
+          delete process.env.MESHBENCH_H2_CLIENT;
+        }
+      }
+      assert.equal(server.stats.statusCounts.OK, 80, 'the TLS server answered every call');
+      const cli = await runCli(['load', `grpc://127.0.0.1:${port}`, '-n', '2', '-c', '1']);
+      assert.equal(cli.code, 2, cli.stderr);
+      assert.match(cli.stderr, /did not answer the connection preface with SETTINGS; .*a TLS one \(grpcs:\/\/\)\?/);
+    } finally {
+      await server.close();
+    }
+  });
+
   it('refuses bad gRPC input with one line and a non-zero exit', async () => {
     const cases: Array<[string[], RegExp]> = [
       [['load', 'grpc://127.0.0.1'], /grpc:\/\/ needs a port/],
