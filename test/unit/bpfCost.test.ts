@@ -5,6 +5,7 @@ import path from 'node:path';
 import { EbpfCostMeter, type BpftoolJson } from '../../harness/resources/bpfCost';
 import { summarise } from '../../harness/results/summarise';
 import { formatSummaryText } from '../../harness/results/summaryText';
+import { markdownSummary } from '../../reports/markdownSummary';
 import { syntheticRun } from '../helpers/syntheticRun';
 
 /*
@@ -79,9 +80,13 @@ describe('eBPF data plane cost meter', () => {
     assert.equal(c.runTimeSource, 'none: the 2 eBPF programs ran 0 times in the measured window (run count 0): no request reached their hooks');
     const run = syntheticRun({ runId: 'r', seed: 3, dataplanes: ['baseline', 'kernel'], repetitions: 1 });
     const steps = run.steps.map((s) => (s.ebpf === null ? s : { ...s, ebpf: { ...s.ebpf, ...c } }));
-    const text = formatSummaryText(summarise('r', 'complete', steps));
+    const summary = summarise('r', 'complete', steps);
+    const text = formatSummaryText(summary);
     assert.match(text, /ebpf-dataplane: programs run time none \(the 2 eBPF programs ran 0 times in the measured window \(run count 0\)/);
     assert.doesNotMatch(text, /programs 0\.00 µs/);
+    const md = markdownSummary({ run: run.run, groups: summary.groups, charts: [], chartFiles: {}, flameGraphFiles: [], probeNote: null });
+    assert.match(md, /none \(the 2 eBPF programs ran 0 times/);
+    assert.doesNotMatch(md, /not measured \(none: /);
   });
 
   it('the run summary says "not measured" and why, not 0 µs', () => {

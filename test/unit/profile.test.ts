@@ -127,6 +127,15 @@ describe('workload protocols in profiles', () => {
     assert.equal(parseProfile('name: t\ndataplanes: [baseline]\nduration: 2s\nworkload: {protocol: http2}\nload: {streams: 100}\n', 't.yaml').load.streams, 100);
   });
 
+  it('a measured window of 0 s is refused in one line, in the profile and in a search probe', () => {
+    assert.throws(() => parseProfile('name: t\ndataplanes: [baseline]\nduration: 0s\n', 't.yaml'),
+      (e: unknown) => e instanceof BadInputError && /^t\.yaml: duration: expected a measured window above 0, like 10s \(got "0s"\)$/.test(e.message));
+    assert.throws(() => parseProfile('name: t\ndataplanes: [baseline]\nduration: 0\n', 't.yaml'), BadInputError);
+    assert.throws(() => parseProfile('name: t\ndataplanes: [baseline]\nduration: 2s\nload: {search: {p99: 5ms, duration: 0ms}}\n', 't.yaml'),
+      (e: unknown) => e instanceof BadInputError && /load\.search\.duration: expected a measured window above 0/.test(e.message));
+    assert.equal(parseProfile('name: t\ndataplanes: [baseline]\nduration: 0.5\nwarmup: 0s\n', 't.yaml').duration, '0.5s');
+  });
+
   it('streams above what every L7 hop allows per connection (HAProxy\'s 100) are refused in one line', () => {
     assert.throws(() => parseProfile('name: t\ndataplanes: [baseline]\nduration: 2s\nworkload: {protocol: grpc}\nload: {streams: 101}\n', 't.yaml'),
       (e: unknown) => e instanceof BadInputError && /^t\.yaml: load\.streams: .*<=100 \(got 101\)$/.test(e.message));
