@@ -61,7 +61,9 @@ export function markdownSummary(i: MarkdownInputs): string {
     const ebpf = groups.some((g) => (g.ebpfRunTimeUsPerRequest ?? null) !== null || (g.ebpfRunTimeUnavailableReason ?? null) !== null);
     lines.push(`## ${point}`, '', `| data plane | achieved QPS | P50 | P99 | P99.9 | P50 added | P99 added | CPU µs/request |${ebpf ? ' eBPF µs/request (inside CPU) |' : ''} connections on path | errors |`, `| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |${ebpf ? ' ---: |' : ''} ---: | ---: |`);
     for (const g of groups) {
-      const notMeasured = (g.ebpfRunTimeUnavailableReason ?? null) === null ? '—' : `not measured (${g.ebpfRunTimeUnavailableReason ?? ''})`;
+      const reason = g.ebpfRunTimeUnavailableReason ?? null;
+      // "none: …" (bpfCost: the programs never ran) is a measured nothing, as in the run summary, not a failure to measure.
+      const notMeasured = reason === null ? '—' : reason.startsWith('none: ') ? `none (${reason.slice('none: '.length)})` : `not measured (${reason})`;
       const ebpfCell = !ebpf ? '' : ` ${g.ebpfRunTimeUsPerRequest === null || g.ebpfRunTimeUsPerRequest === undefined ? notMeasured : withSpread(g.ebpfRunTimeUsPerRequest, (v) => v.toFixed(2))} |`;
       const added = (us: Spread | null, pct: Spread | null): string => (us === null || pct === null ? '—' : `${formatSignedUs(us.median)}${us.interval === undefined ? '' : ` [${formatSignedUs(us.interval.low)}–${formatSignedUs(us.interval.high)}]`} (${formatSigned(pct.median, 0, '%')})`);
       lines.push(`| ${groupLabel(g)} | ${withSpread(g.actualQps, (v) => v.toFixed(0))} | ${withSpread(g.latencyP50Us, formatUs)} | ${withSpread(g.latencyP99Us, formatUs)} | ${withSpread(g.latencyP999Us, formatUs)} | ${added(g.latencyAddedP50Us, g.latencyAddedP50Pct)} | ${added(g.latencyAddedP99Us, g.latencyAddedP99Pct)} | ${withSpread(g.cpuUsPerRequest, (v) => v.toFixed(1))} |${ebpfCell} ${g.connectionsOnPath === null ? '—' : String(Math.round(g.connectionsOnPath * 100) / 100)} | ${g.errors.median.toFixed(0)} |`);

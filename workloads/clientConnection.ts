@@ -2,8 +2,13 @@ import type { Bytes, Microseconds } from './units';
 
 /** What a protocol client tells the runner; one request in flight per connection (no pipelining, like wrk). */
 export interface ConnectionEvents {
-  /** A whole response: its status (0 for TCP), its size on the wire and the size of its head (0 for TCP), as fortio's Sizes and HeaderSizes. */
-  onComplete(conn: ClientConnection, status: number, bytesReceived: Bytes, headerBytes: Bytes): void;
+  /**
+   * A whole response: its status (0 for TCP), its size on the wire and the size of its head (0 for TCP), as
+   * fortio's Sizes and HeaderSizes. `answerKind`, when given, names an answer that is no success although its
+   * status is none or OK (gRPC: `health:NOT_SERVING`, `not-grpc:text/plain`): counted as answered, under that
+   * kind instead of its status, and among the errors.
+   */
+  onComplete(conn: ClientConnection, status: number, bytesReceived: Bytes, headerBytes: Bytes, answerKind?: string): void;
   onError(conn: ClientConnection, kind: string): void;
   /** A socket was opened for this connection (its first, or a reconnect). */
   onSocketOpened(conn: ClientConnection): void;

@@ -108,8 +108,15 @@ export function toFortioJson(stored: LoadResult, percentiles: readonly number[] 
     // fortio's gRPC runner keys a call that came back OK "SERVING" (grpcrunner.go: the ping counts as the
     // health status SERVING) and every failure "ERROR"; meshbench keeps fortio's SERVING and ERROR (calls
     // without a status: socket errors, resets, timeouts) and names the statuses a server answered with.
-    for (const [name, n] of Object.entries(result.statusCounts)) retCodes[name === 'OK' ? 'SERVING' : name] = n;
-    if (result.requestsFailed > 0) retCodes.ERROR = result.requestsFailed;
+    // A health answer other than SERVING is fortio's RetCodes[<that status>]; a reply that is no gRPC
+    // response at all is an error to fortio (grpc-go fails the call), so ERROR.
+    let notGrpc = 0;
+    for (const [name, n] of Object.entries(result.statusCounts)) {
+      if (name.startsWith('health:')) retCodes[name.slice('health:'.length)] = n;
+      else if (name.startsWith('not-grpc:')) notGrpc += n;
+      else retCodes[name === 'OK' ? 'SERVING' : name] = n;
+    }
+    if (result.requestsFailed + notGrpc > 0) retCodes.ERROR = result.requestsFailed + notGrpc;
   } else {
     // fortio's TCP runner keys successes "OK" and failures by their error text.
     if (result.requestsCompleted > 0) retCodes.OK = result.requestsCompleted;

@@ -2,7 +2,7 @@ import type http2 from 'node:http2';
 import type { ConnectionEvents } from './clientConnection';
 import { frameGrpcMessage, GrpcMessageCounter } from './grpcFraming';
 import { decodeHealthStatus, encodeHealthRequest, encodePing, healthCheckMethod, streamPingMethod } from './grpcProto';
-import { H2StreamConnection, type H2Request, type H2Session } from './h2Connection';
+import { addUserHeaders, H2StreamConnection, type H2Request, type H2Session } from './h2Connection';
 import { H2FastStream, type H2FastSession, type InFlight } from './h2FastConnection';
 import type { GrpcMessageCounter as Counter } from './grpcFraming';
 import type { LoadTarget } from './loadTarget';
@@ -61,11 +61,7 @@ export function buildGrpcRequest(target: LoadTarget, call: GrpcCall, payloadByte
     'user-agent': 'meshbench-grpc',
   };
   if (call.method === streamPingMethod && call.streamMessages !== 1) headers.messages = String(call.streamMessages);
-  for (const [name, value] of metadata) {
-    const n = name.toLowerCase();
-    if (n === 'host') headers[':authority'] = value;
-    else headers[n] = value;
-  }
+  addUserHeaders(headers, metadata);
   const message = call.method === healthCheckMethod
     ? encodeHealthRequest(call.healthService)
     : encodePing({ seq: 0, ts: 0, payload: 'x'.repeat(payloadBytes), delayNanos: call.pingDelayNs });
@@ -82,6 +78,7 @@ export function buildGrpcRequest(target: LoadTarget, call: GrpcCall, payloadByte
 export class GrpcConnection extends H2StreamConnection {
   private readonly counter = new GrpcMessageCounter();
   private grpcStatus: number | undefined;
+  private contentType: string | undefined;
   private healthBody: Buffer[] | undefined;
   private readonly expectedMessages: number;
   private readonly health: boolean;
@@ -95,12 +92,14 @@ export class GrpcConnection extends H2StreamConnection {
   protected override resetResponse(): void {
     this.counter.reset();
     this.grpcStatus = undefined;
+    this.contentType = undefined;
     this.healthBody = this.health ? [] : undefined;
   }
 
   protected override onHeaders(headers: http2.IncomingHttpHeaders): void {
     const s = headers['grpc-status'];
     if (s !== undefined) this.grpcStatus = Number(s);
+    this.contentType = headers['content-type'];
   }
 
   protected override onData(chunk: Buffer): boolean {
@@ -114,21 +113,52 @@ export class GrpcConnection extends H2StreamConnection {
   }
 
   protected override finish(): void {
-    const o = grpcOutcome(this.status, this.grpcStatus, this.counter, this.expectedMessages, this.healthBody);
+    const o = grpcOutcome(this.status, this.grpcStatus, this.counter, this.expectedMessages, this.healthBody, this.contentType);
     if (typeof o === 'string') this.fail(o);
-    else this.complete(o, this.bodyBytes + this.headBytes, this.headBytes);
+    else if (typeof o === 'number') this.complete(o, this.bodyBytes + this.headBytes, this.headBytes);
+    else this.complete(0, this.bodyBytes + this.headBytes, this.headBytes, o.answer);
   }
 }
 
 /**
- * A gRPC call's outcome from what came back: its status code (grpc-status, or mapped from a non-200 HTTP
- * status), or the error kind of a reply that is not a valid one: `bad-response` (no grpc-status on a 200, a
- * wrong message count for an OK call, an unreadable health answer) or `health:<status>` for a health answer
- * other than SERVING (fortio counts those apart).
+ * An answer that came back whole but is not a success although no gRPC status says so: a health answer
+ * other than SERVING (`health:NOT_SERVING`), or an HTTP 200 that is not a gRPC response at all
+ * (`not-grpc:<content-type>`: an HTTP/2 server that is no gRPC server). Counted as answered, under this kind.
  */
-export function grpcOutcome(httpStatus: number, grpcStatus: number | undefined, messages: Counter, expectedMessages: number, healthBody: Buffer[] | undefined): number | string {
+export interface GrpcAnswerKind {
+  readonly answer: string;
+}
+
+/**
+ * The answer kind of an HTTP 200 without grpc-status whose content-type is not gRPC's (grpc/doc/PROTOCOL-HTTP2.md:
+ * `application/grpc[+proto…]`), as grpc-go refuses it ("transport: received unexpected content-type"); undefined
+ * when the content-type is gRPC's, which leaves a reply merely missing its status (`bad-response`).
+ */
+export function notGrpcKind(contentType: string | undefined): string | undefined {
+  if (contentType === undefined || contentType === '') return `${notGrpcPrefix}no-content-type`;
+  const type = contentType.split(';')[0]?.trim().toLowerCase() ?? '';
+  if (type === 'application/grpc' || type.startsWith('application/grpc+')) return undefined;
+  return `${notGrpcPrefix}${type}`;
+}
+
+/** The prefix of the answer kind notGrpcKind names. */
+export const notGrpcPrefix = 'not-grpc:';
+
+/**
+ * A gRPC call's outcome from what came back: its status code (grpc-status, or mapped from a non-200 HTTP
+ * status); an answer kind (GrpcAnswerKind) for an answer that is no success although its status is none or OK:
+ * `health:<status>` for a health answer other than SERVING (fortio's RetCodes count it by that status, as an
+ * answer), `not-grpc:<content-type>` for an HTTP 200 that is not a gRPC response; or the error kind of a reply
+ * that is not a valid one, counted as failed: `bad-response` (a gRPC content-type but no grpc-status on a 200, a
+ * wrong message count for an OK call, an unreadable health answer).
+ */
+export function grpcOutcome(httpStatus: number, grpcStatus: number | undefined, messages: Counter, expectedMessages: number, healthBody: Buffer[] | undefined, contentType: string | undefined): number | string | GrpcAnswerKind {
   let code = grpcStatus;
   if (httpStatus !== 200) code = code ?? grpcCodeForHttpStatus(httpStatus);
+  else if (code === undefined) {
+    const notGrpc = notGrpcKind(contentType);
+    if (notGrpc !== undefined) return { answer: notGrpc };
+  }
   // A 200 without grpc-status is not a gRPC response (grpc-go: "server closed the stream without sending trailers").
   // Codes beyond gRPC's 0–16 are kept by number (grpc-go's Code(n)) up to what the runner's status table holds.
   if (code === undefined || !Number.isInteger(code) || code < 0 || code > 599) return 'bad-response';
@@ -141,7 +171,7 @@ export function grpcOutcome(httpStatus: number, grpcStatus: number | undefined, 
     } catch {
       return 'bad-response';
     }
-    if (serving !== 'SERVING') return `health:${serving}`;
+    if (serving !== 'SERVING') return { answer: `health:${serving}` };
   }
   return 0;
 }
@@ -153,8 +183,9 @@ export class GrpcFastStream extends H2FastStream {
   }
 
   override finished(f: InFlight): void {
-    const o = grpcOutcome(f.status, f.grpcStatus, f.messages as Counter, this.expectedMessages, f.body);
+    const o = grpcOutcome(f.status, f.grpcStatus, f.messages as Counter, this.expectedMessages, f.body, f.contentType);
     if (typeof o === 'string') this.failed(o);
-    else this.completed(o, f.bodyBytes + f.headBytes, f.headBytes);
+    else if (typeof o === 'number') this.completed(o, f.bodyBytes + f.headBytes, f.headBytes);
+    else this.completed(0, f.bodyBytes + f.headBytes, f.headBytes, o.answer);
   }
 }

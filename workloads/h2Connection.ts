@@ -175,6 +175,32 @@ function notHttp2KindIfConnected(session: http2.ClientHttp2Session): string {
 }
 
 /**
+ * What every HTTP/2 stream slot (over node:http2 here, over the hand-written client in h2FastConnection.ts)
+ * keeps of its request in flight, the runner's ClientConnection fields plus the once-only GOAWAY retry.
+ */
+export abstract class H2StreamSlot implements ClientConnection {
+  abstract readonly id: number;
+  busy = false;
+  intendedUs: Microseconds = 0;
+  sentUs: Microseconds = 0;
+  /** The request in flight was already retried once after a GOAWAY refused it (RFC 9113 §6.8). */
+  protected retried = false;
+
+  abstract send(intendedUs: Microseconds, nowUs: Microseconds): void;
+  abstract preconnect(): Promise<void>;
+  abstract abort(): void;
+  abstract close(): void;
+
+  /** A new request goes out on this slot: its intended and actual send times, no retry yet. */
+  protected begin(intendedUs: Microseconds, nowUs: Microseconds): void {
+    this.busy = true;
+    this.intendedUs = intendedUs;
+    this.sentUs = nowUs;
+    this.retried = false;
+  }
+}
+
+/**
  * One stream slot of an HTTP/2 connection: the runner's ClientConnection, with one request in flight, so
  * `--streams s` over `-c c` connections is c × s slots and the runner's schedule (request k on slot
  * k mod c·s), coordinated-omission correction and end-of-run accounting apply unchanged. A timeout or
@@ -183,15 +209,10 @@ function notHttp2KindIfConnected(session: http2.ClientHttp2Session): string {
  * node:http2 (nghttp2 in C++) is the framing. A response completes when its stream closes cleanly after
  * END_STREAM; a reset is `rst-stream:<code>`, a request lost to GOAWAY `goaway:<code>`.
  */
-export class H2StreamConnection implements ClientConnection {
-  busy = false;
-  intendedUs: Microseconds = 0;
-  sentUs: Microseconds = 0;
+export class H2StreamConnection extends H2StreamSlot {
   protected stream: http2.ClientHttp2Stream | undefined;
   /** The connection the stream in flight was opened on (a stream's own `session` is cleared when it is destroyed). */
   private streamSession: http2.ClientHttp2Session | undefined;
-  /** The request in flight was already retried once after a GOAWAY refused it. */
-  private retried = false;
   protected status = 0;
   protected bodyBytes: Bytes = 0;
   protected headBytes: Bytes = 0;
@@ -203,14 +224,12 @@ export class H2StreamConnection implements ClientConnection {
     protected readonly request: H2Request,
     protected readonly events: ConnectionEvents,
   ) {
+    super();
     session.attach(this);
   }
 
   send(intendedUs: Microseconds, nowUs: Microseconds): void {
-    this.busy = true;
-    this.intendedUs = intendedUs;
-    this.sentUs = nowUs;
-    this.retried = false;
+    this.begin(intendedUs, nowUs);
     this.start();
   }
 
@@ -333,9 +352,10 @@ export class H2StreamConnection implements ClientConnection {
     this.complete(this.status, this.bodyBytes + this.headBytes, this.headBytes);
   }
 
-  protected complete(status: number, bytes: Bytes, headBytes: Bytes): void {
+  /** A whole response; `answerKind` names an answer that is no success although its status is (gRPC's GrpcAnswerKind). */
+  protected complete(status: number, bytes: Bytes, headBytes: Bytes, answerKind?: string): void {
     this.busy = false;
-    this.events.onComplete(this, status, bytes, headBytes);
+    this.events.onComplete(this, status, bytes, headBytes, answerKind);
   }
 
   protected fail(kind: string): void {
@@ -345,6 +365,18 @@ export class H2StreamConnection implements ClientConnection {
     this.stream = undefined;
     if (s !== undefined && !s.closed && !s.destroyed) s.close(http2.constants.NGHTTP2_CANCEL);
     if (wasBusy) this.events.onError(this, kind);
+  }
+}
+
+/**
+ * Adds `-H` headers to an HTTP/2 request (gRPC metadata too): names lower-cased, as HTTP/2 requires (RFC 9113
+ * §8.2.1), and `Host` as `:authority` (RFC 9113 §8.3.1: HTTP/2 carries the host there), replacing the URL's.
+ */
+export function addUserHeaders(h: http2.OutgoingHttpHeaders, headers: ReadonlyArray<readonly [string, string]>): void {
+  for (const [name, value] of headers) {
+    const n = name.toLowerCase();
+    if (n === 'host') h[':authority'] = value;
+    else h[n] = value;
   }
 }
 
@@ -358,11 +390,7 @@ export function buildH2Request(target: LoadTarget, payload: Buffer, headers: Rea
     'user-agent': 'meshbench',
   };
   if (target.authorization !== undefined) h.authorization = target.authorization;
-  for (const [name, value] of headers) {
-    const n = name.toLowerCase();
-    if (n === 'host') h[':authority'] = value;
-    else h[n] = value;
-  }
+  addUserHeaders(h, headers);
   if (payload.length > 0) {
     h['content-length'] = String(payload.length);
     h['content-type'] ??= 'application/octet-stream';

@@ -1,7 +1,7 @@
 import net from 'node:net';
 import tls from 'node:tls';
-import { errorKind, type ClientConnection, type ConnectionEvents } from './clientConnection';
-import { goawayKind, notHttp2Kind, rstStreamKind } from './h2Connection';
+import { errorKind, type ConnectionEvents } from './clientConnection';
+import { goawayKind, H2StreamSlot, notHttp2Kind, rstStreamKind } from './h2Connection';
 import { GrpcMessageCounter } from './grpcFraming';
 import { blockIsStateless, clientPreface, flag, frame, frameHeaderBytes, frameType, HpackDecoder, quickStatus, writeFrameHeader } from './h2Framing';
 import type { LoadTarget } from './loadTarget';
@@ -33,6 +33,8 @@ export interface InFlight {
   headBytes: Bytes;
   /** gRPC: grpc-status from the trailers (or a trailers-only response); undefined until one came. */
   grpcStatus: number | undefined;
+  /** gRPC: the response's content-type, to tell a reply that is no gRPC response at all (GrpcAnswerKind). */
+  contentType: string | undefined;
   /** gRPC: the reply's length-prefixed messages, counted as DATA arrives. */
   messages: GrpcMessageCounter | undefined;
   /** gRPC health Check: the reply's bytes, to read its ServingStatus. */
@@ -140,7 +142,7 @@ export class H2Wire {
     this.nextStreamId += 2;
     const req = this.req;
     this.inFlight.set(id, {
-      slot, status: 0, bodyBytes: 0, headBytes: 0, grpcStatus: undefined,
+      slot, status: 0, bodyBytes: 0, headBytes: 0, grpcStatus: undefined, contentType: undefined,
       messages: req.grpc ? new GrpcMessageCounter() : undefined, body: req.keepBody ? [] : undefined,
     });
     slot.streamId = id;
@@ -388,15 +390,18 @@ export class H2Wire {
     // Every block goes through the decoder's state (or is known to leave it alone), whichever stream it is for.
     let status = !this.req.grpc && blockIsStateless(block) === true ? quickStatus(block) : undefined;
     let grpcStatus: number | undefined;
+    let contentType: string | undefined;
     if (status === undefined) {
       for (const h of this.decoder.decode(block)) {
         if (h.name === ':status') status ??= Number(h.value);
         else if (h.name === 'grpc-status') grpcStatus = Number(h.value);
+        else if (h.name === 'content-type') contentType = h.value;
       }
     }
     const f = this.inFlight.get(streamId);
     if (f === undefined) return;
     if (grpcStatus !== undefined) f.grpcStatus = grpcStatus;
+    if (contentType !== undefined) f.contentType = contentType;
     // The header list size (RFC 7541 §4.1) is what node:http2 reports too; here the block's wire size is known, and used.
     f.headBytes += block.length;
     if (f.status === 0 || (f.status >= 100 && f.status < 200)) {
@@ -434,23 +439,17 @@ export class H2Wire {
  * A stream slot over H2FastSession: the runner's ClientConnection with one request in flight, as
  * H2StreamConnection over node:http2. Error kinds as there: `rst-stream:<code>`, `goaway:<code>`, `not-http2`.
  */
-export class H2FastStream implements ClientConnection {
-  busy = false;
-  intendedUs: Microseconds = 0;
-  sentUs: Microseconds = 0;
+export class H2FastStream extends H2StreamSlot {
   streamId = 0;
   private wire: H2Wire | undefined;
-  private retried = false;
 
   constructor(readonly id: number, private readonly session: H2FastSession, protected readonly events: ConnectionEvents) {
+    super();
     session.attach(this);
   }
 
   send(intendedUs: Microseconds, nowUs: Microseconds): void {
-    this.busy = true;
-    this.intendedUs = intendedUs;
-    this.sentUs = nowUs;
-    this.retried = false;
+    this.begin(intendedUs, nowUs);
     this.wire = this.session.request(this);
   }
 
@@ -482,10 +481,11 @@ export class H2FastStream implements ClientConnection {
     this.completed(f.status, f.bodyBytes + f.headBytes, f.headBytes);
   }
 
-  completed(status: number, bytes: Bytes, headBytes: Bytes): void {
+  /** A whole response; `answerKind` names an answer that is no success although its status is (gRPC's GrpcAnswerKind). */
+  completed(status: number, bytes: Bytes, headBytes: Bytes, answerKind?: string): void {
     if (!this.busy) return;
     this.busy = false;
-    this.events.onComplete(this, status, bytes, headBytes);
+    this.events.onComplete(this, status, bytes, headBytes, answerKind);
   }
 
   failed(kind: string): void {

@@ -70,7 +70,13 @@ export interface LoadResult {
   readonly serviceTime: HistogramRecord;
   /** How late the client itself sent each request after its intended time: the scheduler's own error. */
   readonly sendLag: HistogramRecord;
+  /**
+   * Answered requests by status: HTTP by number (`"200"`), gRPC by name (`"OK"`, `"UNAVAILABLE"`), plus gRPC
+   * answers that are no success although no status says so, by kind: `health:NOT_SERVING` (a health answer other
+   * than SERVING), `not-grpc:<content-type>` (an HTTP 200 that is not a gRPC response). Sums to requestsCompleted.
+   */
   readonly statusCounts: Readonly<Record<string, number>>;
+  /** Requests without an answer, by kind (`ECONNREFUSED`, `timeout`, `rst-stream:CANCEL`…). Sums to requestsFailed. */
   readonly errorsByKind: Readonly<Record<string, number>>;
   readonly socketsOpened: number;
   readonly bytesSent: Bytes;

@@ -116,6 +116,8 @@ export class LoadRunner {
   private readonly statusCounts = new Float64Array(600);
   private readonly closedLoop: boolean;
   private readonly errorsByKind = new Map<string, number>();
+  /** Answers counted under a kind instead of their status (ConnectionEvents.onComplete's answerKind). */
+  private readonly answerKinds = new Map<string, number>();
   private completed = 0;
   private failed = 0;
   private unsent = 0;
@@ -158,7 +160,7 @@ export class LoadRunner {
     const startTime = new Date().toISOString();
     const o = this.options;
     const events: ConnectionEvents = {
-      onComplete: (conn, status, bytes, headerBytes) => this.onComplete(conn, status, bytes, headerBytes),
+      onComplete: (conn, status, bytes, headerBytes, answerKind) => this.onComplete(conn, status, bytes, headerBytes, answerKind),
       onError: (conn, kind) => this.onError(conn, kind),
       onSocketOpened: (conn) => {
         this.socketsOpened += 1;
@@ -293,7 +295,7 @@ export class LoadRunner {
     slot.conn.send(now, now);
   }
 
-  private onComplete(conn: ClientConnection, status: number, bytes: number, headerBytes: number): void {
+  private onComplete(conn: ClientConnection, status: number, bytes: number, headerBytes: number, answerKind?: string): void {
     const now = this.clock.nowUs();
     this.bytesReceived += bytes;
     if (this.measured(conn.intendedUs)) {
@@ -305,8 +307,13 @@ export class LoadRunner {
       }
       // fortio's rule: an HTTP call is OK with a 2xx status (TCP reports 0 when the echo came back whole,
       // gRPC its status code: 0 is OK, every other code, 1–16, falls below 200 and so is an error).
-      if (status !== 0 && (status < 200 || status > 299)) this.errorLatency.record(latencyUs);
-      this.statusCounts[status] = (this.statusCounts[status] as number) + 1;
+      if (answerKind !== undefined) {
+        this.errorLatency.record(latencyUs);
+        this.answerKinds.set(answerKind, (this.answerKinds.get(answerKind) ?? 0) + 1);
+      } else {
+        if (status !== 0 && (status < 200 || status > 299)) this.errorLatency.record(latencyUs);
+        this.statusCounts[status] = (this.statusCounts[status] as number) + 1;
+      }
       this.responseBytes.record(bytes);
       this.headerBytes.record(headerBytes);
       this.completed += 1;
@@ -491,6 +498,7 @@ export class LoadRunner {
     // gRPC statuses by name, as fortio's RetCodes ("OK", "UNAVAILABLE"), HTTP ones by number.
     const statusKey = o.target.protocol === 'grpc' ? grpcStatusName : String;
     this.statusCounts.forEach((n, code) => { if (n > 0) statusCounts[statusKey(code)] = n; });
+    for (const [kind, n] of [...this.answerKinds].sort()) statusCounts[kind] = n;
     return {
       schemaVersion: loadResultSchemaVersion,
       tool: 'meshbench',

@@ -1,12 +1,12 @@
 /**
  * `http`: HTTP/1.1 in cleartext; `http2`: HTTP/2 (h2c with prior knowledge, or h2 over TLS when `tls`);
- * `grpc`: gRPC over h2c; `tcp`: raw TCP echo.
+ * `grpc`: gRPC over h2c (or h2 over TLS when `tls`, grpcs://); `tcp`: raw TCP echo.
  */
 export type LoadProtocol = 'http' | 'http2' | 'grpc' | 'tcp';
 
 export interface LoadTarget {
   readonly protocol: LoadProtocol;
-  /** TLS to the target (https://): HTTP/2 negotiated with ALPN `h2`. */
+  /** TLS to the target (https://, grpcs://): HTTP/2 negotiated with ALPN `h2`. */
   readonly tls: boolean;
   readonly host: string;
   readonly port: number;
@@ -50,14 +50,17 @@ export function redactUrlText(text: string): string {
 }
 
 /** The URL schemes the load client speaks, and the protocol each selects. */
-const schemes: Readonly<Record<string, LoadProtocol>> = { 'http:': 'http', 'h2c:': 'http2', 'https:': 'http2', 'grpc:': 'grpc', 'tcp:': 'tcp' };
-const expectedForms = 'http://host:port/path, h2c://host:port/path, https://host:port/path, grpc://host:port or tcp://host:port';
+const schemes: Readonly<Record<string, LoadProtocol>> = { 'http:': 'http', 'h2c:': 'http2', 'https:': 'http2', 'grpc:': 'grpc', 'grpcs:': 'grpc', 'tcp:': 'tcp' };
+/** The schemes over TLS (ALPN h2). */
+const tlsSchemes = new Set(['https:', 'grpcs:']);
+const expectedForms = 'http://host:port/path, h2c://host:port/path, https://host:port/path, grpc://host:port, grpcs://host:port or tcp://host:port';
 
 /**
  * Accepts http://[user[:password]@]host[:port]/path?query (HTTP/1.1), h2c://… (HTTP/2 with prior
  * knowledge, RFC 9113 §3.3, as h2load's `http://` and curl's --http2-prior-knowledge), https://… (HTTP/2
  * over TLS, ALPN `h2`), grpc://host:port[/package.Service/Method] (gRPC over h2c; port required, as fortio's
- * -grpc destinations carry one) and tcp://host:port (fortio's tcp:// form for the TCP echo). Throws
+ * -grpc destinations carry one), grpcs://… (the same over TLS, ALPN `h2`: grpc-go's TLS transport credentials;
+ * the certificate is not checked, as for https://) and tcp://host:port (fortio's tcp:// form for the TCP echo). Throws
  * TargetSyntaxError with the form expected.
  */
 export function parseTarget(text: string): LoadTarget {
@@ -71,7 +74,7 @@ export function parseTarget(text: string): LoadTarget {
   if (protocol === undefined) {
     throw new TargetSyntaxError(`unsupported scheme "${url.protocol.replace(':', '')}" in ${redactUrlText(text)}; use ${expectedForms}`);
   }
-  const tls = url.protocol === 'https:';
+  const tls = tlsSchemes.has(url.protocol);
   // WHATWG URL leaves non-special schemes (h2c:, grpc:, tcp:) with an empty host when "//" is missing.
   if (url.hostname === '') throw new TargetSyntaxError(`no host in ${redactUrlText(text)}`);
   if ((protocol === 'tcp' || protocol === 'grpc') && url.port === '') {

@@ -5,6 +5,7 @@ import { toFortioJson } from '../../workloads/fortioExport';
 import { formatLoadSummary } from '../../workloads/summaryFormat';
 import { healthCheckMethod, knownMethods, pingMethod, streamPingMethod } from '../../workloads/grpcProto';
 import { notHttp2Kind } from '../../workloads/h2Connection';
+import { notGrpcPrefix } from '../../workloads/grpcConnection';
 import type { LoadResult } from '../../workloads/loadResult';
 import type { LoadOptions } from '../../workloads/loadOptions';
 import { BadInputError, MeshbenchError } from '../errors';
@@ -76,14 +77,14 @@ export function loadOptionsFromFlags(url: string, flags: LoadFlags): LoadOptions
   const multiplexed = target.protocol === 'http2' || target.protocol === 'grpc';
   const streams = flags.streams === undefined ? 1 : parsePositiveInt('--streams', flags.streams);
   if (streams > 1 && !multiplexed) {
-    throw new BadInputError(`--streams is for HTTP/2 and gRPC targets (h2c://, https://, grpc://); ${target.protocol === 'tcp' ? 'a TCP connection carries one message' : 'HTTP/1.1 carries one request'} at a time`);
+    throw new BadInputError(`--streams is for HTTP/2 and gRPC targets (h2c://, https://, grpc://, grpcs://); ${target.protocol === 'tcp' ? 'a TCP connection carries one message' : 'HTTP/1.1 carries one request'} at a time`);
   }
   // HAProxy's and nghttp2's default SETTINGS_MAX_CONCURRENT_STREAMS is 100 (profiles cap load.streams there too);
   // the cap here is the stream count of any server we know of, so a typo is caught before 4 × 2000 slots open.
   if (streams > maxStreamsFlag) throw new BadInputError(`--streams ${streams}: at most ${maxStreamsFlag} (servers refuse streams beyond their SETTINGS_MAX_CONCURRENT_STREAMS, commonly 100)`);
   if (multiplexed && !flags.keepalive) throw new BadInputError('--no-keepalive is for HTTP/1.1 and TCP; HTTP/2 and gRPC keep their connections (as h2load and fortio do)');
   const grpcOnly = [['--grpc-ping-delay', flags.grpcPingDelay], ['--grpc-stream', flags.grpcStream], ['--health-service', flags.healthService]] as const;
-  for (const [flag, v] of grpcOnly) if (v !== undefined && target.protocol !== 'grpc') throw new BadInputError(`${flag} is for grpc:// targets`);
+  for (const [flag, v] of grpcOnly) if (v !== undefined && target.protocol !== 'grpc') throw new BadInputError(`${flag} is for grpc:// and grpcs:// targets`);
   let grpc: LoadOptions['grpc'];
   if (target.protocol === 'grpc') {
     const streamMessages = flags.grpcStream === undefined ? undefined : parsePositiveInt('--grpc-stream', flags.grpcStream);
@@ -120,8 +121,8 @@ export function loadOptionsFromFlags(url: string, flags: LoadFlags): LoadOptions
 export function registerLoadCommand(program: Command): void {
   program
     .command('load')
-    .description('generate load against an HTTP/1.1 (http://), HTTP/2 (h2c://, https://), gRPC (grpc://) or TCP echo (tcp://) target and report latency')
-    .argument('<url>', 'http://host:port/path?query, h2c://host:port/path, https://host:port/path, grpc://host:port[/pkg.Service/Method] or tcp://host:port')
+    .description('generate load against an HTTP/1.1 (http://), HTTP/2 (h2c://, https://), gRPC (grpc://, grpcs:// over TLS) or TCP echo (tcp://) target and report latency')
+    .argument('<url>', 'http://host:port/path?query, h2c://host:port/path, https://host:port/path, grpc[s]://host:port[/pkg.Service/Method] or tcp://host:port')
     .option('-q, --qps <n>', 'requests per second across all connections; 0 = as fast as possible (closed loop)', '8')
     .option('-c, --connections <n>', 'concurrent connections', '4')
     .option('-s, --streams <n>', 'HTTP/2, gRPC: concurrent streams per connection, one request in flight each (h2load -m, fortio -s)', '1')
@@ -174,14 +175,22 @@ export function registerLoadCommand(program: Command): void {
       if (flags.events === true) event({ event: 'done', requestsCompleted: result.requestsCompleted, ...ownCpu() });
       // A peer that is not HTTP/2 at all is bad input, not a measurement: one line, no summary.
       const notHttp2 = (result.errorsByKind[notHttp2Kind] ?? 0) > 0 && !anySuccess(result);
-      if (flags.quiet !== true && flags.events !== true && !notHttp2) process.stderr.write(formatLoadSummary(result));
+      // Likewise an HTTP/2 server that is no gRPC server: it answered, but not with gRPC.
+      const notGrpc = anySuccess(result) ? undefined : Object.keys(result.statusCounts).find((k) => k.startsWith(notGrpcPrefix));
+      if (flags.quiet !== true && flags.events !== true && !notHttp2 && notGrpc === undefined) process.stderr.write(formatLoadSummary(result));
       if (flags.json !== undefined) writeFileAtomic(flags.json, `${JSON.stringify(result, null, 2)}\n`);
       if (flags.fortioJson !== undefined) writeFileAtomic(flags.fortioJson, `${JSON.stringify(toFortioJson(result), null, 2)}\n`);
       if (notHttp2) {
         const t = options.target;
+        if (t.tls && t.protocol === 'grpc') throw new BadInputError(`server does not speak HTTP/2: ${t.host}:${t.port} did not negotiate h2 with ALPN, as a gRPC server over TLS does; is this a gRPC TLS port?`);
         if (t.tls) throw new BadInputError(`server does not speak HTTP/2: ${t.host}:${t.port} did not negotiate h2 with ALPN (meshbench's HTTP/1.1 is cleartext only: use http:// to a cleartext port)`);
-        const hint = t.protocol === 'grpc' ? 'a gRPC server answers it; is this an HTTP/1.1 port?' : 'use http:// for an HTTP/1.1 server';
+        const hint = t.protocol === 'grpc' ? 'a gRPC server answers it; is this an HTTP/1.1 port, or a TLS one (grpcs://)?' : 'use http:// for an HTTP/1.1 server';
         throw new BadInputError(`server does not speak HTTP/2 (prior knowledge): ${t.host}:${t.port} did not answer the connection preface with SETTINGS; ${hint}`);
+      }
+      if (notGrpc !== undefined) {
+        const t = options.target;
+        const type = notGrpc.slice(notGrpcPrefix.length);
+        throw new BadInputError(`not a gRPC server: ${t.host}:${t.port} answered HTTP 200 with ${type === 'no-content-type' ? 'no content-type' : `content-type ${type}`} and no grpc-status, not a gRPC response (application/grpc); for a plain HTTP/2 server use ${t.tls ? 'https' : 'h2c'}://`);
       }
       if (!anySuccess(result) && result.requestsCompleted + result.requestsFailed > 0 && !abort.signal.aborted) {
         const kinds = Object.entries(result.errorsByKind).map(([k, n]) => `${k}: ${n}`).join(', ');

@@ -6,6 +6,7 @@ import { proxyUid, type Cluster, type ClusterProcess } from '../platforms/netns/
 import { run } from '../platforms/netns/exec';
 import type { DataPlaneOptions } from './dataPlane';
 import { renderHaproxyConfig, type HaproxySpec } from './haproxyConfig';
+import { haproxyVersionFrom } from './haproxyVersion';
 
 export interface ProxyPlacement {
   readonly component: string;
@@ -40,10 +41,11 @@ export async function startHaproxy(cluster: Cluster, where: ProxyPlacement, spec
 }
 
 let haproxyVersionCache: string | undefined;
+/** The installed HAProxy's version (haproxyVersionFrom's form), asked once per process; 'unknown' when `haproxy -v` fails. */
 export async function haproxyVersion(): Promise<string> {
   if (haproxyVersionCache === undefined) {
     const out = await run(['haproxy', '-v']).catch(() => 'unknown');
-    haproxyVersionCache = /version (\S+)/.exec(out)?.[1] ?? 'unknown';
+    haproxyVersionCache = haproxyVersionFrom(out) ?? 'unknown';
   }
   return haproxyVersionCache;
 }

@@ -20,12 +20,27 @@ function describePath(p: readonly PropertyKey[]): string {
   return p.map((k, i) => (typeof k === 'number' ? `[${k}]` : i === 0 ? String(k) : `.${String(k)}`)).join('');
 }
 
-function describeValue(root: unknown, p: readonly PropertyKey[]): string {
+/** How long a quoted value may be before its middle is cut. */
+const valueChars = 48;
+
+/**
+ * The value at `p` as JSON, for "(got …)". A mapping lists first the keys the message names (`from` and `to`
+ * for "expected from below to"), so a cut never hides what the message is about; a long value loses its
+ * middle, not its end.
+ */
+function describeValue(root: unknown, p: readonly PropertyKey[], message = ''): string {
   let v: unknown = root;
   for (const k of p) v = v !== null && typeof v === 'object' ? (v as Record<PropertyKey, unknown>)[k] : undefined;
   if (v === undefined) return 'nothing';
+  if (v !== null && typeof v === 'object' && !Array.isArray(v)) {
+    const named = (k: string): boolean => new RegExp(`\\b${k.replace(/[^\w-]/g, '')}\\b`).test(message);
+    const keys = Object.keys(v);
+    v = Object.fromEntries([...keys.filter(named), ...keys.filter((k) => !named(k))].map((k) => [k, (v as Record<string, unknown>)[k]]));
+  }
   const text = JSON.stringify(v);
-  return text.length > 40 ? `${text.slice(0, 37)}...` : text;
+  if (text.length <= valueChars) return text;
+  const tail = 10;
+  return `${text.slice(0, valueChars - tail - 1)}…${text.slice(-tail)}`;
 }
 
 /** One problem as "path: what was expected (got …)". */
@@ -34,7 +49,7 @@ function formatIssue(issue: z.core.$ZodIssue, raw: unknown, previous?: z.core.$Z
   if (issue.code === 'unrecognized_keys') {
     return `${where}: unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
   }
-  const got = describeValue(raw, issue.path);
+  const got = describeValue(raw, issue.path, issue.message);
   // A long message repeated for the next list item is said once ("dataplanes[2]: likewise (got …)").
   const what = previous?.message === issue.message && previous.code === issue.code ? 'likewise'
     : issue.message === 'Invalid input' && got === 'nothing' ? 'required' : issue.message.replace(/^Invalid input: /, '');
@@ -62,7 +77,17 @@ function unionBranch(issue: z.core.$ZodIssue | undefined): z.core.$ZodIssue | un
  * run; beyond four others, only their count.
  */
 export function formatProfileIssues(file: string, issues: readonly z.core.$ZodIssue[], raw: unknown): string {
-  const all = issues.map((i) => unionBranch(i) as z.core.$ZodIssue);
+  // An issue said once: the same one again says nothing new, nor does a second about one plain value (a
+  // refinement failing on a value that already failed its format: "5x", then "expected a latency above 0").
+  // A mapping may break two rules at once ("expected an objective", "expected from below to"): both are said.
+  const seen = new Set<string>();
+  const all = issues.map((i) => unionBranch(i) as z.core.$ZodIssue).filter((i) => {
+    const value = describeValue(raw, i.path);
+    const key = value.startsWith('{') || value.startsWith('[') ? `${describePath(i.path)}\n${i.code}\n${i.message}` : describePath(i.path);
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
   const issue = all[0];
   if (issue === undefined) return `${file}: invalid profile`;
   const others = all.slice(1);

@@ -35,6 +35,8 @@ export type MeshName = (typeof meshNames)[number];
 /** A duration as text ("10s", "500ms") or a bare number of seconds; normalised to text. */
 const duration = z.union([z.string(), z.number().nonnegative().transform((n) => `${n}s`)])
   .refine((s) => parseDurationUs(s, 's') !== undefined, { message: 'expected a duration like 10s, 500ms or 1m' });
+/** A measured window: a duration above zero (a 0 s window measures nothing and divides by zero). */
+const window = duration.refine((s) => (parseDurationUs(s, 's') ?? 0) > 0, { message: 'expected a measured window above 0, like 10s' });
 const nonEmptyUnique = <T extends z.ZodType>(item: T) => z.array(item).nonempty().refine((a) => new Set(a.map((x) => JSON.stringify(x))).size === a.length, { message: 'expected no repeated entries' });
 
 /** A relative threshold on a metric's change: "+5%" (may grow at most 5 %), "-5%" (may shrink at most 5 %). */
@@ -95,7 +97,7 @@ const rateSearchSchema = z.strictObject({
   /** The search ends once the highest passing and lowest failing rate are within this share of each other. */
   resolution: percent(100).default('5%'),
   /** Each probe's measured window; default: the profile's `duration`. Stretched to hold `minRequests`. */
-  duration: duration.optional(),
+  duration: window.optional(),
   /**
    * Requests each probe's window holds at least (its duration is stretched at low rates): 10,000 by
    * default, 100 ÷ (1 − 0.99), so a P99 is the 100th-slowest request and not one outlier. 0: the duration alone.
@@ -143,7 +145,7 @@ export const profileSchema = z.strictObject({
      */
     streams: z.number().int().positive().max(maxStreamsPerConnection).default(1),
   }).prefault({}),
-  duration,
+  duration: window,
   warmup: duration.default('1s'),
   /** Resource samples this close to the start and end of a step are dropped (ramp-up and drain). */
   cooldownTrim: duration.default('0s'),

@@ -24,7 +24,10 @@ export interface EbpfCost {
   readonly runTimeUsPerRequest: number | null;
   /** Memory charged for the maps (memlock), at the end of the window; null when bpftool could not say. */
   readonly mapMemoryBytes: Bytes | null;
-  /** How run time was counted: "bpf_stats …", or "unavailable: " and why it could not be. */
+  /**
+   * How run time was counted: "bpf_stats …"; "unavailable: " and why it could not be; or "none: " when the
+   * programs ran 0 times in the window (runTimeUsPerRequest is then null: no run, no run time to divide).
+   */
   readonly runTimeSource: string;
   /** null when the map memory was read; otherwise why not. Absent in results written before it existed. */
   readonly mapMemoryUnavailableReason?: string | null;
@@ -217,14 +220,21 @@ export class EbpfCostMeter {
       } else if (mapMemoryBytes !== null) mapMemoryBytes += m;
     }
     const measured = failure === undefined;
+    // Programs that never ran read 0 ns, which would print as a measured 0 µs per request: the cheapest
+    // data plane, when in fact nothing on the request path reached their hooks.
+    const ran = measured && runCount > 0;
+    const n = this.objects.progIds.length;
+    const source = !measured ? `unavailable: ${failure}`
+      : ran ? 'bpf_stats (kernel.bpf_stats_enabled on while measuring)'
+        : `none: ${n === 0 ? 'no eBPF program was loaded' : `the ${n} eBPF program${n === 1 ? '' : 's'} ran 0 times in the measured window (run count 0): no request reached their hooks`}`;
     return {
-      programs: this.objects.progIds.length,
+      programs: n,
       maps: this.objects.mapIds.length,
       runCount: measured ? runCount : null,
       runTimeNs: measured ? runTimeNs : null,
-      runTimeUsPerRequest: measured && requests > 0 ? runTimeNs / 1000 / requests : null,
+      runTimeUsPerRequest: ran && requests > 0 ? runTimeNs / 1000 / requests : null,
       mapMemoryBytes,
-      runTimeSource: measured ? 'bpf_stats (kernel.bpf_stats_enabled on while measuring)' : `unavailable: ${failure}`,
+      runTimeSource: source,
       mapMemoryUnavailableReason: mapFailure,
     };
   }

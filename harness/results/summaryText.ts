@@ -113,7 +113,9 @@ export function formatSummaryText(s: SummaryRecord): string {
     });
     const ebpfReason = g.ebpfRunTimeUnavailableReason ?? null;
     if (g.ebpfRunTimeUsPerRequest !== null || g.ebpfMapMemoryBytes !== null || ebpfReason !== null) {
-      const runTime = g.ebpfRunTimeUsPerRequest !== null ? `${withSpread(g.ebpfRunTimeUsPerRequest, (n) => n.toFixed(2))} µs` : `run time not measured (${ebpfReason ?? 'no requests'})`;
+      // "none: …" (bpfCost: the programs never ran) is a measured nothing, not a failure to measure.
+      const runTime = g.ebpfRunTimeUsPerRequest !== null ? `${withSpread(g.ebpfRunTimeUsPerRequest, (n) => n.toFixed(2))} µs`
+        : ebpfReason?.startsWith('none: ') === true ? `run time none (${ebpfReason.slice('none: '.length)})` : `run time not measured (${ebpfReason ?? 'no requests'})`;
       parts.push(`${ebpfComponentName}: programs ${runTime} (inside the hosts' CPU), maps ${g.ebpfMapMemoryBytes === null ? 'n/a' : fmtMiB(g.ebpfMapMemoryBytes)}`);
     }
     const lg = g.loadGeneratorCpuUsPerRequest;

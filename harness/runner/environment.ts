@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
 import type { MachineInfo } from '../results/resultTypes';
+import { haproxyVersionFrom } from '../dataplanes/haproxyVersion';
 import { meshbenchVersion } from '../version';
 
 export function machineInfo(): MachineInfo {
@@ -33,7 +34,8 @@ export function toolVersions(): Record<string, string> {
     v.gitCommit = dirty ? `${commit}-dirty` : commit;
   }
   const haproxy = firstLine('haproxy', ['-v']);
-  if (haproxy !== undefined) v.haproxy = haproxy.replace(/^HAProxy version /, '');
+  const haproxyVersion = haproxy === undefined ? undefined : haproxyVersionFrom(haproxy);
+  if (haproxyVersion !== undefined) v.haproxy = haproxyVersion;
   const envoy = firstLine('envoy', ['--version']);
   if (envoy !== undefined) v.envoy = envoy;
   return v;

@@ -4,6 +4,7 @@ import type { BreakdownCategory, LoadPoint, StepRecord } from '../../harness/res
 import { isHeadlineStep, isInstrumentedStep } from '../../harness/results/resultTypes';
 import { medianInterval } from '../../harness/results/stats/bootstrap';
 import { seedFrom, seededRandom } from '../../harness/results/stats/seededRandom';
+import { formatSignedUs, formatUs } from '../../harness/results/formatUnits';
 import { stepCosts } from '../../harness/results/summarise';
 import type { Spread, SummaryGroup, SummaryRecord } from '../../harness/results/summaryTypes';
 
@@ -13,7 +14,9 @@ import type { Spread, SummaryGroup, SummaryRecord } from '../../harness/results/
  * against the claim's band, and one line of why. The verdict rule:
  * - confirmed: the whole interval lies inside the band;
  * - refuted: the whole interval lies outside it;
- * - inconclusive: the interval straddles a band edge, or the run cannot measure the figure (value null).
+ * - inconclusive: the interval straddles a band edge, the run cannot measure the figure (value null), or the
+ *   figure has no interval (one repetition: a single draw says nothing of its own spread). Connection counts
+ *   are exact (the kernel's socket table), so they are held by their range over the repetitions, one or more.
  * The talk gives points or loose words ("~15 %", "almost the same"); the band each row uses is stated in it.
  * Latency claims compare P50 added over the baseline at the lowest connection count of the run (the talk's
  * Fortio runs); the P99 claim uses the highest connection count ("with many connections").
@@ -37,19 +40,42 @@ export interface ClaimRow {
   readonly why: string;
 }
 
-/** Against a band [low, high]: confirmed inside, refuted outside, inconclusive across an edge or unmeasured. */
+/**
+ * Against a band [low, high]: confirmed when the whole interval is inside, refuted when it is outside,
+ * inconclusive across an edge, unmeasured (value null) or without an interval (one repetition).
+ */
 export function claimVerdict(value: number | null, interval: Interval | null, band: Interval): ClaimRow['verdict'] {
-  if (value === null) return 'inconclusive';
-  const lo = interval?.low ?? value;
-  const hi = interval?.high ?? value;
+  if (value === null || interval === null) return 'inconclusive';
+  const lo = interval.low;
+  const hi = interval.high;
   if (lo >= band.low && hi <= band.high) return 'confirmed';
   if (hi < band.low || lo > band.high) return 'refuted';
   return 'inconclusive';
 }
 
 const pointLabel = (g: Pick<SummaryGroup, 'loadPoint' | 'placement'>): string => `${g.loadPoint.qps === 0 ? 'max' : `${g.loadPoint.qps} qps`} c${g.loadPoint.connections} ${g.placement}`;
-const us = (v: number): string => `${v >= 0 ? '+' : '−'}${Math.abs(v).toFixed(0)} µs`;
 const ivText = (iv: Interval | null | undefined, f: (v: number) => string): string => (iv === null || iv === undefined ? '' : ` [${f(iv.low)}, ${f(iv.high)}]`);
+/** The why of a figure measured once: no interval, so no verdict. */
+const oneRepetition = 'one repetition: no interval, so no verdict (run 3 or more repetitions to decide)';
+
+const side = (v: number, band: Interval): number => (v < band.low ? -1 : v > band.high ? 1 : 0);
+
+/**
+ * The fewest decimals (0 … 3) at which every figure, rounded as printed, lies on the same side of the band's
+ * edges as the figure itself: −5.2 against −5…+5 prints "−5.2", not "−5", so the verdict shows in the number.
+ */
+export function verdictDigits(values: ReadonlyArray<number | null | undefined>, band: Interval): number {
+  const vs = values.filter((v): v is number => typeof v === 'number' && Number.isFinite(v));
+  for (let d = 0; d < 3; d += 1) {
+    if (vs.every((v) => side(Number(v.toFixed(d)), band) === side(v, band))) return d;
+  }
+  return 3;
+}
+
+/** A claim's percentage as printed: "−5.2" (no unit), with the decimals verdictDigits gives. */
+export function claimNumber(v: number, digits: number): string {
+  return `${v < 0 ? '−' : ''}${Math.abs(v).toFixed(digits)}`;
+}
 /** "25–35%", or "−5% to +5%" for a band around 0. */
 export const bandWords = (b: Interval): string => (b.low < 0 ? `−${Math.abs(b.low)}% to +${b.high}%` : `${b.low}–${b.high}%`);
 const interval = (s: Spread | null | undefined): Interval | null => (s?.interval === undefined ? null : { low: s.interval.low, high: s.interval.high });
@@ -80,11 +106,14 @@ function latencyClaim(summary: SummaryRecord, id: string, dp: DataPlaneName, cla
   const verdict = claimVerdict(value, iv, band);
   const baseUs = base.latencyP50Us.median;
   const addedUs = g.latencyAddedP50Us.median;
-  const absolute = `${us(addedUs)}${ivText(interval(g.latencyAddedP50Us), (v) => v.toFixed(0))} over a ${baseUs.toFixed(0)} µs baseline P50`;
-  const scale = `this baseline is ${(baseUs / 1000).toFixed(2)} ms over veth pairs on one machine, where the talk's services had a real network under them, so the same added µs is a larger percentage here`;
-  const why = verdict === 'confirmed' ? `${dp} adds ${value.toFixed(0)}% at P50, inside ${bandWords(band)}; ${scale}`
-    : verdict === 'refuted' ? `${dp} adds ${value.toFixed(0)}% at P50${iv === null ? '' : ` (the whole interval ${iv.low.toFixed(0)}–${iv.high.toFixed(0)}%)`}, ${value > band.high ? 'above' : 'below'} ${bandWords(band)}; ${scale}`
-      : `the interval ${iv === null ? '' : `${iv.low.toFixed(0)}–${iv.high.toFixed(0)}% `}straddles the band's edge (${bandWords(band)}): more repetitions would decide; ${scale}`;
+  const absolute = `${formatSignedUs(addedUs)}${ivText(interval(g.latencyAddedP50Us), formatSignedUs)} over a ${formatUs(baseUs)} baseline P50`;
+  const scale = `this baseline is ${formatUs(baseUs)} over veth pairs on one machine, where the talk's services had a real network under them, so the same added µs is a larger percentage here`;
+  const d = verdictDigits([value, iv?.low, iv?.high], band);
+  const n = (v: number): string => claimNumber(v, d);
+  const why = iv === null ? `${dp} adds ${n(value)}% at P50; ${oneRepetition}; ${scale}`
+    : verdict === 'confirmed' ? `${dp} adds ${n(value)}% at P50, inside ${bandWords(band)}; ${scale}`
+      : verdict === 'refuted' ? `${dp} adds ${n(value)}% at P50 (the whole interval ${n(iv.low)} to ${n(iv.high)}%), ${value > band.high ? 'above' : 'below'} ${bandWords(band)}; ${scale}`
+        : `the interval ${n(iv.low)} to ${n(iv.high)}% straddles the band's edge (${bandWords(band)}): more repetitions would decide; ${scale}`;
   return { id, claim, band, unit: '%', value, interval: iv, absolute, point: pointLabel(g), verdict, why };
 }
 
@@ -113,9 +142,11 @@ function kernelVersusAmbient(summary: SummaryRecord, steps: readonly StepRecord[
   const ci = medianInterval(reductions, { random: seededRandom(seedFrom(`claims|${id}|${pointLabel(g)}`)) });
   const iv = ci === null ? null : { low: ci.low, high: ci.high };
   const verdict = claimVerdict(value, iv, band);
-  const absolute = `P99 ambient ${g.latencyP99Us.median.toFixed(0)} µs, kernel ${k.latencyP99Us.median.toFixed(0)} µs (${us(k.latencyP99Us.median - g.latencyP99Us.median)})`;
+  const absolute = `P99 ambient ${formatUs(g.latencyP99Us.median)}, kernel ${formatUs(k.latencyP99Us.median)} (${formatSignedUs(k.latencyP99Us.median - g.latencyP99Us.median)})`;
   const conns = g.loadPoint.connections;
-  const why = `${verdict === 'inconclusive' ? 'the interval straddles the band\'s edge; ' : ''}at ${conns} connections${conns < 64 ? ' (fewer than the talk\'s high-concurrency run)' : ''} kernel-native's P99 is ${Math.abs(value).toFixed(0)}% ${value >= 0 ? 'below' : 'above'} ambient's; here ambient's two node proxies are HAProxy relaying TCP (no HBONE HTTP/2 framing, no ztunnel), so its cost differs from Istio's`;
+  const d = verdictDigits([value, iv?.low, iv?.high], band);
+  const caveat = iv === null ? `${oneRepetition}; ` : verdict === 'inconclusive' ? 'the interval straddles the band\'s edge; ' : '';
+  const why = `${caveat}at ${conns} connections${conns < 64 ? ' (fewer than the talk\'s high-concurrency run)' : ''} kernel-native's P99 is ${claimNumber(Math.abs(value), d)}% ${value >= 0 ? 'below' : 'above'} ambient's; here ambient's two node proxies are HAProxy relaying TCP (no HBONE HTTP/2 framing, no ztunnel), so its cost differs from Istio's`;
   return { id, claim, band, unit: '%', value, interval: iv, absolute, point: pointLabel(g), verdict, why };
 }
 
@@ -156,12 +187,19 @@ function shareClaim(summary: SummaryRecord, steps: readonly StepRecord[], id: st
   // One seed for every share of a point: the rows' extra-CPU intervals are the same draws.
   const select: StackSelector = typeof chosen === 'function' ? chosen : (cat) => chosen.includes(cat);
   const s = stackShare(pairs, select, seededRandom(seedFrom(`claims|sidecar-share|${pointLabel(g)}`)));
-  const absolute = `${s.categoriesUs.toFixed(1)} of ${s.extraUs.toFixed(1)} µs/request extra CPU${ivText(s.extraIntervalUs, (v) => v.toFixed(1))}`;
+  // The extra CPU as the breakdown states it (its point and interval, from the summary): one figure, one
+  // interval wherever it is printed. stackShare's own draws decide only the share's interval.
+  const extra = g.breakdownUncertainty ?? null;
+  const extraText = extra === null ? `${formatUs(s.extraUs)}${ivText(s.extraIntervalUs, formatUs)}` : `${formatUs(extra.extraCpuUsPerRequest)}${ivText(extra.extraCpuIntervalUs, formatUs)}`;
+  const absolute = `${formatUs(s.categoriesUs)} of ${extraText} extra CPU per request`;
   if (s.share === null) return { id, claim, band, unit: '%', value: null, interval: null, absolute, point: pointLabel(g), verdict: 'inconclusive', why: 'the sidecar\'s extra CPU holds 0 in its 95% interval: no share to take' };
   const value = 100 * s.share;
   const iv = s.interval === null ? null : { low: 100 * s.interval.low, high: 100 * s.interval.high };
   const verdict = claimVerdict(value, iv, band);
-  const why = `${meaning}: ${value.toFixed(0)}%${iv === null ? '' : ` [${iv.low.toFixed(0)}–${iv.high.toFixed(0)}]`} of the sidecar's extra CPU (${pairs.length} instrumented repetition${pairs.length === 1 ? '' : 's'}; CPU per request, where the talk splits the mesh's latency), against ${bandWords(band)}${verdict === 'inconclusive' ? ': the interval straddles the band\'s edge' : ''}`;
+  const d = verdictDigits([value, iv?.low, iv?.high], band);
+  const n = (v: number): string => claimNumber(v, d);
+  const caveat = iv === null ? `: ${oneRepetition}` : verdict === 'inconclusive' ? ': the interval straddles the band\'s edge' : '';
+  const why = `${meaning}: ${n(value)}%${iv === null ? '' : ` [${n(iv.low)} to ${n(iv.high)}]`} of the sidecar's extra CPU (${pairs.length} instrumented repetition${pairs.length === 1 ? '' : 's'}; CPU per request, where the talk splits the mesh's latency), against ${bandWords(band)}${caveat}`;
   return { id, claim, band, unit: '%', value, interval: iv, absolute, point: pointLabel(g), verdict, why };
 }
 

@@ -1,17 +1,20 @@
 import { mdCell } from '../../harness/results/formatUnits';
-import { bandWords, type ClaimRow } from './claimsEvaluation';
+import { bandWords, claimNumber, verdictDigits, type ClaimRow } from './claimsEvaluation';
 
 /*
  * The claims table for people (pure): plain text for `meshbench claims`, Markdown for the report (whose HTML
  * renders the same Markdown).
  */
 
-/** "31% [24–40]" or "3 connections"; "null (not measured)" when the run cannot measure the figure. */
+/**
+ * "31% [24, 40]" or "3 connections"; "null (not measured)" when the run cannot measure the figure. Decimals as
+ * verdictDigits gives them: enough that each printed number sits on the side of the band's edges it really does.
+ */
 export function claimValueText(r: ClaimRow): string {
   if (r.value === null) return 'null (not measured)';
-  const d = 0;
+  const d = r.unit === '%' ? verdictDigits([r.value, r.interval?.low, r.interval?.high], r.band) : 0;
   const unit = r.unit === '%' ? '%' : '';
-  const n = (v: number): string => `${v < 0 ? '−' : ''}${Math.abs(v).toFixed(d)}`;
+  const n = (v: number): string => claimNumber(v, d);
   const iv = r.interval === null || r.interval.low === r.interval.high ? '' : ` [${n(r.interval.low)}, ${n(r.interval.high)}]`;
   return `${n(r.value)}${unit}${iv}${r.unit === 'connections' ? ` connection${r.value === 1 ? '' : 's'}` : ''}`;
 }
@@ -35,7 +38,7 @@ export function claimsText(rows: readonly ClaimRow[]): string {
   const out = [line(header)];
   for (const r of rows) out.push(line(cells(r)), `    why: ${r.why}`);
   const count = (v: ClaimRow['verdict']): number => rows.filter((r) => r.verdict === v).length;
-  out.push('', `${rows.length} claims: ${count('confirmed')} confirmed, ${count('refuted')} refuted, ${count('inconclusive')} inconclusive (inconclusive: the 95% interval straddles the band's edge, or the figure is null)`);
+  out.push('', `${rows.length} claims: ${count('confirmed')} confirmed, ${count('refuted')} refuted, ${count('inconclusive')} inconclusive (inconclusive: the 95% interval straddles the band's edge, the figure has no interval (one repetition), or it is null)`);
   return `${out.join('\n')}\n`;
 }
 
@@ -43,7 +46,7 @@ export function claimsText(rows: readonly ClaimRow[]): string {
 export function claimsSection(rows: readonly ClaimRow[]): string[] {
   if (rows.length === 0) return [];
   return ['## The talk\'s claims, answered', '',
-    'Each claim of the KubeCon China 2024 Kmesh talk against this run: the measured figure with its 95 % interval, confirmed when the interval lies inside the claim\'s band, refuted when it lies outside, inconclusive when it straddles an edge or the run cannot measure the figure (null).', '',
+    'Each claim of the KubeCon China 2024 Kmesh talk against this run: the measured figure with its 95 % interval, confirmed when the interval lies inside the claim\'s band, refuted when it lies outside, inconclusive when it straddles an edge, has no interval (one repetition) or the run cannot measure the figure (null).', '',
     `| ${[...header, 'why'].join(' | ')} |`, `| ${[...header, 'why'].map(() => '---').join(' | ')} |`,
     ...rows.map((r) => `| ${[...cells(r), r.why].map(mdCell).join(' | ')} |`), ''];
 }

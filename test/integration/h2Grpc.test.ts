@@ -239,6 +239,83 @@ describe('gRPC load client and echo (loopback)', function () {
     }
   });
 
+  it('counts a NOT_SERVING health answer as answered, bytes and all, on both HTTP/2 clients, and exits 1 without "is it up?"', async () => {
+    const server = new GrpcEchoServer({ host: '127.0.0.1', port: 0 });
+    const port = (await server.listen()).port;
+    const health = { method: '/grpc.health.v1.Health/Check', streamMessages: 1, pingDelayNs: 0, healthService: 'ping_down' };
+    try {
+      for (const client of ['fast', 'node']) {
+        if (client === 'node') process.env.MESHBENCH_H2_CLIENT = 'node';
+        try {
+          const r = await new LoadRunner({ ...options(`grpc://127.0.0.1:${port}`, { requests: 10 }), grpc: health }).run();
+          assert.equal(r.requestsCompleted, 10, client);
+          assert.equal(r.requestsFailed, 0, client);
+          assert.deepEqual(r.statusCounts, { 'health:NOT_SERVING': 10 }, client);
+          assert.deepEqual(r.errorsByKind, {}, client);
+          assert.equal(r.errorLatency.count, 10, client);
+          assert.equal(r.successLatency.count, 0, client);
+          assert.ok(r.bytesReceived > 10 * 5, `${client}: the answers' bytes are counted, got ${r.bytesReceived}`);
+          assert.deepEqual(toFortioJson(r).RetCodes, { NOT_SERVING: 10 }, 'fortio keys it by the serving status');
+        } finally {
+          delete process.env.MESHBENCH_H2_CLIENT;
+        }
+      }
+      const cli = await runCli(['load', `grpc://127.0.0.1:${port}`, '--health-service', 'ping_down', '-n', '5', '-q', '0', '-c', '1']);
+      assert.equal(cli.code, 1, cli.stderr);
+      const last = cli.stderr.trim().split('\n').at(-1) as string;
+      assert.equal(last, 'meshbench: no request succeeded: every answer was an error (health:NOT_SERVING: 5)');
+      assert.match(cli.stderr, /5 answered \(5 with a status other than OK\).*0 failed without an answer/);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('says what an HTTP/2 server that is no gRPC server answered, in one line (exit 2)', async () => {
+    const h2 = new H2EchoServer({ host: '127.0.0.1', port: 0 });
+    const port = (await h2.listen()).port;
+    try {
+      const r = await new LoadRunner(options(`grpc://127.0.0.1:${port}`, { requests: 4 })).run();
+      assert.equal(r.requestsCompleted, 4);
+      assert.deepEqual(r.statusCounts, { 'not-grpc:application/octet-stream': 4 });
+      assert.ok(r.bytesReceived > 0);
+      assert.deepEqual(toFortioJson(r).RetCodes, { ERROR: 4 });
+      const cli = await runCli(['load', `grpc://127.0.0.1:${port}`, '-n', '2', '-c', '1']);
+      assert.equal(cli.code, 2, cli.stderr);
+      assert.equal(cli.stderr.trim().split('\n').length, 1, cli.stderr);
+      assert.match(cli.stderr, /^meshbench: not a gRPC server: 127\.0\.0\.1:\d+ answered HTTP 200 with content-type application\/octet-stream and no grpc-status/);
+      assert.doesNotMatch(cli.stderr, /up\?/);
+    } finally {
+      await h2.close();
+    }
+  });
+
+  it('speaks gRPC over TLS to grpcs:// targets (ALPN h2), on both HTTP/2 clients; grpc:// at a TLS port says so', async () => {
+    const server = new GrpcEchoServer({ host: '127.0.0.1', port: 0, tls: { cert: fs.readFileSync(path.join(tlsDir, 'cert.pem')), key: fs.readFileSync(path.join(tlsDir, 'key.pem')) } });
+    const port = (await server.listen()).port;
+    try {
+      const t = parseTarget(`grpcs://127.0.0.1:${port}`);
+      assert.equal(t.protocol, 'grpc');
+      assert.equal(t.tls, true);
+      for (const client of ['fast', 'node']) {
+        if (client === 'node') process.env.MESHBENCH_H2_CLIENT = 'node';
+        try {
+          const r = await new LoadRunner(options(`grpcs://127.0.0.1:${port}`, { requests: 40, streams: 2 })).run();
+          assert.deepEqual(r.statusCounts, { OK: 40 }, client);
+          assert.equal(r.requestsFailed, 0, client);
+          assert.equal(r.socketsOpened, 1, client);
+        } finally {
+          delete process.env.MESHBENCH_H2_CLIENT;
+        }
+      }
+      assert.equal(server.stats.statusCounts.OK, 80, 'the TLS server answered every call');
+      const cli = await runCli(['load', `grpc://127.0.0.1:${port}`, '-n', '2', '-c', '1']);
+      assert.equal(cli.code, 2, cli.stderr);
+      assert.match(cli.stderr, /did not answer the connection preface with SETTINGS; .*a TLS one \(grpcs:\/\/\)\?/);
+    } finally {
+      await server.close();
+    }
+  });
+
   it('refuses bad gRPC input with one line and a non-zero exit', async () => {
     const cases: Array<[string[], RegExp]> = [
       [['load', 'grpc://127.0.0.1'], /grpc:\/\/ needs a port/],

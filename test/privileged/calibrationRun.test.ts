@@ -1,42 +1,26 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { cleanupEverything } from '../../harness/platforms/netns/cleanup';
 import { parseProfile } from '../../harness/profile/profileLoad';
 import { loadRun, ResultsStore } from '../../harness/results/resultsStore';
 import type { SummaryRecord } from '../../harness/results/summaryTypes';
 import { openPlatform, openProbes } from '../../harness/runner/platformFactory';
 import { Runner } from '../../harness/runner/runner';
-import { isRoot, settledLeftovers } from './netnsLeftovers';
+import { describeOnNetns } from './netnsLeftovers';
 
 /*
  * A calibration variant on the real netns platform: the runner deploys the baseline again with the control's
  * flags on its echo server, the variant's steps are its own, and the summary compares it with the plain baseline.
  * The counts are the kernel's, so they are asserted exactly (per request the probes saw); CPU only by bounds.
  */
-describe('calibration variants (root, netns)', function () {
-  this.timeout(120_000);
-  let tmp: string;
-  before(function () {
-    if (!isRoot()) this.skip();
-  });
-  beforeEach(() => { tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'meshbench-calibration-')); });
-  afterEach(async () => {
-    fs.rmSync(tmp, { recursive: true, force: true });
-    if (!isRoot()) return;
-    await cleanupEverything();
-    const left = await settledLeftovers();
-    assert.deepEqual(Object.fromEntries(Object.entries(left).filter(([, v]) => v.length > 0)), {}, 'nothing of meshbench remains');
-  });
-
+describeOnNetns('calibration variants (root, netns)', { timeoutMs: 120_000, tmpPrefix: 'calibration' }, (ctx) => {
   it('runs baseline+connects=2 beside the plain baseline: 2 more connections opened per request, in the connections category', async () => {
     const text = 'name: cal\ndataplanes: [baseline]\nload: {qps: [300], connections: [2]}\nduration: 1500ms\nwarmup: 300ms\nprobes: {sampleHz: 499}\ncalibration: [connects=2]\n';
     const profile = parseProfile(text, 'cal.yaml');
     const platform = await openPlatform(profile, 'run-cal');
     const { provider } = await openProbes(profile);
     assert.ok(provider !== undefined && provider.unavailableReason() === null, 'the probes can run here');
-    const store = ResultsStore.create(path.join(tmp, 'out'));
+    const store = ResultsStore.create(path.join(ctx.tmp, 'out'));
     const events = { stepStarted: () => undefined, stepProgress: () => undefined, stepFinished: () => undefined, note: () => undefined };
     try {
       const outcome = await new Runner({ profile, file: 'cal.yaml', hash: 'h', text }, platform, provider, store, events, 'run-cal').run(new AbortController().signal);

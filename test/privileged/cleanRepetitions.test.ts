@@ -1,16 +1,14 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { cleanupEverything } from '../../harness/platforms/netns/cleanup';
 import { parseProfile } from '../../harness/profile/profileLoad';
 import { loadRun, ResultsStore } from '../../harness/results/resultsStore';
 import type { MeasurementKind } from '../../harness/results/resultTypes';
 import { openPlatform, openProbes } from '../../harness/runner/platformFactory';
 import type { DeployedDataPlane, LoadInvocation, PlatformSession } from '../../harness/runner/platformSession';
 import { Runner } from '../../harness/runner/runner';
-import { findLeftovers, isRoot, settledLeftovers } from './netnsLeftovers';
+import { describeOnNetns, findLeftovers } from './netnsLeftovers';
 
 /*
  * Clean and instrumented repetitions on the real netns platform, checked from the kernel's side while the
@@ -106,22 +104,7 @@ function killComponent(d: DeployedDataPlane, name: string): number {
   return pids.length;
 }
 
-describe('clean and instrumented repetitions (root, netns)', function () {
-  this.timeout(120_000);
-  let tmp: string;
-
-  before(function () {
-    if (!isRoot()) this.skip();
-  });
-  beforeEach(() => { tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'meshbench-clean-')); });
-  afterEach(async () => {
-    fs.rmSync(tmp, { recursive: true, force: true });
-    if (!isRoot()) return;
-    await cleanupEverything();
-    const left = await settledLeftovers();
-    assert.deepEqual(Object.fromEntries(Object.entries(left).filter(([, v]) => v.length > 0)), {}, 'nothing of meshbench remains');
-  });
-
+describeOnNetns('clean and instrumented repetitions (root, netns)', { timeoutMs: 120_000, tmpPrefix: 'clean' }, (ctx) => {
   it('a clean repetition measures with no meshbench tracing or perf_event program attached and bpf_stats 0; the instrumented one carries them', async () => {
     const text = 'name: clean\ndataplanes: [baseline, kernel]\nplacement: [cross-node]\nload: {qps: [400], connections: [2]}\nduration: 1500ms\nwarmup: 300ms\nprobes: {sampleHz: 99}\n';
     const profile = parseProfile(text, 'clean.yaml');
@@ -131,7 +114,7 @@ describe('clean and instrumented repetitions (root, netns)', function () {
     assert.ok(provider !== undefined && provider.unavailableReason() === null, 'the probes can run here');
     let current: { dataplane: string; measurement: MeasurementKind } | undefined;
     const seen: Array<{ dataplane: string; measurement: MeasurementKind } & ReturnType<typeof snapshot>> = [];
-    const store = ResultsStore.create(path.join(tmp, 'out'));
+    const store = ResultsStore.create(path.join(ctx.tmp, 'out'));
     try {
       const events = {
         stepStarted: (s: { dataplane: string; measurement: MeasurementKind }) => { current = { dataplane: s.dataplane, measurement: s.measurement }; },

@@ -1,8 +1,10 @@
+import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { detectCgroupLayout, meshbenchCgroupName } from '../../harness/cgroupTree';
-import { bpfPinRoot } from '../../harness/platforms/netns/cleanup';
+import { bpfPinRoot, cleanupEverything } from '../../harness/platforms/netns/cleanup';
 import { findBpfLeftovers } from './bpfLeftovers';
 
 /** Everything of meshbench's netns platform still on the machine; empty lists mean clean. */
@@ -79,4 +81,35 @@ export function cgroupAttachments(): Array<{ cgroup: string; program: string; at
 
 export function isRoot(): boolean {
   return process.getuid?.() === 0 && process.platform === 'linux';
+}
+
+/** What a describeOnNetns body reads in its tests: the current test's own temporary folder. */
+export interface NetnsTestContext {
+  /** A fresh folder under the system's temp dir for each test, removed after it. */
+  readonly tmp: string;
+}
+
+/**
+ * A mocha `describe` for tests that build the netns platform: skipped unless root on Linux; each test gets a
+ * fresh temporary folder (`ctx.tmp`, named `meshbench-<tmpPrefix>-…`), and after each one the folder is removed,
+ * meshbench's state is cleaned up (cleanupEverything) and the test fails unless nothing of meshbench remains
+ * once the kernel has settled (settledLeftovers). Suites using it run under the machine lock.
+ */
+export function describeOnNetns(title: string, options: { readonly timeoutMs: number; readonly tmpPrefix: string }, body: (ctx: NetnsTestContext) => void): void {
+  describe(title, function () {
+    this.timeout(options.timeoutMs);
+    const ctx = { tmp: '' };
+    before(function () {
+      if (!isRoot()) this.skip();
+    });
+    beforeEach(() => { ctx.tmp = fs.mkdtempSync(path.join(os.tmpdir(), `meshbench-${options.tmpPrefix}-`)); });
+    afterEach(async () => {
+      fs.rmSync(ctx.tmp, { recursive: true, force: true });
+      if (!isRoot()) return;
+      await cleanupEverything();
+      const left = await settledLeftovers();
+      assert.deepEqual(Object.fromEntries(Object.entries(left).filter(([, v]) => v.length > 0)), {}, 'nothing of meshbench remains');
+    });
+    body(ctx);
+  });
 }

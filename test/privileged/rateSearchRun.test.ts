@@ -1,12 +1,10 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { cleanupEverything } from '../../harness/platforms/netns/cleanup';
 import { loadRun } from '../../harness/results/resultsStore';
 import type { SummaryRecord } from '../../harness/results/summaryTypes';
 import { runCli } from '../helpers/cli';
-import { findLeftovers, isRoot } from './netnsLeftovers';
+import { describeOnNetns } from './netnsLeftovers';
 
 /*
  * `meshbench run` with `load.search` and `repetitions: {min, max, until}` on the netns platform, as a user
@@ -14,23 +12,9 @@ import { findLeftovers, isRoot } from './netnsLeftovers';
  * and nothing remains. Kept short (probes of 400 ms, a search bounded to two rates): the search logic itself
  * is tested on synthetic curves in test/unit/rateSearch.test.ts.
  */
-describe('meshbench run with load.search and adaptive repetitions (root)', function () {
-  this.timeout(90_000);
-  let tmp: string;
-  before(function () {
-    if (!isRoot()) this.skip();
-  });
-  beforeEach(() => { tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'meshbench-search-')); });
-  afterEach(async () => {
-    fs.rmSync(tmp, { recursive: true, force: true });
-    if (!isRoot()) return;
-    await cleanupEverything();
-    const left = Object.entries(findLeftovers()).filter(([, v]) => Array.isArray(v) && v.length > 0);
-    assert.deepEqual(Object.fromEntries(left), {}, 'nothing of meshbench remains');
-  });
-
+describeOnNetns('meshbench run with load.search and adaptive repetitions (root)', { timeoutMs: 90_000, tmpPrefix: 'search' }, (ctx) => {
   it('searches the baseline between 200 and 400 qps with real probes, and stops repeating a point once it is clear', async () => {
-    const profile = path.join(tmp, 'search.yaml');
+    const profile = path.join(ctx.tmp, 'search.yaml');
     // An objective any machine meets at these rates (errors only: the P99 of a busy CI machine is not ours to
     // promise), so the search must end "at least to" after exactly three probes: 200, then 400, then 400 again
     // (the end of the bracket confirmed). minRequests 80 keeps each probe at its 400 ms.
@@ -39,7 +23,7 @@ describe('meshbench run with load.search and adaptive repetitions (root)', funct
       'repetitions: {min: 2, max: 3, until: 100%}', 'probes: {enabled: false}',
       'load: {qps: [200], connections: [2], search: {errors: 1%, from: 200, to: 400, duration: 400ms, minRequests: 80, quiet: {below: 100%, wait: 1s}}}', '',
     ].join('\n'));
-    const out = path.join(tmp, 'out');
+    const out = path.join(ctx.tmp, 'out');
     const r = await runCli(['run', profile, '--output', out], 80_000);
     assert.equal(r.code, 0, r.stderr);
     const loaded = loadRun(out);

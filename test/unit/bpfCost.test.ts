@@ -5,6 +5,7 @@ import path from 'node:path';
 import { EbpfCostMeter, type BpftoolJson } from '../../harness/resources/bpfCost';
 import { summarise } from '../../harness/results/summarise';
 import { formatSummaryText } from '../../harness/results/summaryText';
+import { markdownSummary } from '../../reports/markdownSummary';
 import { syntheticRun } from '../helpers/syntheticRun';
 
 /*
@@ -66,6 +67,26 @@ describe('eBPF data plane cost meter', () => {
     assert.equal(c.runTimeUsPerRequest, null);
     assert.equal(c.runTimeNs, null);
     assert.match(c.runTimeSource, /unavailable: kernel\.bpf_stats_enabled could not be set \(ENOENT\)/);
+  });
+
+  it('is null with "none" and the run count, not 0 µs, when the programs never ran in the window', () => {
+    const idle: BpftoolJson = (args) => (args[0] === 'prog' ? { ok: true, value: { id: Number(args[3]), run_time_ns: 1234, run_cnt: 3 } } : { ok: true, value: { id: Number(args[3]), bytes_memlock: 4096 } });
+    const m = new EbpfCostMeter({ progIds: [7, 8], mapIds: [3] }, { statsSysctlFile: sysctl, bpftool: idle });
+    m.start();
+    const c = m.stop(500);
+    assert.equal(c.runCount, 0);
+    assert.equal(c.runTimeNs, 0, 'the counters were read: 0 ns is what they say');
+    assert.equal(c.runTimeUsPerRequest, null);
+    assert.equal(c.runTimeSource, 'none: the 2 eBPF programs ran 0 times in the measured window (run count 0): no request reached their hooks');
+    const run = syntheticRun({ runId: 'r', seed: 3, dataplanes: ['baseline', 'kernel'], repetitions: 1 });
+    const steps = run.steps.map((s) => (s.ebpf === null ? s : { ...s, ebpf: { ...s.ebpf, ...c } }));
+    const summary = summarise('r', 'complete', steps);
+    const text = formatSummaryText(summary);
+    assert.match(text, /ebpf-dataplane: programs run time none \(the 2 eBPF programs ran 0 times in the measured window \(run count 0\)/);
+    assert.doesNotMatch(text, /programs 0\.00 µs/);
+    const md = markdownSummary({ run: run.run, groups: summary.groups, charts: [], chartFiles: {}, flameGraphFiles: [], probeNote: null });
+    assert.match(md, /none \(the 2 eBPF programs ran 0 times/);
+    assert.doesNotMatch(md, /not measured \(none: /);
   });
 
   it('the run summary says "not measured" and why, not 0 µs', () => {

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { summarise } from '../../harness/results/summarise';
-import { claimVerdict, evaluateClaims, type ClaimRow } from '../../reports/claims/claimsEvaluation';
-import { claimsSection, claimsText } from '../../reports/claims/claimsTable';
+import { formatUs } from '../../harness/results/formatUnits';
+import { claimVerdict, evaluateClaims, verdictDigits, type ClaimRow } from '../../reports/claims/claimsEvaluation';
+import { claimsSection, claimsText, claimValueText } from '../../reports/claims/claimsTable';
 import { syntheticRun } from '../helpers/syntheticRun';
 
 /** Every claim id the talk makes, in the talk's order (the brief's list). */
@@ -21,7 +22,8 @@ describe("the talk's claims", () => {
     assert.equal(claimVerdict(30, { low: 20, high: 40 }, band), 'inconclusive');
     assert.equal(claimVerdict(50, { low: 36, high: 60 }, band), 'refuted');
     assert.equal(claimVerdict(10, { low: 5, high: 24.9 }, band), 'refuted');
-    assert.equal(claimVerdict(30, null, band), 'confirmed', 'one repetition: the value alone');
+    assert.equal(claimVerdict(30, null, band), 'inconclusive', 'one repetition: no interval, no verdict');
+    assert.equal(claimVerdict(50, null, band), 'inconclusive', 'not refuted on a single draw either');
     assert.equal(claimVerdict(null, null, band), 'inconclusive');
   });
 
@@ -46,7 +48,7 @@ describe("the talk's claims", () => {
     const s = row('sidecar-latency');
     assert.ok(Math.abs((s.value as number) - 32) < 4, `sidecar ${s.value}`);
     assert.ok(s.interval !== null && s.interval.low < (s.value as number) && s.interval.high > (s.value as number));
-    assert.match(s.absolute ?? '', /^\+\d+ µs \[\d+, \d+\] over a \d+ µs baseline P50$/);
+    assert.match(s.absolute ?? '', /^\+\d+ µs \[\+\d+ µs, \+\d+ µs\] over a \d+ µs baseline P50$/);
     assert.match(s.why, /veth pairs on one machine/);
     assert.equal(s.point, '1000 qps c4 cross-node', 'the lowest connection count');
     const k = row('kernel-latency');
@@ -72,7 +74,42 @@ describe("the talk's claims", () => {
     const o = row('orchestration-share');
     assert.ok(o.value !== null && o.value > 0 && o.value < 100, `orchestration ${o.value}`);
     assert.ok(o.interval !== null && o.interval.low <= (o.value as number) && (o.value as number) <= o.interval.high);
-    assert.match(o.absolute ?? '', /^[\d.]+ of [\d.]+ µs\/request extra CPU \[[\d.]+, [\d.]+\]$/);
+    assert.match(o.absolute ?? '', /^[\d.]+ (µs|ms) of [\d.]+ (µs|ms) \[[\d.]+ (µs|ms), [\d.]+ (µs|ms)\] extra CPU per request$/);
+  });
+
+  it('one repetition gives no interval: every measured claim but the exact connection counts is inconclusive, saying so', () => {
+    const { steps: once } = syntheticRun({ runId: 'once', connections: [4, 64], repetitions: 1, samplesPerStep: 300, seed: 3 });
+    const r = evaluateClaims(summarise('once', 'complete', once), once);
+    const byId = new Map(r.map((x) => [x.id, x]));
+    for (const id of ['sidecar-latency', 'ambient-latency', 'kernel-latency', 'kernel-vs-ambient-p99']) {
+      const c = byId.get(id) as ClaimRow;
+      assert.notEqual(c.value, null, id);
+      assert.equal(c.interval, null, id);
+      assert.equal(c.verdict, 'inconclusive', id);
+      assert.match(c.why, /one repetition: no interval/, id);
+    }
+    assert.equal(byId.get('connections-sidecar')?.verdict, 'confirmed', 'a count is exact');
+  });
+
+  it('prints enough decimals that the verdict shows in the figure, and durations as the rest of meshbench does', () => {
+    const row5 = (value: number, low: number, high: number): ClaimRow => ({ id: 'k', claim: 'c', band: { low: -5, high: 5 }, unit: '%', value, interval: { low, high }, absolute: null, point: null, verdict: claimVerdict(value, { low, high }, { low: -5, high: 5 }), why: '' });
+    const refuted = row5(-5.2, -5.4, -5.05);
+    assert.equal(refuted.verdict, 'refuted');
+    assert.equal(claimValueText(refuted), '−5.20% [−5.40, −5.05]', 'not "−5% [−5, −5]": that reads inside the band');
+    assert.equal(claimValueText(row5(-3.2, -4.4, -2.1)), '−3% [−4, −2]', 'whole numbers where they suffice');
+    assert.equal(verdictDigits([4.96], { low: -5, high: 5 }), 0, '4.96 rounds to 5, still inside');
+    assert.equal(verdictDigits([5.04], { low: -5, high: 5 }), 2);
+    const { steps: slow } = syntheticRun({ runId: 'slow', dataplanes: ['baseline', 'sidecar'], connections: [4], repetitions: 3, samplesPerStep: 200, sidecarExtraUs: 3000, seed: 5 });
+    const sidecar = evaluateClaims(summarise('slow', 'complete', slow), slow).find((x) => x.id === 'sidecar-latency') as ClaimRow;
+    assert.match(sidecar.absolute ?? '', /^\+\d\.\d\d ms \[\+\d\.\d\d ms, \+\d\.\d\d ms\] over a /, 'ms as formatUs prints them, not "3587 µs"');
+  });
+
+  it('the extra CPU a share claim prints is the breakdown\'s figure and interval (one figure, one interval)', () => {
+    const g = summary.groups.find((x) => x.dataplane === 'sidecar' && x.variant === undefined && x.loadPoint.connections === 4 && x.loadPoint.qps > 0);
+    const u = g?.breakdownUncertainty;
+    assert.ok(u !== undefined && u !== null);
+    const o = row('orchestration-share');
+    assert.ok((o.absolute ?? '').endsWith(` of ${formatUs(u.extraCpuUsPerRequest)} [${formatUs(u.extraCpuIntervalUs.low)}, ${formatUs(u.extraCpuIntervalUs.high)}] extra CPU per request`), o.absolute ?? '');
   });
 
   it('a run that cannot measure a claim says why: no stacks, no kernel, a single data plane', () => {

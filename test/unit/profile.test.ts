@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { loadProfile, parseProfile } from '../../harness/profile/profileLoad';
+import { formatProfileIssues, loadProfile, parseProfile } from '../../harness/profile/profileLoad';
 import { BadInputError } from '../../harness/errors';
 import { loadLabel } from '../../reports/stepRows';
 import { measurementRounds, planSteps, repetitionPolicy, stepId, withoutInstrumented, type PlannedStep } from '../../harness/runner/stepPlan';
@@ -73,6 +73,28 @@ describe('profiles', () => {
     assert.throws(() => parseProfile(many, 'p.yaml'), /\(got "a"\) \[also: dataplanes\[1\]: likewise \(got "b"\); (dataplanes\[\d\]: likewise [^;]+; ){3}3 more problems\]$/);
   });
 
+  it('says each problem once, and a long value keeps the keys its message is about', () => {
+    const base = 'name: x\ndataplanes: [baseline]\nduration: 2s\n';
+    // A refinement failing on a value that already failed its format is the same problem again.
+    assert.throws(() => parseProfile(`${base}load: {search: {p99: 5x, errors: 200%}}\n`, 'p.yaml'),
+      (e: unknown) => {
+        assert.ok(e instanceof BadInputError);
+        assert.equal(e.message, 'p.yaml: load.search.p99: expected a duration like 10s, 500ms or 1m (got "5x") [also: load.search.errors: expected a percent of at most 100% (got "200%")]');
+        return true;
+      });
+    // An exact repeat is dropped; two rules a mapping breaks are both said.
+    const issue = { code: 'custom' as const, path: ['load', 'search'], message: 'expected from below to', input: undefined };
+    const raw = { load: { search: { from: 5000, to: 400 } } };
+    assert.equal(formatProfileIssues('p.yaml', [issue, issue], raw), 'p.yaml: load.search: expected from below to (got {"from":5000,"to":400})');
+    // A search object longer than the line allows: from and to first, the middle cut, never the keys that matter.
+    assert.throws(() => parseProfile(`${base}load: {search: {p99: 5ms, errors: 0.1%, duration: 2s, maxProbes: 12, resolution: 5%, from: 5000, to: 400}}\n`, 'p.yaml'),
+      (e: unknown) => {
+        assert.ok(e instanceof BadInputError);
+        assert.match(e.message, /^p\.yaml: load\.search: expected from below to \(got \{"from":5000,"to":400,[^)]*…[^)]*\}\)$/);
+        return true;
+      });
+  });
+
   it('every shipped profile validates', () => {
     const dir = path.join(repo, 'profiles');
     const files = fs.readdirSync(dir).filter((f) => f.endsWith('.yaml'));
@@ -103,6 +125,15 @@ describe('workload protocols in profiles', () => {
     assert.ok(steps.length > 0);
     for (const s of steps) assert.deepEqual({ protocol: s.loadPoint.protocol, streams: s.loadPoint.streams }, { protocol: 'grpc', streams: 8 });
     assert.equal(parseProfile('name: t\ndataplanes: [baseline]\nduration: 2s\nworkload: {protocol: http2}\nload: {streams: 100}\n', 't.yaml').load.streams, 100);
+  });
+
+  it('a measured window of 0 s is refused in one line, in the profile and in a search probe', () => {
+    assert.throws(() => parseProfile('name: t\ndataplanes: [baseline]\nduration: 0s\n', 't.yaml'),
+      (e: unknown) => e instanceof BadInputError && /^t\.yaml: duration: expected a measured window above 0, like 10s \(got "0s"\)$/.test(e.message));
+    assert.throws(() => parseProfile('name: t\ndataplanes: [baseline]\nduration: 0\n', 't.yaml'), BadInputError);
+    assert.throws(() => parseProfile('name: t\ndataplanes: [baseline]\nduration: 2s\nload: {search: {p99: 5ms, duration: 0ms}}\n', 't.yaml'),
+      (e: unknown) => e instanceof BadInputError && /load\.search\.duration: expected a measured window above 0/.test(e.message));
+    assert.equal(parseProfile('name: t\ndataplanes: [baseline]\nduration: 0.5\nwarmup: 0s\n', 't.yaml').duration, '0.5s');
   });
 
   it('streams above what every L7 hop allows per connection (HAProxy\'s 100) are refused in one line', () => {
