@@ -2,14 +2,15 @@ import assert from 'node:assert/strict';
 import { AdaptiveWakeMargin, defaultAdaptiveWakeMargin, type AdaptiveWakeMarginOptions } from '../../workloads/adaptiveWakeMargin';
 
 const options = (o: Partial<AdaptiveWakeMarginOptions> = {}): AdaptiveWakeMarginOptions =>
-  ({ spinBudget: 0.02, maxUs: 1000, minUs: 4, halfLifeWakes: 10, initialLatenessUs: 0, ...o });
+  ({ spinBudget: 0.02, fullBudgetSleepUs: 1000, maxUs: 1000, minUs: 4, halfLifeWakes: 10, initialLatenessUs: 0, ...o });
 
 describe('adaptive wake margin: the early wake-up follows the lateness seen', () => {
   it('starts from the calibrated lateness and is capped by the spin budget of each sleep', () => {
     const m = new AdaptiveWakeMargin(options({ initialLatenessUs: 300 }));
     assert.equal(m.marginUs(50_000), 300, '20 QPS: the whole lateness fits 2 % of 50 ms');
     assert.equal(m.marginUs(1000), 20, '1,000 QPS: 2 % of 1 ms');
-    assert.equal(m.marginUs(100), 0, '10,000 QPS: 2 µs is below one loop turn, so no spin at all');
+    assert.equal(m.marginUs(500), 5, 'below the full-budget sleep: 2 % × 500 µs × 500/1000');
+    assert.equal(m.marginUs(200), 0, '5,000 QPS: 0.8 µs is below one loop turn, so no spin at all');
   });
 
   it('rises at once to a later wake-up, then halves every half-life', () => {
@@ -50,9 +51,11 @@ describe('adaptive wake margin: the early wake-up follows the lateness seen', ()
     assert.throws(() => new AdaptiveWakeMargin(options({ halfLifeWakes: 0 })), RangeError);
   });
 
-  it('defaults: no spin at 10,000 QPS, ≤ 3 % of a core at any rate', () => {
+  it('defaults: no spin at 10,000 QPS, ≤ 6 µs at 1,000, up to 1.5 ms at 20, ≤ 3 % of a core at any rate', () => {
     const m = new AdaptiveWakeMargin({ ...defaultAdaptiveWakeMargin, initialLatenessUs: 1e6 });
     assert.equal(m.marginUs(100), 0);
+    assert.ok(m.marginUs(1000) <= 6);
+    assert.equal(m.marginUs(50_000), 1500);
     for (const sleepUs of [1000, 5000, 50_000, 1e6]) assert.ok(m.marginUs(sleepUs) <= 0.03 * sleepUs + 1);
   });
 });
