@@ -1,4 +1,5 @@
 import type { Clock, TimerApi } from './clock';
+import { MinHeap } from './minHeap';
 import type { Microseconds } from './units';
 
 interface Entry {
@@ -13,7 +14,7 @@ interface Entry {
  * must exceed 1 ms; with PreciseTimers ~200 µs is enough.
  */
 export class DeadlineQueue {
-  private readonly heap: Entry[] = [];
+  private readonly heap = new MinHeap<Entry>((a, b) => a.atUs < b.atUs);
   private timeoutHandle: unknown = undefined;
   private immediateHandle: unknown = undefined;
   private armedAtUs = Number.POSITIVE_INFINITY;
@@ -25,16 +26,16 @@ export class DeadlineQueue {
   ) {}
 
   get size(): number {
-    return this.heap.length;
+    return this.heap.size;
   }
 
   schedule(atUs: Microseconds, fn: () => void): void {
-    this.push({ atUs, fn });
+    this.heap.push({ atUs, fn });
     if (atUs < this.armedAtUs) this.arm();
   }
 
   clear(): void {
-    this.heap.length = 0;
+    this.heap.clear();
     this.disarm();
   }
 
@@ -43,15 +44,16 @@ export class DeadlineQueue {
     this.immediateHandle = undefined;
     this.armedAtUs = Number.POSITIVE_INFINITY;
     const now = this.clock.nowUs();
-    while (this.heap.length > 0 && (this.heap[0] as Entry).atUs <= now) {
-      (this.pop() as Entry).fn();
+    for (let top = this.heap.peek(); top !== undefined && top.atUs <= now; top = this.heap.peek()) {
+      this.heap.pop();
+      top.fn();
     }
-    if (this.heap.length > 0) this.arm();
+    if (this.heap.size > 0) this.arm();
   };
 
   private arm(): void {
     this.disarm();
-    const top = this.heap[0];
+    const top = this.heap.peek();
     if (top === undefined) return;
     this.armedAtUs = top.atUs;
     const remainingUs = top.atUs - this.clock.nowUs();
@@ -68,37 +70,5 @@ export class DeadlineQueue {
     this.timeoutHandle = undefined;
     this.immediateHandle = undefined;
     this.armedAtUs = Number.POSITIVE_INFINITY;
-  }
-
-  private push(entry: Entry): void {
-    const h = this.heap;
-    h.push(entry);
-    let i = h.length - 1;
-    while (i > 0) {
-      const parent = (i - 1) >> 1;
-      if ((h[parent] as Entry).atUs <= entry.atUs) break;
-      h[i] = h[parent] as Entry;
-      i = parent;
-    }
-    h[i] = entry;
-  }
-
-  private pop(): Entry | undefined {
-    const h = this.heap;
-    const top = h[0];
-    const last = h.pop();
-    if (h.length === 0 || last === undefined) return top;
-    let i = 0;
-    for (;;) {
-      const l = 2 * i + 1;
-      if (l >= h.length) break;
-      const r = l + 1;
-      const child = r < h.length && (h[r] as Entry).atUs < (h[l] as Entry).atUs ? r : l;
-      if ((h[child] as Entry).atUs >= last.atUs) break;
-      h[i] = h[child] as Entry;
-      i = child;
-    }
-    h[i] = last;
-    return top;
   }
 }

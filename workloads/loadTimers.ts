@@ -1,8 +1,9 @@
 import { describeError } from '../harness/errors';
 import { monotonicClock, type Clock, type TimerApi } from './clock';
+import { AdaptiveWakeMargin, defaultAdaptiveWakeMargin, type AdaptiveWakeMarginOptions } from './adaptiveWakeMargin';
 import { EarlyWakeTimers, type LoadTimerKind, type WakeSourceFactory } from './earlyWakeTimers';
 import { timerfdWakeSource } from './timerfdWakeSource';
-import { calibrateWakeMargin, marginForSleep, type WakeCalibration } from './wakeCalibration';
+import { calibrateWakeMargin, type WakeCalibration } from './wakeCalibration';
 import { workerWakeSource } from './workerWakeSource';
 import type { Microseconds } from './units';
 
@@ -14,6 +15,8 @@ export interface LoadTimers {
   /** Why this kind: "timerfd (native addon)" or why the addon could not be used. */
   readonly reason: string;
   readonly calibration: WakeCalibration;
+  /** The early wake-up margin in use, adapting during the run (its peak lateness, for logs and the bench). */
+  readonly margin: AdaptiveWakeMargin;
   /**
    * The spin window to give RateScheduler / DeadlineQueue (`spinWindowUs`): 0, because these timers spin
    * their own calibrated margin. Passing the old 200 µs would only add spinning.
@@ -25,10 +28,24 @@ export interface LoadTimersOptions {
   readonly clock?: Clock;
   /** Force one kind (tests, the bench's comparison); default: timerfd when the addon loads, else worker. */
   readonly kind?: LoadTimerKind;
+  /** Overrides of the adaptive margin's defaults (the bench's comparisons). */
+  readonly margin?: Partial<Omit<AdaptiveWakeMarginOptions, 'initialLatenessUs'>>;
 }
 
 /**
- * Returns the best timer available here, calibrated: the addon's timerfd when the addon loads (a host
+ * The lateness to assume before the run's first wake-up: the largest p90 the start-up calibration measured
+ * (the cautious end; the adaptive margin decays from it within a few hundred wake-ups, and the spin budget caps
+ * it at short sleeps meanwhile). NaN (no samples) counts as 0.
+ */
+export function initialLatenessUs(calibration: WakeCalibration): Microseconds {
+  let worst = 0;
+  for (const c of calibration.classes) if (c.lateness.p90Us > worst) worst = c.lateness.p90Us;
+  return worst;
+}
+
+/**
+ * Returns the best timer available here, with an early wake-up margin that adapts to the lateness observed
+ * (adaptiveWakeMargin.ts), seeded by a start-up calibration: the addon's timerfd when the addon loads (a host
  * checkout after ci/setup.sh), else the pure-JS helper thread (the bundled client in Kubernetes pods, or an
  * unbuilt checkout). Takes ~130 ms (wakeCalibration.ts). The one construction site the load loop changes:
  *   const t = await createLoadTimers();  new RateScheduler(qps, clock, t.timers, …, t.callerSpinWindowUs)
@@ -54,6 +71,7 @@ export async function createLoadTimers(options: LoadTimersOptions = {}): Promise
     }
   }
   const calibration = await calibrateWakeMargin(clock, factory);
-  const timers = new EarlyWakeTimers(clock, factory, (sleepUs) => marginForSleep(calibration, sleepUs));
-  return { timers, kind: timers.kind, reason, calibration, callerSpinWindowUs: 0 };
+  const margin = new AdaptiveWakeMargin({ ...defaultAdaptiveWakeMargin, ...options.margin, initialLatenessUs: initialLatenessUs(calibration) });
+  const timers = new EarlyWakeTimers(clock, factory, margin);
+  return { timers, kind: timers.kind, reason, calibration, margin, callerSpinWindowUs: 0 };
 }

@@ -1,6 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import type { TimerApi } from './clock';
+import { MinHeap } from './minHeap';
 import { futexWorkerSource } from './workerWakeSource';
 
 /*
@@ -15,10 +16,14 @@ import { futexWorkerSource } from './workerWakeSource';
 // The helper thread's program and its shared layout: workerWakeSource.ts (one copy for both timers).
 
 interface Entry {
-  readonly id: number;
   readonly atMs: number;
-  readonly fn: () => void;
+  /** Breaks ties so equal deadlines run in the order they were set, as Node's timers do. */
+  readonly seq: number;
+  /** Cleared by clearTimeout (lazy deletion: the entry is dropped when it reaches the top). */
+  fn: (() => void) | undefined;
 }
+
+const before = (a: Entry, b: Entry): boolean => a.atMs < b.atMs || (a.atMs === b.atMs && a.seq < b.seq);
 
 const nowAbsMs = (): number => performance.timeOrigin + performance.now();
 
@@ -27,27 +32,23 @@ export class PreciseTimers implements TimerApi {
   private readonly gen = new Int32Array(this.shared, 0, 1);
   private readonly deadline = new Float64Array(this.shared, 8, 1);
   private worker: Worker | undefined;
-  private entries: Entry[] = [];
-  private nextId = 1;
+  private readonly entries = new MinHeap<Entry>(before);
+  private nextSeq = 0;
   private armedAtMs = 0;
   private closed = false;
 
   setTimeout(fn: () => void, ms: number): unknown {
     if (this.closed) return undefined; // late callbacks after close() are dropped, not resurrecting the thread
-    const entry: Entry = { id: this.nextId++, atMs: nowAbsMs() + Math.max(0, ms), fn };
-    // Few timers are ever pending at once (one per scheduler), so a sorted array beats a heap here.
-    let i = this.entries.length;
-    while (i > 0 && (this.entries[i - 1] as Entry).atMs > entry.atMs) i -= 1;
-    this.entries.splice(i, 0, entry);
-    if (i === 0) this.arm();
-    return entry.id;
+    const entry: Entry = { atMs: nowAbsMs() + Math.max(0, ms), seq: this.nextSeq++, fn };
+    this.entries.push(entry);
+    if (this.entries.peek() === entry) this.arm();
+    return entry;
   }
 
   clearTimeout(handle: unknown): void {
-    const i = this.entries.findIndex((e) => e.id === handle);
-    if (i < 0) return;
-    this.entries.splice(i, 1);
-    if (i === 0) this.arm();
+    if (handle === null || typeof handle !== 'object' || (handle as Entry).fn === undefined) return;
+    (handle as Entry).fn = undefined;
+    if (this.entries.peek() === handle) this.arm();
   }
 
   setImmediate(fn: () => void): unknown {
@@ -61,7 +62,7 @@ export class PreciseTimers implements TimerApi {
   /** Stops the helper thread; pending timers are dropped. */
   close(): void {
     this.closed = true;
-    this.entries = [];
+    this.entries.clear();
     if (this.worker === undefined) return;
     this.deadline[0] = -1;
     Atomics.add(this.gen, 0, 1);
@@ -71,7 +72,11 @@ export class PreciseTimers implements TimerApi {
   }
 
   private arm(): void {
-    const first = this.entries[0];
+    let first = this.entries.peek();
+    while (first !== undefined && first.fn === undefined) {
+      this.entries.pop();
+      first = this.entries.peek();
+    }
     const atMs = first === undefined ? 0 : first.atMs;
     if (atMs === this.armedAtMs) return;
     this.armedAtMs = atMs;
@@ -95,8 +100,11 @@ export class PreciseTimers implements TimerApi {
   private fire(): void {
     this.armedAtMs = 0;
     const now = nowAbsMs();
-    while (this.entries.length > 0 && (this.entries[0] as Entry).atMs <= now) {
-      (this.entries.shift() as Entry).fn();
+    for (let top = this.entries.peek(); top !== undefined && top.atMs <= now; top = this.entries.peek()) {
+      this.entries.pop();
+      const fn = top.fn;
+      top.fn = undefined;
+      fn?.();
     }
     this.arm();
   }

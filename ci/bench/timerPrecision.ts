@@ -1,10 +1,10 @@
 import { monotonicClock, type TimerApi } from '../../workloads/clock';
 import { createLoadTimers } from '../../workloads/loadTimers';
-import { marginForSleep } from '../../workloads/wakeCalibration';
 import { LatencyHistogram } from '../../workloads/latencyHistogram';
 import { PreciseTimers } from '../../workloads/preciseTimers';
 import { RateScheduler } from '../../workloads/rateScheduler';
 import type { LoadTimerKind } from '../../workloads/earlyWakeTimers';
+import type { AdaptiveWakeMargin } from '../../workloads/adaptiveWakeMargin';
 
 /*
  * One timer alone under the load loop's RateScheduler, no network: how late each release is (the send lag the
@@ -19,8 +19,10 @@ export interface TimerPrecisionResult {
   readonly qps: number;
   readonly seconds: number;
   readonly releases: number;
-  /** The calibrated margin for this rate's sleep (µs); null for `precise` (a fixed 200 µs spin). */
+  /** The adaptive margin for this rate's sleep at the end of the run (µs); null for `precise` (a fixed 200 µs spin). */
   readonly marginUs: number | null;
+  /** The adaptive margin's decayed peak lateness at the end (µs, before the spin budget); null for `precise`. */
+  readonly peakLatenessUs: number | null;
   readonly lagP50Us: number;
   readonly lagP99Us: number;
   readonly lagMaxUs: number;
@@ -39,14 +41,14 @@ async function main(): Promise<void> {
   const clock = monotonicClock;
   let timers: TimerApi & { close(): void };
   let spinWindowUs = 200;
-  let marginUs: number | null = null;
+  let margin: AdaptiveWakeMargin | undefined;
   if (kindArg === 'precise') {
     timers = new PreciseTimers();
   } else {
     const t = await createLoadTimers({ kind: kindArg as LoadTimerKind });
     timers = t.timers;
     spinWindowUs = t.callerSpinWindowUs;
-    marginUs = marginForSleep(t.calibration, 1e6 / qps);
+    margin = t.margin;
   }
   const lag = new LatencyHistogram();
   const warmupUs = 300_000;
@@ -75,7 +77,8 @@ async function main(): Promise<void> {
     qps,
     seconds,
     releases,
-    marginUs,
+    marginUs: margin === undefined ? null : margin.marginUs(1e6 / qps),
+    peakLatenessUs: margin === undefined ? null : Math.round(margin.peakLatenessUs * 10) / 10,
     lagP50Us: lag.percentileUs(50),
     lagP99Us: lag.percentileUs(99),
     lagMaxUs: s.maxUs,
