@@ -130,7 +130,7 @@ export class EchoServer {
   private readonly plainReply: Buffer | undefined;
   /** Without a size control the reply echoes the request body, so the prebuilt reply fits only empty bodies. */
   private readonly plainEchoes: boolean;
-  /** The server defaults' calibration work for a plain request (fixed amounts, no connects): done before plainReply. */
+  /** The server defaults' calibration work for a plain request (fixed amounts): done before plainReply is written. */
   private readonly plainWork: ResolvedReply | undefined;
 
   constructor(private readonly options: EchoServerOptions) {

@@ -150,7 +150,7 @@ describe('echo calibration controls, counted by the kernel', () => {
     assert.ok(c - b >= 5 * m && extra <= 5 * m * 3, `+${extra} switches for ${m} requests (${c - b} with switches=5, ${b - a} without)`);
   });
 
-  it('burn=2ms: 2 ms more CPU of the serving thread per request (−15 %, +30 %), not wall time', async () => {
+  it('burn=2ms: 2 ms more CPU of the serving thread per request (−25 %, +50 %), not wall time', async () => {
     const m = 100;
     const pid = echo.proc.pid as number;
     await sequential(echo.port, '/?burn=0ms', 20);
@@ -159,9 +159,10 @@ describe('echo calibration controls, counted by the kernel', () => {
     const b = mainThreadCpuNs(pid);
     await sequential(echo.port, '/?burn=2ms', m);
     const c = mainThreadCpuNs(pid);
-    // The burn is timed by process CPU, so V8's helper threads running meanwhile (GC) shorten the main
-    // thread's share a little: hence the wider lower bound.
+    // The burn is a loop whose rate was measured by process CPU when the server started and is re-checked on one
+    // burn in 64: V8's helper threads running during a check (GC) and a loop slowed or sped up since (a busy SMT
+    // sibling, the suite sharing 2 cores) move the main thread's share, hence the wide bounds; 2× off still fails.
     const extraUsPerRequest = ((c - b) - (b - a)) / 1000 / m;
-    assert.ok(extraUsPerRequest >= 1700 && extraUsPerRequest <= 2600, `+${extraUsPerRequest.toFixed(0)} µs CPU per request`);
+    assert.ok(extraUsPerRequest >= 1500 && extraUsPerRequest <= 3000, `+${extraUsPerRequest.toFixed(0)} µs CPU per request`);
   });
 });
