@@ -23,20 +23,23 @@ export interface AdaptiveWakeMarginOptions {
 }
 
 /**
- * Defaults, measured here (2 vCPUs shared with the data plane, timerfd, slack 1 ns): under load the timerfd is
- * 7/13 µs late (p50/p99) after sleeps of 0.1–1 ms, while a vCPU woken from a 50 ms idle is often ~1 ms and at
- * its p99 ~1.9 ms late. The budget: 5 % of a core from 10 ms sleeps up (≤ 100 QPS), so 20 QPS may cover up to
- * 2.5 ms; less below, so the spin is ≤ 5 µs per request at 1,000 QPS (a flat 3 % spun 30 µs there: CPU per
- * request 1.42× hey's against 1.2× with ~20 µs, bench under the lock) and none at 10,000 (below minUs).
- * A half-life of 128 wake-ups (6.4 s at 20 QPS) keeps a late wake-up that comes once in 100–200 in the margin
- * (with 64, a 1.9 ms p99 lateness was covered only by a ~0.5–0.9 ms margin: send lag p99 0.26–1.35 ms at 20 QPS).
+ * Defaults, measured here (2 vCPUs shared with other work, timerfd, slack 1 ns): under load the timerfd is
+ * 7/13 µs late (p50/p99) after sleeps of 0.1–1 ms; a vCPU woken from a 50 ms sleep was 26–290 µs late (40
+ * wake-ups, load average 1.5). The cap, 500 µs, stays well inside one scheduler slice (EEVDF's base slice is
+ * 0.75 ms × (1 + log2 CPUs), 1.5 ms on 2 CPUs): a thread that spins past its slice is preempted by whatever else
+ * is runnable on its CPU. Measured with a 1.8–2 ms margin at 20 QPS: the wake-ups were 26–290 µs late, yet 7 of
+ * 40 releases 0.4–2.8 ms late, preempted while spinning.
+ * The budget: 5 % of a core from 10 ms sleeps up (≤ 100 QPS); less below, so the spin is ≤ 5 µs per request at
+ * 1,000 QPS (a flat 3 % spun 30 µs there: CPU per request 1.42× hey's against 1.2× with ~20 µs, bench under the
+ * lock) and none at 10,000 (below minUs).
+ * A half-life of 64 wake-ups keeps a late wake-up that comes once in ~100 in the margin most of the time.
  */
 export const defaultAdaptiveWakeMargin: Omit<AdaptiveWakeMarginOptions, 'initialLatenessUs'> = {
   spinBudget: 0.05,
   fullBudgetSleepUs: 10_000,
-  maxUs: 2500,
+  maxUs: 500,
   minUs: 4,
-  halfLifeWakes: 128,
+  halfLifeWakes: 64,
 };
 
 /**

@@ -10,7 +10,11 @@ export interface WakeLatenessSummary {
   readonly maxUs: Microseconds;
 }
 
-/** One sleep length's lateness and the margin chosen for sleeps at least that long. */
+/**
+ * One sleep length's lateness, and the fixed margin a start-up calibration alone would choose for it (for logs
+ * and comparison: the load timers now use an adaptive margin, adaptiveWakeMargin.ts, seeded by the largest p90
+ * here, see loadTimers.ts initialLatenessUs).
+ */
 export interface WakeMarginClass {
   readonly sleepUs: Microseconds;
   readonly lateness: WakeLatenessSummary;
@@ -63,17 +67,6 @@ export function chooseMargin(sleepUs: Microseconds, latenessUs: readonly Microse
   const wanted = lateness.p90Us <= budgetUs ? lateness.p90Us : Math.max(lateness.p50Us, budgetUs);
   const marginUs = Number.isFinite(wanted) ? Math.min(marginMaxUs, Math.max(marginMinUs, Math.ceil(wanted))) : marginMaxUs;
   return { sleepUs, lateness, marginUs };
-}
-
-/** The margin for a sleep of `sleepUs`: that of the longest calibrated sleep not above it (the shortest's below all). */
-export function marginForSleep(calibration: WakeCalibration, sleepUs: Microseconds): Microseconds {
-  const cs = calibration.classes;
-  let margin = cs[0]?.marginUs ?? marginMaxUs;
-  for (const c of cs) {
-    if (c.sleepUs > sleepUs) break;
-    margin = c.marginUs;
-  }
-  return margin;
 }
 
 /**

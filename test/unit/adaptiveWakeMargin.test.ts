@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { AdaptiveWakeMargin, defaultAdaptiveWakeMargin, type AdaptiveWakeMarginOptions } from '../../workloads/adaptiveWakeMargin';
+import { initialLatenessUs } from '../../workloads/loadTimers';
+import { chooseMargin } from '../../workloads/wakeCalibration';
 
 const options = (o: Partial<AdaptiveWakeMarginOptions> = {}): AdaptiveWakeMarginOptions =>
   ({ spinBudget: 0.02, fullBudgetSleepUs: 1000, maxUs: 1000, minUs: 4, halfLifeWakes: 10, initialLatenessUs: 0, ...o });
@@ -51,11 +53,17 @@ describe('adaptive wake margin: the early wake-up follows the lateness seen', ()
     assert.throws(() => new AdaptiveWakeMargin(options({ halfLifeWakes: 0 })), RangeError);
   });
 
-  it('defaults: no spin at 10,000 QPS, ≤ 5 µs at 1,000, up to 2.5 ms at 20, ≤ 5 % of a core at any rate', () => {
+  it('defaults: no spin at 10,000 QPS, ≤ 5 µs at 1,000, up to 0.5 ms (within a scheduler slice) at 20', () => {
     const m = new AdaptiveWakeMargin({ ...defaultAdaptiveWakeMargin, initialLatenessUs: 1e6 });
     assert.equal(m.marginUs(100), 0);
     assert.ok(m.marginUs(1000) <= 5);
-    assert.equal(m.marginUs(50_000), 2500);
+    assert.equal(m.marginUs(50_000), 500);
     for (const sleepUs of [1000, 5000, 50_000, 1e6]) assert.ok(m.marginUs(sleepUs) <= 0.05 * sleepUs + 1);
+  });
+
+  it('is seeded with the largest p90 the start-up calibration measured (0 when nothing was measured)', () => {
+    const classes = [chooseMargin(200, [5, 6, 7, 8, 9, 10, 11, 12, 13, 90]), chooseMargin(20_000, [40, 50, 60, 70, 80, 90, 100, 110, 120, 900])];
+    assert.equal(initialLatenessUs({ classes }), 120);
+    assert.equal(initialLatenessUs({ classes: [chooseMargin(1000, [])] }), 0);
   });
 });

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { chooseMargin, marginForSleep, marginMaxUs, marginMinUs, quantileSorted, spinBudget } from '../../workloads/wakeCalibration';
+import { chooseMargin, marginMaxUs, marginMinUs, quantileSorted, spinBudget } from '../../workloads/wakeCalibration';
 
 describe('wake calibration: the early wake-up margin', () => {
   it('takes the nearest-rank quantile', () => {
@@ -28,14 +28,5 @@ describe('wake calibration: the early wake-up margin', () => {
     assert.equal(chooseMargin(200, [0, 0, 0, 1]).marginUs, marginMinUs);
     assert.equal(chooseMargin(1000, Array.from({ length: 10 }, () => 50_000)).marginUs, marginMaxUs);
     assert.equal(chooseMargin(1000, []).marginUs, marginMaxUs);
-  });
-
-  it('uses the margin of the longest calibrated sleep not above the actual one', () => {
-    const cal = { classes: [200, 1000, 20_000].map((sleepUs, i) => ({ sleepUs, lateness: { samples: 0, p50Us: 0, p90Us: 0, maxUs: 0 }, marginUs: 10 * (i + 1) })) };
-    assert.equal(marginForSleep(cal, 50), 10, 'below the shortest: the shortest');
-    assert.equal(marginForSleep(cal, 999), 10);
-    assert.equal(marginForSleep(cal, 1000), 20);
-    assert.equal(marginForSleep(cal, 50_000), 30);
-    assert.equal(marginForSleep({ classes: [] }, 1000), marginMaxUs);
   });
 });
