@@ -201,9 +201,10 @@ export class Runner {
         let interrupted = false;
         let skippedHere = false;
         // A probe that failed (an overload, or a P99 over the limit) leaves debt in the deployment: on the
-        // development machine the baseline's next probes failed with P99 of 15–123 ms at rates that passed
-        // before and after (24,000 qps after a failing 32,000 in four runs of four; 32,000 twice after
-        // 64,000), with the machine idle. So the next probe gets a fresh deployment (about 1 s here).
+        // development machine the baseline's first probe at 24,000 qps after a failing 32,000 failed in four
+        // runs of four (P99 6.4–21.5 ms, machine idle) and every later one at that rate passed; on a fresh
+        // deployment it passed in both runs measured. So the next probe gets one (about 1 s here). Not all the
+        // debt is the deployment's: 32,000 after an overloaded 64,000 still failed on fresh deployments.
         let generation = 0;
         const result = await searchMaxRate(config, async (qps, probe) => {
           index += 1;
