@@ -203,7 +203,7 @@ export class Runner {
         // A probe that failed (an overload, or a P99 over the limit) leaves debt in the deployment: on the
         // development machine the baseline's first probe at 24,000 qps after a failing 32,000 failed in four
         // runs of four (P99 6.4–21.5 ms, machine idle) and every later one at that rate passed; on a fresh
-        // deployment it passed in both runs measured. So the next probe gets one (about 1 s here). Not all the
+        // deployment it passed in all three runs measured. So the next probe gets one (about 1 s here). Not all the
         // debt is the deployment's: 32,000 after an overloaded 64,000 still failed on fresh deployments.
         let generation = 0;
         const result = await searchMaxRate(config, async (qps, probe) => {
