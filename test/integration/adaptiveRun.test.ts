@@ -137,7 +137,10 @@ describe('adaptive runs (injected step runner: no system state)', function () {
     // Each probe's window holds 10,000 requests (the default minRequests) or its 500 ms, whichever is longer.
     assert.deepEqual(windows.find(([q]) => q === 500), [500, 20_000_000]);
     for (const [q, us] of windows) assert.equal(us, Math.max(500_000, Math.ceil(1e10 / q / 1000) * 1000), `${q} qps`);
-    assert.deepEqual(platform.deployed, ['baseline', 'sidecar', 'baseline', 'sidecar'], 'the point, then one deployment per search');
+    // The point, then one deployment per search, and a fresh one after every failing probe that another follows.
+    const redeploys = (s: (typeof searches)[number]): string[] => s.probes.slice(0, -1).filter((p) => p.verdict === 'fail').map(() => s.dataplane);
+    assert.deepEqual(platform.deployed, ['baseline', 'sidecar', ...searches.flatMap((s) => [s.dataplane, ...redeploys(s)])]);
+    assert.ok(searches.every((s) => redeploys(s).length > 0), 'each search redeployed after a failing probe');
     assert.equal(outcome.summary.groups.length, 2, 'probes are not headline groups');
     assert.equal(loaded.steps.length, 2 + searches.reduce((a, s) => a + s.probes.length, 0));
     assert.equal(loaded.run.stepsPlanned, loaded.steps.length, 'the unused budget is not left planned');
