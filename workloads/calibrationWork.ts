@@ -214,12 +214,8 @@ function fdOf(s: net.Socket): number {
  */
 export type ControlPath = 'native' | 'node';
 
-/**
- * Returns the addon's calibration verbs, or undefined when the addon is missing or predates them (the
- * caller then takes the Node path). `MESHBENCH_CALIBRATION_PATH=node` forces the Node path (tests, comparisons).
- */
+/** Returns the addon's calibration verbs, or undefined when the addon is missing or predates them (the caller then takes the Node path). */
 export function nativeCalibration(): CalibrationVerbs | undefined {
-  if (process.env.MESHBENCH_CALIBRATION_PATH === 'node') return undefined;
   try {
     return calibrationVerbs();
   } catch {
