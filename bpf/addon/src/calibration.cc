@@ -12,6 +12,7 @@
 #include <atomic>
 #include <cerrno>
 #include <climits>
+#include <csignal>
 #include <linux/futex.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -23,8 +24,10 @@
 // ---- connects: a blocking loopback listener owned here ----
 // The listener is ours, not a Node server's: libuv would watch a Node listener in epoll and race our accept
 // (and its own accept + read of EOF + close is the user-space cost being removed). Blocking fds, so each
-// call sleeps in the kernel as long as the kernel needs; SO_RCVTIMEO/SO_SNDTIMEO bound accept and connect
-// at 1 s so a broken network stack cannot hang the event loop.
+// call sleeps in the kernel as long as the kernel needs; SO_RCVTIMEO bounds accept at 1 s so a broken network
+// stack cannot hang the event loop. connect is not bounded: a loopback connect to a listening socket whose
+// backlog (4096) is never more than one deep completes or fails at once, and a per-socket SO_SNDTIMEO cost a
+// setsockopt(2) per connection that the breakdown counted in `syscalls`.
 
 struct Listener {
   int fd = -1;
@@ -78,7 +81,6 @@ static Napi::Value Connects(const Napi::CallbackInfo &info) {
   for (uint32_t i = 0; i < n; i += 1) {
     int c = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (c < 0) { failed += 1; continue; }
-    setTimeout(c, SO_SNDTIMEO); // bounds a blocking connect
     if (connect(c, reinterpret_cast<sockaddr *>(&a), sizeof a) != 0) { close(c); failed += 1; continue; }
     int s = accept4(it->second.fd, nullptr, nullptr, SOCK_CLOEXEC);
     close(c);
@@ -99,10 +101,16 @@ static Napi::Value ConnectsClose(const Napi::CallbackInfo &info) {
 }
 
 // ---- switches: hand-offs to a native thread over a futex ----
-// word: 0 idle (the helper sleeps), 1 token with the helper, 2 stop. The caller sets 1, wakes the helper and
-// sleeps until the helper sets 0 and wakes it back. A hand-off counts only if the caller's FUTEX_WAIT
-// returned 0 (it slept and was woken), not EAGAIN (the helper was already done): the same rule as the Node
-// path's Atomics.wait 'ok', so switches(n) costs the caller ≥ n voluntary context switches.
+// word: 0 token with the caller (the helper sleeps), 1 token with the helper, 2 stop. The caller sets 1, wakes
+// the helper and sleeps until the helper sets 0 and wakes it back. A hand-off counts only if the caller's
+// FUTEX_WAIT returned 0 (it slept and was woken), not EAGAIN (the helper was already done): the same rule as
+// the Node path's Atomics.wait 'ok', so switches(n) costs the caller ≥ n voluntary context switches.
+// Each side says when it is about to sleep (callerWaiting, helperWaiting) and the other calls FUTEX_WAKE only
+// then (Drepper's "Futexes Are Tricky" §5: no wake system call without a waiter; sequentially consistent
+// stores and loads, so a side about to sleep either sees the token moved or is woken). It matters because a
+// woken helper often preempts the caller inside its FUTEX_WAKE on the same CPU and answers before the caller
+// waits: that hand-off is repeated, and without the flags it cost a FUTEX_WAKE nobody waited for, whose
+// system-call entry and exit the breakdown puts in `kernel-unclassified`.
 
 static long futex(std::atomic<int> *word, int op, int value) {
   return syscall(SYS_futex, reinterpret_cast<int *>(word), op | FUTEX_PRIVATE_FLAG, value, nullptr, nullptr, 0);
@@ -110,21 +118,29 @@ static long futex(std::atomic<int> *word, int op, int value) {
 
 struct Switcher {
   std::atomic<int> word{0};
+  std::atomic<int> callerWaiting{0};
+  std::atomic<int> helperWaiting{0};
   std::thread helper;
 };
 static std::map<uint32_t, Switcher *> switchers;
 static uint32_t nextSwitcher = 1;
 
 static void helperLoop(Switcher *s) {
+  // Signals go to Node's threads, never to this one (its only job is the futex).
+  sigset_t all;
+  sigfillset(&all);
+  pthread_sigmask(SIG_BLOCK, &all, nullptr);
   for (;;) {
     int v = s->word.load();
     if (v == 2) return;
     if (v == 1) {
       s->word.store(0);
-      futex(&s->word, FUTEX_WAKE, 1);
+      if (s->callerWaiting.load()) futex(&s->word, FUTEX_WAKE, 1);
       continue;
     }
-    futex(&s->word, FUTEX_WAIT, 0);
+    s->helperWaiting.store(1);
+    if (s->word.load() == 0) futex(&s->word, FUTEX_WAIT, 0);
+    s->helperWaiting.store(0);
   }
 }
 
@@ -161,11 +177,13 @@ static Napi::Value Switches(const Napi::CallbackInfo &info) {
   while (slept < n) {
     handoffs += 1;
     s->word.store(1);
-    futex(&s->word, FUTEX_WAKE, 1);
+    if (s->helperWaiting.load()) futex(&s->word, FUTEX_WAKE, 1);
     bool sleptThisTime = false;
+    s->callerWaiting.store(1);
     while (s->word.load() == 1) {
       if (futex(&s->word, FUTEX_WAIT, 1) == 0) sleptThisTime = true;
     }
+    s->callerWaiting.store(0);
     if (sleptThisTime) slept += 1;
   }
   return Napi::Number::New(env, handoffs);
