@@ -105,6 +105,12 @@ interface NativeAddon {
   timerClose(h: number): void;
   setTimerSlackNs(ns: number): number;
   openTimers(): number;
+  connectsListen(): { handle: number; port: number };
+  connects(h: number, n: number): number;
+  connectsClose(h: number): void;
+  switcherStart(): number;
+  switches(h: number, n: number): number;
+  switcherStop(h: number): void;
 }
 
 const repoRoot = path.resolve(__dirname, '..', '..');
@@ -329,5 +335,44 @@ export function timerfdVerbs(): TimerfdVerbs {
     close: (h) => call((n) => n.timerClose(h)),
     setTimerSlackNs: (ns) => call((n) => n.setTimerSlackNs(ns)),
     openTimers: () => call((n) => n.openTimers()),
+  };
+}
+
+export type ConnectsListenerHandle = number & { readonly __brand: 'ConnectsListener' };
+export type SwitcherHandle = number & { readonly __brand: 'Switcher' };
+
+/**
+ * The addon's calibration verbs (bpf/addon/src/calibration.cc), for workloads/calibrationWork.ts: the echo
+ * server's `connects` and `switches` controls (issue 14) done in native code, so the known work is the system
+ * calls themselves and not Node's user space around them. All synchronous: they block the calling thread.
+ * `connects` and `switches` are returned unwrapped (they run once per request and throw only on a closed
+ * handle, a programming error).
+ */
+export interface CalibrationVerbs {
+  /** Opens a blocking listener on 127.0.0.1 (any port); throws BpfError if socket/bind/listen fails. */
+  connectsListen(): { handle: ConnectsListenerHandle; port: number };
+  /** Opens `n` TCP connections to the listener one after another (connect, accept, close client end, close accepted end); returns how many failed (normally 0). */
+  connects(h: ConnectsListenerHandle, n: number): number;
+  /** Idempotent. */
+  connectsClose(h: ConnectsListenerHandle): void;
+  /** Starts a native helper thread sleeping on a futex; throws BpfError ETHREAD if it cannot start. */
+  switcherStart(): SwitcherHandle;
+  /** `n` futex hand-offs to the helper and back in which the caller slept; returns the hand-offs made (≥ n). */
+  switches(h: SwitcherHandle, n: number): number;
+  /** Stops and joins the helper thread; idempotent. */
+  switcherStop(h: SwitcherHandle): void;
+}
+
+/** Loads the addon and returns its calibration verbs; throws EnvironmentError when the addon is missing or does not load (or predates them). */
+export function calibrationVerbs(): CalibrationVerbs {
+  const a = addon();
+  if (typeof a.switches !== 'function') throw new EnvironmentError('the BPF addon predates the calibration verbs', 'rebuild it: bash ci/setup.sh');
+  return {
+    connectsListen: () => call((n) => n.connectsListen() as { handle: ConnectsListenerHandle; port: number }),
+    connects: a.connects,
+    connectsClose: (h) => call((n) => n.connectsClose(h)),
+    switcherStart: () => call((n) => n.switcherStart() as SwitcherHandle),
+    switches: a.switches,
+    switcherStop: (h) => call((n) => n.switcherStop(h)),
   };
 }

@@ -3,7 +3,7 @@ import { monotonicClock, type Clock, type TimerApi } from './clock';
 import { createLoadTimers, type LoadTimers } from './loadTimers';
 import { DeadlineQueue } from './deadlineQueue';
 import { hasCalibration, noControls, parseControls, resolveReply, type EchoControls, type ResolvedReply } from './echoControls';
-import { burnCpu, ConnectionChurner, ContextSwitcher, KernelCopier } from './calibrationWork';
+import { burnCpu, KernelCopier, openChurner, startSwitcher, type Churner, type ControlPath, type Switcher } from './calibrationWork';
 import { reasonPhrase } from './httpStatus';
 import { defaultRequestLimits, RequestParser, type RequestHead, type RequestParseError, type RequestParserLimits } from './httpRequestParser';
 import type { Bytes, Microseconds } from './units';
@@ -56,6 +56,9 @@ export interface EchoServerStats {
     connectFailures: number;
     /** Hand-offs to the helper thread by `switches` (≥ N per request: a hand-off without a sleep is repeated). */
     switchHandoffs: number;
+    /** Which mechanism did `connects` and `switches` (ControlPath: the addon's native verbs or the Node fallback); absent until first used. */
+    connectsPath?: ControlPath;
+    switchesPath?: ControlPath;
   };
 }
 
@@ -63,9 +66,9 @@ export interface EchoServerStats {
 interface CalibrationHelpers {
   copier?: KernelCopier;
   copierOpening?: Promise<void>;
-  churner?: ConnectionChurner;
+  churner?: Churner;
   churnerOpening?: Promise<void>;
-  switcher?: ContextSwitcher;
+  switcher?: Switcher;
   switcherOpening?: Promise<void>;
 }
 
@@ -192,7 +195,7 @@ export class EchoServer {
   private async warmPlainWork(work: ResolvedReply): Promise<void> {
     const h = await this.calibrationHelpers(work);
     if (work.burnUs > 0) for (let i = 0; i < 50; i += 1) burnCpu(10);
-    if (work.switches > 0) for (let i = 0; i < 50; i += 1) (h.switcher as ContextSwitcher).switches(1);
+    if (work.switches > 0) for (let i = 0; i < 50; i += 1) (h.switcher as Switcher).switches(1);
     if (work.copies > 0) for (let i = 0; i < 300; i += 1) (h.copier as KernelCopier).pass(this.plainReply as Buffer, 1);
   }
 
@@ -397,9 +400,15 @@ export class EchoServer {
         const work = this.plainWork;
         const reply = this.plainReply;
         this.doSyncWork(work, this.helpers, reply);
-        if (work.connects > 0) {
+        const churner = this.helpers.churner as Churner;
+        if (work.connects > 0 && churner.path === 'native') {
+          churner.churn(work.connects, (failed) => { // synchronous: done before the reply below
+            this.stats.calibration.connectionsChurned += work.connects - failed;
+            this.stats.calibration.connectFailures += failed;
+          });
+        } else if (work.connects > 0) {
           // Connecting waits for the event loop: the reply follows the last close (always after this returns).
-          (this.helpers.churner as ConnectionChurner).churn(work.connects, (failed) => {
+          churner.churn(work.connects, (failed) => {
             this.stats.calibration.connectionsChurned += work.connects - failed;
             this.stats.calibration.connectFailures += failed;
             if (socket.destroyed) return;
@@ -456,7 +465,7 @@ export class EchoServer {
     const run = (h: CalibrationHelpers): void => {
       this.doSyncWork(reply, h, reply.copies > 0 ? this.replyBytes(reply.status, body, connection, isHead) : undefined);
       if (reply.connects <= 0) { afterWork(); return; }
-      (h.churner as ConnectionChurner).churn(reply.connects, (failed) => {
+      (h.churner as Churner).churn(reply.connects, (failed) => {
         this.stats.calibration.connectionsChurned += reply.connects - failed;
         this.stats.calibration.connectFailures += failed;
         afterWork();
@@ -472,7 +481,7 @@ export class EchoServer {
   /** Burn, switches, then copies of `replyBytes` (the synchronous part of the known work), counted in stats. */
   private doSyncWork(reply: ResolvedReply, h: CalibrationHelpers, replyBytes: Buffer | undefined): void {
     burnCpu(reply.burnUs);
-    if (reply.switches > 0) this.stats.calibration.switchHandoffs += (h.switcher as ContextSwitcher).switches(reply.switches);
+    if (reply.switches > 0) this.stats.calibration.switchHandoffs += (h.switcher as Switcher).switches(reply.switches);
     if (reply.copies > 0) this.stats.calibration.bytesCopied += (h.copier as KernelCopier).pass(replyBytes as Buffer, reply.copies);
   }
 
@@ -488,9 +497,10 @@ export class EchoServer {
     const h = this.helpers;
     const pending: Promise<unknown>[] = [];
     if (reply.copies > 0 && h.copier === undefined) pending.push(h.copierOpening ??= KernelCopier.open().then((c) => { h.copier = c; }));
-    if (reply.connects > 0 && h.churner === undefined) pending.push(h.churnerOpening ??= ConnectionChurner.open().then((c) => { h.churner = c; }));
+    const cal = this.stats.calibration;
+    if (reply.connects > 0 && h.churner === undefined) pending.push(h.churnerOpening ??= openChurner().then((c) => { h.churner = c; cal.connectsPath = c.path; }));
     if (reply.switches > 0 && h.switcher === undefined) {
-      pending.push(h.switcherOpening ??= ContextSwitcher.start().then((c) => { h.switcher = c; }));
+      pending.push(h.switcherOpening ??= startSwitcher().then((c) => { h.switcher = c; cal.switchesPath = c.path; }));
     }
     return pending.length === 0 ? h : Promise.all(pending).then(() => h);
   }

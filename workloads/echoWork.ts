@@ -1,5 +1,5 @@
 import type { Clock, TimerApi } from './clock';
-import { burnCpu, ConnectionChurner, ContextSwitcher, KernelCopier } from './calibrationWork';
+import { burnCpu, KernelCopier, openChurner, startSwitcher, type Churner, type Switcher } from './calibrationWork';
 import type { DeadlineQueue } from './deadlineQueue';
 import type { ResolvedReply } from './echoControls';
 import type { EchoServerStats } from './echoServer';
@@ -12,9 +12,9 @@ import type { EchoServerStats } from './echoServer';
 export class ReplyWork {
   private copier: KernelCopier | undefined;
   private copierOpening: Promise<void> | undefined;
-  private churner: ConnectionChurner | undefined;
+  private churner: Churner | undefined;
   private churnerOpening: Promise<void> | undefined;
-  private switcher: ContextSwitcher | undefined;
+  private switcher: Switcher | undefined;
   private switcherOpening: Promise<void> | undefined;
 
   constructor(private readonly stats: EchoServerStats, private readonly clock: Clock, private readonly deadlines: DeadlineQueue, readonly timers: TimerApi) {}
@@ -38,10 +38,10 @@ export class ReplyWork {
     const run = (): void => {
       if (!alive()) return;
       burnCpu(reply.burnUs);
-      if (reply.switches > 0) this.stats.calibration.switchHandoffs += (this.switcher as ContextSwitcher).switches(reply.switches);
+      if (reply.switches > 0) this.stats.calibration.switchHandoffs += (this.switcher as Switcher).switches(reply.switches);
       if (reply.copies > 0) this.stats.calibration.bytesCopied += (this.copier as KernelCopier).pass(replyBytes(), reply.copies);
       if (reply.connects <= 0) { afterWork(); return; }
-      (this.churner as ConnectionChurner).churn(reply.connects, (failed) => {
+      (this.churner as Churner).churn(reply.connects, (failed) => {
         this.stats.calibration.connectionsChurned += reply.connects - failed;
         this.stats.calibration.connectFailures += failed;
         afterWork();
@@ -49,8 +49,8 @@ export class ReplyWork {
     };
     const pending: Promise<unknown>[] = [];
     if (reply.copies > 0 && this.copier === undefined) pending.push(this.copierOpening ??= KernelCopier.open().then((c) => { this.copier = c; }));
-    if (reply.connects > 0 && this.churner === undefined) pending.push(this.churnerOpening ??= ConnectionChurner.open().then((c) => { this.churner = c; }));
-    if (reply.switches > 0 && this.switcher === undefined) pending.push(this.switcherOpening ??= ContextSwitcher.start().then((c) => { this.switcher = c; }));
+    if (reply.connects > 0 && this.churner === undefined) pending.push(this.churnerOpening ??= openChurner().then((c) => { this.churner = c; this.stats.calibration.connectsPath = c.path; }));
+    if (reply.switches > 0 && this.switcher === undefined) pending.push(this.switcherOpening ??= startSwitcher().then((c) => { this.switcher = c; this.stats.calibration.switchesPath = c.path; }));
     if (pending.length > 0) Promise.all(pending).then(run, () => { this.stats.internalErrors += 1; onError(); });
     else run();
   }

@@ -26,12 +26,14 @@ export interface EchoChild {
   readonly port: number;
   readonly proc: ChildProcess;
   stop(): Promise<void>;
+  /** What it has written to stderr so far (after stop: its last line too). */
+  stderr(): string;
 }
 
-/** Starts `meshbench echo` in its own process (so stalls and CPU are its own) on a free port. */
-export function startEchoChild(args: string[] = []): Promise<EchoChild> {
+/** Starts `meshbench echo` in its own process (so stalls and CPU are its own) on a free port; `env` is added to this process's environment. */
+export function startEchoChild(args: string[] = [], env: Record<string, string> = {}): Promise<EchoChild> {
   return new Promise((resolve, reject) => {
-    const proc = spawn(process.execPath, [cliPath, 'echo', '--port', '0', '--duration', '120s', ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const proc = spawn(process.execPath, [cliPath, 'echo', '--port', '0', '--duration', '120s', ...args], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...env } });
     let err = '';
     const stop = (): Promise<void> => new Promise((done) => {
       if (proc.exitCode !== null || proc.signalCode !== null) { done(); return; }
@@ -42,7 +44,7 @@ export function startEchoChild(args: string[] = []): Promise<EchoChild> {
     proc.stderr.on('data', (d: Buffer) => {
       err += d.toString();
       const m = /listening on [^\s]+:(\d+)/.exec(err);
-      if (m !== null) resolve({ port: Number(m[1]), proc, stop });
+      if (m !== null) resolve({ port: Number(m[1]), proc, stop, stderr: () => err });
     });
     proc.once('exit', (code) => reject(new Error(`echo exited ${code}: ${err}`)));
   });

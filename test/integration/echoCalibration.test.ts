@@ -120,36 +120,6 @@ describe('echo calibration controls, counted by the kernel', () => {
     }
   });
 
-  it('connects=2: two TCP connections opened and closed per request, exactly (TIME_WAIT sockets to the churn listener)', async () => {
-    const pid = echo.proc.pid as number;
-    const before = new Set(listeningPorts(pid));
-    await sequential(echo.port, '/?connects=1', 1); // opens the churn listener
-    const churnPorts = listeningPorts(pid).filter((p) => !before.has(p));
-    assert.equal(churnPorts.length, 1, `new listeners: ${churnPorts.join(', ')}`);
-    const port = churnPorts[0] as number;
-    const timeWait = (): number => tcpEntries().filter((e) => e.state === '06' && e.remotePort === port).length;
-    assert.equal(timeWait(), 1);
-    await sequential(echo.port, '/?connects=2', 30);
-    assert.equal(timeWait(), 1 + 2 * 30);
-  });
-
-  it('switches=5: at least 5 more voluntary context switches of the serving thread per request', async () => {
-    const m = 100;
-    const pid = echo.proc.pid as number;
-    await sequential(echo.port, '/?switches=1', 1); // starts the helper thread
-    const a = voluntarySwitches(pid);
-    await sequential(echo.port, '/?switches=0', m);
-    const b = voluntarySwitches(pid);
-    await sequential(echo.port, '/?switches=5', m);
-    const c = voluntarySwitches(pid);
-    const extra = (c - b) - (b - a);
-    // At least one per hand-off by construction; more when the two threads meet on the mutex V8's
-    // Atomics.wait takes (measured ~1.6 per hand-off).
-    // The lower bound on the raw count: each hand-off sleeps the serving thread at least once by construction,
-    // while the plain requests' own switches (b − a) vary by a few, so the difference can land just under 5m.
-    assert.ok(c - b >= 5 * m && extra <= 5 * m * 3, `+${extra} switches for ${m} requests (${c - b} with switches=5, ${b - a} without)`);
-  });
-
   it('burn=2ms: 2 ms more CPU of the serving thread per request (−25 %, +50 %), not wall time', async () => {
     const m = 100;
     const pid = echo.proc.pid as number;
@@ -166,3 +136,65 @@ describe('echo calibration controls, counted by the kernel', () => {
     assert.ok(extraUsPerRequest >= 1500 && extraUsPerRequest <= 3000, `+${extraUsPerRequest.toFixed(0)} µs CPU per request`);
   });
 });
+
+/*
+ * connects and switches have two mechanisms (workloads/calibrationWork.ts): the addon's native verbs, used
+ * when the addon loads, and the pure-Node fallback when it does not (the bundled echo in pods). Both must keep
+ * the exact counts.
+ */
+for (const [path, env, said] of [
+  ['native', {}, 'the native addon'],
+  ['node', { MESHBENCH_BPF_ADDON: '/nonexistent/meshbench_bpf.node' }, 'Node'], // an unbuilt addon, as in a pod
+] as const) {
+  describe(`echo calibration controls on the ${path} path (connects, switches), counted by the kernel`, () => {
+    let child: EchoChild;
+    before(async () => { child = await startEchoChild([], env); });
+    after(async () => { await child.stop(); });
+
+    it('connects=2: two TCP connections opened and closed per request, exactly (TIME_WAIT sockets to the churn listener)', async () => {
+      const pid = child.proc.pid as number;
+      const before = new Set(listeningPorts(pid));
+      await sequential(child.port, '/?connects=1', 1); // opens the churn listener
+      const churnPorts = listeningPorts(pid).filter((p) => !before.has(p));
+      assert.equal(churnPorts.length, 1, `new listeners: ${churnPorts.join(', ')}`);
+      const port = churnPorts[0] as number;
+      const timeWait = (): number => tcpEntries().filter((e) => e.state === '06' && e.remotePort === port).length;
+      assert.equal(timeWait(), 1);
+      await sequential(child.port, '/?connects=2', 30);
+      assert.equal(timeWait(), 1 + 2 * 30);
+    });
+
+    it('switches=5: at least 5 more voluntary context switches of the serving thread per request', async () => {
+      const m = 100;
+      const pid = child.proc.pid as number;
+      await sequential(child.port, '/?switches=1', 1); // starts the helper thread
+      const a = voluntarySwitches(pid);
+      await sequential(child.port, '/?switches=0', m);
+      const b = voluntarySwitches(pid);
+      await sequential(child.port, '/?switches=5', m);
+      const c = voluntarySwitches(pid);
+      const extra = (c - b) - (b - a);
+      // At least one per hand-off by construction; on the Node path more when the two threads meet on the mutex
+      // V8's Atomics.wait takes (measured ~1.6 per hand-off).
+      // The lower bound on the raw count: each hand-off sleeps the serving thread at least once by construction,
+      // while the plain requests' own switches (b − a) vary by a few, so the difference can land just under 5m.
+      assert.ok(c - b >= 5 * m && extra <= 5 * m * 3, `+${extra} switches for ${m} requests (${c - b} with switches=5, ${b - a} without)`);
+    });
+
+    it(`says on stop that ${said} did the work`, async () => {
+      await sequential(child.port, '/?connects=1&switches=1', 2);
+      await child.stop();
+      assert.match(child.stderr(), new RegExp(`connects by ${said}, switches by ${said}`));
+    });
+
+    it('every control as a server default: serves plain requests with the exact connection count', async () => {
+      const variant = await startEchoChild(['--controls', 'size=100&switches=2&connects=1'], env);
+      try {
+        assert.ok((await sequential(variant.port, '/', 20)) > 100);
+      } finally {
+        await variant.stop();
+      }
+      assert.match(variant.stderr(), new RegExp(`; calibration: 20 connections churned, \\d+ thread hand-offs, connects by ${said}, switches by ${said}`));
+    });
+  });
+}

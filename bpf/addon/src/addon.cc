@@ -1,5 +1,5 @@
 // Entry point of the native addon: argument helpers, libbpf log capture, teardown. The verbs live in
-// objects.cc, links.cc, maps.cc, perf.cc and timers.cc; bpf/bpfBindings.ts is the only caller.
+// objects.cc, links.cc, maps.cc, perf.cc, timers.cc and calibration.cc; bpf/bpfBindings.ts is the only caller.
 #include "handles.h"
 #include <cerrno>
 #include <cstdarg>
@@ -95,6 +95,7 @@ static void teardown(void *) {
   for (auto &[h, o] : objects) releaseObject(o);
   objects.clear();
   teardownTimers();
+  teardownCalibration();
 }
 
 static Napi::Object Init(Napi::Env env, Napi::Object exports) {
@@ -106,6 +107,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   initMaps(env, exports);
   initPerf(env, exports);
   initTimers(env, exports);
+  initCalibration(env, exports);
   return exports;
 }
 

@@ -55,3 +55,6 @@ void initPerf(Napi::Env env, Napi::Object exports);
 void initTimers(Napi::Env env, Napi::Object exports);
 // Closes every timerfd (env teardown).
 void teardownTimers();
+void initCalibration(Napi::Env env, Napi::Object exports);
+// Closes the connects listeners and stops the switch helper threads (env teardown).
+void teardownCalibration();

@@ -1,0 +1,216 @@
+// Native calibration controls for the echo server (issue 14; workloads/calibrationWork.ts is the only caller,
+// through bpf/bpfBindings.ts). Not BPF: the addon is simply the project's one native module.
+// Why native: the Node versions of `connects` and `switches` recovered their own cost but moved others too,
+// because their mechanism ran through Node. Measured by the calibration profile (README "Calibration"):
+// net.connect per connection cost +196 µs/req of application user space, +32 syscalls, +16 kernel-unclassified
+// at connects=2; the Worker + Atomics hand-off cost +54 µs/req of application at switches=10. Here the work is
+// the system calls themselves with a few instructions around them: socket/connect/accept/close for a
+// connection (the kernel's cost of connection churn), futex wait/wake for a hand-off (the kernel's cost of a
+// voluntary context switch, as futex(2) and the Linux futex paper, Drepper "Futexes Are Tricky", describe).
+// Policy (when to use these, the Node fallback, counting) lives in TypeScript.
+#include "handles.h"
+#include <atomic>
+#include <cerrno>
+#include <climits>
+#include <csignal>
+#include <linux/futex.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/time.h>
+#include <thread>
+#include <unistd.h>
+
+// ---- connects: a blocking loopback listener owned here ----
+// The listener is ours, not a Node server's: libuv would watch a Node listener in epoll and race our accept
+// (and its own accept + read of EOF + close is the user-space cost being removed). Blocking fds, so each
+// call sleeps in the kernel as long as the kernel needs; SO_RCVTIMEO bounds accept at 1 s so a broken network
+// stack cannot hang the event loop. connect is not bounded: a loopback connect to a listening socket whose
+// backlog (4096) is never more than one deep completes or fails at once, and a per-socket SO_SNDTIMEO cost a
+// setsockopt(2) per connection that the breakdown counted in `syscalls`.
+
+struct Listener {
+  int fd = -1;
+  uint16_t port = 0;
+};
+static std::map<uint32_t, Listener> listeners;
+static uint32_t nextListener = 1;
+
+static void setTimeout(int fd, int option) {
+  struct timeval tv = {1, 0};
+  setsockopt(fd, SOL_SOCKET, option, &tv, sizeof tv);
+}
+
+// connectsListen() -> { handle, port }: a listener on 127.0.0.1, any port, backlog 4096.
+static Napi::Value ConnectsListen(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) throwBpf(env, errnoName(errno), errno, "socket() for the connects listener failed");
+  struct sockaddr_in a = {};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof a;
+  if (bind(fd, reinterpret_cast<sockaddr *>(&a), sizeof a) != 0 || listen(fd, 4096) != 0
+      || getsockname(fd, reinterpret_cast<sockaddr *>(&a), &len) != 0) {
+    int err = errno;
+    close(fd);
+    throwBpf(env, errnoName(err), err, "the connects listener on 127.0.0.1 failed");
+  }
+  setTimeout(fd, SO_RCVTIMEO);
+  uint32_t h = nextListener++;
+  listeners[h] = Listener{fd, ntohs(a.sin_port)};
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("handle", Napi::Number::New(env, h));
+  out.Set("port", Napi::Number::New(env, ntohs(a.sin_port)));
+  return out;
+}
+
+// connects(handle, n) -> connections that failed (0 normally). Each of the n: socket, blocking connect,
+// accept, close the client end (FIN first from the client, as the Node path does), close the accepted end;
+// the client end is left in TIME_WAIT, reused on loopback (net.ipv4.tcp_tw_reuse=2).
+static Napi::Value Connects(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  auto it = listeners.find(handleArg(info, 0, "listener handle"));
+  if (it == listeners.end()) throwBpf(env, "EHANDLE", 0, "no open connects listener with that handle");
+  uint32_t n = handleArg(info, 1, "connection count");
+  struct sockaddr_in a = {};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  a.sin_port = htons(it->second.port);
+  uint32_t failed = 0;
+  for (uint32_t i = 0; i < n; i += 1) {
+    int c = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (c < 0) { failed += 1; continue; }
+    if (connect(c, reinterpret_cast<sockaddr *>(&a), sizeof a) != 0) { close(c); failed += 1; continue; }
+    int s = accept4(it->second.fd, nullptr, nullptr, SOCK_CLOEXEC);
+    close(c);
+    if (s < 0) { failed += 1; continue; }
+    close(s);
+  }
+  return Napi::Number::New(env, failed);
+}
+
+// connectsClose(handle): idempotent.
+static Napi::Value ConnectsClose(const Napi::CallbackInfo &info) {
+  auto it = listeners.find(handleArg(info, 0, "listener handle"));
+  if (it != listeners.end()) {
+    close(it->second.fd);
+    listeners.erase(it);
+  }
+  return info.Env().Undefined();
+}
+
+// ---- switches: hand-offs to a native thread over a futex ----
+// word: 0 token with the caller (the helper sleeps), 1 token with the helper, 2 stop. The caller sets 1, wakes
+// the helper and sleeps until the helper sets 0 and wakes it back. A hand-off counts only if the caller's
+// FUTEX_WAIT returned 0 (it slept and was woken), not EAGAIN (the helper was already done): the same rule as
+// the Node path's Atomics.wait 'ok', so switches(n) costs the caller ≥ n voluntary context switches.
+// Each side says when it is about to sleep (callerWaiting, helperWaiting) and the other calls FUTEX_WAKE only
+// then (Drepper's "Futexes Are Tricky" §5: no wake system call without a waiter; sequentially consistent
+// stores and loads, so a side about to sleep either sees the token moved or is woken). It matters because a
+// woken helper often preempts the caller inside its FUTEX_WAKE on the same CPU and answers before the caller
+// waits: that hand-off is repeated, and without the flags it cost a FUTEX_WAKE nobody waited for, whose
+// system-call entry and exit the breakdown puts in `kernel-unclassified`.
+
+static long futex(std::atomic<int> *word, int op, int value) {
+  return syscall(SYS_futex, reinterpret_cast<int *>(word), op | FUTEX_PRIVATE_FLAG, value, nullptr, nullptr, 0);
+}
+
+struct Switcher {
+  std::atomic<int> word{0};
+  std::atomic<int> callerWaiting{0};
+  std::atomic<int> helperWaiting{0};
+  std::thread helper;
+};
+static std::map<uint32_t, Switcher *> switchers;
+static uint32_t nextSwitcher = 1;
+
+static void helperLoop(Switcher *s) {
+  // Signals go to Node's threads, never to this one (its only job is the futex).
+  sigset_t all;
+  sigfillset(&all);
+  pthread_sigmask(SIG_BLOCK, &all, nullptr);
+  for (;;) {
+    int v = s->word.load();
+    if (v == 2) return;
+    if (v == 1) {
+      s->word.store(0);
+      if (s->callerWaiting.load()) futex(&s->word, FUTEX_WAKE, 1);
+      continue;
+    }
+    s->helperWaiting.store(1);
+    if (s->word.load() == 0) futex(&s->word, FUTEX_WAIT, 0);
+    s->helperWaiting.store(0);
+  }
+}
+
+static void stopSwitcher(Switcher *s) {
+  s->word.store(2);
+  futex(&s->word, FUTEX_WAKE, INT_MAX);
+  s->helper.join();
+  delete s;
+}
+
+// switcherStart() -> handle: starts the helper thread (it sleeps until the first hand-off).
+static Napi::Value SwitcherStart(const Napi::CallbackInfo &info) {
+  auto *s = new Switcher;
+  try {
+    s->helper = std::thread(helperLoop, s);
+  } catch (const std::system_error &e) {
+    delete s;
+    throwBpf(info.Env(), "ETHREAD", e.code().value(), "the context-switch helper thread did not start");
+  }
+  uint32_t h = nextSwitcher++;
+  switchers[h] = s;
+  return Napi::Number::New(info.Env(), h);
+}
+
+// switches(handle, n) -> hand-offs made (≥ n; ones where the caller did not sleep are repeated).
+static Napi::Value Switches(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  auto it = switchers.find(handleArg(info, 0, "switcher handle"));
+  if (it == switchers.end()) throwBpf(env, "EHANDLE", 0, "no running switcher with that handle");
+  uint32_t n = handleArg(info, 1, "switch count");
+  Switcher *s = it->second;
+  uint32_t slept = 0;
+  double handoffs = 0;
+  while (slept < n) {
+    handoffs += 1;
+    s->word.store(1);
+    if (s->helperWaiting.load()) futex(&s->word, FUTEX_WAKE, 1);
+    bool sleptThisTime = false;
+    s->callerWaiting.store(1);
+    while (s->word.load() == 1) {
+      if (futex(&s->word, FUTEX_WAIT, 1) == 0) sleptThisTime = true;
+    }
+    s->callerWaiting.store(0);
+    if (sleptThisTime) slept += 1;
+  }
+  return Napi::Number::New(env, handoffs);
+}
+
+// switcherStop(handle): stops and joins the helper; idempotent.
+static Napi::Value SwitcherStop(const Napi::CallbackInfo &info) {
+  auto it = switchers.find(handleArg(info, 0, "switcher handle"));
+  if (it != switchers.end()) {
+    stopSwitcher(it->second);
+    switchers.erase(it);
+  }
+  return info.Env().Undefined();
+}
+
+void teardownCalibration() {
+  for (auto &[h, l] : listeners) close(l.fd);
+  listeners.clear();
+  for (auto &[h, s] : switchers) stopSwitcher(s);
+  switchers.clear();
+}
+
+void initCalibration(Napi::Env env, Napi::Object exports) {
+  exports.Set("connectsListen", Napi::Function::New(env, ConnectsListen));
+  exports.Set("connects", Napi::Function::New(env, Connects));
+  exports.Set("connectsClose", Napi::Function::New(env, ConnectsClose));
+  exports.Set("switcherStart", Napi::Function::New(env, SwitcherStart));
+  exports.Set("switches", Napi::Function::New(env, Switches));
+  exports.Set("switcherStop", Napi::Function::New(env, SwitcherStop));
+}

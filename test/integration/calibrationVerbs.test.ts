@@ -1,0 +1,54 @@
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import { BpfError, calibrationVerbs } from '../../bpf/bpfBindings';
+
+/*
+ * The addon's native calibration verbs (bpf/addon/src/calibration.cc) on their own, counted by the kernel:
+ * TIME_WAIT sockets in /proc/net/tcp, this thread's voluntary switches, this process's fds and threads.
+ */
+
+const fdCount = (): number => fs.readdirSync('/proc/self/fd').length;
+const threadCount = (): number => fs.readdirSync('/proc/self/task').length;
+const voluntarySwitches = (): number => Number(/voluntary_ctxt_switches:\s+(\d+)/.exec(fs.readFileSync('/proc/thread-self/status', 'utf8'))?.[1]);
+const timeWaitTo = (port: number): number => fs.readFileSync('/proc/net/tcp', 'utf8').trim().split('\n').slice(1)
+  .map((l) => l.trim().split(/\s+/)).filter((f) => f[3] === '06' && parseInt((f[2] as string).split(':')[1] as string, 16) === port).length;
+
+describe('native calibration verbs (addon)', () => {
+  it('connects(h, 25): 25 connections opened and closed client first (25 TIME_WAIT sockets to the listener), no fd left open', () => {
+    const v = calibrationVerbs();
+    const fds = fdCount();
+    const l = v.connectsListen();
+    assert.equal(fdCount(), fds + 1);
+    assert.equal(v.connects(l.handle, 25), 0);
+    assert.equal(timeWaitTo(l.port), 25);
+    assert.equal(fdCount(), fds + 1);
+    v.connectsClose(l.handle);
+    v.connectsClose(l.handle); // idempotent
+    assert.equal(fdCount(), fds);
+    assert.throws(() => v.connects(l.handle, 1), (e: unknown) => e instanceof Error && (e as { code?: string }).code === 'EHANDLE');
+  });
+
+  it('switches(h, 200): at least 200 voluntary switches of the calling thread; the helper thread goes on stop', () => {
+    const v = calibrationVerbs();
+    const threads = threadCount();
+    const h = v.switcherStart();
+    assert.equal(threadCount(), threads + 1);
+    const before = voluntarySwitches();
+    const handoffs = v.switches(h, 200);
+    const switched = voluntarySwitches() - before;
+    assert.ok(handoffs >= 200, `${handoffs} hand-offs`);
+    // ≥ by construction (a hand-off counts only when FUTEX_WAIT slept); a few more from this thread's own page faults or I/O.
+    assert.ok(switched >= 200 && switched <= 200 + 20, `${switched} voluntary switches for 200`);
+    v.switcherStop(h);
+    v.switcherStop(h); // idempotent
+    assert.equal(threadCount(), threads);
+  });
+
+  it('closing an unknown handle does nothing; a handle that is not a number is a BpfError EARG', () => {
+    const v = calibrationVerbs();
+    v.connectsClose(12345 as never);
+    v.switcherStop(12345 as never);
+    assert.throws(() => v.connectsClose('x' as never), (e: unknown) => e instanceof BpfError && e.code === 'EARG');
+    assert.throws(() => v.switcherStop('x' as never), (e: unknown) => e instanceof BpfError && e.code === 'EARG');
+  });
+});
