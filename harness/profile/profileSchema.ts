@@ -119,7 +119,8 @@ const rateSearchSchema = z.strictObject({
 const cpuList = z.union([z.number().int().nonnegative(), z.string().regex(/^\d+(-\d+)?(,\d+(-\d+)?)*$/, { message: 'expected a CPU list like "0" or "0,1" or "0-1"' })]);
 
 export const profileSchema = z.strictObject({
-  name: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, { message: 'expected lower-case letters, digits and dashes' }),
+  /** Names the results folder (`<UTC time>-<name>`), so it is kept well inside a file name's 255 bytes. */
+  name: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, { message: 'expected lower-case letters, digits and dashes' }).max(64, { message: 'expected at most 64 characters (it names the results folder)' }),
   description: z.string().optional(),
   platform: z.enum(['netns', 'kubernetes']).default('netns'),
   dataplanes: nonEmptyUnique(z.enum(dataPlaneNames)),

@@ -89,7 +89,7 @@ export function objectiveText(c: RateSearchConfig): string {
 /** The answer in one phrase: "13500 qps (known within [13500, 14000) qps; converged in 12 probes)". */
 export function searchLine(r: RateSearchResult): string {
   const n = `${r.probes.length} probe${r.probes.length === 1 ? '' : 's'}`;
-  const how = r.outcome === 'converged' ? `converged in ${n}${r.confirmed ? ', both ends confirmed' : ''}` : r.outcome === 'budget' ? `probe budget reached (${n})`
+  const how = r.outcome === 'converged' ? `converged in ${n}${r.confirmed ? ', both ends confirmed' : ''}` : r.outcome === 'budget' ? `probe budget reached (${n})${r.confirmed ? ', both ends confirmed' : ', an end not confirmed'}`
     : r.outcome === 'reached-to' ? `passed at the highest rate tried, ${n}` : r.outcome === 'below-from' ? `failed at the first rate, ${n}` : `interrupted after ${n}`;
   if (r.maxQps === null) return `none: below ${r.knownWithin.high ?? '?'} qps (${how})`;
   if (r.outcome === 'reached-to') return `≥ ${r.maxQps} qps (${how})`;

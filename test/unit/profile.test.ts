@@ -127,6 +127,12 @@ describe('workload protocols in profiles', () => {
     assert.equal(parseProfile('name: t\ndataplanes: [baseline]\nduration: 2s\nworkload: {protocol: http2}\nload: {streams: 100}\n', 't.yaml').load.streams, 100);
   });
 
+  it('a profile name too long for a results folder is refused in one line', () => {
+    assert.throws(() => parseProfile(`name: ${'a'.repeat(300)}\ndataplanes: [baseline]\nduration: 2s\n`, 't.yaml'),
+      (e: unknown) => e instanceof BadInputError && /^t\.yaml: name: expected at most 64 characters \(it names the results folder\)/.test(e.message));
+    assert.equal(parseProfile(`name: ${'a'.repeat(64)}\ndataplanes: [baseline]\nduration: 2s\n`, 't.yaml').name.length, 64);
+  });
+
   it('a measured window of 0 s is refused in one line, in the profile and in a search probe', () => {
     assert.throws(() => parseProfile('name: t\ndataplanes: [baseline]\nduration: 0s\n', 't.yaml'),
       (e: unknown) => e instanceof BadInputError && /^t\.yaml: duration: expected a measured window above 0, like 10s \(got "0s"\)$/.test(e.message));

@@ -193,6 +193,10 @@ describe('rate search (exponential then binary, Nighthawk-style)', () => {
     // A spent budget leaves the bracket unconfirmed, and says so.
     const short = await searchMaxRate(confirming({ maxProbes: 8 }), async (qps) => mm1(capacity, qps));
     assert.equal(short.confirmed, false);
+    // …in the run summary's line too, as the README says (a fresh-user tryout found it missing there).
+    const lines = searchSummaryLines([{ ...short, dataplane: 'sidecar', placement: 'cross-node', loadPoint: { qps: 1000, connections: 16, payloadBytes: 0, keepAlive: true, protocol: 'http' }, config: confirming({ maxProbes: 8 }) }]);
+    assert.equal(short.outcome, 'budget');
+    assert.match(lines[2] as string, /probe budget reached \(8 probes\), an end not confirmed\)$/);
   });
 
   it('a clear fail that was noise (a stall the fingerprint missed) is overturned by the confirmation, and the search goes on past it', async () => {
