@@ -34,8 +34,11 @@ export function hasCalibration(c: EchoControls): boolean {
 /** A control's value cannot be read; the message names the key (the server answers it with 400, the CLI exits 2). */
 export class ControlSyntaxError extends Error {}
 
-/** A fortio `value:percent,…` list (percents summing to at most 100); throws ControlSyntaxError naming `name`. */
-export function parseWeightedList<T>(name: string, text: string, parseValue: (s: string) => T | undefined): Weighted<T>[] {
+/**
+ * A fortio `value:percent,…` list (percents summing to at most 100); throws ControlSyntaxError naming `name`
+ * and, when given, what a value may be (`expected`, e.g. "a duration up to 1s").
+ */
+export function parseWeightedList<T>(name: string, text: string, parseValue: (s: string) => T | undefined, expected?: string): Weighted<T>[] {
   const out: Weighted<T>[] = [];
   let total = 0;
   for (const item of text.split(',')) {
@@ -45,7 +48,7 @@ export function parseWeightedList<T>(name: string, text: string, parseValue: (s:
     const percentText = colon < 0 ? '100' : item.slice(colon + 1);
     const value = parseValue(valueText);
     const percent = Number(percentText);
-    if (value === undefined) throw new ControlSyntaxError(`${name}: "${valueText}" is not a valid value`);
+    if (value === undefined) throw new ControlSyntaxError(`${name}: "${valueText}" is not a valid value${expected === undefined ? '' : ` (expected ${expected})`}`);
     if (!Number.isFinite(percent) || percent < 0 || percent > 100 || percentText.trim() === '') {
       throw new ControlSyntaxError(`${name}: probability "${percentText}" must be a percent between 0 and 100`);
     }
@@ -106,19 +109,19 @@ export function parseControls(query: string, defaults: EchoControls = noControls
     const key = eq < 0 ? pair : pair.slice(0, eq);
     const value = eq < 0 ? '' : decodeValue(key, pair.slice(eq + 1));
     switch (key) {
-      case 'delay': delayUs = parseWeightedList('delay', value, parseDelay); break;
-      case 'status': status = parseWeightedList('status', value, parseStatus); break;
-      case 'size': sizeBytes = parseWeightedList('size', value, parseSize); break;
+      case 'delay': delayUs = parseWeightedList('delay', value, parseDelay, 'a duration up to 60s, like 5ms'); break;
+      case 'status': status = parseWeightedList('status', value, parseStatus, 'an HTTP status 100–599'); break;
+      case 'size': sizeBytes = parseWeightedList('size', value, parseSize, 'a byte count up to 64 MiB'); break;
       case 'close': {
         const p = parseClose(value);
         if (p === undefined) throw new ControlSyntaxError(`close: "${value}" must be true, false or a percent`);
         closePercent = p;
         break;
       }
-      case 'burn': burnUs = parseWeightedList('burn', value, parseBurn); break;
-      case 'copies': copies = parseWeightedList('copies', value, parseCount); break;
-      case 'connects': connects = parseWeightedList('connects', value, parseCount); break;
-      case 'switches': switches = parseWeightedList('switches', value, parseCount); break;
+      case 'burn': burnUs = parseWeightedList('burn', value, parseBurn, 'a duration up to 1s, like 200us'); break;
+      case 'copies': copies = parseWeightedList('copies', value, parseCount, 'a whole number up to 1000'); break;
+      case 'connects': connects = parseWeightedList('connects', value, parseCount, 'a whole number up to 1000'); break;
+      case 'switches': switches = parseWeightedList('switches', value, parseCount, 'a whole number up to 1000'); break;
       default: break;
     }
   }

@@ -21,6 +21,9 @@ describe('echo controls (fortio syntax)', () => {
     assert.throws(() => parseControls('size=-1'), ControlSyntaxError);
     assert.throws(() => parseControls('delay=1ms:60,2ms:60'), /more than 100%/);
     assert.throws(() => parseControls('close=maybe'), ControlSyntaxError);
+    // The limits are named, as the README states them (a fresh-user tryout found only "not a valid value").
+    assert.throws(() => parseControls('burn=5s'), (e: unknown) => e instanceof ControlSyntaxError && e.message === 'burn: "5s" is not a valid value (expected a duration up to 1s, like 200us)');
+    assert.throws(() => parseControls('connects=1001'), (e: unknown) => e instanceof ControlSyntaxError && e.message === 'connects: "1001" is not a valid value (expected a whole number up to 1000)');
   });
   it('picks by cumulative percent like fortio', () => {
     const choices = [{ value: 'a', percent: 10 }, { value: 'b', percent: 20 }];
