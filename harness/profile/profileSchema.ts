@@ -35,6 +35,7 @@ export type MeshName = (typeof meshNames)[number];
 /** A duration as text ("10s", "500ms") or a bare number of seconds; normalised to text. */
 const duration = z.union([z.string(), z.number().nonnegative().transform((n) => `${n}s`)])
   .refine((s) => parseDurationUs(s, 's') !== undefined, { message: 'expected a duration like 10s, 500ms or 1m' });
+const wholeRepetitions = 'a whole number of repetitions from 1 to 100';
 /** A measured window: a duration above zero (a 0 s window measures nothing and divides by zero). */
 const window = duration.refine((s) => (parseDurationUs(s, 's') ?? 0) > 0, { message: 'expected a measured window above 0, like 10s' });
 const nonEmptyUnique = <T extends z.ZodType>(item: T) => z.array(item).nonempty().refine((a) => new Set(a.map((x) => JSON.stringify(x))).size === a.length, { message: 'expected no repeated entries' });
@@ -150,7 +151,7 @@ export const profileSchema = z.strictObject({
   warmup: duration.default('1s'),
   /** Resource samples this close to the start and end of a step are dropped (ramp-up and drain). */
   cooldownTrim: duration.default('0s'),
-  repetitions: z.union([z.number().int().positive().max(100), adaptiveRepetitions], { error: (iss) => `expected a number or {min, max, until} like {min: 3, max: 15, until: 5%}, received ${Array.isArray(iss.input) ? 'array' : typeof iss.input}` }).default(1),
+  repetitions: z.union([z.number().int({ error: wholeRepetitions }).positive({ error: wholeRepetitions }).max(100, { error: wholeRepetitions }), adaptiveRepetitions], { error: (iss) => `expected ${wholeRepetitions} or {min, max, until} like {min: 3, max: 15, until: 5%}, received ${Array.isArray(iss.input) ? 'array' : typeof iss.input}` }).default(1),
   /** Order steps ABAB… across data planes per repetition, so slow drift hits every data plane alike. */
   interleave: z.boolean().default(true),
   probes: z.strictObject({

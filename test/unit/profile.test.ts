@@ -127,6 +127,13 @@ describe('workload protocols in profiles', () => {
     assert.equal(parseProfile('name: t\ndataplanes: [baseline]\nduration: 2s\nworkload: {protocol: http2}\nload: {streams: 100}\n', 't.yaml').load.streams, 100);
   });
 
+  it('repetitions out of range say what is allowed in meshbench\'s words, not the schema library\'s', () => {
+    for (const [text, got] of [['0', '0'], ['101', '101'], ['2.5', '2.5']] as const) {
+      assert.throws(() => parseProfile(`name: t\ndataplanes: [baseline]\nduration: 2s\nrepetitions: ${text}\n`, 't.yaml'),
+        (e: unknown) => e instanceof BadInputError && e.message.includes('a whole number of repetitions from 1 to 100') && e.message.endsWith(`(got ${got})`) && !/Too small|Too big/.test(e.message));
+    }
+  });
+
   it('a profile name too long for a results folder is refused in one line', () => {
     assert.throws(() => parseProfile(`name: ${'a'.repeat(300)}\ndataplanes: [baseline]\nduration: 2s\n`, 't.yaml'),
       (e: unknown) => e instanceof BadInputError && /^t\.yaml: name: expected at most 64 characters \(it names the results folder\)/.test(e.message));
