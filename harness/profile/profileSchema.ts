@@ -151,7 +151,7 @@ export const profileSchema = z.strictObject({
   warmup: duration.default('1s'),
   /** Resource samples this close to the start and end of a step are dropped (ramp-up and drain). */
   cooldownTrim: duration.default('0s'),
-  repetitions: z.union([z.number().int({ error: wholeRepetitions }).positive({ error: wholeRepetitions }).max(100, { error: wholeRepetitions }), adaptiveRepetitions], { error: (iss) => `expected ${wholeRepetitions} or {min, max, until} like {min: 3, max: 15, until: 5%}, received ${Array.isArray(iss.input) ? 'array' : typeof iss.input}` }).default(1),
+  repetitions: z.union([z.number().int({ error: `expected ${wholeRepetitions}` }).positive({ error: `expected ${wholeRepetitions}` }).max(100, { error: `expected ${wholeRepetitions}` }), adaptiveRepetitions], { error: (iss) => `expected ${wholeRepetitions} or {min, max, until} like {min: 3, max: 15, until: 5%}, received ${Array.isArray(iss.input) ? 'array' : typeof iss.input}` }).default(1),
   /** Order steps ABAB… across data planes per repetition, so slow drift hits every data plane alike. */
   interleave: z.boolean().default(true),
   probes: z.strictObject({

@@ -12,7 +12,7 @@ const badDir = path.join(repo, 'test', 'fixtures', 'profiles', 'bad');
 
 /** What each malformed profile's one line must name: the path inside the file and what was expected. */
 const expected: Record<string, RegExp> = {
-  'wrong-type.yaml': /: repetitions: expected a number or \{min, max, until\} like .*, received string/,
+  'wrong-type.yaml': /: repetitions: expected a whole number of repetitions from 1 to 100 or \{min, max, until\} like .*, received string/,
   'unknown-dataplane.yaml': /: dataplanes\[1\]: .*expected one of "baseline"\|"sidecar".*\(got "istio"\)/,
   'negative-qps.yaml': /: load\.qps\[0\]: .*>=0 \(got -100\)/,
   'empty-dataplanes.yaml': /: dataplanes: .*>=1 items/,
@@ -26,7 +26,7 @@ const expected: Record<string, RegExp> = {
   'unknown-placement.yaml': /: placement\[0\]: .*expected one of "same-node"\|"cross-node" \(got "same-rack"\)/,
   'unknown-probe.yaml': /: probes\.include\[1\]: .*\(got "kprobes"\)/,
   'bad-cpu-list.yaml': /: cpuPinning\.client: expected a CPU list/,
-  'zero-repetitions.yaml': /: repetitions: .*>0 \(got 0\)/,
+  'zero-repetitions.yaml': /: repetitions: expected a whole number of repetitions from 1 to 100 \(got 0\)/,
   'wrong-type-nested.yaml': /: proxy\.mtls: expected boolean, received string/,
   'unknown-key.yaml': /: \(top level\): unknown key "repetitons"/,
   'unknown-nested-key.yaml': /: proxy: unknown key "mtsl"/,
@@ -263,6 +263,6 @@ describe('repetitions {min, max, until}', () => {
     bad('{min: 3, max: 15, until: 0%}', /repetitions\.until: expected a percent above 0%/);
     bad('{min: 3, max: 15, until: 5%, by: p50}', /repetitions: unknown key "by"/);
     bad('{min: 0, until: 5%}', /repetitions\.min: .*>0/);
-    bad('[3]', /repetitions: expected a number or \{min, max, until\}.*, received array/);
+    bad('[3]', /repetitions: expected a whole number of repetitions from 1 to 100 or \{min, max, until\}.*, received array/);
   });
 });
