@@ -15,7 +15,8 @@ import type { Spread, SummaryGroup, SummaryRecord } from '../../harness/results/
  * - confirmed: the whole interval lies inside the band;
  * - refuted: the whole interval lies outside it;
  * - inconclusive: the interval straddles a band edge, the run cannot measure the figure (value null), or the
- *   figure has no interval (one repetition: a single draw says nothing of its own spread). Connection counts
+ *   figure has no interval (one repetition: a single draw says nothing of its own spread; a share from one
+ *   instrumented repetition has only its stack samples' spread, so it is inconclusive too). Connection counts
  *   are exact (the kernel's socket table), so they are held by their range over the repetitions, one or more.
  * The talk gives points or loose words ("~15 %", "almost the same"); the band each row uses is stated in it.
  * Latency claims compare P50 added over the baseline at the lowest connection count of the run (the talk's
@@ -56,7 +57,11 @@ export function claimVerdict(value: number | null, interval: Interval | null, ba
 const pointLabel = (g: Pick<SummaryGroup, 'loadPoint' | 'placement'>): string => `${g.loadPoint.qps === 0 ? 'max' : `${g.loadPoint.qps} qps`} c${g.loadPoint.connections} ${g.placement}`;
 const ivText = (iv: Interval | null | undefined, f: (v: number) => string): string => (iv === null || iv === undefined ? '' : ` [${f(iv.low)}, ${f(iv.high)}]`);
 /** The why of a figure measured once: no interval, so no verdict. */
-const oneRepetition = 'one repetition: no interval, so no verdict (run 3 or more repetitions to decide)';
+// Every interval here needs 2 draws at least: medianInterval and the summary's median differences return null
+// below 2 values, and stackShare resamples repetitions. So 2 repetitions are the fewest that can decide.
+const oneRepetition = 'one repetition: no interval, so no verdict (run 2 or more repetitions to decide)';
+/** The why of a share from one instrumented repetition: its stack samples' spread says nothing of the repetitions'. */
+const oneInstrumented = 'one instrumented repetition: no interval across repetitions, so no verdict (run 2 or more instrumented repetitions, probes.instrumentedRepetitions, to decide)';
 
 const side = (v: number, band: Interval): number => (v < band.low ? -1 : v > band.high ? 1 : 0);
 
@@ -194,12 +199,18 @@ function shareClaim(summary: SummaryRecord, steps: readonly StepRecord[], id: st
   const absolute = `${formatUs(s.categoriesUs)} of ${extraText} extra CPU per request`;
   if (s.share === null) return { id, claim, band, unit: '%', value: null, interval: null, absolute, point: pointLabel(g), verdict: 'inconclusive', why: 'the sidecar\'s extra CPU holds 0 in its 95% interval: no share to take' };
   const value = 100 * s.share;
-  const iv = s.interval === null ? null : { low: 100 * s.interval.low, high: 100 * s.interval.high };
-  const verdict = claimVerdict(value, iv, band);
-  const d = verdictDigits([value, iv?.low, iv?.high], band);
+  const drawn = s.interval === null ? null : { low: 100 * s.interval.low, high: 100 * s.interval.high };
+  // With one instrumented repetition stackShare's interval is the stack samples' Poisson spread within it,
+  // not the spread between repetitions: a single draw, so no verdict (README: one repetition is inconclusive).
+  const once = pairs.length < 2;
+  const iv = once ? null : drawn;
+  const verdict = once ? 'inconclusive' : claimVerdict(value, iv, band);
+  const d = verdictDigits([value, drawn?.low, drawn?.high], band);
   const n = (v: number): string => claimNumber(v, d);
-  const caveat = iv === null ? `: ${oneRepetition}` : verdict === 'inconclusive' ? ': the interval straddles the band\'s edge' : '';
-  const why = `${meaning}: ${n(value)}%${iv === null ? '' : ` [${n(iv.low)} to ${n(iv.high)}]`} of the sidecar's extra CPU (${pairs.length} instrumented repetition${pairs.length === 1 ? '' : 's'}; CPU per request, where the talk splits the mesh's latency), against ${bandWords(band)}${caveat}`;
+  const figure = once ? `${n(value)}%${drawn === null ? '' : ` (stack-sample interval within the one repetition [${n(drawn.low)} to ${n(drawn.high)}])`}`
+    : `${n(value)}%${iv === null ? '' : ` [${n(iv.low)} to ${n(iv.high)}]`}`;
+  const caveat = once ? `: ${oneInstrumented}` : iv === null ? `: ${oneRepetition}` : verdict === 'inconclusive' ? ': the interval straddles the band\'s edge' : '';
+  const why = `${meaning}: ${figure} of the sidecar's extra CPU (${pairs.length} instrumented repetition${pairs.length === 1 ? '' : 's'}; CPU per request, where the talk splits the mesh's latency), against ${bandWords(band)}${caveat}`;
   return { id, claim, band, unit: '%', value, interval: iv, absolute, point: pointLabel(g), verdict, why };
 }
 

@@ -38,7 +38,7 @@ export function claimsText(rows: readonly ClaimRow[]): string {
   const out = [line(header)];
   for (const r of rows) out.push(line(cells(r)), `    why: ${r.why}`);
   const count = (v: ClaimRow['verdict']): number => rows.filter((r) => r.verdict === v).length;
-  out.push('', `${rows.length} claims: ${count('confirmed')} confirmed, ${count('refuted')} refuted, ${count('inconclusive')} inconclusive (inconclusive: the 95% interval straddles the band's edge, the figure has no interval (one repetition), or it is null)`);
+  out.push('', `${rows.length} claims: ${count('confirmed')} confirmed, ${count('refuted')} refuted, ${count('inconclusive')} inconclusive (inconclusive: the 95% interval straddles the band's edge, the figure has no interval (one repetition, or one instrumented repetition for a share), or it is null)`);
   return `${out.join('\n')}\n`;
 }
 
@@ -46,7 +46,7 @@ export function claimsText(rows: readonly ClaimRow[]): string {
 export function claimsSection(rows: readonly ClaimRow[]): string[] {
   if (rows.length === 0) return [];
   return ['## The talk\'s claims, answered', '',
-    'Each claim of the KubeCon China 2024 Kmesh talk against this run: the measured figure with its 95 % interval, confirmed when the interval lies inside the claim\'s band, refuted when it lies outside, inconclusive when it straddles an edge, has no interval (one repetition) or the run cannot measure the figure (null).', '',
+    'Each claim of the KubeCon China 2024 Kmesh talk against this run: the measured figure with its 95 % interval, confirmed when the interval lies inside the claim\'s band, refuted when it lies outside, inconclusive when it straddles an edge, has no interval (one repetition, or one instrumented repetition for a share) or the run cannot measure the figure (null).', '',
     `| ${[...header, 'why'].join(' | ')} |`, `| ${[...header, 'why'].map(() => '---').join(' | ')} |`,
     ...rows.map((r) => `| ${[...cells(r), r.why].map(mdCell).join(' | ')} |`), ''];
 }

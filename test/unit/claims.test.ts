@@ -91,6 +91,32 @@ describe("the talk's claims", () => {
     assert.equal(byId.get('connections-sidecar')?.verdict, 'confirmed', 'a count is exact');
   });
 
+  it('a share from one instrumented repetition is inconclusive: its stack samples\' spread is not the repetitions\'', () => {
+    const { steps: once } = syntheticRun({ runId: 'once', connections: [4, 64], repetitions: 1, samplesPerStep: 300, seed: 3 });
+    const r = evaluateClaims(summarise('once', 'complete', once), once);
+    const shares = ['orchestration-share', 'copy-connect-switch-share', 'kmesh-split-context-switches', 'kmesh-split-tcpip', 'kmesh-split-iptables', 'kmesh-split-governance'];
+    for (const id of shares) {
+      const c = r.find((x) => x.id === id) as ClaimRow;
+      assert.notEqual(c.value, null, id);
+      assert.equal(c.interval, null, `${id}: no 95 % interval from one draw`);
+      assert.equal(c.verdict, 'inconclusive', id);
+      assert.match(c.why, /\(1 instrumented repetition;/, id);
+      assert.match(c.why, /one instrumented repetition: no interval across repetitions, so no verdict \(run 2 or more instrumented repetitions/, id);
+      assert.doesNotMatch(c.why, /3 or more/, id);
+    }
+    // The stack samples still give a spread within the repetition; it is printed as such, not as the 95 % interval.
+    assert.match((r.find((x) => x.id === 'orchestration-share') as ClaimRow).why, /stack-sample interval within the one repetition \[[−\d.]+ to [−\d.]+\]/);
+    // Two instrumented repetitions are the fewest that give an interval, and so a verdict can be reached.
+    const { steps: twice } = syntheticRun({ runId: 'twice', connections: [4, 64], repetitions: 2, samplesPerStep: 300, seed: 3 });
+    const r2 = evaluateClaims(summarise('twice', 'complete', twice), twice);
+    for (const id of shares) {
+      const c = r2.find((x) => x.id === id) as ClaimRow;
+      assert.ok(c.interval !== null, `${id}: two repetitions give an interval`);
+      assert.match(c.why, /\(2 instrumented repetitions;/, id);
+      assert.doesNotMatch(c.why, /one instrumented repetition/, id);
+    }
+  });
+
   it('prints enough decimals that the verdict shows in the figure, and durations as the rest of meshbench does', () => {
     const row5 = (value: number, low: number, high: number): ClaimRow => ({ id: 'k', claim: 'c', band: { low: -5, high: 5 }, unit: '%', value, interval: { low, high }, absolute: null, point: null, verdict: claimVerdict(value, { low, high }, { low: -5, high: 5 }), why: '' });
     const refuted = row5(-5.2, -5.4, -5.05);
