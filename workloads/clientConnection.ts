@@ -24,6 +24,13 @@ export interface ClientConnection {
   intendedUs: Microseconds;
   /** When it actually went out (or its connection started, when not keeping alive). */
   sentUs: Microseconds;
+  /**
+   * The request in flight (or the one that just had its outcome) was handed to a connected socket: the
+   * runner counts its bytes as sent only then, so a refused connection sends 0 bytes (fortio and wrk count
+   * bytes written, not requests issued). False from `send` until the write; a reconnect for a GOAWAY retry
+   * keeps it true once it was.
+   */
+  readonly requestWritten: boolean;
   send(intendedUs: Microseconds, nowUs: Microseconds): void;
   /**
    * Opens the keep-alive socket now, before the measured window (as wrk and fortio connect before they

@@ -185,6 +185,7 @@ export abstract class H2StreamSlot implements ClientConnection {
   sentUs: Microseconds = 0;
   /** The request in flight was already retried once after a GOAWAY refused it (RFC 9113 §6.8). */
   protected retried = false;
+  abstract readonly requestWritten: boolean;
 
   abstract send(intendedUs: Microseconds, nowUs: Microseconds): void;
   abstract preconnect(): Promise<void>;
@@ -217,6 +218,8 @@ export class H2StreamConnection extends H2StreamSlot {
   protected bodyBytes: Bytes = 0;
   protected headBytes: Bytes = 0;
   protected ended = false;
+  /** See ClientConnection.requestWritten: its stream was given an id, which node:http2 does only on a connected session. */
+  requestWritten = false;
 
   constructor(
     readonly id: number,
@@ -230,6 +233,7 @@ export class H2StreamConnection extends H2StreamSlot {
 
   send(intendedUs: Microseconds, nowUs: Microseconds): void {
     this.begin(intendedUs, nowUs);
+    this.requestWritten = false;
     this.start();
   }
 
@@ -254,6 +258,9 @@ export class H2StreamConnection extends H2StreamSlot {
       return;
     }
     this.stream = stream;
+    // A stream gets its id when nghttp2 takes its HEADERS, at once on a connected session, else on 'ready'.
+    if (!stream.pending) this.requestWritten = true;
+    else stream.once('ready', () => { if (this.stream === stream) this.requestWritten = true; });
     stream.on('response', (headers) => {
       if (this.stream !== stream) return;
       this.status = Number(headers[':status']);

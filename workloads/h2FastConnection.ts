@@ -116,6 +116,9 @@ export class H2Wire {
   /** After GOAWAY: the last stream the server processed; new requests go to a new connection. */
   private goaway: { lastStreamId: number; code: number } | undefined;
   private lost = false;
+  /** Buffers given to write() so far, and how many of them flushNow has handed to the connected socket. */
+  private queuedWrites = 0;
+  private flushedWrites = 0;
 
   /** Send flow control (RFC 9113 §6.9): the connection's window and the peer's initial stream window. */
   private connectionSendWindow = 65_535;
@@ -134,6 +137,7 @@ export class H2Wire {
 
   /** Sends the slot's request on a new stream (a lost connection fails it at once, in a later tick). */
   request(slot: H2FastStream): void {
+    slot.writeSeq = 0;
     if (this.lost) {
       queueMicrotask(() => slot.failed('closed-early'));
       return;
@@ -153,6 +157,7 @@ export class H2Wire {
       writeFrameHeader(out, 0, block.length, frameType.headers, flag.endHeaders | flag.endStream, id);
       block.copy(out, frameHeaderBytes);
       this.write(out);
+      slot.writeSeq = this.queuedWrites;
       return;
     }
     // HEADERS then one DATA frame with END_STREAM (bodies here are at most 16 KiB, SETTINGS_MAX_FRAME_SIZE's floor).
@@ -169,6 +174,12 @@ export class H2Wire {
       this.write(headers);
       this.blockedData.push({ streamId: id, frame: data, length: body.length });
     }
+    slot.writeSeq = this.queuedWrites;
+  }
+
+  /** Whether the buffer write() numbered `seq` (1, 2, …; 0 is none) went to the connected socket. */
+  flushed(seq: number): boolean {
+    return seq > 0 && seq <= this.flushedWrites;
   }
 
   /** Sends the DATA frames the connection window now has room for, in order. */
@@ -201,6 +212,7 @@ export class H2Wire {
 
   private write(buf: Buffer): void {
     this.pending.push(buf);
+    this.queuedWrites += 1;
     if (this.flushQueued) return;
     this.flushQueued = true;
     queueMicrotask(() => {
@@ -215,6 +227,7 @@ export class H2Wire {
     const p = this.pending;
     if (s === undefined || s.destroyed || p.length === 0) return;
     this.pending = [];
+    this.flushedWrites = this.queuedWrites;
     s.write(p.length === 1 ? p[0] as Buffer : Buffer.concat(p));
   }
 
@@ -441,7 +454,11 @@ export class H2Wire {
  */
 export class H2FastStream extends H2StreamSlot {
   streamId = 0;
+  /** The number H2Wire.request gave the request's HEADERS write on `wire` (0: none). */
+  writeSeq = 0;
   private wire: H2Wire | undefined;
+  /** A request retried after GOAWAY had already gone out on the connection that refused it. */
+  private writtenBeforeRetry = false;
 
   constructor(readonly id: number, private readonly session: H2FastSession, protected readonly events: ConnectionEvents) {
     super();
@@ -450,7 +467,13 @@ export class H2FastStream extends H2StreamSlot {
 
   send(intendedUs: Microseconds, nowUs: Microseconds): void {
     this.begin(intendedUs, nowUs);
+    this.writtenBeforeRetry = false;
     this.wire = this.session.request(this);
+  }
+
+  /** See ClientConnection.requestWritten: its HEADERS left in a flush on the connected socket. */
+  get requestWritten(): boolean {
+    return this.writtenBeforeRetry || (this.wire !== undefined && this.wire.flushed(this.writeSeq));
   }
 
   preconnect(): Promise<void> {
@@ -471,6 +494,7 @@ export class H2FastStream extends H2StreamSlot {
   retry(): boolean {
     if (!this.busy || this.retried) return false;
     this.retried = true;
+    this.writtenBeforeRetry = this.requestWritten;
     // Later, not inside the old connection's frame loop: the new one is opened by the session.
     queueMicrotask(() => { if (this.busy) this.wire = this.session.request(this); });
     return true;

@@ -79,7 +79,13 @@ export interface LoadResult {
   /** Requests without an answer, by kind (`ECONNREFUSED`, `timeout`, `rst-stream:CANCEL`…). Sums to requestsFailed. */
   readonly errorsByKind: Readonly<Record<string, number>>;
   readonly socketsOpened: number;
+  /**
+   * Bytes of the requests written to a connected socket, warm-up included (the request's size on the wire;
+   * HTTP/2: its header list size and body). A request whose connection was refused or never connected
+   * sent 0 bytes.
+   */
   readonly bytesSent: Bytes;
+  /** Bytes of the whole responses received (warm-up included); a partial response before an error is not counted. */
   readonly bytesReceived: Bytes;
   /** Requests due in the window but not sent when it closed; recorded with latency = close − intended. */
   readonly requestsUnsent: number;

@@ -279,7 +279,6 @@ export class LoadRunner {
     slot.backlog -= 1;
     this.totalBacklog -= 1;
     slot.requestsSent += 1;
-    this.bytesSent += this.requestBytes;
     slot.conn.send(intended, this.clock.nowUs());
   }
 
@@ -291,12 +290,13 @@ export class LoadRunner {
       return;
     }
     slot.requestsSent += 1;
-    this.bytesSent += this.requestBytes;
     slot.conn.send(now, now);
   }
 
   private onComplete(conn: ClientConnection, status: number, bytes: number, headerBytes: number, answerKind?: string): void {
     const now = this.clock.nowUs();
+    // An answered request was written; one without an answer is counted in countUnanswered.
+    this.bytesSent += this.requestBytes;
     this.bytesReceived += bytes;
     if (this.measured(conn.intendedUs)) {
       const latencyUs = now - conn.intendedUs;
@@ -324,6 +324,7 @@ export class LoadRunner {
 
   private onError(conn: ClientConnection, kind: string): void {
     const now = this.clock.nowUs();
+    this.countUnanswered(conn);
     if (this.measured(conn.intendedUs)) {
       if (!this.closedLoop) {
         this.service.record(now - conn.sentUs);
@@ -333,6 +334,15 @@ export class LoadRunner {
       this.lastOutcomeUs = now;
     }
     this.backOff(this.slots[conn.id] as Slot);
+  }
+
+  /**
+   * Bytes sent count requests written to a connected socket (ClientConnection.requestWritten), as wrk and
+   * fortio count bytes written: a refused connection sent nothing. Called once per request that ends
+   * without an answer (error, timeout, drain), before its connection forgets it.
+   */
+  private countUnanswered(conn: ClientConnection): void {
+    if (conn.requestWritten) this.bytesSent += this.requestBytes;
   }
 
   /** Every request recorded without a response goes through here: main and error histograms, and its kind. */
@@ -404,6 +414,7 @@ export class LoadRunner {
     for (const s of this.slots) {
       if (!s.conn.busy) continue;
       const intended = s.conn.intendedUs;
+      this.countUnanswered(s.conn);
       s.conn.abort();
       if (!this.measured(intended)) continue;
       this.inFlightAtEnd += 1;
@@ -437,6 +448,7 @@ export class LoadRunner {
       const c = s.conn;
       if (!c.busy || now - c.sentUs <= this.options.timeoutUs) continue;
       const intended = c.intendedUs;
+      this.countUnanswered(c);
       c.abort();
       if (this.measured(intended)) {
         if (!this.closedLoop) {

@@ -61,6 +61,7 @@ export abstract class StreamConnection implements ClientConnection {
   busy = false;
   intendedUs: Microseconds = 0;
   sentUs: Microseconds = 0;
+  requestWritten = false;
   private socket: net.Socket | undefined;
   private connected = false;
   /** The write request reused for every write that completes synchronously (nearly all: a request is small). */
@@ -78,6 +79,7 @@ export abstract class StreamConnection implements ClientConnection {
     this.busy = true;
     this.intendedUs = intendedUs;
     this.sentUs = nowUs;
+    this.requestWritten = false;
     this.resetResponse();
     if (this.socket !== undefined && this.connected) this.write(this.socket);
     else if (this.socket === undefined) this.open();
@@ -149,7 +151,10 @@ export abstract class StreamConnection implements ClientConnection {
     this.events.onSocketOpened(this);
     socket.on('connect', () => {
       this.connected = true;
-      if (this.busy) socket.write(this.message);
+      if (this.busy) {
+        this.requestWritten = true;
+        socket.write(this.message);
+      }
     });
     socket.on('error', (err) => { if (this.socket === socket) this.fail(errorKind(err)); });
     socket.on('close', () => {
@@ -170,6 +175,7 @@ export abstract class StreamConnection implements ClientConnection {
   private write(socket: net.Socket): void {
     const handle = (socket as unknown as { _handle: RawStreamHandle | null })._handle;
     if (streamWrap === undefined || handle === null) {
+      this.requestWritten = true;
       socket.write(this.message);
       return;
     }
@@ -193,6 +199,7 @@ export abstract class StreamConnection implements ClientConnection {
       this.fail(getSystemErrorName(err));
       return;
     }
+    this.requestWritten = true;
     if (streamWrap.streamBaseState[streamWrap.kLastWriteWasAsync] !== 0) {
       req.buffer = this.message;
       this.writeReq = undefined;

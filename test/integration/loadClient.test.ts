@@ -5,6 +5,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { EchoServer } from '../../workloads/echoServer';
+import { buildHttpRequest } from '../../workloads/httpConnection';
 import { LoadRunner } from '../../workloads/loadRunner';
 import { parseTarget } from '../../workloads/loadTarget';
 import type { LoadOptions } from '../../workloads/loadOptions';
@@ -94,6 +95,45 @@ describe('load client against the echo server (loopback)', function () {
     const r = await new LoadRunner(options(`http://127.0.0.1:${port}/`, { requests: 5, connections: 1 })).run();
     assert.equal(r.requestsCompleted, 0);
     assert.equal(r.errorsByKind.ECONNREFUSED, 5);
+  });
+
+  it('counts no bytes sent or received for a refused connection, on every protocol and both HTTP/2 clients', async () => {
+    const port = await closedPort();
+    const saved = process.env.MESHBENCH_H2_CLIENT;
+    try {
+      for (const h2Client of ['fast', 'node']) {
+        if (h2Client === 'node') process.env.MESHBENCH_H2_CLIENT = 'node';
+        else delete process.env.MESHBENCH_H2_CLIENT;
+        for (const url of [`http://127.0.0.1:${port}/`, `tcp://127.0.0.1:${port}`, `h2c://127.0.0.1:${port}/`, `grpc://127.0.0.1:${port}`]) {
+          for (const keepAlive of [true, false]) {
+            const r = await new LoadRunner(options(url, { requests: 3, connections: 2, keepAlive })).run();
+            const what = `${url} (${h2Client} HTTP/2 client, keep-alive ${keepAlive})`;
+            assert.equal(r.requestsFailed, 3, what);
+            assert.equal(r.bytesSent, 0, what);
+            assert.equal(r.bytesReceived, 0, what);
+          }
+        }
+      }
+    } finally {
+      if (saved === undefined) delete process.env.MESHBENCH_H2_CLIENT;
+      else process.env.MESHBENCH_H2_CLIENT = saved;
+    }
+  });
+
+  it('counts the bytes of a request written to a server that hangs up without answering', async () => {
+    const hangUp = net.createServer((s) => s.once('data', () => s.destroy()));
+    await new Promise<void>((r) => hangUp.listen(0, '127.0.0.1', () => r()));
+    try {
+      const url = `http://127.0.0.1:${(hangUp.address() as net.AddressInfo).port}/`;
+      const r = await new LoadRunner(options(url, { requests: 4, connections: 1 })).run();
+      assert.equal(r.requestsCompleted, 0);
+      assert.equal(r.requestsFailed, 4);
+      const requestBytes = buildHttpRequest(parseTarget(url), Buffer.alloc(0), [], true).length;
+      assert.equal(r.bytesSent, 4 * requestBytes);
+      assert.equal(r.bytesReceived, 0);
+    } finally {
+      await new Promise<void>((r) => hangUp.close(() => r()));
+    }
   });
 });
 
