@@ -8,6 +8,7 @@ import { notHttp2Kind } from '../../workloads/h2Connection';
 import { notGrpcPrefix } from '../../workloads/grpcConnection';
 import type { LoadResult } from '../../workloads/loadResult';
 import type { LoadOptions } from '../../workloads/loadOptions';
+import { windowTooShortProblem } from '../../workloads/windowFloor';
 import { BadInputError, MeshbenchError } from '../errors';
 import { parseByteSize, parseDurationFlag, parseNonNegativeInt, parseNonNegativeNumber, parsePositiveInt } from '../cliParse';
 import { checkWritableOutput, writeFileAtomic } from '../atomicWrite';
@@ -60,6 +61,8 @@ export function loadOptionsFromFlags(url: string, flags: LoadFlags): LoadOptions
   const requests = flags.requests === undefined ? undefined : parsePositiveInt('--requests', flags.requests);
   let durationUs = flags.duration === undefined ? undefined : parseDurationFlag('--duration', flags.duration);
   if (durationUs === 0) throw new BadInputError('--duration must be more than 0');
+  const shortWindow = durationUs === undefined ? null : windowTooShortProblem(durationUs, qps);
+  if (shortWindow !== null) throw new BadInputError(`--duration ${shortWindow}`);
   if (durationUs === undefined && requests === undefined) durationUs = 5_000_000; // fortio's default
   const timeoutUs = parseDurationFlag('--timeout', flags.timeout);
   if (timeoutUs <= 0) throw new BadInputError('--timeout must be more than 0');

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { parseDurationUs } from '../../workloads/durationParse';
+import { windowTooShortProblem } from '../../workloads/windowFloor';
 import { calibrationControlProblem } from './calibrationControl';
 
 /*
@@ -207,6 +208,18 @@ export const profileSchema = z.strictObject({
     if (problem !== null) ctx.addIssue({ code: 'custom', message: problem });
   })).optional(),
 }).superRefine((p, ctx) => {
+  // Each step's window must hold a request interval at its rate (windowFloor.ts); the lowest rate needs the longest.
+  const durationUs = parseDurationUs(p.duration, 's') ?? 0;
+  const lowestQps = Math.min(...p.load.qps.map((q) => (q > 0 ? q : Number.POSITIVE_INFINITY)));
+  const shortWindow = durationUs > 0 ? windowTooShortProblem(durationUs, Number.isFinite(lowestQps) ? lowestQps : 0) : null;
+  if (shortWindow !== null) ctx.addIssue({ code: 'custom', path: ['duration'], message: shortWindow });
+  const search = p.load.search;
+  if (search !== undefined && search.minRequests === 0) {
+    // Without minRequests a probe's window is its duration alone; the search's lowest rate is `from`.
+    const probeUs = parseDurationUs(search.duration ?? p.duration, 's') ?? 0;
+    const shortProbe = probeUs > 0 ? windowTooShortProblem(probeUs, search.from) : null;
+    if (shortProbe !== null) ctx.addIssue({ code: 'custom', path: search.duration === undefined ? ['duration'] : ['load', 'search', 'duration'], message: `a search probe's window, ${shortProbe}` });
+  }
   if (!p.workload.keepAlive && multiplexedProtocols.includes(p.workload.protocol)) {
     ctx.addIssue({ code: 'custom', path: ['workload', 'keepAlive'], message: `a new connection per request is for http and tcp; ${p.workload.protocol} keeps its connections (as h2load and fortio do)` });
   }

@@ -4,6 +4,7 @@ import { buildHttpRequest } from '../../workloads/httpConnection';
 import { complete, failed, HttpResponseParser, needMore } from '../../workloads/httpResponseParser';
 import { loadOptionsFromFlags } from '../../harness/commands/loadCommand';
 import { BadInputError } from '../../harness/errors';
+import { minimumWindowUs } from '../../workloads/windowFloor';
 
 const flags = {
   qps: '8', connections: '4', warmup: '0s', payloadSize: '0', header: [] as string[], keepalive: true, timeout: '5s', drain: '500ms', labels: '',
@@ -117,6 +118,29 @@ describe('load target and flags', () => {
     assert.equal(loadOptionsFromFlags('http://127.0.0.1:1/', { ...noDrain, timeout: '100ms' }).drainUs, 100_000, 'the default drain shrinks to a shorter --timeout');
     assert.equal(loadOptionsFromFlags('http://127.0.0.1:1/', noDrain).drainUs, 500_000);
     assert.equal(loadOptionsFromFlags('http://127.0.0.1:1/', { ...flags, qps: '0' }).maxPending, 4);
+  });
+
+  it('refuses a window too short to read a rate from, saying the minimum, and accepts that minimum', () => {
+    const refused = (patch: Partial<typeof flags> & { duration: string }): string => {
+      try {
+        loadOptionsFromFlags('http://127.0.0.1:1/', { ...flags, ...patch });
+      } catch (e) {
+        assert.ok(e instanceof BadInputError);
+        return e.message;
+      }
+      return 'accepted';
+    };
+    // 8 qps: one request every 125 ms; 100 µs once read as 10,000 qps achieved.
+    assert.equal(refused({ duration: '0.0001s' }), '--duration 100us is too short to measure a rate: at least 125ms (at 8 qps, one request interval)');
+    assert.equal(refused({ duration: '124ms' }), '--duration 124ms is too short to measure a rate: at least 125ms (at 8 qps, one request interval)');
+    assert.equal(refused({ duration: '125ms' }), 'accepted');
+    assert.equal(refused({ duration: '0.0001s', qps: '0' }), '--duration 100us is too short to measure a rate: at least 1ms (the timers\' resolution)');
+    assert.equal(refused({ duration: '1ms', qps: '0' }), 'accepted');
+    // 3 qps: 333.33 ms, rounded up to whole ms so the figure printed is itself accepted.
+    assert.match(refused({ duration: '333ms', qps: '3' }), /at least 334ms \(at 3 qps/);
+    assert.equal(refused({ duration: '334ms', qps: '3' }), 'accepted');
+    assert.equal(minimumWindowUs(100_000), 1000);
+    assert.equal(minimumWindowUs(0.5), 2_000_000);
   });
 });
 

@@ -149,6 +149,18 @@ describe('workload protocols in profiles', () => {
     assert.equal(parseProfile('name: t\ndataplanes: [baseline]\nduration: 0.5\nwarmup: 0s\n', 't.yaml').duration, '0.5s');
   });
 
+  it('refuses a window shorter than one request interval at the lowest rate, or than the timers\' 1 ms, in steps and search probes', () => {
+    assert.throws(() => parseProfile('name: t\ndataplanes: [baseline]\nduration: 5ms\nload: {qps: [1000, 100, 0]}\n', 't.yaml'),
+      (e: unknown) => e instanceof BadInputError && /^t\.yaml: duration: 5ms is too short to measure a rate: at least 10ms \(at 100 qps, one request interval\)/.test(e.message));
+    assert.equal(parseProfile('name: t\ndataplanes: [baseline]\nduration: 10ms\nload: {qps: [1000, 100, 0]}\n', 't.yaml').duration, '10ms');
+    assert.throws(() => parseProfile('name: t\ndataplanes: [baseline]\nduration: 0.5ms\nload: {qps: [0]}\n', 't.yaml'),
+      (e: unknown) => e instanceof BadInputError && /duration: 500us is too short to measure a rate: at least 1ms \(the timers' resolution\)/.test(e.message));
+    // A search probe without minRequests lasts its duration alone, and its lowest rate is `from`.
+    assert.throws(() => parseProfile('name: t\ndataplanes: [baseline]\nduration: 2s\nload: {search: {p99: 5ms, from: 10, minRequests: 0, duration: 50ms}}\n', 't.yaml'),
+      (e: unknown) => e instanceof BadInputError && /load\.search\.duration: a search probe's window, 50ms is too short to measure a rate: at least 100ms \(at 10 qps/.test(e.message));
+    assert.ok(parseProfile('name: t\ndataplanes: [baseline]\nduration: 2s\nload: {search: {p99: 5ms, from: 10, duration: 50ms}}\n', 't.yaml').load.search, 'minRequests stretches the probe');
+  });
+
   it('streams above what every L7 hop allows per connection (HAProxy\'s 100) are refused in one line', () => {
     assert.throws(() => parseProfile('name: t\ndataplanes: [baseline]\nduration: 2s\nworkload: {protocol: grpc}\nload: {streams: 101}\n', 't.yaml'),
       (e: unknown) => e instanceof BadInputError && /^t\.yaml: load\.streams: .*<=100 \(got 101\)$/.test(e.message));
