@@ -7,6 +7,7 @@ import { H2EchoServer, type EchoTls } from '../../workloads/h2EchoServer';
 import { GrpcEchoServer, grpcControlProblem, parseGrpcControls } from '../../workloads/grpcEchoServer';
 import { BadInputError, EnvironmentError } from '../errors';
 import { parseDurationFlag, parsePort } from '../cliParse';
+import { controlPathPhrases } from '../echoStopLine';
 import { waitForStop } from '../signals';
 
 interface EchoFlags {
@@ -137,8 +138,8 @@ export function registerEchoCommand(program: Command): void {
       const c = st.calibration;
       const work = [c.bytesCopied > 0 ? `${c.bytesCopied} bytes copied` : '', c.connectionsChurned > 0 ? `${c.connectionsChurned} connections churned` : '',
         c.connectFailures > 0 ? `${c.connectFailures} calibration connects failed` : '', c.switchHandoffs > 0 ? `${c.switchHandoffs} thread hand-offs` : '',
-        c.connectsPath !== undefined ? `connects by ${c.connectsPath === 'native' ? 'the native addon' : 'Node'}` : '',
-        c.switchesPath !== undefined ? `switches by ${c.switchesPath === 'native' ? 'the native addon' : 'Node'}` : ''].filter((x) => x !== '');
+        ...controlPathPhrases({ ...(c.connectsPath === undefined ? {} : { connects: c.connectsPath }), ...(c.switchesPath === undefined ? {} : { switches: c.switchesPath }) }),
+      ].filter((x) => x !== '');
       const calibration = work.length === 0 ? '' : `; calibration: ${work.join(', ')}`;
       // Raw TCP has no request boundaries (a client's message may arrive in several reads), so it counts bytes.
       const served = flags.tcp === true ? `echoing ${st.bytesReceived} bytes` : `${st.requests} requests`;

@@ -144,6 +144,7 @@ export function formatSummaryText(s: SummaryRecord): string {
     for (const v of s.calibration) lines.push(`  ${v.control}: ${v.verdict}: ${v.why}`);
     lines.push(`  bar: ${calibrationBarText}`);
   }
+  if (s.echoControlPath !== undefined) lines.push('', `echo server's calibration controls: ${s.echoControlPath}`);
   for (const sk of s.dataplanesSkipped) lines.push(`skipped ${sk.dataplane}: ${sk.reason}`);
   return `${lines.join('\n')}\n`;
 }

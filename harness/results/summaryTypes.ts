@@ -95,4 +95,12 @@ export interface SummaryRecord {
   readonly calibration?: readonly CalibrationVerdict[];
   /** With `load.search`: per data plane × placement, the highest rate meeting the objective and every probe (searchSummary.ts). Absent otherwise. */
   readonly searches?: readonly RateSearchSummary[];
+  /**
+   * Which mechanism the echo server's `connects` and `switches` calibration controls used, from its stop
+   * line: "by the native addon" (bpf/addon/src/calibration.cc: the system calls with almost no user space
+   * around them) or "by Node" (the fallback, whose own user space shows in the breakdown), e.g. "connects by
+   * the native addon, switches by the native addon"; a deployment whose path is not known says why. Absent
+   * when no deployment's echo ran either control (harness/runner/echoControlPaths.ts).
+   */
+  readonly echoControlPath?: string;
 }

@@ -1,5 +1,6 @@
 import type { LoadResult } from '../../workloads/loadResult';
 import type { DataPlaneName, Profile } from '../profile/profileSchema';
+import type { EchoControlPaths } from '../echoStopLine';
 import type { EbpfObjects } from '../resources/bpfCost';
 import type { ComponentInfo, ComponentResources, ProbeFigures } from '../results/resultTypes';
 
@@ -49,6 +50,11 @@ export interface DeployedDataPlane {
   connectionsOnPath(): Promise<number | null>;
   /** The eBPF data plane's programs and maps, when it has any (its own cost is measured from them). */
   readonly ebpf?: EbpfObjects | null;
+  /**
+   * After PlatformSession.remove: which mechanism the echo server's `connects` and `switches` controls used
+   * (its stop line); null when it printed none. Absent on platforms that do not read it (kubernetes).
+   */
+  echoControlPaths?(): EchoControlPaths | null | undefined;
   /**
    * Resources measured by the platform itself (the kubernetes metrics API) for components without a local
    * cgroup; a fresh sampling per step. Absent on platforms whose components all have cgroup paths.

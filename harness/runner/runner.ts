@@ -25,6 +25,7 @@ import { withRunAdditions } from '../results/runAdditions';
 import { probeMeasurement, searchLine } from '../results/searchSummary';
 import { percentShare, type RateSearchSettings } from '../profile/profileSchema';
 import { profileForVariant } from './calibrationVariants';
+import { describeEchoControlPaths, pathControlsUsed, withEchoControlPath, type DeploymentControlPaths } from './echoControlPaths';
 
 export interface RunnerEvents {
   stepStarted(step: PlannedStep, total: number): void;
@@ -113,6 +114,17 @@ export class Runner {
 
     let deployed: DeployedDataPlane | undefined;
     let deployedKey: string | undefined;
+    /** The path controls (connects, switches) the deployed echo server runs by default. */
+    let deployedPathControls: DeploymentControlPaths['used'] = [];
+    const controlPaths: DeploymentControlPaths[] = [];
+    /** Removes the deployment and keeps what its echo server said of its control paths (known only once it stopped). */
+    const remove = async (d: DeployedDataPlane): Promise<void> => {
+      try {
+        await this.platform.remove(d);
+      } finally {
+        if (deployedPathControls.length > 0) controlPaths.push({ used: deployedPathControls, paths: d.echoControlPaths?.() });
+      }
+    };
     let failure: unknown;
     let stoppedEarly = false;
     /** Runs one step (deploying first when its deployment key changes): its record, null when its data plane is skipped, undefined when aborted. */
@@ -120,10 +132,12 @@ export class Runner {
       if (signal.aborted) return undefined;
       if (skipped.has(step.dataplane) || failedVariants.has(step.deploymentKey)) return null;
       if (deployed === undefined || deployedKey !== step.deploymentKey) {
-        if (deployed !== undefined) await this.platform.remove(deployed);
+        if (deployed !== undefined) await remove(deployed);
         deployed = undefined;
         try {
-          deployed = await this.platform.deploy(step.dataplane, step.placement, profileForVariant(profile, step.variant));
+          const deploymentProfile = profileForVariant(profile, step.variant);
+          deployedPathControls = pathControlsUsed(deploymentProfile.workload.serverControls);
+          deployed = await this.platform.deploy(step.dataplane, step.placement, deploymentProfile);
         } catch (err) {
           // A data plane this machine or build cannot run is skipped and named; the others still run.
           if (!(err instanceof EnvironmentError) || signal.aborted) throw err;
@@ -166,14 +180,15 @@ export class Runner {
     } catch (err) {
       failure = err;
     } finally {
-      if (deployed !== undefined) await this.platform.remove(deployed).catch(() => undefined);
+      if (deployed !== undefined) await remove(deployed).catch(() => undefined);
     }
     const status: 'complete' | 'partial' | 'failed' = failure !== undefined ? 'failed' : stoppedEarly ? 'partial' : 'complete';
     const reason = failure !== undefined ? (failure instanceof Error ? failure.message : String(failure)) : status === 'partial' ? 'interrupted' : null;
     // Once the run has ended, the plan is what was handed out (the search's unused budget was never planned).
     run = { ...run, status, statusReason: reason, endedAt: new Date().toISOString(), stepsCompleted: steps.length, stepsPlanned: status === 'complete' ? planner.planned + searchProbes : plannedNow() };
     this.store.writeRun(run);
-    const summary = withRunAdditions(summarise(this.runId, status, steps, run.dataplanesSkipped), steps, profile);
+    const echoControlPath = describeEchoControlPaths(controlPaths);
+    const summary = withEchoControlPath(withRunAdditions(summarise(this.runId, status, steps, run.dataplanesSkipped), steps, profile), echoControlPath);
     this.store.writeSummary(summary);
     if (failure !== undefined) throw failure;
     return { run, summary };

@@ -38,6 +38,7 @@ describeOnNetns('calibration variants (root, netns)', { timeoutMs: 120_000, tmpP
     assert.deepEqual(steps.map((s) => s.variant ?? null), [null, null, 'connects=2', 'connects=2']);
     const summary = JSON.parse(fs.readFileSync(path.join(store.dir, 'summary.json'), 'utf8')) as SummaryRecord;
     assert.deepEqual(summary.groups.map((g) => g.variant ?? null), [null, 'connects=2']);
+    assert.equal(summary.echoControlPath, 'connects by the native addon', 'read from the variant echo\'s stop line');
     assert.equal(summary.groups[0]?.breakdown, null, 'the plain baseline is the reference');
     const v = summary.calibration?.[0];
     assert.ok(v !== undefined, 'a calibration verdict');

@@ -3,6 +3,7 @@ import { defaultDataPlaneOptions, type DataPlane, type DataPlaneOptions } from '
 import { createDataPlane } from '../../dataplanes/dataPlaneFactory';
 import { EnvironmentError, MeshbenchError } from '../../errors';
 import type { DataPlaneName, WorkloadProtocol } from '../../profile/profileSchema';
+import { parseEchoControlPaths, type EchoControlPaths } from '../../echoStopLine';
 import { echoProtocolArgs, protocolTargetUrl } from '../workloadProtocol';
 import { ownPerfMap, perfMapNodeFlag, removePerfMap } from '../../probes/userSymbols';
 import { cliScript } from '../../runner/loadProcess';
@@ -29,6 +30,9 @@ export interface EchoDeploymentOptions {
   readonly stateDir?: string;
 }
 
+/** How long destroy() waits for the echo server's stop line after SIGTERM (it closes its sockets and prints it within ms); the cluster's removal kills it after. */
+const echoStopWaitMs = 3000;
+
 export const servicePort = 80;
 export const serverPort = 8080;
 
@@ -47,6 +51,13 @@ export interface PathCheck extends PathReport {
 export class EchoDeployment {
   /** The echo server's pid, whose perf map destroy() removes. */
   private echoPid: number | undefined;
+  /** The echo server, stopped with SIGTERM in destroy() so that it prints its stop line. */
+  private echo: ClusterProcess | undefined;
+  /**
+   * After destroy(): which mechanism the echo server's `connects` and `switches` controls used, read from its
+   * stop line (echoStopLine.ts); null when it printed none (it did not stop within the wait); undefined before.
+   */
+  controlPaths: EchoControlPaths | null | undefined;
 
   private constructor(
     readonly cluster: Cluster,
@@ -95,6 +106,7 @@ export class EchoDeployment {
       await cluster.waitListening(echo, serverPort);
       const deployment = new EchoDeployment(cluster, dataPlane, service, client, server, options.placement, options.cpus, protocol);
       deployment.echoPid = echo.pid;
+      deployment.echo = echo;
       return deployment;
     } catch (err) {
       // What the data plane holds in this process (the eBPF data planes' loaded object) goes with the cluster.
@@ -165,6 +177,14 @@ export class EchoDeployment {
   }
 
   async destroy(): Promise<void> {
+    if (this.controlPaths === undefined && this.echo !== undefined) {
+      // SIGTERM, not the cgroup's SIGKILL: the echo then prints its stop line, which names its control paths.
+      const echo = this.echo;
+      if (!echo.exited()) echo.child.kill('SIGTERM');
+      const deadline = Date.now() + echoStopWaitMs;
+      while (parseEchoControlPaths(echo.output()) === null && !echo.exited() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+      this.controlPaths = parseEchoControlPaths(echo.output());
+    }
     try {
       await this.dataPlane.uninstall();
     } finally {

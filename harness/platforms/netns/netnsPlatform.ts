@@ -1,6 +1,7 @@
 import path from 'node:path';
 import type { LoadResult } from '../../../workloads/loadResult';
 import type { DataPlaneOptions } from '../../dataplanes/dataPlane';
+import type { EchoControlPaths } from '../../echoStopLine';
 import { haproxyVersion } from '../../dataplanes/proxyProcess';
 import type { DataPlaneName, Profile } from '../../profile/profileSchema';
 import { ebpfObjectsOfCgroup, ebpfObjectsSince, mergeEbpfObjects, ownBpfObjects } from '../../resources/bpfCost';
@@ -39,6 +40,10 @@ class NetnsDeployed implements DeployedDataPlane {
 
   get targetUrl(): string {
     return this.deployment.targetUrl;
+  }
+
+  echoControlPaths(): EchoControlPaths | null | undefined {
+    return this.deployment.controlPaths;
   }
 
   runLoad(invocation: LoadInvocation): Promise<LoadResult> {
