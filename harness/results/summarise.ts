@@ -1,5 +1,6 @@
 import { overheadBreakdown, probedRequests, unixSocketBytes, type StepCosts } from '../attribution/overheadBreakdown';
-import { breakdownUncertainty, seededRandom } from '../attribution/breakdownInterval';
+import { breakdownUncertainty } from '../attribution/breakdownInterval';
+import { seededRandom, seedFrom, type RandomSource } from './stats/seededRandom';
 import type { OverheadBreakdown, StepRecord } from './resultTypes';
 import { isHeadlineStep, isInstrumentedStep, resultsSchemaVersion } from './resultTypes';
 import type { Perturbation, Spread, SummaryGroup, SummaryRecord } from './summaryTypes';
@@ -57,12 +58,22 @@ function medianBy<T>(items: readonly T[], key: (t: T) => number): T | undefined 
 export const breakdownBootstrapSeed = 20241106;
 
 /**
+ * The breakdown bootstrap's random source for one group: seeded from breakdownBootstrapSeed and the group's
+ * key (seedFrom), so a group's intervals depend on its own steps only, not on which groups were summarised
+ * before it (one shared stream made the sidecar's interval move when a kernel group was added ahead of it).
+ */
+export function breakdownRandomFor(groupKey: string): RandomSource {
+  return seededRandom(seedFrom(`${breakdownBootstrapSeed}|breakdown|${groupKey}`));
+}
+
+/**
  * Pure: the summary of a run's steps, grouped by data plane × placement × load point, spread over
  * repetitions, headline figures with 95 % intervals (summaryIntervals.ts). Headline figures come from clean
  * (or inline) repetitions; the breakdown and the eBPF program time from the instrumented ones where the run
- * has them (see probes.mode). `random` drives the breakdown's bootstrap (seeded: same steps, same intervals).
+ * has them (see probes.mode). `randomFor` gives each group's breakdown bootstrap its random source, by the
+ * group's key (default breakdownRandomFor: seeded per group, so same steps, same intervals, whatever else is in the run).
  */
-export function summarise(runId: string, status: SummaryRecord['status'], allSteps: readonly StepRecord[], skipped: SummaryRecord['dataplanesSkipped'] = [], random: () => number = seededRandom(breakdownBootstrapSeed)): SummaryRecord {
+export function summarise(runId: string, status: SummaryRecord['status'], allSteps: readonly StepRecord[], skipped: SummaryRecord['dataplanesSkipped'] = [], randomFor: (groupKey: string) => RandomSource = breakdownRandomFor): SummaryRecord {
   const steps = allSteps.filter(isHeadlineStep);
   const instrumentedByGroup = new Map<string, StepRecord[]>();
   for (const s of allSteps) if (isInstrumentedStep(s)) instrumentedByGroup.set(groupKey(s), [...(instrumentedByGroup.get(groupKey(s)) ?? []), s]);
@@ -75,7 +86,7 @@ export function summarise(runId: string, status: SummaryRecord['status'], allSte
   for (const s of steps) if (isReference(s)) baselineByPoint.set(pointKey(s), [...(baselineByPoint.get(pointKey(s)) ?? []), s]);
 
   const out: SummaryGroup[] = [];
-  for (const group of groups.values()) {
+  for (const [key, group] of groups) {
     const first = group[0] as StepRecord;
     const baselines = isReference(first) ? [] : (baselineByPoint.get(pointKey(first)) ?? []);
     // Pair each repetition with the baseline of the same repetition (interleaved runs), else the median baseline.
@@ -138,7 +149,7 @@ export function summarise(runId: string, status: SummaryRecord['status'], allSte
       loadGeneratorCpuUsPerRequest: loadGen.length === 0 ? null : spread(loadGen),
       perturbation: perturbation(group, withProbes),
       noisySteps: group.flatMap((s) => ((s.noise?.flags.length ?? 0) > 0 ? [{ id: s.id, flags: s.noise?.flags ?? [] }] : [])),
-      breakdownUncertainty: attributed.length === 0 ? null : breakdownUncertainty(attributed.map(([s, b]) => ({ step: stepCosts(s), baseline: stepCosts(b) })), random),
+      breakdownUncertainty: attributed.length === 0 ? null : breakdownUncertainty(attributed.map(([s, b]) => ({ step: stepCosts(s), baseline: stepCosts(b) })), randomFor(key)),
     });
   }
   const summary = withIntervals({ schemaVersion: resultsSchemaVersion, kind: 'meshbench-summary', runId, status, dataplanesSkipped: skipped, groups: out });

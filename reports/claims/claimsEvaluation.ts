@@ -195,8 +195,13 @@ function shareClaim(summary: SummaryRecord, steps: readonly StepRecord[], id: st
   // The extra CPU as the breakdown states it (its point and interval, from the summary): one figure, one
   // interval wherever it is printed. stackShare's own draws decide only the share's interval.
   const extra = g.breakdownUncertainty ?? null;
-  const extraText = extra === null ? `${formatUs(s.extraUs)}${ivText(s.extraIntervalUs, formatUs)}` : `${formatUs(extra.extraCpuUsPerRequest)}${ivText(extra.extraCpuIntervalUs, formatUs)}`;
-  const absolute = `${formatUs(s.categoriesUs)} of ${extraText} extra CPU per request`;
+  const extraUs = extra === null ? s.extraUs : extra.extraCpuUsPerRequest;
+  const extraIv = extra === null ? s.extraIntervalUs : extra.extraCpuIntervalUs;
+  // From one instrumented repetition the breakdown's interval is its stack samples' Poisson spread only (no
+  // repetition to resample): said so, as the share's own figure says, not printed as a 95 % interval.
+  const absolute = pairs.length < 2
+    ? `${formatUs(s.categoriesUs)} of ${formatUs(extraUs)} extra CPU per request${extraIv === null ? '' : ` (stack-sample interval within the one repetition [${formatUs(extraIv.low)}, ${formatUs(extraIv.high)}])`}`
+    : `${formatUs(s.categoriesUs)} of ${formatUs(extraUs)}${ivText(extraIv, formatUs)} extra CPU per request`;
   if (s.share === null) return { id, claim, band, unit: '%', value: null, interval: null, absolute, point: pointLabel(g), verdict: 'inconclusive', why: 'the sidecar\'s extra CPU holds 0 in its 95% interval: no share to take' };
   const value = 100 * s.share;
   const drawn = s.interval === null ? null : { low: 100 * s.interval.low, high: 100 * s.interval.high };

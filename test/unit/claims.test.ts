@@ -104,8 +104,11 @@ describe("the talk's claims", () => {
       assert.match(c.why, /one instrumented repetition: no interval across repetitions, so no verdict \(run 2 or more instrumented repetitions/, id);
       assert.doesNotMatch(c.why, /3 or more/, id);
     }
-    // The stack samples still give a spread within the repetition; it is printed as such, not as the 95 % interval.
-    assert.match((r.find((x) => x.id === 'orchestration-share') as ClaimRow).why, /stack-sample interval within the one repetition \[[−\d.]+ to [−\d.]+\]/);
+    // The stack samples still give a spread within the repetition; it is printed as such, not as the 95 % interval,
+    // in the share's figure and in the extra CPU of the absolute column.
+    const orchestration = r.find((x) => x.id === 'orchestration-share') as ClaimRow;
+    assert.match(orchestration.why, /stack-sample interval within the one repetition \[[−\d.]+ to [−\d.]+\]/);
+    assert.match(orchestration.absolute ?? '', /^[\d.]+ (µs|ms) of [\d.]+ (µs|ms) extra CPU per request \(stack-sample interval within the one repetition \[[\d.]+ (µs|ms), [\d.]+ (µs|ms)\]\)$/);
     // Two instrumented repetitions are the fewest that give an interval, and so a verdict can be reached.
     const { steps: twice } = syntheticRun({ runId: 'twice', connections: [4, 64], repetitions: 2, samplesPerStep: 300, seed: 3 });
     const r2 = evaluateClaims(summarise('twice', 'complete', twice), twice);
@@ -136,6 +139,17 @@ describe("the talk's claims", () => {
     assert.ok(u !== undefined && u !== null);
     const o = row('orchestration-share');
     assert.ok((o.absolute ?? '').endsWith(` of ${formatUs(u.extraCpuUsPerRequest)} [${formatUs(u.extraCpuIntervalUs.low)}, ${formatUs(u.extraCpuIntervalUs.high)}] extra CPU per request`), o.absolute ?? '');
+  });
+
+  it('the bootstrap behind a share is seeded per group: the same steps give the same figures whatever other data planes the run has', () => {
+    const { steps: all } = syntheticRun({ runId: 'seeds', dataplanes: ['baseline', 'kernel', 'ambient', 'sidecar'], repetitions: 2, samplesPerStep: 200, seed: 9 });
+    const fewer = all.filter((s) => s.dataplane !== 'kernel' && s.dataplane !== 'ambient');
+    const sidecarOf = (steps: typeof all) => summarise('seeds', 'complete', steps).groups.find((g) => g.dataplane === 'sidecar')?.breakdownUncertainty;
+    const a = sidecarOf(all);
+    assert.ok(a !== undefined && a !== null);
+    assert.deepEqual(sidecarOf(fewer), a, 'the kernel and ambient groups ahead of it draw nothing from its stream');
+    const share = (steps: typeof all) => evaluateClaims(summarise('seeds', 'complete', steps), steps).find((x) => x.id === 'orchestration-share');
+    assert.deepEqual(share(fewer), share(all));
   });
 
   it('a run that cannot measure a claim says why: no stacks, no kernel, a single data plane', () => {
