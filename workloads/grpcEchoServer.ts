@@ -11,6 +11,7 @@ import { protoRoot, type PingMessage } from './grpcProto';
 import { grpcStatusName, parseGrpcStatus } from './grpcStatus';
 import { controlsFromHeaders, type EchoTls } from './h2EchoServer';
 import { PreciseTimers } from './preciseTimers';
+import { listenOn } from './serverListen';
 
 /** The gRPC-only controls: a status drawn per call, and how many replies a streaming call gets. */
 export interface GrpcControls {
@@ -149,14 +150,7 @@ export class GrpcEchoServer {
   }
 
   listen(): Promise<net.AddressInfo> {
-    return new Promise((resolve, reject) => {
-      const onError = (err: NodeJS.ErrnoException): void => reject(err);
-      this.listener.once('error', onError);
-      this.listener.listen({ host: this.options.host, port: this.options.port, backlog: 4096 }, () => {
-        this.listener.off('error', onError);
-        resolve(this.listener.address() as net.AddressInfo);
-      });
-    });
+    return listenOn(this.listener, this.options.host, this.options.port);
   }
 
   close(): Promise<void> {

@@ -7,6 +7,7 @@ import type { EchoServerStats } from './echoServer';
 import { emptyEchoStats, ReplyWork } from './echoWork';
 import { headerListBytes } from './h2Connection';
 import { PreciseTimers } from './preciseTimers';
+import { listenOn } from './serverListen';
 
 /** The echo controls a request may carry as headers of these names (`delay: 5ms`, `status: 503:10`), besides its query string. */
 export const controlHeaderNames = ['delay', 'status', 'size', 'close', 'burn', 'copies', 'connects', 'switches'] as const;
@@ -97,14 +98,7 @@ export class H2EchoServer {
   }
 
   listen(): Promise<net.AddressInfo> {
-    return new Promise((resolve, reject) => {
-      const onError = (err: NodeJS.ErrnoException): void => reject(err);
-      this.server.once('error', onError);
-      this.server.listen({ host: this.options.host, port: this.options.port, backlog: 4096 }, () => {
-        this.server.off('error', onError);
-        resolve(this.server.address() as net.AddressInfo);
-      });
-    });
+    return listenOn(this.server, this.options.host, this.options.port);
   }
 
   close(): Promise<void> {

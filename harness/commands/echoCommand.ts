@@ -65,13 +65,7 @@ export function registerEchoCommand(program: Command): void {
         if (v !== undefined) parts.push(`${key}=${v}`);
       }
       if (flags.close !== undefined) parts.push(`close=${flags.close === true ? 'true' : flags.close}`);
-      let defaults;
-      try {
-        defaults = parseControls(parts.join('&'));
-      } catch (err) {
-        if (err instanceof ControlSyntaxError) throw new BadInputError(`bad echo control: ${err.message}`);
-        throw err;
-      }
+      const defaults = parseControlsOrBadInput(parseControls, parts.join('&'));
       const protocol = flags.tcp === true ? 'tcp' : (flags.protocol ?? 'http');
       if (protocol !== 'http' && protocol !== 'http2' && protocol !== 'grpc' && protocol !== 'tcp') {
         throw new BadInputError(`--protocol must be http, http2, grpc or tcp, got "${protocol}"`);
@@ -83,13 +77,7 @@ export function registerEchoCommand(program: Command): void {
         throw new BadInputError('the calibration controls (burn, copies, connects, switches) work on HTTP and gRPC requests, not with --tcp');
       }
       if (flags.grpcStatus !== undefined) parts.push(`grpc-status=${encodeURIComponent(flags.grpcStatus)}`);
-      let grpcDefaults;
-      try {
-        grpcDefaults = parseGrpcControls(parts.join('&'));
-      } catch (err) {
-        if (err instanceof ControlSyntaxError) throw new BadInputError(`bad echo control: ${err.message}`);
-        throw err;
-      }
+      const grpcDefaults = parseControlsOrBadInput(parseGrpcControls, parts.join('&'));
       if (protocol !== 'grpc' && (grpcDefaults.grpcStatus.length > 0 || grpcDefaults.messages.length > 0)) {
         throw new BadInputError('grpc-status and messages are gRPC controls: use them with --protocol grpc');
       }
@@ -145,6 +133,19 @@ export function registerEchoCommand(program: Command): void {
       const served = flags.tcp === true ? `echoing ${st.bytesReceived} bytes` : `${st.requests} requests`;
       process.stderr.write(`meshbench echo: stopped after ${served} on ${st.connectionsAccepted} connection${st.connectionsAccepted === 1 ? '' : 's'}${rejected}${internal}${calibration}\n`);
     });
+}
+
+/**
+ * `parse(query)` for the echo's default controls (fortio syntax, "size=1024&delay=1ms"), its ControlSyntaxError
+ * turned into one BadInputError line ("bad echo control: size: …"); any other error passes through.
+ */
+export function parseControlsOrBadInput<T>(parse: (query: string) => T, query: string): T {
+  try {
+    return parse(query);
+  } catch (err) {
+    if (err instanceof ControlSyntaxError) throw new BadInputError(`bad echo control: ${err.message}`);
+    throw err;
+  }
 }
 
 /** Reads the PEM files of --tls-cert/--tls-key; one BadInputError naming the file that cannot be read. */

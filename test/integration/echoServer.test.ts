@@ -217,5 +217,15 @@ describe('meshbench echo CLI', () => {
       assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
       assert.doesNotMatch(r.stderr, /\s+at /);
     }
+    // Both control parsers, the general one and gRPC's, end in the same one line.
+    for (const [args, said] of [
+      [['echo', '--controls', 'size=abc'], 'bad echo control: size: "abc" is not a valid value'],
+      [['echo', '--protocol', 'grpc', '--controls', 'grpc-status=%zz'], 'bad echo control: grpc-status: "%zz" has a malformed percent-escape'],
+    ] as const) {
+      const r = await runCli([...args]);
+      assert.equal(r.code, 2, args.join(' '));
+      assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+      assert.ok(r.stderr.startsWith(`meshbench: ${said}`), r.stderr);
+    }
   });
 });

@@ -1,0 +1,32 @@
+import assert from 'node:assert/strict';
+import http2 from 'node:http2';
+import net from 'node:net';
+import { parseControlsOrBadInput } from '../../harness/commands/echoCommand';
+import { BadInputError } from '../../harness/errors';
+import { parseControls } from '../../workloads/echoControls';
+import { parseGrpcControls } from '../../workloads/grpcEchoServer';
+import { listenOn } from '../../workloads/serverListen';
+
+describe('meshbench echo: default controls', () => {
+  it('turns a control syntax error of either parser into one BadInputError line, and lets other errors through', () => {
+    assert.deepEqual(parseControlsOrBadInput(parseControls, 'size=16').sizeBytes, [{ value: 16, percent: 100 }]);
+    assert.throws(() => parseControlsOrBadInput(parseControls, 'size=abc'), (e: unknown) => e instanceof BadInputError && /^bad echo control: size: /.test(e.message));
+    assert.throws(() => parseControlsOrBadInput(parseGrpcControls, 'grpc-status=bogus'), (e: unknown) => e instanceof BadInputError && /^bad echo control: grpc-status: /.test(e.message));
+    assert.throws(() => parseControlsOrBadInput(() => { throw new RangeError('not ours'); }, ''), RangeError);
+  });
+});
+
+describe('listenOn: how the HTTP/2 and gRPC echo servers listen', () => {
+  it('resolves with the bound address, and rejects with EADDRINUSE on a taken port (the echo command names it)', async () => {
+    const a = net.createServer();
+    const b = http2.createServer();
+    try {
+      const addr = await listenOn(a, '127.0.0.1', 0);
+      assert.ok(addr.port > 0);
+      await assert.rejects(listenOn(b, '127.0.0.1', addr.port), (e: NodeJS.ErrnoException) => e.code === 'EADDRINUSE');
+    } finally {
+      await new Promise<void>((r) => a.close(() => r()));
+      b.close();
+    }
+  });
+});
