@@ -39,7 +39,7 @@ export interface NoiseThresholds {
   /**
    * Other work above 10 % of the machine: a neighbour used a tenth of the CPUs the mesh competes for. Measured
    * on the 2-core machine (README "meshbench run", noise fingerprint): steps beside 22–26 % of other work had a
-   * P50 5–14 % and a P99 4–120 % above the same steps beside none (0.0 %), while unflagged repetitions agreed
+   * P50 5–14 % and a P99 4–123 % above the same steps beside none (0.0 %), while unflagged repetitions agreed
    * within 1 % at P50; so a flag at 10 % errs on the side of naming noise.
    */
   readonly outsideShare: number;
