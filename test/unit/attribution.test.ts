@@ -107,6 +107,15 @@ describe('stack classification rules (real stacks from a quick run and a calibra
     assert.equal(classifyStack(['node', '[libc.so.6]']), 'userspace');
   });
 
+  it('wakeup-irq-restore: only a wake-up\'s irq restore under a receive softirq is scheduling; the rest of that softirq stays the network stack', () => {
+    const c = nativeRun.cases.find((x) => x.rule === 'wakeup-irq-restore') as StackCase;
+    assert.match(c.stack, /net_rx_action_\[k\]/);
+    assert.equal(classifyStack(c.stack.split(';')), 'scheduling');
+    // the same softirq sampled inside the wake function, or at an irq restore under TCP itself: network-stack
+    assert.equal(classifyStack(c.stack.replace(/;_raw_spin_unlock_irqrestore_\[k\]$/, '').split(';')), 'network-stack');
+    assert.equal(classifyStack(c.stack.replace(/sock_def_readable_\[k\];_raw_spin_unlock_irqrestore_\[k\]$/, 'tcp_v4_rcv_[k];_raw_spin_unlock_irqrestore_[k]').split(';')), 'network-stack');
+  });
+
   it('a receive softirq is connections only on top of a connection call: the same softirq under a write stays the network stack', () => {
     const softirq = [k('__local_bh_enable_ip'), k('do_softirq.part.0'), k('handle_softirqs'), k('net_rx_action'), k('__napi_poll'), k('process_backlog'), k('ip_rcv')];
     assert.equal(classifyStack(['node', k('do_syscall_64'), k('__x64_sys_connect'), k('__sys_connect'), k('tcp_v4_connect'), ...softirq]), 'connections');
