@@ -149,6 +149,7 @@ function hintFor(code: string, errno: number): string | undefined {
   if (code === 'EPERM' || code === 'EACCES' || errno === 1) return 'BPF needs root (or CAP_BPF and CAP_PERFMON)';
   if (code === 'ENOOBJECT') return 'build the objects with bash ci/setup.sh; the names are bpf/<name>.bpf.c';
   if (code === 'ENOCGROUP') return 'give an existing cgroup v2 directory';
+  if (code === 'ENOSWITCH') return 'the helper thread always answered before the caller waited: run the echo server on a machine (or cgroup) where its threads share CPU time, or without switches=';
   return undefined;
 }
 

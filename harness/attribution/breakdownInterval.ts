@@ -1,7 +1,7 @@
 import type { BreakdownCategory } from '../results/resultTypes';
 import { breakdownCategories } from '../results/resultTypes';
 import { explainedShareOf, toBreakdownCategory, type StepCosts } from './overheadBreakdown';
-import { classifyFolded, classifyStack, parseFoldedLine, type StackCategory } from './stackClassifier';
+import { classifyFolded, classifyFoldedStacks, type StackCategory } from './stackClassifier';
 
 /*
  * Uncertainty of the overhead breakdown by bootstrap (Efron & Tibshirani, "An Introduction to the
@@ -191,10 +191,8 @@ interface SelectedCounts {
 function selectedCounts(costs: StepCosts, select: StackSelector): SelectedCounts[] {
   return Object.values(costs).map((c) => {
     const byKey = new Map<string, [BreakdownCategory, boolean, number]>();
-    for (const line of c.foldedStacks.split('\n')) {
-      const p = parseFoldedLine(line);
-      if (p === null) continue;
-      const cat = toBreakdownCategory(classifyStack(p.frames), c.role);
+    for (const p of classifyFoldedStacks(c.foldedStacks)) {
+      const cat = toBreakdownCategory(p.category, c.role);
       const chosen = select(cat, p.frames);
       const key = `${cat}|${chosen}`;
       const e = byKey.get(key);

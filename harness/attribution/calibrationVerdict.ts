@@ -37,17 +37,17 @@ export const calibrationCategory: Readonly<Record<CalibrationKind, BreakdownCate
 export const inherentSpill: Readonly<Record<CalibrationKind, Partial<Record<BreakdownCategory, string>>>> = {
   burn: {},
   copies: {
-    application: "Node's fs.writevSync/readSync (argument checks, the binding) around the 2 system calls per request",
+    application: "Node's fs.writevSync/readSync (argument checks, the binding) around the 2 system calls per request; in the README's runs mostly the request path's JavaScript and V8's optimizing compiler, which cost more beside the control (cause not pinned down)",
     'kernel-unclassified': 'the entry and exit of those 2 system calls',
   },
   connects: {
-    application: "the user-space side of each connection: on the native path the addon's call and libc's syscall wrappers; on the Node fallback (the echo without the addon) Node's net.connect, its socket object and close on both ends",
-    syscalls: "close(2) tearing down each socket's file (dput, evict: VFS work with no socket frame), and on the Node fallback epoll_ctl adding and removing each socket",
-    'kernel-unclassified': "the entry and exit of the 5 system calls per connection (socket, connect, accept4, 2 × close), and on the Node fallback page faults of the heap its socket objects grow",
+    application: "the user-space side of each connection: on the native path the addon's call (1–2 µs; in the README's runs the rest was the request path's JavaScript and V8's optimizing compiler, which cost more beside the control, cause not pinned down); on the Node fallback (the echo without the addon) Node's net.connect, its socket object and close on both ends",
+    syscalls: "on the Node fallback epoll_ctl adding and removing each socket; close(2)'s generic file teardown counts as connections only in the share of socket releases among the file releases the server's samples show (rule file-close)",
+    'kernel-unclassified': "the entry and exit of the 2 close(2) calls per connection (their wrapper names no socket; socket, connect and accept4 are named by theirs), and on the Node fallback page faults of the heap its socket objects grow",
   },
   switches: {
-    application: "the user-space side of each hand-off: on the native path the addon's call and libc's syscall wrapper (tens of samples a step, within noise in most runs); on the Node fallback (the echo without the addon) V8's Atomics.wait/notify, a mutex and condition variable in user space, in both threads",
-    'kernel-unclassified': 'the entry and exit of the futex system calls (a wait and a wake on each side per hand-off, and a hand-off that did not sleep is repeated)',
+    application: "the user-space side of each hand-off: on the native path the addon's hand-off loop (1–2.4 µs; its futex wrappers count as scheduling; in the README's runs the rest was the request path's JavaScript and V8's optimizing compiler, which cost more beside the control, cause not pinned down); on the Node fallback (the echo without the addon) V8's Atomics.wait/notify, a mutex and condition variable in user space, in both threads",
+    'kernel-unclassified': "on the Node fallback the entry and exit of V8's futex calls, made through libc wrappers whose frames name no call; on the native path the addon's wrappers name them (scheduling)",
   },
 };
 

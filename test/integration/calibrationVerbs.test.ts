@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
+import path from 'node:path';
 import { BpfError, calibrationVerbs } from '../../bpf/bpfBindings';
+import { classifyStackWithRule } from '../../harness/attribution/stackClassifier';
 
 /*
  * The addon's native calibration verbs (bpf/addon/src/calibration.cc) on their own, counted by the kernel:
@@ -42,6 +45,20 @@ describe('native calibration verbs (addon)', () => {
     v.switcherStop(h);
     v.switcherStop(h); // idempotent
     assert.equal(threadCount(), threads);
+  });
+
+  it('the futex calls are made from the addon\'s named wrappers, which the classifier reads as scheduling', () => {
+    // The breakdown can tell a hand-off's syscall entry/exit and its user-mode return samples from other calls
+    // only by these names (stackClassifier rule futex-named-by-user-frame); renaming them would move that cost
+    // back to kernel-unclassified and application without any test of the classifier noticing.
+    const addonFile = path.join(__dirname, '..', '..', '..', 'bpf', 'addon', 'build', 'Release', 'meshbench_bpf.node');
+    const symbols = execFileSync('nm', ['--defined-only', addonFile], { encoding: 'utf8' });
+    for (const name of ['mb_futexWait', 'mb_futexWake']) {
+      assert.match(symbols, new RegExp(`\\bT ${name}$`, 'm'));
+      const r = classifyStackWithRule(['node', '[libstdc++.so.6.0.30]', 'helperLoop', name, 'entry_SYSCALL_64_after_hwframe_[k]', 'do_syscall_64_[k]']);
+      assert.equal(r.rule.name, 'futex-named-by-user-frame');
+      assert.equal(r.category, 'scheduling');
+    }
   });
 
   it('closing an unknown handle does nothing; a handle that is not a number is a BpfError EARG', () => {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { classificationRules, classifyFolded, classifyStack, classifyStackWithRule } from '../../harness/attribution/stackClassifier';
+import { classificationRules, classifyFolded, classifyFoldedStacks, classifyStack, classifyStackWithRule, socketReleaseShare } from '../../harness/attribution/stackClassifier';
 import { overheadBreakdown, splitStepCpu, type StepCosts } from '../../harness/attribution/overheadBreakdown';
 import { foldStacks } from '../../harness/probes/foldedStacks';
 import { captureLost } from '../../harness/probes/stackSampler';
@@ -14,7 +14,9 @@ const readFixture = (name: string): { cases: StackCase[]; derived?: StackCase[] 
 const quick = readFixture('quick-run.json');
 /** Stacks of the calibration run (issue 14) for the rules its controls called for. */
 const calibrationRun = readFixture('calibration-run.json');
-const fixture = { cases: [...quick.cases, ...calibrationRun.cases], derived: quick.derived ?? [] };
+/** Stacks of a calibration run with the native controls (connects, switches) for the close(2) and user-frame rules. */
+const nativeRun = JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', '..', 'test', 'fixtures', 'stacks', 'calibration-native-run.json'), 'utf8')) as { cases: StackCase[]; shared: { socketRelease: string; fileClose: string } };
+const fixture = { cases: [...quick.cases, ...calibrationRun.cases, ...nativeRun.cases], derived: quick.derived ?? [] };
 
 describe('stack classification rules (real stacks from a quick run and a calibration run)', () => {
   for (const c of [...fixture.cases, ...fixture.derived]) {
@@ -65,6 +67,54 @@ describe('stack classification rules (real stacks from a quick run and a calibra
       for (const c of stacks) assert.equal(classifyStack(c.stack.split(';')), now, c.stack);
     });
   }
+
+  it('file-close: close(2)\'s generic teardown is shared by the releases the component shows (real stacks of one step)', () => {
+    const { socketRelease, fileClose } = nativeRun.shared;
+    assert.equal(classifyStackWithRule(fileClose.split(';')).rule.name, 'file-close');
+    assert.equal(classifyStack(socketRelease.split(';')), 'connections');
+    // Only socket releases seen: all of it is connections.
+    const sockets = `${socketRelease} 3\n${fileClose} 2\n`;
+    assert.equal(socketReleaseShare(sockets), 1);
+    const c = classifyFolded(sockets);
+    assert.equal(c.connections, 5);
+    assert.equal(c.syscalls, 0);
+    // No release seen: syscalls, as before the rule.
+    assert.equal(socketReleaseShare(`${fileClose} 2`), null);
+    assert.equal(classifyFolded(`${fileClose} 2`).syscalls, 2);
+    // A pipe's release beside the socket's: the generic part shared 3 : 1, the pipe's own release syscalls
+    // (a pipe_release frame put where sock_close was).
+    const pipe = socketRelease.replace(/sock_close_\[k\].*$/, 'pipe_release_[k]');
+    const mixed = `${socketRelease} 3\n${pipe} 1\n${fileClose} 4\n`;
+    assert.equal(socketReleaseShare(mixed), 0.75);
+    const m = classifyFolded(mixed);
+    assert.equal(m.connections, 3 + 3);
+    assert.equal(m.syscalls, 1 + 1);
+    assert.deepEqual(classifyFoldedStacks(mixed).filter((x) => x.rule === 'file-close').map((x) => [x.category, x.count]), [['syscalls', 1], ['connections', 3], ['syscalls', 1]]);
+    // The generic hooks __fput runs for every file are not a file's release.
+    const hook = socketRelease.replace(/sock_close_\[k\].*$/, 'file_f_owner_release_[k]');
+    assert.equal(socketReleaseShare(`${socketRelease} 1\n${hook} 5`), 1);
+  });
+
+  it('the innermost user frame decides entry/exit-only and user-mode samples only when it names the call', () => {
+    // entry/exit alone under a futex wrapper: scheduling; the same frames under libc's generic syscall(2): kernel, unclassified
+    const named = nativeRun.cases.find((c) => c.rule === 'futex-named-by-user-frame' && c.stack.includes('_[k]')) as StackCase;
+    assert.equal(classifyStack(named.stack.split(';')), 'scheduling');
+    assert.equal(classifyStack(named.stack.replace('mb_futexWake', 'syscall').split(';')), 'kernel-unclassified');
+    // a wrapper frame does not decide a stack whose kernel frames name work
+    assert.equal(classifyStack(named.stack.replace('do_syscall_64_[k]', 'do_syscall_64_[k];ksys_write_[k];vfs_write_[k]').split(';')), 'syscalls');
+    // a user-mode sample in a function that is not a wrapper stays user space
+    assert.equal(classifyStack(['node', '[libstdc++.so.6.0.30]', 'helperLoop']), 'userspace');
+    assert.equal(classifyStack(['node', '[libc.so.6]']), 'userspace');
+  });
+
+  it('wakeup-irq-restore: only a wake-up\'s irq restore under a receive softirq is scheduling; the rest of that softirq stays the network stack', () => {
+    const c = nativeRun.cases.find((x) => x.rule === 'wakeup-irq-restore') as StackCase;
+    assert.match(c.stack, /net_rx_action_\[k\]/);
+    assert.equal(classifyStack(c.stack.split(';')), 'scheduling');
+    // the same softirq sampled inside the wake function, or at an irq restore under TCP itself: network-stack
+    assert.equal(classifyStack(c.stack.replace(/;_raw_spin_unlock_irqrestore_\[k\]$/, '').split(';')), 'network-stack');
+    assert.equal(classifyStack(c.stack.replace(/sock_def_readable_\[k\];_raw_spin_unlock_irqrestore_\[k\]$/, 'tcp_v4_rcv_[k];_raw_spin_unlock_irqrestore_[k]').split(';')), 'network-stack');
+  });
 
   it('a receive softirq is connections only on top of a connection call: the same softirq under a write stays the network stack', () => {
     const softirq = [k('__local_bh_enable_ip'), k('do_softirq.part.0'), k('handle_softirqs'), k('net_rx_action'), k('__napi_poll'), k('process_backlog'), k('ip_rcv')];
