@@ -68,4 +68,25 @@ describe('EarlyWakeTimers: one wake-up per deadline, a learned margin early', ()
     assert.deepEqual(r.observed, [300], 'armed for 100 µs, woken at 400');
     r.timers.close();
   });
+
+  for (const nextMs of [0.01, 0]) {
+    it(`returns to the event loop when each release sets the next deadline ${nextMs * 1000} µs on`, () => {
+      // A clock that moves 1 µs per read, as a real one does while the loop works; 10 µs on is 100,000 QPS,
+      // 0 is a backlog (each next deadline already due).
+      const clock = { t: 0, nowUs(): number { this.t += 1; return this.t; } };
+      let wake: () => void = () => undefined;
+      const timers = new EarlyWakeTimers(clock, (onWake) => {
+        wake = onWake;
+        return { kind: 'timerfd', arm: () => undefined, disarm: () => undefined, close: () => undefined };
+      }, { marginUs: () => 0, observe: () => undefined });
+      let released = 0;
+      // Capped so that chasing the chain (the defect) ends and fails the assertion instead of hanging.
+      const chain = (): void => { released += 1; if (released < 1000) timers.setTimeout(chain, nextMs); };
+      timers.setTimeout(chain, 0);
+      clock.t += 5;
+      wake();
+      timers.close();
+      assert.ok(released >= 1 && released <= 3, `one wake-up released ${released} of a self-renewing chain`);
+    });
+  }
 });
