@@ -83,10 +83,10 @@ export interface RateSearchConfig {
    */
   readonly nearLimitFactor?: number;
   /**
-   * A fail right after a failing probe at a higher rate is inconclusive (`afterHigherFail`): an overload
-   * leaves debt on the machine that outlives its probe and even the deployment (on the development machine a
-   * 32,000 qps baseline probe that had passed at 4.8 ms failed twice, on fresh deployments, right after a
-   * 64,000 qps probe). Absent in older results: false.
+   * A fail on latency alone right after an overload at a higher rate (a probe that broke the error limit) is
+   * inconclusive (`afterHigherFail`, judgeNext): an overload leaves debt on the machine that outlives its
+   * probe and even the deployment (on the development machine a 32,000 qps baseline probe that had passed at
+   * 4.8 ms failed twice, on fresh deployments, right after a 64,000 qps probe). Absent in older results: false.
    */
   readonly debtRule?: boolean;
   /**
@@ -188,8 +188,8 @@ export interface SearchProbe extends ProbeMeasurement {
    */
   readonly noisyFail?: boolean;
   /**
-   * It failed right after a failing probe at a higher rate (`debtRule`): inconclusive, since the overload of
-   * that probe outlives it (see RateSearchConfig.debtRule). Left out like a noisy fail.
+   * It failed on latency alone right after an overload at a higher rate (`debtRule`, judgeNext):
+   * inconclusive, since the overload outlives its probe. Left out like a noisy fail.
    */
   readonly afterHigherFail?: boolean;
 }
@@ -258,15 +258,20 @@ export function judgeProbe(m: ProbeMeasurement, objective: SearchObjective, clos
 
 /**
  * Judges the next probe of a search, at `qps`, after `previous` (the search's probes so far, in order):
- * judgeProbe, and under `config.debtRule` a fail right after a failing probe at a higher rate is
- * inconclusive (`afterHigherFail`, provisional). The search and the summary's replay both judge this way.
+ * judgeProbe, and under `config.debtRule` a fail on latency alone (its error share within the limit) right
+ * after an overload at a higher rate (a probe whose error share, its unsent and failed requests, broke the
+ * limit) is inconclusive (`afterHigherFail`, provisional). Only after an overload: a fail on P99 alone left
+ * debt that a fresh deployment cleared (24,000 qps after a failing 32,000 passed in 3 runs of 3), and a fail
+ * on errors is an overload of its own, not an echo. The search and the summary's replay both judge this way.
  */
 export function judgeNext(config: RateSearchConfig, previous: readonly SearchProbe[], qps: number, m: ProbeMeasurement): SearchProbe {
   const j = judgeProbe(m, config.objective, config.closeMargin, config.noisyShare);
   const last = previous[previous.length - 1];
-  const afterHigherFail = config.debtRule === true && j.verdict === 'fail' && m.requests > 0 && last !== undefined && last.verdict === 'fail' && last.qps > qps;
+  const errorLimit = config.objective.errorShare ?? 0;
+  const afterHigherFail = config.debtRule === true && j.verdict === 'fail' && m.requests > 0 && j.errorShare <= errorLimit
+    && last !== undefined && last.qps > qps && (last.requests === 0 || last.errorShare > errorLimit);
   const probe = { ...m, probe: previous.length + 1, qps, ...j };
-  return afterHigherFail ? { ...probe, provisional: true, afterHigherFail, reason: `${j.reason} (right after a failing higher rate)` } : probe;
+  return afterHigherFail ? { ...probe, provisional: true, afterHigherFail, reason: `${j.reason} (right after an overload at a higher rate)` } : probe;
 }
 
 const median = (values: readonly number[]): number => {
