@@ -78,8 +78,9 @@ export interface RateSearchConfig {
   readonly noisyShare?: number;
   /**
    * The exponential phase's factor once the highest passing rate's P99 or error share is within
-   * closeMargin of its limit (the knee is near): 1 + 2 × resolution in profiles, so no probe overloads the
-   * data plane by more than that. Absent in older results: `factor` throughout.
+   * closeMargin of its limit, or it had a conclusive fail that later probes overturned (the knee is near):
+   * 1 + 2 × resolution in profiles, so no probe overloads the data plane by more than that. Absent in older
+   * results: `factor` throughout.
    */
   readonly nearLimitFactor?: number;
   /**
@@ -477,7 +478,10 @@ export function nextRate(config: RateSearchConfig, probes: readonly SearchProbe[
   const verifyLow = s.undecided.has(s.low) && canRepeat(s.low) ? { qps: s.low } : undefined;
   if (s.high === null) {
     if (s.low >= config.toQps) return verifyLow ?? confirmOr('reached-to');
-    return { qps: Math.min(config.toQps, Math.round(s.low * (nearLimit(config, s, s.low) ? (config.nearLimitFactor ?? config.factor) : config.factor))) };
+    // Near the knee (the figure within the band, or a fail at this rate that later probes overturned) the
+    // step is small: an overshoot by 2 leaves debt (see debtRule).
+    const near = nearLimit(config, s, s.low) || probes.some((p) => p.qps >= (s.low as number) && p.verdict === 'fail' && conclusive(p));
+    return { qps: Math.min(config.toQps, Math.round(s.low * (near ? (config.nearLimitFactor ?? config.factor) : config.factor))) };
   }
   if (verifyLow !== undefined) return verifyLow;
   if (converged) return confirmOr('converged');

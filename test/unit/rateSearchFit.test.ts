@@ -90,11 +90,13 @@ describe('rate search: the isotonic fit, its crossing, the debt rule, the near-l
     assert.deepEqual(probes(c, [[32_000, 9000, overload], [24_000, 9000, { requests: 0 }]]).map((p) => p.afterHigherFail === true), [false, false], 'a broken probe is no debt');
   });
 
-  it('near the limit the exponential phase steps by 1 + 2 × resolution, so no probe overloads by more; far from it, by 2', () => {
+  it('near the limit (within the band, or a fail there overturned) the exponential phase steps by 1 + 2 × resolution, so no probe overloads by more; far from it, by 2', () => {
     const c = fitted();
     assert.deepEqual(nextRate(c, probes(c, [[4000, 1000], [8000, 1500], [16_000, 2000]])), { qps: 32_000 }, 'P99 at 40 % of the limit: doubled');
     assert.deepEqual(nextRate(c, probes(c, [[4000, 1000], [8000, 1500], [16_000, 2000], [32_000, 4000]])), { qps: 38_400 }, 'P99 at 80 %: ×1.2');
     assert.deepEqual(nextRate(perRate(), probes(perRate(), [[4000, 1000], [8000, 1500], [16_000, 2000], [32_000, 4000]])), { qps: 64_000 }, 'results written before it: doubled');
+    // 8000 failed once (a stall), then passed twice: the fit passes it, and the knee is near.
+    assert.deepEqual(nextRate(c, probes(c, [[4000, 1000], [8000, 70_000], [6000, 2000], [7000, 2300], [8000, 3500], [8000, 3500]])), { qps: 9600 }, 'a fail overturned at the highest passing rate: ×1.2');
   });
 
   it('the bracket comes from the fit: a lone fail below passing rates is pooled with them, not taken as the lowest failing rate', () => {
