@@ -33,7 +33,13 @@ import type { QuietWait } from './quietGate';
  *   "testing stage" at the converged rate, and checks the fail as well as the pass;
  * - a first rate that fails ends the search with "below `from`" (Nighthawk: "doomed"), and a rate that
  *   passes at `to` ends it with "at least `to`" (Nighthawk has no ceiling);
- * - the answer is the interval the probes proved, `[highest passing, lowest failing)`, not one rate.
+ * - a fail on P99 right after an overload at a higher rate is inconclusive too (`debtRule`), and near the knee
+ *   the exponential phase steps by 1 + 2 × resolution instead of 2 (`nearLimitFactor`): an overload's debt
+ *   outlives its probe;
+ * - with `fit: 'isotonic-median'` (profiles), rates are judged by an L1 isotonic fit of every conclusive probe's
+ *   ln(figure ÷ limit) against the rate (isotonicFit), and the answer is where the fit crosses the objective
+ *   (crossingQps), with the fit's bracket; Nighthawk reports the last converged rate;
+ * - the answer comes with the interval the probes proved, `[highest passing, lowest failing)`.
  *
  * Pure: the probes are run by an injected function, so the search is tested on synthetic curves and the
  * summary replays it from the step records (`searchResult`).
