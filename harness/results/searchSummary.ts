@@ -1,4 +1,4 @@
-import { formatShare, judgeProbe, searchResult, type ProbeMeasurement, type RateSearchConfig, type RateSearchResult, type SearchProbe } from '../runner/rateSearch';
+import { formatShare, judgeNext, searchResult, type ProbeMeasurement, type RateSearchConfig, type RateSearchResult, type SearchProbe } from '../runner/rateSearch';
 import type { DataPlaneName } from '../profile/profileSchema';
 import type { LoadPoint, StepRecord } from './resultTypes';
 import type { SummaryRecord } from './summaryTypes';
@@ -64,10 +64,8 @@ export function rateSearches(steps: readonly StepRecord[]): RateSearchSummary[] 
     const sorted = [...group].sort((a, b) => (a.search?.probe ?? 0) - (b.search?.probe ?? 0));
     const first = sorted[0] as StepRecord;
     const config = (first.search as NonNullable<StepRecord['search']>).config;
-    const probes: SearchProbe[] = sorted.map((s) => {
-      const m = probeMeasurement(s);
-      return { ...m, probe: s.search?.probe ?? 0, qps: s.loadPoint.qps, ...judgeProbe(m, config.objective, config.closeMargin, config.noisyShare) };
-    });
+    const probes: SearchProbe[] = [];
+    for (const s of sorted) probes.push({ ...judgeNext(config, probes, s.loadPoint.qps, probeMeasurement(s)), probe: s.search?.probe ?? 0 });
     return { dataplane: first.dataplane, placement: first.placement, loadPoint: { ...first.loadPoint, qps: config.fromQps }, config, ...searchResult(config, probes) };
   });
 }
@@ -86,13 +84,17 @@ export function objectiveText(c: RateSearchConfig): string {
   return parts.join(', ');
 }
 
-/** The answer in one phrase: "13500 qps (known within [13500, 14000) qps; converged in 12 probes)". */
+/**
+ * The answer in one phrase: "13500 qps (known within [13500, 14000) qps; converged in 12 probes)"; under
+ * the fit, its crossing first: "13720 qps where the fitted P99 meets the objective (known within …)".
+ */
 export function searchLine(r: RateSearchResult): string {
   const n = `${r.probes.length} probe${r.probes.length === 1 ? '' : 's'}`;
   const how = r.outcome === 'converged' ? `converged in ${n}${r.confirmed ? ', both ends confirmed' : ''}` : r.outcome === 'budget' ? `probe budget reached (${n})${r.confirmed ? ', both ends confirmed' : ', an end not confirmed'}`
     : r.outcome === 'reached-to' ? `passed at the highest rate tried, ${n}` : r.outcome === 'below-from' ? `failed at the first rate, ${n}` : `interrupted after ${n}`;
   if (r.maxQps === null) return `none: below ${r.knownWithin.high ?? '?'} qps (${how})`;
   if (r.outcome === 'reached-to') return `≥ ${r.maxQps} qps (${how})`;
+  if (r.estimateQps !== undefined && r.estimateQps !== null) return `${r.estimateQps} qps where the fitted P99 meets the objective (known within [${r.knownWithin.low}, ${r.knownWithin.high ?? '∞'}) qps; ${how})`;
   return `${r.maxQps} qps (known within [${r.knownWithin.low}, ${r.knownWithin.high ?? '∞'}) qps; ${how})`;
 }
 

@@ -33,7 +33,13 @@ import type { QuietWait } from './quietGate';
  *   "testing stage" at the converged rate, and checks the fail as well as the pass;
  * - a first rate that fails ends the search with "below `from`" (Nighthawk: "doomed"), and a rate that
  *   passes at `to` ends it with "at least `to`" (Nighthawk has no ceiling);
- * - the answer is the interval the probes proved, `[highest passing, lowest failing)`, not one rate.
+ * - a fail on P99 right after an overload at a higher rate is inconclusive too (`debtRule`), and near the knee
+ *   the exponential phase steps by 1 + 2 × resolution instead of 2 (`nearLimitFactor`): an overload's debt
+ *   outlives its probe;
+ * - with `fit: 'isotonic-median'` (profiles), rates are judged by an L1 isotonic fit of every conclusive probe's
+ *   ln(figure ÷ limit) against the rate (isotonicFit), and the answer is where the fit crosses the objective
+ *   (crossingQps), with the fit's bracket; Nighthawk reports the last converged rate;
+ * - the answer comes with the interval the probes proved, `[highest passing, lowest failing)`.
  *
  * Pure: the probes are run by an injected function, so the search is tested on synthetic curves and the
  * summary replays it from the step records (`searchResult`).
@@ -76,6 +82,28 @@ export interface RateSearchConfig {
    * window, or the hypervisor stole CPU; absent in older results: the step's noise flags (10 %) decide.
    */
   readonly noisyShare?: number;
+  /**
+   * The exponential phase's factor once the highest passing rate's P99 or error share is within
+   * closeMargin of its limit, or it had a conclusive fail that later probes overturned (the knee is near):
+   * 1 + 2 × resolution in profiles, so no probe overloads the data plane by more than that. Absent in older
+   * results: `factor` throughout.
+   */
+  readonly nearLimitFactor?: number;
+  /**
+   * A fail on latency alone right after an overload at a higher rate (a probe that broke the error limit) is
+   * inconclusive (`afterHigherFail`, judgeNext): an overload leaves debt on the machine that outlives its
+   * probe and even the deployment (on the development machine a 32,000 qps baseline probe that had passed at
+   * 4.8 ms failed twice, on fresh deployments, right after a 64,000 qps probe). Absent in older results: false.
+   */
+  readonly debtRule?: boolean;
+  /**
+   * How the bracket and the answer come from the probes. `isotonic-median`: a monotone (L1 isotonic) fit of
+   * every conclusive probe's distance to the objective against the offered rate (isotonicFit), so a rate's
+   * verdict is the median of its probes pooled with its neighbours' where they disagree with the order, and
+   * the answer is where the fit crosses the objective (crossingQps). Absent in older results: each rate
+   * judged by its own probes alone (rateVerdict), the answer the highest passing rate.
+   */
+  readonly fit?: 'isotonic-median';
 }
 
 /**
@@ -154,8 +182,11 @@ export interface SearchProbe extends ProbeMeasurement {
   /** Error share of this probe, 0–1 (errors ÷ requests; 1 when no request was recorded). */
   readonly errorShare: number;
   readonly verdict: Verdict;
-  /** A figure lay within ±closeMargin of its limit, or it failed on a noisy machine: the rate was (or would have been) probed again. */
-  readonly close: boolean;
+  /**
+   * The verdict is provisional and the rate is probed again where it is an end of the bracket: a figure lay
+   * within ±closeMargin of its limit, or the probe was an inconclusive fail (`noisyFail`, `afterHigherFail`).
+   */
+  readonly provisional: boolean;
   /** Why it failed, or the nearest limit when it passed: "P99 6.10 ms > 5.00 ms". */
   readonly reason: string;
   /**
@@ -163,6 +194,11 @@ export interface SearchProbe extends ProbeMeasurement {
    * Left out of its rate's verdict while the rate has other probes (rateVerdict).
    */
   readonly noisyFail?: boolean;
+  /**
+   * It failed on latency alone right after an overload at a higher rate (`debtRule`, judgeNext):
+   * inconclusive, since the overload outlives its probe. Left out like a noisy fail.
+   */
+  readonly afterHigherFail?: boolean;
 }
 
 /**
@@ -174,8 +210,13 @@ export type SearchOutcome = 'converged' | 'budget' | 'reached-to' | 'below-from'
 
 /** The answer: the highest rate proved to pass, and the interval the true maximum is known to lie in. */
 export interface RateSearchResult {
-  /** Highest rate whose verdict is pass; null when none passed. */
+  /** Highest rate whose verdict is pass (under `fit`, whose fitted figures meet the objective); null when none passed. */
   readonly maxQps: number | null;
+  /**
+   * Under `fit` (absent otherwise): the rate where the fitted figures cross the objective, between `low`
+   * and `high` (crossingQps): the search's answer. Null when the bracket has only one end.
+   */
+  readonly estimateQps?: number | null;
   /** The maximum lies in [low, high): low = highest passing rate, high = lowest failing rate; null = unbounded on that side. */
   readonly knownWithin: { readonly low: number | null; readonly high: number | null };
   readonly outcome: SearchOutcome;
@@ -199,7 +240,7 @@ export const formatShare = (share: number): string => `${(100 * share).toFixed(s
  * error limit of 0 is never close: one error fails it), or when it failed while the machine was noisy
  * (probeNoisy with `noisyShare`; then also `noisyFail`).
  */
-export function judgeProbe(m: ProbeMeasurement, objective: SearchObjective, closeMargin: number, noisyShare?: number): Pick<SearchProbe, 'verdict' | 'close' | 'reason' | 'errorShare' | 'noisyFail'> {
+export function judgeProbe(m: ProbeMeasurement, objective: SearchObjective, closeMargin: number, noisyShare?: number): Pick<SearchProbe, 'verdict' | 'provisional' | 'reason' | 'errorShare' | 'noisyFail'> {
   const errorShare = m.requests > 0 ? m.errors / m.requests : 1;
   const fails: string[] = [];
   const near: string[] = [];
@@ -219,7 +260,25 @@ export function judgeProbe(m: ProbeMeasurement, objective: SearchObjective, clos
   // baseline probe failed with 622 unsent while other work used 30 % of the machine, and passed with none
   // on a quiet one). A probe with no request recorded is broken, not noisy.
   const noisyFail = verdict === 'fail' && m.requests > 0 && probeNoisy(m, { noisyShare });
-  return { verdict, close: close || noisyFail, reason: `${fails.length > 0 ? fails.join(', ') : near.join(', ')}${noisyFail ? ' (noisy machine)' : ''}`, errorShare, noisyFail };
+  return { verdict, provisional: close || noisyFail, reason: `${fails.length > 0 ? fails.join(', ') : near.join(', ')}${noisyFail ? ' (noisy machine)' : ''}`, errorShare, noisyFail };
+}
+
+/**
+ * Judges the next probe of a search, at `qps`, after `previous` (the search's probes so far, in order):
+ * judgeProbe, and under `config.debtRule` a fail on latency alone (its error share within the limit) right
+ * after an overload at a higher rate (a probe whose error share, its unsent and failed requests, broke the
+ * limit) is inconclusive (`afterHigherFail`, provisional). Only after an overload: a fail on P99 alone left
+ * debt that a fresh deployment cleared (24,000 qps after a failing 32,000 passed in 3 runs of 3), and a fail
+ * on errors is an overload of its own, not an echo. The search and the summary's replay both judge this way.
+ */
+export function judgeNext(config: RateSearchConfig, previous: readonly SearchProbe[], qps: number, m: ProbeMeasurement): SearchProbe {
+  const j = judgeProbe(m, config.objective, config.closeMargin, config.noisyShare);
+  const last = previous[previous.length - 1];
+  const errorLimit = config.objective.errorShare ?? 0;
+  const afterHigherFail = config.debtRule === true && j.verdict === 'fail' && m.requests > 0 && j.errorShare <= errorLimit
+    && last !== undefined && last.qps > qps && (last.requests === 0 || last.errorShare > errorLimit);
+  const probe = { ...m, probe: previous.length + 1, qps, ...j };
+  return afterHigherFail ? { ...probe, provisional: true, afterHigherFail, reason: `${j.reason} (right after an overload at a higher rate)` } : probe;
 }
 
 const median = (values: readonly number[]): number => {
@@ -239,8 +298,12 @@ export function medianVerdict(probes: readonly SearchProbe[], objective: SearchO
   return fails ? 'fail' : 'pass';
 }
 
+/** Pure: a probe that is not an inconclusive fail (a noisy fail, or a fail right after a failing higher rate). */
+export const conclusive = (p: Pick<SearchProbe, 'noisyFail' | 'afterHigherFail'>): boolean => p.noisyFail !== true && p.afterHigherFail !== true;
+
 /**
- * The verdict of one rate from its probes. A noisy fail (a fail on P99 alone while the machine was noisy:
+ * The verdict of one rate from its probes. An inconclusive fail (a noisy fail, or one right after a failing
+ * higher rate under `debtRule`); a noisy fail (a fail on P99 alone while the machine was noisy:
  * noise only adds latency, so it says nothing the rate's other probes do not) is left out while the rate
  * has other probes; of the rest, one probe that is not close decides; a close one is repeated; two on the
  * same side of the limits decide; two that disagree take a third; from three on, the median of the
@@ -252,14 +315,91 @@ export function medianVerdict(probes: readonly SearchProbe[], objective: SearchO
 export function rateVerdict(probes: readonly SearchProbe[], final = false, objective?: SearchObjective, perRate = defaultMaxProbesPerRate): Verdict | undefined {
   if (probes.length === 0) return undefined;
   const settled = final || probes.length >= perRate;
-  const informative = probes.filter((p) => p.noisyFail !== true);
+  const informative = probes.filter(conclusive);
   const [a, b, c] = informative;
   if (a === undefined) return settled ? 'fail' : undefined;
-  if (b === undefined) return !a.close || settled ? a.verdict : undefined;
+  if (b === undefined) return !a.provisional || settled ? a.verdict : undefined;
   if (c === undefined) return a.verdict === b.verdict ? a.verdict : settled ? 'fail' : undefined;
   if (objective !== undefined) return medianVerdict(informative, objective);
   const passes = informative.filter((p) => p.verdict === 'pass').length;
   return 2 * passes > informative.length ? 'pass' : 'fail';
+}
+
+/**
+ * A probe's distance to the objective, as a natural log: the largest of (figure ÷ limit) over the set
+ * limits, so above 0 exactly when judgeProbe fails it. An error limit of 0 and a probe with no request give
+ * ±`scoreCap` (one error fails it, a broken probe is as slow as it gets); every score is clamped to
+ * ±`scoreCap` (ln 1000: a 5 s P99 against a 5 ms limit), so an overload's figures weigh as one fail, not
+ * as a lever on the fit.
+ */
+export function probeScore(p: Pick<SearchProbe, 'p99Us' | 'errorShare' | 'requests'>, objective: SearchObjective): number {
+  if (p.requests === 0) return scoreCap;
+  const clamp = (x: number): number => Math.max(-scoreCap, Math.min(scoreCap, x));
+  const parts: number[] = [];
+  if (objective.p99Us !== null) parts.push(clamp(Math.log(Math.max(p.p99Us, 1e-9) / objective.p99Us)));
+  if (objective.errorShare !== null) {
+    parts.push(objective.errorShare === 0 ? (p.errorShare > 0 ? scoreCap : -scoreCap) : clamp(Math.log(Math.max(p.errorShare, 1e-12) / objective.errorShare)));
+  }
+  return parts.length === 0 ? -scoreCap : Math.max(...parts);
+}
+/** ±ln 1000: the clamp of probeScore. */
+export const scoreCap = Math.log(1000);
+
+/** One offered rate of the fit: its probes' scores and the fitted (monotone) score. */
+export interface FittedRate {
+  readonly qps: number;
+  /** probeScore of each probe of this rate that went into the fit. */
+  readonly scores: readonly number[];
+  /** The fit at this rate: the median of the scores of its block (ln of figure ÷ limit; ≤ 0 passes). */
+  readonly fitted: number;
+}
+
+/**
+ * Pure: the L1 isotonic regression of scores against rate (the fit is non-decreasing in the rate, and the
+ * sum of absolute deviations is least), by the pool-adjacent-violators algorithm with block medians, which
+ * gives an L1 isotonic fit (Robertson, Wright and Dykstra, Order Restricted Statistical Inference, 1988,
+ * §1.4; the mean gives the L2 fit). A median, because one probe's P99 at a rate near the knee is a
+ * long-tailed draw (3.2–8.4 ms at 28,000 qps on the development machine) and one stalled probe must not
+ * move a whole block. `points`: any order, several per rate; the answer has one entry per rate, ascending.
+ * The median of an even count is the mean of its two middle scores.
+ */
+export function isotonicFit(points: readonly { readonly qps: number; readonly score: number }[]): FittedRate[] {
+  const byRate = new Map<number, number[]>();
+  for (const p of points) byRate.set(p.qps, [...(byRate.get(p.qps) ?? []), p.score]);
+  const rates = [...byRate.keys()].sort((a, b) => a - b);
+  const blocks: { rates: number[]; scores: number[]; value: number }[] = [];
+  for (const qps of rates) {
+    const scores = byRate.get(qps) as number[];
+    blocks.push({ rates: [qps], scores: [...scores], value: median(scores) });
+    for (;;) {
+      const last = blocks[blocks.length - 1] as (typeof blocks)[number];
+      const prev = blocks[blocks.length - 2];
+      if (prev === undefined || prev.value <= last.value) break;
+      blocks.splice(blocks.length - 2, 2, { rates: [...prev.rates, ...last.rates], scores: [...prev.scores, ...last.scores], value: median([...prev.scores, ...last.scores]) });
+    }
+  }
+  return blocks.flatMap((b) => b.rates.map((qps) => ({ qps, scores: byRate.get(qps) as number[], fitted: b.value })));
+}
+
+/** The probes a fit uses: the conclusive ones, and a rate's inconclusive fails only where the rate has nothing else. */
+export function fitProbes(probes: readonly SearchProbe[]): SearchProbe[] {
+  const hasConclusive = new Set(probes.filter(conclusive).map((p) => p.qps));
+  return probes.filter((p) => conclusive(p) || !hasConclusive.has(p.qps));
+}
+
+/**
+ * Pure: where the fitted score crosses 0 (the objective) between the fit's highest passing rate `low` and
+ * its lowest failing rate `high`: linear in ln(rate) between their fitted scores (both are logs, so a
+ * power law between the two rates), rounded to 10 qps. Null when either end is missing.
+ */
+export function crossingQps(fit: readonly FittedRate[], low: number | null, high: number | null): number | null {
+  if (low === null || high === null) return null;
+  const fl = fit.find((f) => f.qps === low)?.fitted;
+  const fh = fit.find((f) => f.qps === high)?.fitted;
+  if (fl === undefined || fh === undefined || !(fh > fl)) return low;
+  const t = Math.min(1, Math.max(0, (0 - fl) / (fh - fl)));
+  const q = Math.exp(Math.log(low) + t * (Math.log(high) - Math.log(low)));
+  return Math.min(Math.max(Math.round(q / 10) * 10, low), high);
 }
 
 interface SearchState {
@@ -271,13 +411,15 @@ interface SearchState {
   readonly undecided: ReadonlySet<number>;
   /** Probes run at each rate. */
   readonly counts: ReadonlyMap<number, number>;
+  /** The isotonic fit of the probes (fitProbes), every rate, ascending; also computed without `config.fit`. */
+  readonly fit: readonly FittedRate[];
 }
 
 /**
  * The bracket from provisional verdicts (a lone close probe stands for now, a split counts as fail), and
  * which rates still need another probe to be decided.
  */
-function state(probes: readonly SearchProbe[], config: Pick<RateSearchConfig, 'objective' | 'maxProbesPerRate'>): SearchState {
+function state(probes: readonly SearchProbe[], config: Pick<RateSearchConfig, 'objective' | 'maxProbesPerRate' | 'fit'>): SearchState {
   const { objective } = config;
   const perRate = config.maxProbesPerRate ?? defaultMaxProbesPerRate;
   const byRate = new Map<number, SearchProbe[]>();
@@ -290,14 +432,26 @@ function state(probes: readonly SearchProbe[], config: Pick<RateSearchConfig, 'o
     if (rateVerdict(ps, true, objective, perRate) === 'pass') passes.push(qps);
     else high = high === null ? qps : Math.min(high, qps);
   }
+  const fit = isotonicFit(fitProbes(probes).map((p) => ({ qps: p.qps, score: probeScore(p, objective) })));
+  if (config.fit === 'isotonic-median') {
+    // The fit is monotone: every rate below its lowest failing rate passes.
+    high = fit.find((f) => f.fitted > 0)?.qps ?? null;
+    passes.splice(0, passes.length, ...fit.filter((f) => f.fitted <= 0).map((f) => f.qps));
+  }
   const below = passes.filter((q) => high === null || q < high);
-  return { low: below.length === 0 ? null : Math.max(...below), high, undecided, counts: new Map([...byRate].map(([q, ps]) => [q, ps.length])) };
+  return { low: below.length === 0 ? null : Math.max(...below), high, undecided, counts: new Map([...byRate].map(([q, ps]) => [q, ps.length])), fit };
 }
 
 /** The ends of the bracket that exist and are not yet decided by two probes or more (fail end first). */
 function unconfirmed(config: RateSearchConfig, s: SearchState): number[] {
   if (config.confirmBounds !== true) return [];
   return [s.high, s.low].filter((q): q is number => q !== null && (s.counts.get(q) ?? 0) < 2);
+}
+
+/** The fitted figure at `qps` is within closeMargin below its limit (the knee is near). */
+function nearLimit(config: Pick<RateSearchConfig, 'closeMargin'>, s: SearchState, qps: number): boolean {
+  const f = s.fit.find((x) => x.qps === qps);
+  return f !== undefined && f.fitted >= Math.log(1 - config.closeMargin);
 }
 
 /**
@@ -330,7 +484,10 @@ export function nextRate(config: RateSearchConfig, probes: readonly SearchProbe[
   const verifyLow = s.undecided.has(s.low) && canRepeat(s.low) ? { qps: s.low } : undefined;
   if (s.high === null) {
     if (s.low >= config.toQps) return verifyLow ?? confirmOr('reached-to');
-    return { qps: Math.min(config.toQps, Math.round(s.low * config.factor)) };
+    // Near the knee (the figure within the band, or a fail at this rate that later probes overturned) the
+    // step is small: an overshoot by 2 leaves debt (see debtRule).
+    const near = nearLimit(config, s, s.low) || probes.some((p) => p.qps >= (s.low as number) && p.verdict === 'fail' && conclusive(p));
+    return { qps: Math.min(config.toQps, Math.round(s.low * (near ? (config.nearLimitFactor ?? config.factor) : config.factor))) };
   }
   if (verifyLow !== undefined) return verifyLow;
   if (converged) return confirmOr('converged');
@@ -351,7 +508,8 @@ export function searchResult(config: RateSearchConfig, probes: readonly SearchPr
       : outcome === 'reached-to' ? `passed at the highest rate tried (${config.toQps} qps) in ${n}: the maximum is at least that`
         : outcome === 'below-from' ? `failed at the first rate (${config.fromQps} qps): the maximum is below it`
           : `interrupted after ${n}${s.low === null ? '' : `: at least ${s.low} qps passed`}`;
-  return { maxQps: s.low, knownWithin, outcome, probes: [...probes], confirmed, note };
+  const estimateQps = config.fit === 'isotonic-median' ? crossingQps(s.fit, s.low, s.high) : null;
+  return { maxQps: s.low, ...(config.fit === 'isotonic-median' ? { estimateQps } : {}), knownWithin, outcome, probes: [...probes], confirmed, note };
 }
 
 /**
@@ -369,7 +527,7 @@ export async function searchMaxRate(
     if ('end' in next) return searchResult(config, probes);
     const m = await runProbe(next.qps, probes.length + 1);
     if (m === undefined) return searchResult(config, probes, true);
-    const p: SearchProbe = { ...m, probe: probes.length + 1, qps: next.qps, ...judgeProbe(m, config.objective, config.closeMargin, config.noisyShare) };
+    const p = judgeNext(config, probes, next.qps, m);
     probes.push(p);
     onProbe(p);
   }
@@ -392,5 +550,8 @@ export function rateSearchConfig(s: RateSearchSettings): RateSearchConfig {
     maxProbesPerRate: defaultMaxProbesPerRate,
     confirmBounds: true,
     noisyShare: defaultNoisyShare,
+    nearLimitFactor: 1 + 2 * percentShare(s.resolution),
+    debtRule: true,
+    fit: 'isotonic-median',
   };
 }

@@ -23,7 +23,7 @@ export function rateSearchChart(searches: readonly RateSearchSummary[] | undefin
   const cpu = searches.flatMap((s) => s.probes.filter((p) => p.cpuUsPerRequest !== null).map((p) => ({
     dataplane: s.dataplane, series: series(s), qps: p.qps, probe: p.probe, verdict: p.verdict, cpuUsPerRequest: p.cpuUsPerRequest as number,
   })));
-  const answers = searches.filter((s) => s.maxQps !== null).map((s) => ({ dataplane: s.dataplane, series: series(s), maxQps: s.maxQps as number, high: s.knownWithin.high ?? null, outcome: s.outcome }));
+  const answers = searches.filter((s) => s.maxQps !== null).map((s) => ({ dataplane: s.dataplane, series: series(s), maxQps: s.estimateQps ?? (s.maxQps as number), low: s.knownWithin.low, high: s.knownWithin.high ?? null, outcome: s.outcome }));
   const first = searches[0] as RateSearchSummary;
   const limits = first.config.objective.p99Us === null ? [] : [{ limitUs: first.config.objective.p99Us, label: `objective P99 ${first.config.objective.p99Us / 1000} ms` }];
   const planes = orderDataPlanes(searches.map((s) => s.dataplane));
@@ -70,7 +70,7 @@ export function rateSearchChart(searches: readonly RateSearchSummary[] | undefin
             ...(answers.length === 0 ? [] : [{
               data: { values: answers },
               mark: { type: 'rule' as const, strokeDash: [6, 4] },
-              encoding: { x: { field: 'maxQps', type: 'quantitative' as const }, color, tooltip: [{ field: 'series', type: 'nominal' as const, title: 'data plane' }, { field: 'maxQps', type: 'quantitative' as const, title: 'max qps' }, { field: 'high', type: 'quantitative' as const, title: 'lowest failing qps' }, { field: 'outcome', type: 'nominal' as const }] },
+              encoding: { x: { field: 'maxQps', type: 'quantitative' as const }, color, tooltip: [{ field: 'series', type: 'nominal' as const, title: 'data plane' }, { field: 'maxQps', type: 'quantitative' as const, title: 'max qps' }, { field: 'low', type: 'quantitative' as const, title: 'highest passing qps' }, { field: 'high', type: 'quantitative' as const, title: 'lowest failing qps' }, { field: 'outcome', type: 'nominal' as const }] },
             }]),
           ],
         },

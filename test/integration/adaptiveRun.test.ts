@@ -147,7 +147,11 @@ describe('adaptive runs (injected step runner: no system state)', function () {
     assert.ok(loaded.steps.filter((s) => s.search !== undefined).every((s) => s.id.endsWith(`-p${s.search?.probe}`)));
     const summaryText = formatSummaryText(outcome.summary);
     assert.match(summaryText, /max rate meeting P99 ≤ 5\.00 ms, errors ≤ 0\.10 % \(open loop, c8, 500–200000 qps, at most 12 probes\)/);
-    assert.match(summaryText, /\n {2}baseline cross-node: \d+ qps \(known within \[\d+, \d+\) qps; converged in \d+ probes, both ends confirmed\)/);
+    assert.match(summaryText, /\n {2}baseline cross-node: \d+ qps where the fitted P99 meets the objective \(known within \[\d+, \d+\) qps; converged in \d+ probes, both ends confirmed\)/);
+    for (const x of searches) {
+      const { low, high } = x.knownWithin;
+      assert.ok(low !== null && high !== null && x.estimateQps !== undefined && x.estimateQps !== null && x.estimateQps >= low && x.estimateQps <= high, `${x.dataplane}: the answer ${x.estimateQps} lies in [${low}, ${high})`);
+    }
     assert.match(summaryText, /\n {2}sidecar cross-node: \d+ qps/);
 
     const report = await writeReport(path.join(tmp, 's'), { outputDir: path.join(tmp, 'report') });
@@ -163,7 +167,7 @@ describe('adaptive runs (injected step runner: no system state)', function () {
     const layers = spec.vconcat[0]?.layer ?? [];
     assert.deepEqual(layers.map((l) => l.mark.type), ['line', 'point', 'rule', 'rule'], 'latency lines, probe points, the objective, the answers');
     assert.deepEqual(layers[2]?.data.values.map((v) => v.limitUs), [5000]);
-    assert.deepEqual(layers[3]?.data.values.map((v) => v.maxQps), searches.map((s) => s.maxQps));
+    assert.deepEqual(layers[3]?.data.values.map((v) => v.maxQps), searches.map((s) => s.estimateQps ?? s.maxQps), 'the answer: the fit\'s crossing');
     const html = fs.readFileSync(report.html, 'utf8');
     assert.ok(html.includes('Maximum rate under the objective'));
     if (chromiumMissing() === null) {

@@ -50,7 +50,7 @@ describe('rate search (exponential then binary, Nighthawk-style)', () => {
       assert.ok(Math.abs(r.maxQps - trueMax(capacity)) / trueMax(capacity) < 0.1, `seed ${seed}: ${r.maxQps} against ${trueMax(capacity).toFixed(0)}`);
       for (const end of [r.knownWithin.low, r.knownWithin.high]) {
         const at = r.probes.filter((x) => x.qps === end);
-        if (at.length === 1 && at[0]?.close === true) assert.equal(r.probes.length, 12, `seed ${seed}: a lone close verdict at a bracket end (${end}) only when the budget ran out`);
+        if (at.length === 1 && at[0]?.provisional === true) assert.equal(r.probes.length, 12, `seed ${seed}: a lone close verdict at a bracket end (${end}) only when the budget ran out`);
       }
     }
     // The same noise with no repeats at all would take a lone close verdict at its word; with them, a rate
@@ -74,7 +74,7 @@ describe('rate search (exponential then binary, Nighthawk-style)', () => {
     // P99 sits at 4 ms (within 25 % of 5 ms) up to 4000 qps, then the queue's knee.
     const r = await searchMaxRate(config(), async (qps) => { rates.push(qps); return { ...mm1(12_000, qps), p99Us: qps <= 4000 ? 4000 : mm1(12_000, qps).p99Us }; });
     assert.deepEqual(rates.slice(0, 6), [500, 1000, 2000, 4000, 8000, 16000], 'no repeats on the way up');
-    assert.ok(r.probes.slice(0, 4).every((p) => p.close && p.verdict === 'pass'));
+    assert.ok(r.probes.slice(0, 4).every((p) => p.provisional && p.verdict === 'pass'));
     assert.ok(r.maxQps !== null && r.maxQps > 10_000, `${r.maxQps}`);
   });
 
@@ -119,9 +119,9 @@ describe('rate search (exponential then binary, Nighthawk-style)', () => {
 
   it('a fail on a noisy machine is probed again, a pass is not: one stall at a low rate does not end the search', async () => {
     const m = mm1(12_000, 1000);
-    assert.equal(judgeProbe({ ...m, noisy: true }, config().objective, 0.1).close, false, 'a pass under noise stands');
+    assert.equal(judgeProbe({ ...m, noisy: true }, config().objective, 0.1).provisional, false, 'a pass under noise stands');
     const stalled = { ...m, p99Us: 40_000, noisy: true };
-    assert.deepEqual([judgeProbe(stalled, config().objective, 0.1).verdict, judgeProbe(stalled, config().objective, 0.1).close], ['fail', true]);
+    assert.deepEqual([judgeProbe(stalled, config().objective, 0.1).verdict, judgeProbe(stalled, config().objective, 0.1).provisional], ['fail', true]);
     assert.match(judgeProbe(stalled, config().objective, 0.1).reason, /\(noisy machine\)$/);
     let stalls = 0;
     const rates: number[] = [];
@@ -153,7 +153,7 @@ describe('rate search (exponential then binary, Nighthawk-style)', () => {
   });
 
   it('rate verdicts: one clear probe decides, a close one is repeated, a split takes a third, a spent budget decides conservatively', () => {
-    const p = (verdict: 'pass' | 'fail', close: boolean): SearchProbe => ({ ...mm1(1000, 10), probe: 1, qps: 10, verdict, close, reason: '', errorShare: 0 });
+    const p = (verdict: 'pass' | 'fail', close: boolean): SearchProbe => ({ ...mm1(1000, 10), probe: 1, qps: 10, verdict, provisional: close, reason: '', errorShare: 0 });
     assert.equal(rateVerdict([p('pass', false)]), 'pass');
     assert.equal(rateVerdict([p('pass', true)]), undefined);
     assert.equal(rateVerdict([p('pass', true)], true), 'pass');
@@ -161,8 +161,8 @@ describe('rate search (exponential then binary, Nighthawk-style)', () => {
     assert.equal(rateVerdict([p('pass', true), p('fail', true)]), undefined);
     assert.equal(rateVerdict([p('pass', true), p('fail', true)], true), 'fail');
     assert.equal(rateVerdict([p('pass', true), p('fail', true), p('pass', false)]), 'pass');
-    assert.equal(judgeProbe(mm1(10_000, 10_000 - 1e6 * Math.log(100) / 5200), config().objective, 0.1).close, true, 'P99 4.8 ms against 5 ms is close');
-    assert.equal(judgeProbe(mm1(10_000, 1000), config().objective, 0.1).close, false);
+    assert.equal(judgeProbe(mm1(10_000, 10_000 - 1e6 * Math.log(100) / 5200), config().objective, 0.1).provisional, true, 'P99 4.8 ms against 5 ms is close');
+    assert.equal(judgeProbe(mm1(10_000, 1000), config().objective, 0.1).provisional, false);
   });
 
   /** The configuration a profile's `load.search` gives: 10,000-request probes, up to 3 per rate, both ends confirmed. */
@@ -208,7 +208,7 @@ describe('rate search (exponential then binary, Nighthawk-style)', () => {
       if (qps === 8000 && seen.get(qps) === 1) return { ...mm1(capacity, qps), p99Us: 40_000 };
       return mm1(capacity, qps);
     });
-    assert.deepEqual(r.probes.slice(0, 4).map((p) => `${p.qps}:${p.verdict}:${p.close}`), ['1000:pass:false', '2000:pass:false', '4000:pass:false', '8000:fail:false']);
+    assert.deepEqual(r.probes.slice(0, 4).map((p) => `${p.qps}:${p.verdict}:${p.provisional}`), ['1000:pass:false', '2000:pass:false', '4000:pass:false', '8000:fail:false']);
     assert.equal(r.probes.filter((p) => p.qps === 8000).length, 3, 'the false fail, its confirmation (a pass), and the third that decides');
     assert.ok(r.maxQps !== null && r.maxQps >= 8000 && r.maxQps <= trueMax(capacity), `${r.maxQps}: the stall did not set the answer`);
     assert.ok(r.probes.length <= 12, `${r.probes.length} probes`);

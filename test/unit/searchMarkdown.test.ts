@@ -24,7 +24,7 @@ describe('search probe table (searchMarkdown)', () => {
   const passFar = probe(1, 500, { p99Us: 1000 });
 
   it('labels a noisy fail far from its limit inconclusive, not close (the runner still repeats it)', () => {
-    assert.equal(noisyFar.close, true, 'judgeProbe marks it for a repeat');
+    assert.equal(noisyFar.provisional, true, 'judgeProbe marks it for a repeat');
     assert.equal(noisyFar.noisyFail, true);
     assert.equal(verdictLabel(noisyFar, config), 'fail (noisy, inconclusive)');
   });
