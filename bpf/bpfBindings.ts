@@ -105,6 +105,8 @@ interface NativeAddon {
   timerClose(h: number): void;
   setTimerSlackNs(ns: number): number;
   openTimers(): number;
+  setRealtimeWait(priority: number, rtTimeSoftUs: number, rtTimeHardUs: number): void;
+  schedPolicy(): string;
   connectsListen(): { handle: number; port: number };
   connects(h: number, n: number): number;
   connectsClose(h: number): void;
@@ -336,6 +338,30 @@ export function timerfdVerbs(): TimerfdVerbs {
     close: (h) => call((n) => n.timerClose(h)),
     setTimerSlackNs: (ns) => call((n) => n.setTimerSlackNs(ns)),
     openTimers: () => call((n) => n.openTimers()),
+  };
+}
+
+/**
+ * The addon's scheduling verbs (bpf/addon/src/timers.cc), for workloads/realtimeWait.ts: the load loop's thread
+ * waits for long deadlines under SCHED_FIFO, bounded by RLIMIT_RTTIME.
+ */
+export interface SchedulingVerbs {
+  /**
+   * priority 1–99: the calling thread becomes SCHED_FIFO (reset on fork) after RLIMIT_RTTIME is set to
+   * rtTimeSoftUs/rtTimeHardUs and SIGXCPU is made to demote it to SCHED_OTHER; priority 0: back to SCHED_OTHER
+   * (nice kept). Throws BpfError (EPERM, EINVAL) when the kernel refuses; the policy is then unchanged.
+   */
+  setRealtimeWait(priority: number, rtTimeSoftUs: number, rtTimeHardUs: number): void;
+  /** The calling thread's policy: 'fifo', 'other', 'rr' or 'other-class'. */
+  schedPolicy(): string;
+}
+
+/** Loads the addon and returns its scheduling verbs; throws EnvironmentError when the addon is missing or does not load. */
+export function schedulingVerbs(): SchedulingVerbs {
+  addon();
+  return {
+    setRealtimeWait: (priority, softUs, hardUs) => call((n) => n.setRealtimeWait(priority, softUs, hardUs)),
+    schedPolicy: () => call((n) => n.schedPolicy()),
   };
 }
 

@@ -80,6 +80,12 @@ export class EarlyWakeTimers implements TimerApi {
     private readonly source: WakeSourceFactory,
     /** How early to wake before a deadline, learning from the lateness of each wake-up of the source. */
     private readonly margin: WakeMarginPolicy,
+    /**
+     * Optional: raises the thread's scheduling priority around long sleeps (realtimeWait.ts). Told of every sleep
+     * armed; it stays as it is through the spin that follows an early wake-up (≤ the margin), so the spin and the
+     * release are not preempted either, and is left when there is nothing to wait for or the timers close.
+     */
+    private readonly priority?: SleepPriority,
   ) {
     this.wakeSource = source((): void => this.onSourceWake());
   }
@@ -118,6 +124,7 @@ export class EarlyWakeTimers implements TimerApi {
     if (this.closed) return;
     this.closed = true;
     this.heap.clear();
+    this.priority?.leave();
     if (this.spinHandle !== undefined) clearImmediate(this.spinHandle);
     this.spinHandle = undefined;
     this.wakeSource.close();
@@ -195,6 +202,7 @@ export class EarlyWakeTimers implements TimerApi {
     if (top === undefined) {
       if (!Number.isNaN(this.armedAtUs)) this.wakeSource.disarm();
       this.armedAtUs = Number.NaN;
+      this.priority?.leave();
       return;
     }
     if (top.atUs <= this.spinUntilUs) {
@@ -211,6 +219,7 @@ export class EarlyWakeTimers implements TimerApi {
     if (wakeAtUs === this.armedAtUs) return;
     this.armedAtUs = wakeAtUs;
     this.armedForUs = top.atUs;
+    this.priority?.beforeSleep(wakeAtUs - now);
     this.wakeSource.arm(wakeAtUs);
   }
 
@@ -222,6 +231,14 @@ export class EarlyWakeTimers implements TimerApi {
 
 function before(a: Entry, b: Entry): boolean {
   return a.atUs < b.atUs || (a.atUs === b.atUs && a.seq < b.seq);
+}
+
+/** What EarlyWakeTimers tells a scheduling-priority policy (realtimeWait.ts's RealtimeWait). */
+export interface SleepPriority {
+  /** The loop is about to sleep `sleepUs` (µs) until its next wake-up. */
+  beforeSleep(sleepUs: Microseconds): void;
+  /** Nothing is pending: back to the ordinary priority. */
+  leave(): void;
 }
 
 /** Builds a wake source that calls `onWake` on the event loop. */

@@ -175,9 +175,10 @@ export class LoadRunner {
     // Start-up stays outside the clock: the timer is calibrated and running and every keep-alive connection
     // is established before the first intended send time. Without injected timers the runner takes the
     // cheapest precise timer here (createLoadTimers: the addon's timerfd, else a helper thread), whose cost
-    // does not grow with the rate the way the old 200 µs setImmediate spin did.
+    // does not grow with the rate the way the old 200 µs setImmediate spin did. At low rates it waits for its
+    // deadlines under SCHED_FIFO where permitted (realtimeWait.ts: the send lag's tail is otherwise the scheduler's).
     if (this.deps.timers === undefined) {
-      this.ownTimers = await createLoadTimers({ clock: this.clock });
+      this.ownTimers = await createLoadTimers({ clock: this.clock, realtimeWait: true });
       this.timers = this.ownTimers.timers;
       this.spinWindowUs = this.ownTimers.callerSpinWindowUs;
     }

@@ -5,6 +5,8 @@ import { EarlyWakeTimers, type LoadTimerKind, type WakeSourceFactory } from './e
 import { timerfdWakeSource } from './timerfdWakeSource';
 import { calibrateWakeMargin, type WakeCalibration } from './wakeCalibration';
 import { workerWakeSource } from './workerWakeSource';
+import { schedulingVerbs } from '../bpf/bpfBindings';
+import { RealtimeWait, defaultRealtimeWait, type RealtimeWaitOptions } from './realtimeWait';
 import type { Microseconds } from './units';
 
 /** The load loop's timer, with what it is and what calibration measured (for logs and the result JSON). */
@@ -22,6 +24,11 @@ export interface LoadTimers {
    * their own calibrated margin. Passing the old 200 µs would only add spinning.
    */
   readonly callerSpinWindowUs: Microseconds;
+  /**
+   * The SCHED_FIFO wait around long sleeps (realtimeWait.ts): its state at the end tells whether it was used
+   * ('on'/'off'), refused (and `reason`), or never needed ('unused'). Undefined when not asked for or no timerfd.
+   */
+  readonly realtime: RealtimeWait | undefined;
 }
 
 export interface LoadTimersOptions {
@@ -30,6 +37,11 @@ export interface LoadTimersOptions {
   readonly kind?: LoadTimerKind;
   /** Overrides of the adaptive margin's defaults (the bench's comparisons). */
   readonly margin?: Partial<Omit<AdaptiveWakeMarginOptions, 'initialLatenessUs'>>;
+  /**
+   * Wait for long sleeps under SCHED_FIFO (realtimeWait.ts), with the timerfd only: true for the defaults, or
+   * overrides; default off. The load loop asks for it; a server's timers (echoServer) do not.
+   */
+  readonly realtimeWait?: boolean | Partial<RealtimeWaitOptions>;
 }
 
 /**
@@ -72,6 +84,11 @@ export async function createLoadTimers(options: LoadTimersOptions = {}): Promise
   }
   const calibration = await calibrateWakeMargin(clock, factory);
   const margin = new AdaptiveWakeMargin({ ...defaultAdaptiveWakeMargin, ...options.margin, initialLatenessUs: initialLatenessUs(calibration) });
-  const timers = new EarlyWakeTimers(clock, factory, margin);
-  return { timers, kind: timers.kind, reason, calibration, margin, callerSpinWindowUs: 0 };
+  let realtime: RealtimeWait | undefined;
+  if (options.realtimeWait !== undefined && options.realtimeWait !== false && reason.startsWith('timerfd')) {
+    const overrides = options.realtimeWait === true ? {} : options.realtimeWait;
+    realtime = new RealtimeWait(schedulingVerbs(), { ...defaultRealtimeWait, ...overrides });
+  }
+  const timers = new EarlyWakeTimers(clock, factory, margin, realtime);
+  return { timers, kind: timers.kind, reason, calibration, margin, callerSpinWindowUs: 0, realtime };
 }

@@ -163,6 +163,7 @@ async function timerSection(): Promise<Array<Omit<TimerPrecisionResult, 'release
       timer: first.timer, qps: first.qps, seconds: first.seconds, repetitions: rs.length,
       marginUs: med((r) => r.marginUs), peakLatenessUs: med((r) => r.peakLatenessUs), lagP50Us: med((r) => r.lagP50Us) as number, lagP99Us: med((r) => r.lagP99Us) as number,
       lagMaxUs: med((r) => r.lagMaxUs) as number, cpuPerReleaseUs: med((r) => r.cpuPerReleaseUs) as number,
+      realtimeWait: [...new Set(rs.map((r) => r.realtimeWait))].join(', ') || null,
     };
   });
 }
@@ -415,7 +416,7 @@ async function main(): Promise<void> {
       ...sendLagOverFloor.filter((r) => r.ratio !== null).map((r) => `  send lag p99 at ${r.qps} QPS × ${r.connections}: ${r.sendLagP99Us} µs = ${(r.ratio as number).toFixed(2)}× the timerfd's own lateness p99 (${r.floorP99Us} µs, timers section)`),
       ...(timers === null ? [] : [
         `timers alone under RateScheduler, ${timerSeconds} s × ${repetitions} (medians): release lateness and CPU per release`,
-        ...timers.map((t) => `  ${t.timer.padEnd(8)} ${String(t.qps).padStart(6)} QPS  margin ${t.marginUs === null ? '  — ' : String(t.marginUs).padStart(4)} µs (peak lateness ${t.peakLatenessUs === null ? '—' : t.peakLatenessUs} µs)  lateness p50 ${String(t.lagP50Us).padStart(5)} p99 ${String(t.lagP99Us).padStart(6)} µs  CPU ${t.cpuPerReleaseUs.toFixed(1).padStart(6)} µs/release`),
+        ...timers.map((t) => `  ${t.timer.padEnd(8)} ${String(t.qps).padStart(6)} QPS  margin ${t.marginUs === null ? '  — ' : String(t.marginUs).padStart(4)} µs (peak lateness ${t.peakLatenessUs === null ? '—' : t.peakLatenessUs} µs)  lateness p50 ${String(t.lagP50Us).padStart(5)} p99 ${String(t.lagP99Us).padStart(6)} µs  CPU ${t.cpuPerReleaseUs.toFixed(1).padStart(6)} µs/release${t.realtimeWait === null ? '' : `  SCHED_FIFO wait ${t.realtimeWait}`}`),
       ]),
       ...(!sections.has('max') ? [] : [
       `load generators → nginx, ${connections} connections, ${seconds} s × ${repetitions}, client on CPU ${clientCpu}, server on CPU ${serverCpu} (median req/s)`,

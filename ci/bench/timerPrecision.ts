@@ -5,6 +5,7 @@ import { PreciseTimers } from '../../workloads/preciseTimers';
 import { RateScheduler } from '../../workloads/rateScheduler';
 import type { LoadTimerKind } from '../../workloads/earlyWakeTimers';
 import type { AdaptiveWakeMargin } from '../../workloads/adaptiveWakeMargin';
+import type { RealtimeWait } from '../../workloads/realtimeWait';
 
 /*
  * One timer alone under the load loop's RateScheduler, no network: how late each release is (the send lag the
@@ -27,6 +28,11 @@ export interface TimerPrecisionResult {
   readonly lagP99Us: number;
   readonly lagMaxUs: number;
   readonly cpuPerReleaseUs: number;
+  /**
+   * The SCHED_FIFO wait around long sleeps (workloads/realtimeWait.ts) as the load loop uses it, timerfd only:
+   * 'on'/'off' (used), 'unused' (sleeps too short), 'refused: <why>', 'demoted: <why>'; null for the other timers.
+   */
+  readonly realtimeWait: string | null;
 }
 
 async function main(): Promise<void> {
@@ -42,10 +48,12 @@ async function main(): Promise<void> {
   let timers: TimerApi & { close(): void };
   let spinWindowUs = 200;
   let margin: AdaptiveWakeMargin | undefined;
+  let realtime: RealtimeWait | undefined;
   if (kindArg === 'precise') {
     timers = new PreciseTimers();
   } else {
-    const t = await createLoadTimers({ kind: kindArg as LoadTimerKind });
+    const t = await createLoadTimers({ kind: kindArg as LoadTimerKind, realtimeWait: kindArg === 'timerfd' });
+    realtime = t.realtime;
     timers = t.timers;
     spinWindowUs = t.callerSpinWindowUs;
     margin = t.margin;
@@ -70,6 +78,7 @@ async function main(): Promise<void> {
     scheduler.start(startUs);
   });
   const cpu = process.cpuUsage(cpuStart);
+  const realtimeWait = realtime === undefined ? null : realtime.reason !== '' ? `${realtime.state}: ${realtime.reason}` : realtime.state;
   timers.close();
   const s = lag.summary();
   const result: TimerPrecisionResult = {
@@ -83,6 +92,7 @@ async function main(): Promise<void> {
     lagP99Us: lag.percentileUs(99),
     lagMaxUs: s.maxUs,
     cpuPerReleaseUs: (cpu.user + cpu.system) / Math.max(1, releases),
+    realtimeWait,
   };
   console.log(JSON.stringify(result));
 }

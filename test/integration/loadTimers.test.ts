@@ -179,4 +179,33 @@ describe('load timers: resources and fallback', function () {
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout.trim(), /^EnvironmentError: the BPF addon is not built/);
   });
+
+  it('SCHED_FIFO wait: promotes with the RLIMIT_RTTIME guard, a runaway is demoted by it, bad input is refused', async () => {
+    // In a child: the policy, the rlimit and the SIGXCPU handler must not leak into the test process.
+    const bindings = path.join(__dirname, '..', '..', 'bpf', 'bpfBindings.js');
+    const script = `const b = require(${JSON.stringify(bindings)}); const s = b.schedulingVerbs(); const fs = require('fs');
+      const out = { before: s.schedPolicy() };
+      s.setRealtimeWait(1, 50000, 5000000);
+      out.promoted = s.schedPolicy();
+      out.limits = /Max realtime timeout\\s+(\\d+)\\s+(\\d+)/.exec(fs.readFileSync('/proc/self/limits', 'utf8')).slice(1);
+      s.setRealtimeWait(0, 0, 0);
+      out.left = s.schedPolicy();
+      s.setRealtimeWait(1, 50000, 5000000);
+      const t0 = process.hrtime.bigint();
+      while (s.schedPolicy() === 'fifo' && process.hrtime.bigint() - t0 < 3000000000n) {}
+      out.runawayMs = Number(process.hrtime.bigint() - t0) / 1e6;
+      out.afterRunaway = s.schedPolicy();
+      try { s.setRealtimeWait(100, 50000, 5000000); } catch (e) { out.bad = e.constructor.name + ' ' + e.code; }
+      console.log(JSON.stringify(out));`;
+    const r = await node(script, {});
+    assert.equal(r.code, 0, r.stderr);
+    const out = JSON.parse(r.stdout) as { before: string; promoted: string; limits: string[]; left: string; runawayMs: number; afterRunaway: string; bad: string };
+    assert.equal(out.before, 'other');
+    assert.equal(out.promoted, 'fifo');
+    assert.deepEqual(out.limits, ['50000', '5000000'], 'RLIMIT_RTTIME soft and hard, µs');
+    assert.equal(out.left, 'other');
+    assert.equal(out.afterRunaway, 'other', 'the SIGXCPU handler demoted the spinning thread');
+    assert.ok(out.runawayMs >= 50, `not before the soft limit: ${out.runawayMs} ms`);
+    assert.equal(out.bad, 'BpfError EARG');
+  });
 });

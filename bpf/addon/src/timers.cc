@@ -9,8 +9,12 @@
 #include <cerrno>
 #include <cmath>
 #include <map>
+#include <csignal>
 #include <memory>
+#include <sched.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
 #include <sys/timerfd.h>
 #include <unistd.h>
 #include <uv.h>
@@ -144,6 +148,59 @@ static Napi::Value SetTimerSlackNs(const Napi::CallbackInfo &info) {
   return Napi::Number::New(env, previous);
 }
 
+// The thread setRealtimeWait last promoted (its tid), for the SIGXCPU handler; 0: none.
+static volatile sig_atomic_t realtimeTid = 0;
+
+// RLIMIT_RTTIME's soft limit sends SIGXCPU when a realtime thread has run that long without blocking. The
+// handler demotes the promoted thread back to SCHED_OTHER (sched_setscheduler is a plain system call, safe in a
+// handler), so a realtime loop that stopped sleeping (a bug, a runaway callback) loses its priority instead of
+// starving the data plane on its CPU; the hard limit (SIGKILL) is the backstop if that failed.
+static void onRealtimeOverrun(int) {
+  int saved = errno;
+  pid_t tid = realtimeTid;
+  if (tid != 0) {
+    struct sched_param p = {};
+    syscall(SYS_sched_setscheduler, tid, SCHED_OTHER, &p);
+  }
+  errno = saved;
+}
+
+// setRealtimeWait(priority, rtTimeSoftUs, rtTimeHardUs): priority 1..99 makes the calling (main) thread
+// SCHED_FIFO at that priority, with SCHED_RESET_ON_FORK (children start as SCHED_OTHER), after setting
+// RLIMIT_RTTIME to the given limits and installing the SIGXCPU demotion above; priority 0 returns it to
+// SCHED_OTHER (its nice value is kept). Throws BpfError EPERM/EINVAL when the kernel refuses (no CAP_SYS_NICE
+// nor RLIMIT_RTPRIO, or a cgroup with no realtime budget); the thread's policy is then unchanged.
+static Napi::Value SetRealtimeWait(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  uint32_t priority = handleArg(info, 0, "realtime priority");
+  struct sched_param p = {};
+  if (priority == 0) {
+    if (sched_setscheduler(0, SCHED_OTHER, &p) != 0) throwBpf(env, errnoName(errno), errno, "sched_setscheduler(SCHED_OTHER) failed");
+    return env.Undefined();
+  }
+  uint32_t softUs = handleArg(info, 1, "RLIMIT_RTTIME soft limit");
+  uint32_t hardUs = handleArg(info, 2, "RLIMIT_RTTIME hard limit");
+  if (priority > 99 || softUs == 0 || hardUs < softUs) throwBpf(env, "EARG", 0, "realtime priority must be 1..99 and 0 < soft ≤ hard");
+  struct sigaction sa = {};
+  sa.sa_handler = onRealtimeOverrun;
+  sa.sa_flags = SA_RESTART;
+  sigemptyset(&sa.sa_mask);
+  if (sigaction(SIGXCPU, &sa, nullptr) != 0) throwBpf(env, errnoName(errno), errno, "sigaction(SIGXCPU) failed");
+  struct rlimit lim = {softUs, hardUs};
+  if (setrlimit(RLIMIT_RTTIME, &lim) != 0) throwBpf(env, errnoName(errno), errno, "setrlimit(RLIMIT_RTTIME) failed");
+  realtimeTid = static_cast<sig_atomic_t>(syscall(SYS_gettid));
+  p.sched_priority = static_cast<int>(priority);
+  if (sched_setscheduler(0, SCHED_FIFO | SCHED_RESET_ON_FORK, &p) != 0) throwBpf(env, errnoName(errno), errno, "sched_setscheduler(SCHED_FIFO) failed");
+  return env.Undefined();
+}
+
+// schedPolicy() -> the calling thread's policy: "fifo", "other" or another name (tests, the bench).
+static Napi::Value SchedPolicy(const Napi::CallbackInfo &info) {
+  int policy = sched_getscheduler(0) & ~SCHED_RESET_ON_FORK;
+  const char *name = policy == SCHED_FIFO ? "fifo" : policy == SCHED_OTHER ? "other" : policy == SCHED_RR ? "rr" : "other-class";
+  return Napi::String::New(info.Env(), name);
+}
+
 static Napi::Value OpenTimers(const Napi::CallbackInfo &info) {
   return Napi::Number::New(info.Env(), static_cast<double>(timers.size()));
 }
@@ -159,5 +216,7 @@ void initTimers(Napi::Env env, Napi::Object exports) {
   exports.Set("timerDisarm", Napi::Function::New(env, TimerDisarm));
   exports.Set("timerClose", Napi::Function::New(env, TimerClose));
   exports.Set("setTimerSlackNs", Napi::Function::New(env, SetTimerSlackNs));
+  exports.Set("setRealtimeWait", Napi::Function::New(env, SetRealtimeWait));
+  exports.Set("schedPolicy", Napi::Function::New(env, SchedPolicy));
   exports.Set("openTimers", Napi::Function::New(env, OpenTimers));
 }
