@@ -42,8 +42,8 @@ export interface RealtimeWaitOptions {
  * 1,000 QPS and more the bars are met without it, and the loop does too much work to run it realtime.
  * The soft limit, 1 s: measured, with 100 ms and 250 ms soft limits the load loop at 20 QPS got SIGXCPU after
  * 9–20 s in 5 of 6 runs (one 20 s run with 10 s: none), although its longest realtime stretch without sleeping
- * was 0.7 ms, while a C loop doing 2 ms of work every 50 ms under a 100 ms limit never did. Explained since: a stale
- * timerfd readiness made EarlyWakeTimers spin (never blocking) until a deadline up to ~1 s on (fixed there). So the limit bounds a runaway (it holds the core for at most
+ * was 0.7 ms, while a C loop doing 2 ms of work every 50 ms under a 100 ms limit never did: how the kernel's count
+ * adds up for Node's thread is not understood. So the limit bounds a runaway (it holds the core for at most
  * ~1 s) and a demotion is noticed and reported ('demoted'), never fatal. The hard limit, 10 s, is never reached
  * once demoted (SCHED_OTHER time is not counted).
  */
