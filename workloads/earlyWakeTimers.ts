@@ -146,19 +146,8 @@ export class EarlyWakeTimers implements TimerApi {
     if (this.closed) return;
     this.lastSpinTurnUs = Number.NaN; // a spin that follows starts afresh (the sleep is no loop turn)
     // A stale arm (replaced by a spin) may still fire; its lateness is still measured from the time it was armed for.
-    // A wake-up well before the time armed is no early wake-up for the deadline armed now: the readiness of an
-    // earlier arm that epoll reported in the same batch as the I/O whose callback re-armed the timerfd for a later
-    // deadline. Taken as one, it set spinUntilUs to that later deadline, and the loop spun (realtime, never
-    // blocking) until it: measured at 20 QPS, ~1 s of CPU in one stretch a few seconds into a run (the main
-    // thread's sum_exec_runtime +1,000 ms with no context switch), which tripled the run's CPU and tripped
-    // RLIMIT_RTTIME. Such a wake-up only releases what is due and re-arms.
-    const now = this.clock.nowUs();
-    if (!Number.isNaN(this.armedAtUs) && now + staleWakeToleranceUs < this.armedAtUs) {
-      this.onWake();
-      return;
-    }
     if (!Number.isNaN(this.armedAtUs)) {
-      this.margin.observe(now - this.armedAtUs);
+      this.margin.observe(this.clock.nowUs() - this.armedAtUs);
       if (this.armedForUs > this.spinUntilUs) this.spinUntilUs = this.armedForUs;
     }
     this.onWake();
@@ -239,12 +228,6 @@ export class EarlyWakeTimers implements TimerApi {
     if (this.spinHandle === undefined) this.spinHandle = setImmediate(this.spinTurn);
   }
 }
-
-/**
- * How much earlier than the time armed (µs) a wake-up may come and still be the one armed for: the timerfd and the
- * clock are aligned by a measured offset (timerfdWakeSource.ts), good to a few µs.
- */
-const staleWakeToleranceUs = 50;
 
 function before(a: Entry, b: Entry): boolean {
   return a.atUs < b.atUs || (a.atUs === b.atUs && a.seq < b.seq);
