@@ -1,4 +1,4 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --no-memory-reducer
 import { Command, CommanderError } from 'commander';
 import { describeError } from './errors';
 import { commandRegistry } from './commandRegistry';

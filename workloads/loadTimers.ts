@@ -6,7 +6,7 @@ import { timerfdWakeSource } from './timerfdWakeSource';
 import { calibrateWakeMargin, type WakeCalibration } from './wakeCalibration';
 import { workerWakeSource } from './workerWakeSource';
 import { schedulingVerbs } from '../bpf/bpfBindings';
-import { RealtimeWait, defaultRealtimeWait, type RealtimeWaitOptions } from './realtimeWait';
+import { RealtimeWait, defaultRealtimeWait, realtimeWaitBlocker, refusingRealtimeVerbs, type RealtimeWaitOptions } from './realtimeWait';
 import type { Microseconds } from './units';
 
 /** The load loop's timer, with what it is and what calibration measured (for logs and the result JSON). */
@@ -42,6 +42,8 @@ export interface LoadTimersOptions {
    * overrides; default off. The load loop asks for it; a server's timers (echoServer) do not.
    */
   readonly realtimeWait?: boolean | Partial<RealtimeWaitOptions>;
+  /** The node flags this process runs with (default process.execArgv): realtimeWaitBlocker reads them. */
+  readonly execArgv?: readonly string[];
 }
 
 /**
@@ -87,7 +89,8 @@ export async function createLoadTimers(options: LoadTimersOptions = {}): Promise
   let realtime: RealtimeWait | undefined;
   if (options.realtimeWait !== undefined && options.realtimeWait !== false && reason.startsWith('timerfd')) {
     const overrides = options.realtimeWait === true ? {} : options.realtimeWait;
-    realtime = new RealtimeWait(schedulingVerbs(), { ...defaultRealtimeWait, ...overrides });
+    const blocker = realtimeWaitBlocker(options.execArgv ?? process.execArgv);
+    realtime = new RealtimeWait(blocker === undefined ? schedulingVerbs() : refusingRealtimeVerbs(blocker), { ...defaultRealtimeWait, ...overrides });
   }
   const timers = new EarlyWakeTimers(clock, factory, margin, realtime);
   return { timers, kind: timers.kind, reason, calibration, margin, callerSpinWindowUs: 0, realtime };

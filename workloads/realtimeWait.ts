@@ -54,6 +54,39 @@ export const defaultRealtimeWait: RealtimeWaitOptions = {
   rtTimeHardUs: 10_000_000,
 };
 
+/**
+ * The Node flag a load client must be started with for its thread to wait realtime: V8's memory reducer starts an
+ * idle-time GC 8 s after start (MemoryReducer::kLongDelayMs, src/heap/memory-reducer.cc), and on a SCHED_FIFO
+ * main thread that GC ran ~1 s without a context switch (20 QPS × 1, client pinned to one core, 13 s runs, twice:
+ * the main thread's run time +730 to +1,000 ms in ~1 s, all threads 1,620 ms against 614 ms with this flag),
+ * most likely spinning on V8's helper threads, ordinary tasks that cannot run on that core while it is runnable.
+ * It is a V8 flag, so it cannot come through NODE_OPTIONS, and v8.setFlagsFromString at run time was measured
+ * not to help: the launcher (`meshbench`), the runner (loadProcess.ts) and the benches pass it on the command line.
+ */
+export const realtimeSafeNodeFlag = '--no-memory-reducer';
+
+/**
+ * Why this process must not wait realtime, or undefined when it may: a node started without
+ * realtimeSafeNodeFlag (`execArgv`: process.execArgv) would spin its memory-reducer GC at realtime priority.
+ */
+export function realtimeWaitBlocker(execArgv: readonly string[]): string | undefined {
+  return execArgv.includes(realtimeSafeNodeFlag) ? undefined
+    : `node was started without ${realtimeSafeNodeFlag} (V8's memory-reducer GC would spin ~1 s at realtime priority); run meshbench through its launcher`;
+}
+
+/**
+ * Verbs that refuse every promotion with `why` (RealtimeWait then reports 'refused' and that reason), for a
+ * process realtimeWaitBlocker rules out.
+ */
+export function refusingRealtimeVerbs(why: string): RealtimeVerbs {
+  return {
+    setRealtimeWait(priority: number): void {
+      if (priority > 0) throw new Error(why);
+    },
+    schedPolicy: (): string => 'other',
+  };
+}
+
 /** The two scheduling calls RealtimeWait needs (the addon's setRealtimeWait and schedPolicy; fakes in tests). */
 export interface RealtimeVerbs {
   /** priority 1–99: SCHED_FIFO with the RLIMIT_RTTIME guard; 0: back to SCHED_OTHER. Throws when refused. */

@@ -6,6 +6,7 @@ import { describeError } from '../../harness/errors';
 import { writeFileAtomic } from '../../harness/atomicWrite';
 import type { TimerPrecisionResult } from './timerPrecision';
 import { median, requireTool, runPinned, runPinnedWithRusage, startPinned, stopProcess } from './benchProcess';
+import { realtimeSafeNodeFlag } from '../../workloads/realtimeWait';
 
 /*
  * npm run bench:workloads — are meshbench's workloads fast enough not to be the bottleneck?
@@ -150,7 +151,7 @@ async function timerSection(): Promise<Array<Omit<TimerPrecisionResult, 'release
   for (let rep = 0; rep < repetitions; rep += 1) {
     for (const qps of timerRates) {
       for (const kind of timerKinds) {
-        const r = JSON.parse(await runPinned(clientCpu, process.execPath, [script, kind, String(qps), String(timerSeconds)])) as TimerPrecisionResult;
+        const r = JSON.parse(await runPinned(clientCpu, process.execPath, [realtimeSafeNodeFlag, script, kind, String(qps), String(timerSeconds)])) as TimerPrecisionResult;
         runs.set(`${kind}/${qps}`, [...(runs.get(`${kind}/${qps}`) ?? []), r]);
       }
     }
@@ -206,7 +207,7 @@ async function heyFixed(url: string, qps: number, conns: number, overheadUs: num
 
 async function meshbenchFixed(url: string, qps: number, conns: number, dir: string, overheadUs: number): Promise<FixedRun> {
   const file = path.join(dir, 'meshbench-fixed.json');
-  const r = await runPinnedWithRusage(clientCpu, process.execPath, [cli, 'load', url, '--qps', String(qps), '-c', String(conns),
+  const r = await runPinnedWithRusage(clientCpu, process.execPath, [realtimeSafeNodeFlag, cli, 'load', url, '--qps', String(qps), '-c', String(conns),
     '-t', `${fixedSeconds}s`, '--warmup', `${fixedWarmupSeconds}s`, '--quiet', '--json', file]);
   const j = JSON.parse(fs.readFileSync(file, 'utf8')) as { actualQps: number; requestsCompleted: number; sendLag: { maxUs: number; percentilesUs: Record<string, number> } };
   // The open-loop schedule sends exactly ceil(qps × warm-up) requests before measuring starts (intended times k/qps).

@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { LoadResult } from '../../workloads/loadResult';
 import { MeshbenchError } from '../errors';
 import { ownPerfMap, perfMapNodeFlag, rememberProcess, removePerfMap } from '../probes/userSymbols';
+import { realtimeSafeNodeFlag } from '../../workloads/realtimeWait';
 import type { LoadPoint } from '../results/resultTypes';
 import type { LoadInvocation } from './platformSession';
 
@@ -33,7 +34,7 @@ export function runLoadProcess(prefix: readonly string[], invocation: LoadInvoca
     }
     // The perf map names the client's JS frames in flame graphs; its mappings are kept once it measures, as it
     // exits before the step's stacks are read.
-    const argv = [...prefix, process.execPath, perfMapNodeFlag, cliScript, 'load', ...invocation.args, '--events', '--json', '-'];
+    const argv = [...prefix, process.execPath, perfMapNodeFlag, realtimeSafeNodeFlag, cliScript, 'load', ...invocation.args, '--events', '--json', '-'];
     const child = spawn(argv[0] as string, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
     if (child.pid !== undefined) ownPerfMap(child.pid);
     let measured = false;

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { EarlyWakeTimers, type WakeSource } from '../../workloads/earlyWakeTimers';
-import { RealtimeWait, defaultRealtimeWait, type RealtimeVerbs } from '../../workloads/realtimeWait';
+import { RealtimeWait, defaultRealtimeWait, realtimeWaitBlocker, refusingRealtimeVerbs, type RealtimeVerbs } from '../../workloads/realtimeWait';
 
 /** Fake scheduling verbs: records every call, holds a policy the test can demote, refuses when told to. */
 function fakeVerbs(refuse?: Error) {
@@ -90,5 +90,19 @@ describe('RealtimeWait: SCHED_FIFO only around long sleeps, bounded and never fa
     timers.setTimeout(() => ran.push(clock.now), 1); // earlier: re-armed, still short
     timers.close();
     assert.deepEqual(f.calls, [1, 0]);
+  });
+});
+
+describe('realtimeWaitBlocker: realtime only in a node started with --no-memory-reducer', () => {
+  it('allows a node with the flag, and refuses one without it with the reason, through RealtimeWait', () => {
+    assert.equal(realtimeWaitBlocker(['--perf-basic-prof-only-functions', '--no-memory-reducer']), undefined);
+    const why = realtimeWaitBlocker(['--perf-basic-prof-only-functions']);
+    assert.match(why ?? '', /--no-memory-reducer/);
+    const wait = new RealtimeWait(refusingRealtimeVerbs(why as string));
+    wait.beforeSleep(50_000);
+    assert.equal(wait.state, 'refused');
+    assert.match(wait.reason, /memory-reducer GC/);
+    wait.leave();
+    assert.equal(wait.state, 'refused');
   });
 });
