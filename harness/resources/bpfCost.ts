@@ -226,7 +226,7 @@ export class EbpfCostMeter {
     const n = this.objects.progIds.length;
     const source = !measured ? `unavailable: ${failure}`
       : ran ? 'bpf_stats (kernel.bpf_stats_enabled on while measuring)'
-        : `none: ${n === 0 ? 'no eBPF program was loaded' : `the ${n} eBPF program${n === 1 ? '' : 's'} ran 0 times in the measured window (run count 0): no request reached their hooks`}`;
+        : `none: ${n === 0 ? 'no eBPF program was loaded' : `the ${n} eBPF program${n === 1 ? '' : 's'} ran 0 times in the measured window (run count 0): none of their events came in it (sockops and connect hooks run per connection, and kept-alive connections open before the window)`}`;
     return {
       programs: n,
       maps: this.objects.mapIds.length,

@@ -399,7 +399,9 @@ export function crossingQps(fit: readonly FittedRate[], low: number | null, high
   if (fl === undefined || fh === undefined || !(fh > fl)) return low;
   const t = Math.min(1, Math.max(0, (0 - fl) / (fh - fl)));
   const q = Math.exp(Math.log(low) + t * (Math.log(high) - Math.log(low)));
-  return Math.min(Math.max(Math.round(q / 10) * 10, low), high);
+  // Rounded to 10 qps, but kept inside [low, high): the lowest failing rate itself is no answer.
+  const rounded = Math.round(q / 10) * 10;
+  return rounded < high ? Math.max(rounded, low) : Math.max(low, Math.floor(q) < high ? Math.floor(q) : high - 1);
 }
 
 interface SearchState {

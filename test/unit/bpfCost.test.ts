@@ -77,7 +77,7 @@ describe('eBPF data plane cost meter', () => {
     assert.equal(c.runCount, 0);
     assert.equal(c.runTimeNs, 0, 'the counters were read: 0 ns is what they say');
     assert.equal(c.runTimeUsPerRequest, null);
-    assert.equal(c.runTimeSource, 'none: the 2 eBPF programs ran 0 times in the measured window (run count 0): no request reached their hooks');
+    assert.equal(c.runTimeSource, 'none: the 2 eBPF programs ran 0 times in the measured window (run count 0): none of their events came in it (sockops and connect hooks run per connection, and kept-alive connections open before the window)');
     const run = syntheticRun({ runId: 'r', seed: 3, dataplanes: ['baseline', 'kernel'], repetitions: 1 });
     const steps = run.steps.map((s) => (s.ebpf === null ? s : { ...s, ebpf: { ...s.ebpf, ...c } }));
     const summary = summarise('r', 'complete', steps);

@@ -87,6 +87,11 @@ describe('profiles', () => {
     const raw = { load: { search: { from: 5000, to: 400 } } };
     assert.equal(formatProfileIssues('p.yaml', [issue, issue], raw), 'p.yaml: load.search: expected from below to (got {"from":5000,"to":400})');
     // A search object longer than the line allows: from and to first, the middle cut, never the keys that matter.
+    // resolution 0 % would re-probe one rate near the knee until the budget ran out; above 50 % the near-knee step exceeds the doubling.
+    for (const [r, why] of [['0%', /above 0%/], ['60%', /at most 50%/]] as const) {
+      assert.throws(() => parseProfile(`${base}load: {search: {p99: 5ms, resolution: ${r}}}\n`, 'p.yaml'),
+        (e: unknown) => e instanceof BadInputError && why.test(e.message));
+    }
     assert.throws(() => parseProfile(`${base}load: {search: {p99: 5ms, errors: 0.1%, duration: 2s, maxProbes: 12, resolution: 5%, from: 5000, to: 400}}\n`, 'p.yaml'),
       (e: unknown) => {
         assert.ok(e instanceof BadInputError);

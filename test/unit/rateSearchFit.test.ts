@@ -71,6 +71,10 @@ describe('rate search: the isotonic fit, its crossing, the debt rule, the near-l
     assert.equal(crossingQps(fit, 20_000, 30_000), Math.round(Math.exp(Math.log(20_000) + t * Math.log(1.5)) / 10) * 10);
     assert.equal(crossingQps(fit, 20_000, null), null);
     assert.equal(crossingQps(fit, null, 30_000), null);
+    // A crossing that rounds to the lowest failing rate stays below it: [low, high) (found by a fresh-user read).
+    const near = isotonicFit([{ qps: 4000, score: Math.log(0.5) }, { qps: 4128, score: Math.log(1.0001) }]);
+    const q = crossingQps(near, 4000, 4128) as number;
+    assert.ok(q >= 4000 && q < 4128, `crossing ${q} inside [4000, 4128)`);
   });
 
   it('the debt rule: a fail on P99 right after an overload at a higher rate is inconclusive and repeated; not after a P99 fail, a pass or a lower fail, nor on errors, nor without the rule', () => {
