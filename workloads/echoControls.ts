@@ -128,6 +128,38 @@ export function parseControls(query: string, defaults: EchoControls = noControls
   return { delayUs, status, sizeBytes, closePercent, burnUs, copies, connects, switches };
 }
 
+/** The keys a server default may hold: parseControls' and the gRPC echo's (grpc-status, messages). */
+export const serverControlKeys: readonly string[] = ['delay', 'status', 'size', 'close', 'burn', 'copies', 'connects', 'switches', 'grpc-status', 'messages'];
+
+/**
+ * Why `text` cannot be a server default (`meshbench echo --controls`, a profile's `workload.serverControls`), as
+ * one line, or undefined. Stricter than a request's query string, where unknown keys are ignored as fortio
+ * ignores them: a typo in a default (`brun=200us`) would otherwise do no work and say nothing.
+ */
+export function serverControlsProblem(text: string): string | undefined {
+  const keys = serverControlKeyProblem(text);
+  if (keys !== undefined) return keys;
+  try {
+    parseControls(text);
+  } catch (err) {
+    if (err instanceof ControlSyntaxError) return err.message;
+    throw err;
+  }
+  return undefined;
+}
+
+/** The key half of serverControlsProblem: an unknown key, or a key with no value; undefined when none. */
+export function serverControlKeyProblem(text: string): string | undefined {
+  for (const pair of text.split('&')) {
+    if (pair === '') continue;
+    const eq = pair.indexOf('=');
+    const key = eq < 0 ? pair : pair.slice(0, eq);
+    if (!serverControlKeys.includes(key)) return `unknown control "${key}": expected ${serverControlKeys.join(', ')}`;
+    if (eq < 0) return `control "${key}" needs a value: ${key}=…`;
+  }
+  return undefined;
+}
+
 /** fortio's pick: one draw in [0,100), the first entry whose cumulative percent exceeds it wins. */
 export function pickWeighted<T>(choices: readonly Weighted<T>[], random: () => number): T | undefined {
   if (choices.length === 0) return undefined;

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import type net from 'node:net';
 import type { Command } from 'commander';
 import { EchoServer, type EchoServerStats } from '../../workloads/echoServer';
-import { ControlSyntaxError, hasCalibration, parseControls } from '../../workloads/echoControls';
+import { ControlSyntaxError, hasCalibration, parseControls, serverControlKeyProblem } from '../../workloads/echoControls';
 import { H2EchoServer, type EchoTls } from '../../workloads/h2EchoServer';
 import { GrpcEchoServer, grpcControlProblem, parseGrpcControls } from '../../workloads/grpcEchoServer';
 import { BadInputError, EnvironmentError } from '../errors';
@@ -56,7 +56,12 @@ export function registerEchoCommand(program: Command): void {
     .action(async (flags: EchoFlags) => {
       const port = parsePort('--port', flags.port);
       const parts: string[] = [];
-      if (flags.controls !== undefined) parts.push(flags.controls);
+      if (flags.controls !== undefined) {
+        // Values are checked by the parsers below, with their own messages.
+        const problem = serverControlKeyProblem(flags.controls);
+        if (problem !== undefined) throw new BadInputError(`bad echo control: ${problem}`);
+        parts.push(flags.controls);
+      }
       if (flags.delay !== undefined) parts.push(`delay=${flags.delay}`);
       if (flags.status !== undefined) parts.push(`status=${flags.status}`);
       if (flags.size !== undefined) parts.push(`size=${flags.size}`);

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { parseDurationUs } from '../../workloads/durationParse';
 import { windowTooShortProblem } from '../../workloads/windowFloor';
+import { serverControlsProblem } from '../../workloads/echoControls';
 import { calibrationControlProblem } from './calibrationControl';
 
 /*
@@ -134,7 +135,10 @@ export const profileSchema = z.strictObject({
     payloadBytes: nonEmptyUnique(z.number().int().nonnegative().max(64 * 1024 * 1024)).default([0]),
     keepAlive: z.boolean().default(true),
     /** Echo server controls (fortio syntax) for every request, e.g. "size=1024". */
-    serverControls: z.string().default(''),
+    serverControls: z.string().superRefine((s, ctx) => {
+      const problem = serverControlsProblem(s);
+      if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
+    }).default(''),
   }).prefault({}),
   load: z.strictObject({
     /** Open-loop rates; 0 means closed loop at maximum throughput. */

@@ -221,6 +221,8 @@ describe('meshbench echo CLI', () => {
     for (const [args, said] of [
       [['echo', '--controls', 'size=abc'], 'bad echo control: size: "abc" is not a valid value'],
       [['echo', '--protocol', 'grpc', '--controls', 'grpc-status=%zz'], 'bad echo control: grpc-status: "%zz" has a malformed percent-escape'],
+      // A default is checked strictly, unlike a request's query string: a typo would do no work and say nothing.
+      [['echo', '--controls', 'brun=200us'], 'bad echo control: unknown control "brun": expected delay, status, size'],
     ] as const) {
       const r = await runCli([...args]);
       assert.equal(r.code, 2, args.join(' '));

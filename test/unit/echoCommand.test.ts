@@ -3,7 +3,7 @@ import http2 from 'node:http2';
 import net from 'node:net';
 import { parseControlsOrBadInput } from '../../harness/commands/echoCommand';
 import { BadInputError } from '../../harness/errors';
-import { parseControls } from '../../workloads/echoControls';
+import { parseControls, serverControlsProblem } from '../../workloads/echoControls';
 import { parseGrpcControls } from '../../workloads/grpcEchoServer';
 import { listenOn } from '../../workloads/serverListen';
 
@@ -13,6 +13,16 @@ describe('meshbench echo: default controls', () => {
     assert.throws(() => parseControlsOrBadInput(parseControls, 'size=abc'), (e: unknown) => e instanceof BadInputError && /^bad echo control: size: /.test(e.message));
     assert.throws(() => parseControlsOrBadInput(parseGrpcControls, 'grpc-status=bogus'), (e: unknown) => e instanceof BadInputError && /^bad echo control: grpc-status: /.test(e.message));
     assert.throws(() => parseControlsOrBadInput(() => { throw new RangeError('not ours'); }, ''), RangeError);
+  });
+
+  it('checks a server default strictly: an unknown key or a key without a value is refused, unlike in a request', () => {
+    assert.match(serverControlsProblem('nonsense=1') ?? '', /^unknown control "nonsense": expected delay, status, size/);
+    assert.match(serverControlsProblem('burn') ?? '', /needs a value/);
+    assert.match(serverControlsProblem('size=abc') ?? '', /^size: /);
+    assert.equal(serverControlsProblem('size=1024&burn=200us&grpc-status=0'), undefined);
+    assert.equal(serverControlsProblem(''), undefined);
+    // A request's query string still ignores unknown keys, as fortio does.
+    assert.deepEqual(parseControls('nonsense=1&size=8').sizeBytes, [{ value: 8, percent: 100 }]);
   });
 });
 

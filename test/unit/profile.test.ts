@@ -87,6 +87,12 @@ describe('profiles', () => {
     const raw = { load: { search: { from: 5000, to: 400 } } };
     assert.equal(formatProfileIssues('p.yaml', [issue, issue], raw), 'p.yaml: load.search: expected from below to (got {"from":5000,"to":400})');
     // A search object longer than the line allows: from and to first, the middle cut, never the keys that matter.
+    // A typo in a server default would do no work and say nothing (found by a fresh-user tryout).
+    for (const [c, why] of [['brun=200us', /unknown control "brun"/], ['size=abc', /size/], ['size=1024&burn', /needs a value/]] as const) {
+      assert.throws(() => parseProfile(`${base}workload: {serverControls: '${c}'}\n`, 'p.yaml'),
+        (e: unknown) => e instanceof BadInputError && why.test(e.message) && /serverControls/.test(e.message));
+    }
+    assert.doesNotThrow(() => parseProfile(`${base}workload: {serverControls: 'size=16384&burn=200us:50'}\n`, 'p.yaml'));
     // resolution 0 % would re-probe one rate near the knee until the budget ran out; above 50 % the near-knee step exceeds the doubling.
     for (const [r, why] of [['0%', /above 0%/], ['60%', /at most 50%/]] as const) {
       assert.throws(() => parseProfile(`${base}load: {search: {p99: 5ms, resolution: ${r}}}\n`, 'p.yaml'),
