@@ -38,13 +38,14 @@ export interface StepRow {
   readonly requestsInFlightAtEnd: number | null;
   /** Dropped from a backlog over --max-pending; null for older results. */
   readonly requestsOverflowed: number | null;
-  readonly latencyP50Us: number;
-  readonly latencyP90Us: number;
-  readonly latencyP99Us: number;
-  readonly latencyP999Us: number;
-  readonly latencyMeanUs: number;
-  readonly latencyMaxUs: number;
-  readonly serviceTimeP99Us: number;
+  /** The latency figures: null when the step recorded no request (an empty histogram measured nothing). */
+  readonly latencyP50Us: number | null;
+  readonly latencyP90Us: number | null;
+  readonly latencyP99Us: number | null;
+  readonly latencyP999Us: number | null;
+  readonly latencyMeanUs: number | null;
+  readonly latencyMaxUs: number | null;
+  readonly serviceTimeP99Us: number | null;
   readonly cpuUsPerRequest: number | null;
   readonly memoryRssBytesPeak: number | null;
   readonly connectionsOnPath: number | null;
@@ -104,7 +105,9 @@ function perRequest(step: StepRecord, pick: (f: ProbeFigures, component: string)
 }
 
 export function stepRow(runId: string, s: StepRecord): StepRow {
-  const pct = (p: string): number => s.load.latency.percentilesUs[p] ?? 0;
+  // An empty histogram (count 0) measured nothing: null, also for results that stored it as zeros.
+  const l = s.load.latency;
+  const pct = (p: string): number | null => (l.count > 0 ? l.percentilesUs[p] ?? null : null);
   const resources = ownComponents(s).flatMap((n) => (s.resources[n] === undefined ? [] : [s.resources[n]]));
   return {
     runId,
@@ -134,9 +137,9 @@ export function stepRow(runId: string, s: StepRecord): StepRow {
     latencyP90Us: pct('90'),
     latencyP99Us: pct('99'),
     latencyP999Us: pct('99.9'),
-    latencyMeanUs: s.load.latency.meanUs,
-    latencyMaxUs: s.load.latency.maxUs,
-    serviceTimeP99Us: s.load.serviceTime.percentilesUs['99'] ?? 0,
+    latencyMeanUs: l.count > 0 ? l.meanUs : null,
+    latencyMaxUs: l.count > 0 ? l.maxUs : null,
+    serviceTimeP99Us: s.load.serviceTime.count > 0 ? s.load.serviceTime.percentilesUs['99'] ?? null : null,
     cpuUsPerRequest: resources.length === 0 ? null : sumOrNull(resources.map((r) => r.cpuUsPerRequest)),
     memoryRssBytesPeak: resources.length === 0 ? null : sumOrNull(resources.map((r) => r.memoryRssBytesPeak)),
     connectionsOnPath: s.connectionsOnPath,

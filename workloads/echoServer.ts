@@ -399,7 +399,7 @@ export class EchoServer {
       if (this.plainWork !== undefined) {
         const work = this.plainWork;
         const reply = this.plainReply;
-        this.doSyncWork(work, this.helpers, reply);
+        if (!this.syncWorkOrReject(socket, work, this.helpers, reply)) return true;
         const churner = this.helpers.churner as Churner;
         if (work.connects > 0 && churner.path === 'native') {
           churner.churn(work.connects, (failed) => { // synchronous: done before the reply below
@@ -463,7 +463,7 @@ export class EchoServer {
       return 'later';
     }
     const run = (h: CalibrationHelpers): void => {
-      this.doSyncWork(reply, h, reply.copies > 0 ? this.replyBytes(reply.status, body, connection, isHead) : undefined);
+      if (!this.syncWorkOrReject(socket, reply, h, reply.copies > 0 ? this.replyBytes(reply.status, body, connection, isHead) : undefined)) { resume(true); return; }
       if (reply.connects <= 0) { afterWork(); return; }
       (h.churner as Churner).churn(reply.connects, (failed) => {
         this.stats.calibration.connectionsChurned += reply.connects - failed;
@@ -483,6 +483,23 @@ export class EchoServer {
     burnCpu(reply.burnUs);
     if (reply.switches > 0) this.stats.calibration.switchHandoffs += (h.switcher as Switcher).switches(reply.switches);
     if (reply.copies > 0) this.stats.calibration.bytesCopied += (h.copier as KernelCopier).pass(replyBytes as Buffer, reply.copies);
+  }
+
+  /**
+   * doSyncWork, or false when the addon's switcher gave up (BpfError ENOSWITCH: its helper always answered
+   * before the serving thread waited, so the switches asked for could not be made): then the request is
+   * answered 500 with that reason and the connection closes, as every rejection does, instead of being closed
+   * with no answer (the client would wait out its timeout). Other errors propagate (the connection's guard).
+   */
+  private syncWorkOrReject(socket: net.Socket, reply: ResolvedReply, h: CalibrationHelpers, replyBytes: Buffer | undefined): boolean {
+    try {
+      this.doSyncWork(reply, h, replyBytes);
+      return true;
+    } catch (err) {
+      if ((err as { code?: unknown }).code !== 'ENOSWITCH') throw err;
+      this.reject(socket, { code: 'ENOSWITCH', reason: (err as Error).message, status: 500 });
+      return false;
+    }
   }
 
   /** True when a plain request's default calibration helpers are open; opens them on the first call (that request takes the general path meanwhile). */

@@ -1,6 +1,6 @@
 import { FortioHistogram, type FortioHistogramData } from './fortioHistogram';
 import { LatencyHistogram } from './latencyHistogram';
-import type { HistogramRecord, LoadResult } from './loadResult';
+import { histogramRecord, type HistogramRecord, type LoadResult } from './loadResult';
 import { formatDurationUs } from './durationParse';
 
 /**
@@ -90,7 +90,9 @@ function emptyRunHistogram(): FortioHistogramData {
  * under their status code, the rest (socket errors, timeouts, bad responses, and meshbench's `unsent`,
  * `in-flight-at-end`, `overflow`) under RetCodes["-1"], fortio's code for a call without a response
  * (fhttp.SocketError). DurationHistogram covers every call, ErrorsDurationHistogram the non-2xx ones.
- * ActualQPS counts the calls that went out, errors included, over the measured window.
+ * ActualQPS counts the calls that went out, errors included, over the window the achieved rate is read
+ * over (LoadResult.rateWindowUs: whole send intervals in open loop), unrounded as fortio writes it
+ * (periodic.go: float64(count) / elapsed.Seconds(), marshalled as is; fortio rounds only what it prints).
  */
 export function toFortioJson(stored: LoadResult, percentiles: readonly number[] = fortioPercentiles): FortioResult {
   const result = withPre011Defaults(stored);
@@ -123,6 +125,7 @@ export function toFortioJson(stored: LoadResult, percentiles: readonly number[] 
     Object.assign(retCodes, result.errorsByKind);
   }
   const anyCall = result.latency.count > 0;
+  const rateWindowUs = result.rateWindowUs ?? result.actualDurationUs;
   return {
     RunType: http ? 'HTTP' : grpc ? grpcRunType(result) : 'TCP',
     // fortio's gRPC runner runs threads × streams goroutines and reports that as NumThreads.
@@ -130,7 +133,7 @@ export function toFortioJson(stored: LoadResult, percentiles: readonly number[] 
     StartTime: result.startTime,
     RequestedQPS: o.mode === 'max' ? 'max' : String(o.qps),
     RequestedDuration: requestedDuration,
-    ActualQPS: result.actualDurationUs > 0 ? (callsSent * 1e6) / result.actualDurationUs : 0,
+    ActualQPS: rateWindowUs > 0 ? (callsSent * 1e6) / rateWindowUs : 0,
     ActualDuration: Math.round(result.actualDurationUs * 1000),
     NumThreads: grpc ? o.connections * (o.streams ?? 1) : o.connections,
     Version: `meshbench-${result.version}`,
@@ -179,8 +182,7 @@ function grpcMetadata(headers: ReadonlyArray<readonly [string, string]>): Record
 function withPre011Defaults(r: LoadResult): LoadResult {
   const partial = r as Partial<LoadResult> & LoadResult;
   if (partial.errorLatency !== undefined && partial.responseBytes !== undefined) return r;
-  const empty = new LatencyHistogram();
-  const emptyRecord: HistogramRecord = { ...empty.summary(), histogram: empty.encode() };
+  const emptyRecord: HistogramRecord = histogramRecord(new LatencyHistogram(), 'not kept by the meshbench that wrote this result');
   const emptySizes = new FortioHistogram(0, 100).export();
   return {
     ...r,

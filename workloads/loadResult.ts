@@ -1,13 +1,40 @@
 import type { FortioHistogramData } from './fortioHistogram';
-import type { LatencySummary } from './latencyHistogram';
+import type { LatencyHistogram } from './latencyHistogram';
 import type { LoadProtocol } from './loadTarget';
 import type { Bytes, Microseconds, RequestsPerSecond } from './units';
 
 export const loadResultSchemaVersion = 1;
 
-export interface HistogramRecord extends LatencySummary {
+/**
+ * One latency histogram as a result stores it: the summary figures (µs) and the encoded histogram. An empty
+ * histogram measured nothing, so its figures are null and `unavailableReason` says why ("no request failed"),
+ * never 0 µs, which would read as a measured latency. Results written before this rule have count 0 and
+ * zeros instead: readers go by `count`.
+ */
+export interface HistogramRecord {
+  readonly count: number;
+  readonly minUs: Microseconds | null;
+  readonly maxUs: Microseconds | null;
+  readonly meanUs: Microseconds | null;
+  readonly stddevUs: Microseconds | null;
+  /** Keyed by percentile as text ("50", "99.9"); every value null when count is 0. */
+  readonly percentilesUs: Readonly<Record<string, Microseconds | null>>;
+  /** Only when count is 0: why nothing was recorded. */
+  readonly unavailableReason?: string;
   /** HdrHistogram compressed base64 (V2 encoding), values in µs. */
   readonly histogram: string;
+}
+
+/**
+ * The stored form of `h`: its summary, or null figures and `emptyReason` when it holds no value (`emptyReason`:
+ * why that histogram can be empty, e.g. "no request failed").
+ */
+export function histogramRecord(h: LatencyHistogram, emptyReason: string): HistogramRecord {
+  const s = h.summary();
+  if (s.count > 0) return { ...s, histogram: h.encode() };
+  const percentilesUs: Record<string, null> = {};
+  for (const p of Object.keys(s.percentilesUs)) percentilesUs[p] = null;
+  return { count: 0, minUs: null, maxUs: null, meanUs: null, stddevUs: null, percentilesUs, unavailableReason: emptyReason, histogram: h.encode() };
 }
 
 /** Everything one `meshbench load` measured, echoing the options that produced it (fortio's RunnerResults). */
@@ -54,7 +81,15 @@ export interface LoadResult {
    * `in-flight-at-end` and `overflow`. requestsCompleted + requestsFailed = latency.count.
    */
   readonly requestsFailed: number;
-  /** requestsCompleted ÷ the measured window. */
+  /**
+   * What the achieved rate is read over. Open loop: the requests due in the window × 1/qps, the window in whole
+   * send intervals (each send opens its own interval, so n sends stand for n intervals, not the n − 1 between
+   * them: 3 qps for 334 ms sends 2 requests, 0.667 s, not 6.0 qps over 0.334 s); equal to actualDurationUs when
+   * the window is a whole number of intervals. Closed loop: actualDurationUs. Absent in results written before
+   * it existed (their actualQps is requestsCompleted ÷ actualDurationUs).
+   */
+  readonly rateWindowUs?: Microseconds;
+  /** requestsCompleted ÷ rateWindowUs (0 when no request was due in the window). */
   readonly actualQps: RequestsPerSecond;
   /**
    * Latency from each request's intended send time (coordinated omission corrected) of every request
@@ -78,6 +113,10 @@ export interface LoadResult {
   readonly statusCounts: Readonly<Record<string, number>>;
   /** Requests without an answer, by kind (`ECONNREFUSED`, `timeout`, `rst-stream:CANCEL`…). Sums to requestsFailed. */
   readonly errorsByKind: Readonly<Record<string, number>>;
+  /**
+   * Sockets the client opened, i.e. connection attempts, whether the connect succeeded or was refused (as
+   * fortio's SocketCount, counted before the dial).
+   */
   readonly socketsOpened: number;
   /**
    * Bytes of the requests written to a connected socket, warm-up included (the request's size on the wire;
@@ -97,7 +136,10 @@ export interface LoadResult {
   readonly responseBytes: FortioHistogramData;
   /** Response head bytes per request, as fortio's HeaderSizes (divider 5); zeros for TCP. */
   readonly headerBytes: FortioHistogramData;
-  /** Requests carried by each connection slot (reconnects keep their slot): how evenly the load was spread. */
+  /**
+   * Requests carried by each connection slot (reconnects keep their slot), warm-up included: written to a
+   * connected socket, answered or not; a request whose connect failed is not counted. How evenly the load was spread.
+   */
   readonly requestsPerConnection: readonly number[];
   /** Sockets each connection slot opened (fortio's Sockets); 1 each for perfect keep-alive. */
   readonly socketsPerConnection: readonly number[];

@@ -7,7 +7,7 @@ import { grpcStatusName } from './grpcStatus';
 import { HttpResponseParser } from './httpResponseParser';
 import { LatencyHistogram } from './latencyHistogram';
 import type { LoadOptions } from './loadOptions';
-import { loadResultSchemaVersion, type HistogramRecord, type LoadResult } from './loadResult';
+import { histogramRecord, loadResultSchemaVersion, type LoadResult } from './loadResult';
 import { redactHeaders, type LoadProtocol } from './loadTarget';
 import { RateScheduler } from './rateScheduler';
 import { SizeCounts } from './sizeCounts';
@@ -85,7 +85,8 @@ interface Slot {
   backlog: number;
   /** Waiting out the reconnect back-off after an error. */
   backingOff: boolean;
-  requestsSent: number;
+  /** Requests written to a connected socket (answered or not); a request whose connect was refused is not among them. */
+  requestsCarried: number;
   socketsOpened: number;
 }
 
@@ -169,7 +170,7 @@ export class LoadRunner {
     };
     for (let i = 0; i < this.slotCount; i += 1) {
       const conn = this.makeConnection(i, events);
-      const slot: Slot = { conn, index: i, nextIndex: i, backlog: 0, backingOff: false, requestsSent: 0, socketsOpened: 0 };
+      const slot: Slot = { conn, index: i, nextIndex: i, backlog: 0, backingOff: false, requestsCarried: 0, socketsOpened: 0 };
       this.slots.push(slot);
     }
     // Start-up stays outside the clock: the timer is calibrated and running and every keep-alive connection
@@ -279,7 +280,6 @@ export class LoadRunner {
     slot.nextIndex += this.slots.length;
     slot.backlog -= 1;
     this.totalBacklog -= 1;
-    slot.requestsSent += 1;
     slot.conn.send(intended, this.clock.nowUs());
   }
 
@@ -290,7 +290,6 @@ export class LoadRunner {
       this.maybeFinish();
       return;
     }
-    slot.requestsSent += 1;
     slot.conn.send(now, now);
   }
 
@@ -298,6 +297,7 @@ export class LoadRunner {
     const now = this.clock.nowUs();
     // An answered request was written; one without an answer is counted in countUnanswered.
     this.bytesSent += this.requestBytes;
+    (this.slots[conn.id] as Slot).requestsCarried += 1;
     this.bytesReceived += bytes;
     if (this.measured(conn.intendedUs)) {
       const latencyUs = now - conn.intendedUs;
@@ -339,11 +339,14 @@ export class LoadRunner {
 
   /**
    * Bytes sent count requests written to a connected socket (ClientConnection.requestWritten), as wrk and
-   * fortio count bytes written: a refused connection sent nothing. Called once per request that ends
-   * without an answer (error, timeout, drain), before its connection forgets it.
+   * fortio count bytes written: a refused connection sent nothing; likewise the request counts as carried by
+   * its slot only when written. Called once per request that ends without an answer (error, timeout, drain),
+   * before its connection forgets it.
    */
   private countUnanswered(conn: ClientConnection): void {
-    if (conn.requestWritten) this.bytesSent += this.requestBytes;
+    if (!conn.requestWritten) return;
+    this.bytesSent += this.requestBytes;
+    (this.slots[conn.id] as Slot).requestsCarried += 1;
   }
 
   /** Every request recorded without a response goes through here: main and error histograms, and its kind. */
@@ -495,9 +498,30 @@ export class LoadRunner {
     return Math.max(0, (this.lastOutcomeUs || this.closedAtUs) - this.measureStartUs);
   }
 
+  /**
+   * The window the achieved rate is read over (see LoadResult.rateWindowUs): in open loop, the requests due in
+   * the window × the send interval, 1/qps. Each send opens its own interval, so n sends at 0, 1/qps, … stand for
+   * n intervals; the measured window ends inside the last one, and n ÷ window read one send too many on a window
+   * that is no whole number of intervals (3 qps for 334 ms: 2 sends, 6.0 qps). Closed loop: the window itself
+   * (each answer closes an interval that began with the window).
+   */
+  private rateWindowUs(windowUs: Microseconds): Microseconds {
+    if (this.closedLoop || this.measuredIssued === 0) return windowUs;
+    return (this.measuredIssued * 1e6) / this.options.qps;
+  }
+
+  /**
+   * Why the load loop waited for its deadlines as an ordinary task although it asked to wait realtime
+   * (realtimeWait.ts), or undefined when it did wait realtime or never needed to (short sleeps, or timers
+   * without a timerfd). Read after run().
+   */
+  realtimeWaitOffReason(): string | undefined {
+    const rt = this.ownTimers?.realtime;
+    return rt !== undefined && (rt.state === 'refused' || rt.state === 'demoted') ? rt.reason : undefined;
+  }
+
   private result(startTime: string): LoadResult {
     const o = this.options;
-    const record = (h: LatencyHistogram): HistogramRecord => ({ ...h.summary(), histogram: h.encode() });
     if (this.closedLoop) {
       // Every request went out the moment its connection was free: service time is the latency, lag is zero.
       this.service.hdr.add(this.latency.hdr);
@@ -507,6 +531,7 @@ export class LoadRunner {
     success.hdr.add(this.latency.hdr);
     success.hdr.subtract(this.errorLatency.hdr);
     const windowUs = this.windowUs();
+    const rateWindowUs = this.rateWindowUs(windowUs);
     const statusCounts: Record<string, number> = {};
     // gRPC statuses by name, as fortio's RetCodes ("OK", "UNAVAILABLE"), HTTP ones by number.
     const statusKey = o.target.protocol === 'grpc' ? grpcStatusName : String;
@@ -539,12 +564,13 @@ export class LoadRunner {
       actualDurationUs: windowUs,
       requestsCompleted: this.completed,
       requestsFailed: this.failed,
-      actualQps: windowUs > 0 ? (this.completed * 1e6) / windowUs : 0,
-      latency: record(this.latency),
-      errorLatency: record(this.errorLatency),
-      successLatency: record(success),
-      serviceTime: record(this.service),
-      sendLag: record(this.sendLag),
+      rateWindowUs,
+      actualQps: rateWindowUs > 0 ? (this.completed * 1e6) / rateWindowUs : 0,
+      latency: histogramRecord(this.latency, 'no request was due in the measured window'),
+      errorLatency: histogramRecord(this.errorLatency, 'no request failed'),
+      successLatency: histogramRecord(success, 'no request succeeded'),
+      serviceTime: histogramRecord(this.service, 'no request was sent in the measured window'),
+      sendLag: histogramRecord(this.sendLag, 'no request was sent in the measured window'),
       statusCounts,
       errorsByKind: Object.fromEntries([...this.errorsByKind].sort()),
       socketsOpened: this.socketsOpened,
@@ -555,7 +581,7 @@ export class LoadRunner {
       requestsOverflowed: this.overflowed,
       responseBytes: this.responseBytes.into(new FortioHistogram(0, 100)).export(),
       headerBytes: this.headerBytes.into(new FortioHistogram(0, 5)).export(),
-      requestsPerConnection: this.slots.map((s) => s.requestsSent),
+      requestsPerConnection: this.slots.map((s) => s.requestsCarried),
       socketsPerConnection: this.slots.map((s) => s.socketsOpened),
     };
   }

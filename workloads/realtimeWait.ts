@@ -75,6 +75,15 @@ export function realtimeWaitBlocker(execArgv: readonly string[]): string | undef
 }
 
 /**
+ * The one line `meshbench load` prints (stderr) when its loop asked to wait realtime and did not (`reason`:
+ * RealtimeWait.reason, e.g. realtimeWaitBlocker's): what it costs, so a send-lag tail of a scheduler tick is not
+ * taken for the target's.
+ */
+export function realtimeWaitNote(reason: string): string {
+  return `note: the send loop waited as an ordinary task, not SCHED_FIFO, so its send lag may include scheduler ticks (~4 ms): ${reason}`;
+}
+
+/**
  * Verbs that refuse every promotion with `why` (RealtimeWait then reports 'refused' and that reason), for a
  * process realtimeWaitBlocker rules out.
  */

@@ -96,6 +96,8 @@ export function registerEchoCommand(program: Command): void {
       }
       const tls = flags.tlsCert === undefined ? undefined : readTls(flags.tlsCert, flags.tlsKey as string);
       const durationUs = flags.duration === undefined ? undefined : parseDurationFlag('--duration', flags.duration);
+      // As load's --duration: 0 would stop the server before anything could reach it; leave it out to run until Ctrl-C.
+      if (durationUs === 0) throw new BadInputError('--duration must be more than 0 (leave it out to run until Ctrl-C)');
       const headersTimeoutUs = parseDurationFlag('--headers-timeout', flags.headersTimeout ?? '60s');
       if (headersTimeoutUs <= 0) throw new BadInputError('--headers-timeout must be more than 0');
       let server: { listen(): Promise<net.AddressInfo>; close(): Promise<void>; readonly stats: EchoServerStats };

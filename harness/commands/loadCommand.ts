@@ -9,6 +9,7 @@ import { notGrpcPrefix } from '../../workloads/grpcConnection';
 import type { LoadResult } from '../../workloads/loadResult';
 import type { LoadOptions } from '../../workloads/loadOptions';
 import { windowTooShortProblem } from '../../workloads/windowFloor';
+import { realtimeWaitNote } from '../../workloads/realtimeWait';
 import { BadInputError, MeshbenchError } from '../errors';
 import { parseByteSize, parseDurationFlag, parseNonNegativeInt, parseNonNegativeNumber, parsePositiveInt } from '../cliParse';
 import { checkWritableOutput, writeFileAtomic } from '../atomicWrite';
@@ -180,7 +181,11 @@ export function registerLoadCommand(program: Command): void {
       const notHttp2 = (result.errorsByKind[notHttp2Kind] ?? 0) > 0 && !anySuccess(result);
       // Likewise an HTTP/2 server that is no gRPC server: it answered, but not with gRPC.
       const notGrpc = anySuccess(result) ? undefined : Object.keys(result.statusCounts).find((k) => k.startsWith(notGrpcPrefix));
-      if (flags.quiet !== true && flags.events !== true && !notHttp2 && notGrpc === undefined) process.stderr.write(formatLoadSummary(result));
+      if (flags.quiet !== true && flags.events !== true && !notHttp2 && notGrpc === undefined) {
+        process.stderr.write(formatLoadSummary(result));
+        const realtimeOff = runner.realtimeWaitOffReason();
+        if (realtimeOff !== undefined) process.stderr.write(`${realtimeWaitNote(realtimeOff)}\n`);
+      }
       if (flags.json !== undefined) writeFileAtomic(flags.json, `${JSON.stringify(result, null, 2)}\n`);
       if (flags.fortioJson !== undefined) writeFileAtomic(flags.fortioJson, `${JSON.stringify(toFortioJson(result), null, 2)}\n`);
       if (notHttp2) {

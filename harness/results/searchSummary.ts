@@ -40,7 +40,8 @@ export function probeMeasurement(step: StepRecord): ProbeMeasurement {
     achievedQps: l.actualQps,
     p50Us: l.latency.percentilesUs['50'] ?? 0,
     p99Us: l.latency.percentilesUs['99'] ?? 0,
-    maxUs: l.latency.maxUs,
+    // A probe without a request fails as such ('no request recorded') before its latency is judged.
+    maxUs: l.latency.maxUs ?? 0,
     requests: l.latency.count,
     errors: l.errorLatency.count,
     cpuUsPerRequest: cpuUsPerRequest(step),

@@ -1,7 +1,7 @@
 import { breakdownCategories, ebpfComponentName, type BreakdownCategory } from './resultTypes';
 import type { Spread, SummaryGroup, SummaryRecord } from './summaryTypes';
 import type { Interval } from '../attribution/breakdownInterval';
-import { formatUs } from './formatUnits';
+import { formatSigned, formatSignedUs, formatUs } from './formatUnits';
 import { calibrationBarText, calibrationRows, groupLabel } from './calibrationText';
 import { repetitionVerdictLines } from './repetitionVerdict';
 import { searchSummaryLines } from './searchSummary';
@@ -93,7 +93,8 @@ export function formatSummaryText(s: SummaryRecord): string {
   const lines: string[] = [''];
   const headline: string[][] = [['data plane', 'placement', 'load', 'qps', 'p50', 'p99', '+p50 vs baseline', '+p99 vs baseline', 'CPU µs/req', 'conns/req', 'errors']];
   for (const g of s.groups) {
-    const added = (us: Spread | null, pct: Spread | null): string => (us === null || pct === null ? '—' : `${us.median >= 0 ? '+' : ''}${withSpread(us, formatUs)} (${pct.median >= 0 ? '+' : ''}${pct.median.toFixed(0)}%)`);
+    // Signed with U+2212 minus (as the markdown summary's added columns and every other signed figure here), each bound too.
+    const added = (us: Spread | null, pct: Spread | null): string => (us === null || pct === null ? '—' : `${withSpread(us, formatSignedUs)} (${formatSigned(pct.median, 0, '%')})`);
     headline.push([
       groupLabel(g), g.placement, loadLabel(g), withSpread(g.actualQps, (n) => n.toFixed(0)),
       withSpread(g.latencyP50Us, formatUs), withSpread(g.latencyP99Us, formatUs),

@@ -6,7 +6,7 @@ import { variantSuffix, withCalibrationVariants } from './calibrationVariants';
 import { planSteps, repetitionPolicy, withoutInstrumented, type PlannedStep, type RepetitionPolicy } from './stepPlan';
 
 /** What the planner reads of a finished step: where it was measured, how, and its P99. */
-export type FinishedStep = Pick<StepRecord, 'dataplane' | 'placement' | 'loadPoint' | 'measurement' | 'search'> & { readonly load: { readonly latency: { readonly percentilesUs: Readonly<Record<string, number>> } } };
+export type FinishedStep = Pick<StepRecord, 'dataplane' | 'placement' | 'loadPoint' | 'measurement' | 'search'> & { readonly load: { readonly latency: { readonly percentilesUs: Readonly<Record<string, number | null>> } } };
 
 /**
  * The step plan, handed out in batches so repetitions can be added while the run goes (`repetitions:

@@ -29,7 +29,9 @@ function withIntervals(rows: readonly StepRow[]): Array<StepRow & Record<'lowUs'
     const lowUs: Record<string, number> = {};
     const highUs: Record<string, number> = {};
     for (const [, field] of percentileFields) {
-      const values = group.map((r) => r[field]);
+      // A step that recorded no request has no figure (null): it gives no point and no bound.
+      const values = group.flatMap((r) => (r[field] === null ? [] : [r[field]]));
+      if (values.length === 0) continue;
       const ci = figureInterval(values, { dataplane: first.dataplane, placement: first.placement, loadPoint: first }, field);
       lowUs[field] = ci?.low ?? Math.min(...values);
       highUs[field] = ci?.high ?? Math.max(...values);
@@ -46,7 +48,10 @@ function mostCommon(values: readonly number[]): number | undefined {
 }
 
 function percentileChart(id: string, title: string, caption: string, rows: readonly StepRow[], x: (r: StepRow) => number, xTitle: string): Chart {
-  const values: PercentilePoint[] = withIntervals(rows).flatMap((r) => percentileFields.map(([percentile, field]) => ({ variant: r.variant, dataplane: r.dataplane, x: x(r), percentile, latencyUs: r[field], repetition: r.repetition, lowUs: r.lowUs[field] as number, highUs: r.highUs[field] as number })));
+  const values: PercentilePoint[] = withIntervals(rows).flatMap((r) => percentileFields.flatMap(([percentile, field]) => {
+    const latencyUs = r[field];
+    return latencyUs === null ? [] : [{ variant: r.variant, dataplane: r.dataplane, x: x(r), percentile, latencyUs, repetition: r.repetition, lowUs: r.lowUs[field] as number, highUs: r.highUs[field] as number }];
+  }));
   const planes = orderDataPlanes(rows.map((r) => r.dataplane));
   return {
     id,

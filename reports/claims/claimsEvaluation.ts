@@ -138,7 +138,7 @@ function kernelVersusAmbient(summary: SummaryRecord, steps: readonly StepRecord[
     const kk = kernelSteps.find((x) => x.repetition === a.repetition);
     const ap = a.load.latency.percentilesUs['99'] ?? 0;
     const kp = kk?.load.latency.percentilesUs['99'];
-    return kp === undefined || ap <= 0 ? [] : [100 * (1 - kp / ap)];
+    return kp === undefined || kp === null || ap <= 0 ? [] : [100 * (1 - kp / ap)];
   });
   if (reductions.length === 0) return unmeasured(id, claim, band, '%', 'no repetition has both an ambient and a kernel P99');
   const sorted = [...reductions].sort((x, y) => x - y);

@@ -10,13 +10,14 @@ import { loadLabel } from '../stepRows';
 /** SMP's proto leaves smp_version free text; this is the one meshbench writes. */
 export const smpVersion = 'v0.0.1';
 
+/** Latency figures in ms; null when the step recorded no request (nothing measured, never 0). */
 export interface SmpLatencyMs {
-  min: number;
-  average: number;
-  p50: number;
-  p90: number;
-  p99: number;
-  max: number;
+  min: number | null;
+  average: number | null;
+  p50: number | null;
+  p90: number | null;
+  p99: number | null;
+  max: number | null;
 }
 
 export interface SmpPerformanceTestResult {
@@ -52,7 +53,8 @@ export interface SmpPerformanceTestConfig {
   duration: string;
 }
 
-const ms = (us: number): number => Math.round(us) / 1000;
+/** µs to ms (3 decimals); null stays null (an empty histogram measured nothing). */
+const ms = (us: number | null | undefined): number | null => (us === null || us === undefined ? null : Math.round(us) / 1000);
 
 /** `detailsPath`: where the step's own record is, relative to the export (SMP's details_uri). */
 export function smpResult(run: RunRecord, step: StepRecord, detailsPath: string): SmpPerformanceTestResult {
@@ -75,7 +77,8 @@ export function smpResult(run: RunRecord, step: StepRecord, detailsPath: string)
     },
     start_time: step.startedAt,
     end_time: step.endedAt,
-    latencies_ms: { min: ms(l.minUs), average: ms(l.meanUs), p50: ms(l.percentilesUs['50'] ?? 0), p90: ms(l.percentilesUs['90'] ?? 0), p99: ms(l.percentilesUs['99'] ?? 0), max: ms(l.maxUs) },
+    latencies_ms: l.count === 0 ? { min: null, average: null, p50: null, p90: null, p99: null, max: null }
+      : { min: ms(l.minUs), average: ms(l.meanUs), p50: ms(l.percentilesUs['50']), p90: ms(l.percentilesUs['90']), p99: ms(l.percentilesUs['99']), max: ms(l.maxUs) },
     actual_QPS: step.load.actualQps,
     details_uri: detailsPath,
     testId: run.runId,

@@ -217,6 +217,10 @@ describe('meshbench echo CLI', () => {
       assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
       assert.doesNotMatch(r.stderr, /\s+at /);
     }
+    // A zero duration would stop the server before anything reached it (load's --duration 0 is refused too).
+    const zero = await runCli(['echo', '--port', '0', '--duration', '0s']);
+    assert.equal(zero.code, 2);
+    assert.equal(zero.stderr, 'meshbench: --duration must be more than 0 (leave it out to run until Ctrl-C)\n');
     // Both control parsers, the general one and gRPC's, end in the same one line.
     for (const [args, said] of [
       [['echo', '--controls', 'size=abc'], 'bad echo control: size: "abc" is not a valid value'],

@@ -7,6 +7,9 @@ import path from 'node:path';
 import { EchoServer } from '../../workloads/echoServer';
 import { buildHttpRequest } from '../../workloads/httpConnection';
 import { LoadRunner } from '../../workloads/loadRunner';
+import { toFortioJson } from '../../workloads/fortioExport';
+import { cliPath } from '../helpers/cli';
+import { spawnSync } from 'node:child_process';
 import { parseTarget } from '../../workloads/loadTarget';
 import type { LoadOptions } from '../../workloads/loadOptions';
 import type { LoadResult } from '../../workloads/loadResult';
@@ -69,6 +72,25 @@ describe('load client against the echo server (loopback)', function () {
     assert.ok(Math.abs(r.requestsCompleted - 500) <= 1, `completed ${r.requestsCompleted}`);
     assert.ok(Math.abs(r.actualQps - 500) / 500 < 0.01, `qps ${r.actualQps}`);
     assert.equal(r.options.mode, 'fixed-rate');
+  });
+
+  it('reads the achieved rate over whole send intervals: 3 qps for 334 ms sends 2 requests, 3 qps, not 6', async () => {
+    const r = await new LoadRunner(options(`${base}/`, { qps: 3, connections: 4, requests: undefined, durationUs: 334_000 })).run();
+    assert.equal(r.requestsCompleted, 2, 'sends at 0 and 333 ms');
+    assert.equal(r.actualDurationUs, 334_000, 'the window is still the time measured');
+    assert.ok(Math.abs((r.rateWindowUs ?? 0) - 2e6 / 3) < 1e-6, `rate window ${r.rateWindowUs}`);
+    assert.ok(Math.abs(r.actualQps - 3) < 1e-9, `qps ${r.actualQps}`);
+    assert.ok(Math.abs(toFortioJson(r).ActualQPS - 3) < 1e-9, 'the fortio export reads the same rate');
+  });
+
+  it('reads the achieved rate of a run cut short (Ctrl-C) over the sends it made, not one too many', async () => {
+    const abort = new AbortController();
+    // 130 ms into the window (start-up, ~130 ms of timer calibration, stays outside it): sends at 0, 50, 100 ms.
+    const onMeasuring = (): void => { setTimeout(() => abort.abort(), 130); };
+    const r = await new LoadRunner(options(`${base}/`, { qps: 20, connections: 1, requests: undefined, durationUs: 5_000_000 }), { signal: abort.signal, onMeasuring }).run();
+    assert.ok(r.requestsCompleted >= 2 && r.requestsFailed === 0, `completed ${r.requestsCompleted}, failed ${r.requestsFailed}`);
+    assert.ok(Math.abs((r.rateWindowUs ?? 0) - r.requestsCompleted * 50_000) < 1e-6, `rate window ${r.rateWindowUs} for ${r.requestsCompleted} sends`);
+    assert.ok(Math.abs(r.actualQps - 20) < 1e-9, `qps ${r.actualQps} over a ${r.actualDurationUs} µs window`);
   });
 
   it('with -n and -t at a fixed rate, the window is n ÷ qps when the n requests come first', async () => {
@@ -162,7 +184,7 @@ describe('coordinated omission: a server that stalls 200 ms once in 10 s at 1,00
   });
   it('does not show it in the service-time P99', () => {
     assert.ok((result.serviceTime.percentilesUs['99'] ?? 0) < 50_000, `service p99 ${result.serviceTime.percentilesUs['99']} µs`);
-    assert.ok(result.serviceTime.maxUs >= 150_000, 'the requests in flight during the stall did wait');
+    assert.ok((result.serviceTime.maxUs ?? 0) >= 150_000, 'the requests in flight during the stall did wait');
   });
 });
 
@@ -244,7 +266,7 @@ describe('connection model: every connection open before the window, the rate sp
       const reference = warmed.latency.percentilesUs['50'] ?? Number.NaN;
       const single = await new LoadRunner(options(url, { qps: 8, connections: 4, requests: 1 })).run();
       assert.equal(single.latency.count, 1);
-      assert.ok(single.latency.maxUs - reference < 1500, `-n 1: ${single.latency.maxUs} µs, warmed p50 ${reference} µs`);
+      assert.ok((single.latency.maxUs ?? Infinity) - reference < 1500, `-n 1: ${single.latency.maxUs} µs, warmed p50 ${reference} µs`);
       // Achieved QPS is over the measured window, not from the first to the last completion.
       assert.ok(Math.abs(single.actualQps - 8) < 1e-9, `qps ${single.actualQps}`);
     } finally {
@@ -272,7 +294,7 @@ describe('end of run: every request whose intended time is in the window is reco
       assert.equal(r.errorLatency.count, r.requestsFailed);
       assert.equal(r.successLatency.count, r.requestsCompleted);
       // The unsent requests waited from their intended time to the close: up to the whole window.
-      assert.ok(r.latency.maxUs > 900_000, `max ${r.latency.maxUs}`);
+      assert.ok((r.latency.maxUs ?? 0) > 900_000, `max ${r.latency.maxUs}`);
     } finally {
       await server.close();
     }
@@ -359,7 +381,7 @@ describe('HTTP/1.1 client against servers that misbehave (RFC 9110/9112)', funct
       reply: () => ({ bytes: 'HTTP/1.1 200 OK\r\nConnection: keep-alive\r\n\r\nbody until close', end: true }),
       check: (r) => {
         assert.deepEqual(r.statusCounts, { 200: 5 });
-        assert.ok(r.latency.maxUs < 1_000_000, 'not held until the timeout');
+        assert.ok((r.latency.maxUs ?? Infinity) < 1_000_000, 'not held until the timeout');
       },
     },
     {
@@ -367,7 +389,7 @@ describe('HTTP/1.1 client against servers that misbehave (RFC 9110/9112)', funct
       reply: () => ({ bytes: 'HTTP/1.1 200 OK\r\nthis is not a header\r\nContent-Length: 2\r\n\r\nok' }),
       check: (r) => {
         assert.equal(r.errorsByKind['bad-response'], 5);
-        assert.ok(r.latency.maxUs < 1_000_000, `max ${r.latency.maxUs} µs: flagged at once, not at the timeout`);
+        assert.ok((r.latency.maxUs ?? Infinity) < 1_000_000, `max ${r.latency.maxUs} µs: flagged at once, not at the timeout`);
       },
     },
   ];
@@ -470,9 +492,44 @@ describe('meshbench load CLI', function () {
     assert.equal(r.code, 1);
     assert.match(r.stderr, /no request succeeded \(ECONNREFUSED: 3\)/);
     assert.match(r.stderr, /0 answered in .* 3 failed without an answer/);
-    assert.match(r.stderr, /successful only \(0\): none\n/, 'no 0 µs percentiles for an empty histogram');
+    assert.match(r.stderr, /successful only \(0\): none \(no request succeeded\)\n/, 'no 0 µs percentiles for an empty histogram');
     assert.match(r.stderr, /failed only \(3\): p50 /);
-    assert.equal((JSON.parse(fs.readFileSync(json, 'utf8')) as LoadResult).errorsByKind.ECONNREFUSED, 3);
+    // Every refused connect was an attempt; no request was carried by a connection.
+    assert.match(r.stderr, /\nconnection attempts: [1-9]\d* \(for perfect keep-alive, would be 1\)\nrequests per connection: 0\n/);
+    const stored = JSON.parse(fs.readFileSync(json, 'utf8')) as LoadResult;
+    assert.equal(stored.errorsByKind.ECONNREFUSED, 3);
+    assert.deepEqual(stored.requestsPerConnection, [0]);
+    // A histogram that measured nothing is null figures and the reason, never 0 µs.
+    const { histogram, ...success } = stored.successLatency;
+    assert.equal(typeof histogram, 'string');
+    assert.deepEqual(success, {
+      count: 0, minUs: null, maxUs: null, meanUs: null, stddevUs: null,
+      percentilesUs: { 50: null, 75: null, 90: null, 99: null, '99.9': null, '99.99': null }, unavailableReason: 'no request succeeded',
+    });
+    assert.equal(stored.errorLatency.count, 3);
+    assert.equal(stored.errorLatency.unavailableReason, undefined);
+  });
+
+  it('says in one line why the send loop did not wait realtime (node without --no-memory-reducer); not with --quiet', async () => {
+    const echo = await startEchoChild();
+    try {
+      const url = `http://127.0.0.1:${echo.port}/`;
+      // runCli starts node without the launcher's --no-memory-reducer; 20 QPS sleeps 50 ms, long enough to ask for SCHED_FIFO.
+      const plain = await runCli(['load', url, '-q', '20', '-c', '1', '-t', '200ms']);
+      assert.equal(plain.code, 0, plain.stderr);
+      const notes = plain.stderr.split('\n').filter((l) => l.startsWith('note: '));
+      assert.deepEqual(notes, ['note: the send loop waited as an ordinary task, not SCHED_FIFO, so its send lag may include scheduler ticks (~4 ms): node was started without --no-memory-reducer (V8\'s memory-reducer GC would spin ~1 s at realtime priority); run meshbench through its launcher']);
+      const quiet = await runCli(['load', url, '-q', '20', '-c', '1', '-t', '200ms', '--quiet', '--json', '-']);
+      assert.equal(quiet.code, 0, quiet.stderr);
+      assert.equal(quiet.stderr, '');
+      assert.equal((JSON.parse(quiet.stdout) as LoadResult).requestsCompleted, 4);
+      // As the launcher starts it: no note about the flag.
+      const launched = spawnSync(process.execPath, ['--no-memory-reducer', cliPath, 'load', url, '-q', '20', '-c', '1', '-t', '200ms'], { encoding: 'utf8' });
+      assert.equal(launched.status, 0, launched.stderr);
+      assert.doesNotMatch(launched.stderr, /--no-memory-reducer/);
+    } finally {
+      await echo.stop();
+    }
   });
 
   it('writes a fortio export fortio can chart for a run where every call failed', async () => {

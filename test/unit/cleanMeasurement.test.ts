@@ -20,7 +20,7 @@ function withKinds(steps: readonly StepRecord[], factor: number): StepRecord[] {
   const out: StepRecord[] = [];
   for (const s of steps) {
     const clean: StepRecord = { ...s, measurement: 'clean' as MeasurementKind, probes: { available: false, unavailableReason: 'clean repetition', figures: {}, detail: {}, foldedStacks: {} }, ebpf: null };
-    const scaledLatency = { ...s.load.latency, percentilesUs: Object.fromEntries(Object.entries(s.load.latency.percentilesUs).map(([k, v]) => [k, v * factor])) };
+    const scaledLatency = { ...s.load.latency, percentilesUs: Object.fromEntries(Object.entries(s.load.latency.percentilesUs).map(([k, v]) => [k, v === null ? null : v * factor])) };
     const resources = Object.fromEntries(Object.entries(s.resources).map(([k, r]) => [k, { ...r, cpuUsPerRequest: r.cpuUsPerRequest === null ? null : r.cpuUsPerRequest * factor }]));
     const instrumented: StepRecord = { ...s, id: s.id.replace(/-r(\d+)$/, '-i$1'), measurement: 'instrumented', load: { ...s.load, latency: scaledLatency }, resources };
     out.push(clean, instrumented);

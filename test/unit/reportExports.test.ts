@@ -37,7 +37,7 @@ describe('report exports', () => {
     for (const s of run.steps) assert.deepEqual(validateSmp('performanceTestResult', smpResult(run.run, s, `steps/${s.id}.json`)), []);
     assert.deepEqual(validateSmp('performanceTestConfig', smpConfig(run.run, run.steps)), []);
     const r = smpResult(run.run, run.steps[0] as (typeof run.steps)[number], 'x');
-    assert.ok(r.latencies_ms.p50 > 0.1 && r.latencies_ms.p50 < 1, 'milliseconds, not µs');
+    assert.ok(r.latencies_ms.p50 !== null && r.latencies_ms.p50 > 0.1 && r.latencies_ms.p50 < 1, 'milliseconds, not µs');
     assert.ok(validateSmp('performanceTestResult', { ...r, latencies_ms: { ...r.latencies_ms, p50: '1' } }).length > 0);
     assert.ok(validateSmp('performanceTestResult', { ...r, start_time: 'yesterday' }).length > 0);
     assert.ok(validateSmp('performanceTestResult', { ...r, actualQps: 1 }).length > 0, 'unknown fields are refused');

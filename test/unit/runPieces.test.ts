@@ -166,4 +166,12 @@ describe('run summary text', () => {
     assert.match(text, /skipped kernel: not in this build/);
     assert.doesNotMatch(text, /ebpf-dataplane 0\.1/, 'the eBPF row is not listed as a CPU consumer');
   });
+
+  it('signs the added-latency columns with a minus sign (U+2212), every bound too, as the other signed figures', () => {
+    const faster = { ...group('sidecar', [90, 95, 100], null), latencyAddedP50Us: sp([-30, -20, -10]), latencyAddedP50Pct: sp([-3, -2, -1]), latencyAddedP99Us: sp([-5, 5, 15]), latencyAddedP99Pct: sp([-1, 1, 2]) };
+    const text = formatSummaryText({ schemaVersion: 1, kind: 'meshbench-summary', runId: 'r', status: 'complete', dataplanesSkipped: [], groups: [group('baseline', [100, 110, 120], null), faster] });
+    assert.match(text, /−20 µs \[−30 µs–−10 µs\] \(−2%\)/);
+    assert.match(text, /\+5\.0 µs \[−5\.0 µs–\+15 µs\] \(\+1%\)/);
+    assert.doesNotMatch(text, /-\d/, 'no ASCII hyphen as a minus sign');
+  });
 });
