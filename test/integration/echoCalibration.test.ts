@@ -5,6 +5,7 @@ import { startEchoChild, type EchoChild } from '../helpers/cli';
 import { BpfError } from '../../bpf/bpfBindings';
 import { EchoServer } from '../../workloads/echoServer';
 import type { Switcher } from '../../workloads/calibrationWork';
+import { parseControls } from '../../workloads/echoControls';
 
 /*
  * The calibration controls checked with the kernel's own counts for the echo process (a child, so
@@ -235,6 +236,20 @@ describe('echo calibration: the test client and the echo\'s answer when switches
       assert.equal(server.stats.internalErrors, 0);
     } finally {
       await server.close();
+    }
+    // The same on a calibration variant's plain path (switches as a server default, work done before the prebuilt reply).
+    const variant = new EchoServer({ host: '127.0.0.1', port: 0, protocol: 'http', defaults: parseControls('switches=2') });
+    const variantPort = (await variant.listen()).port;
+    const helpers = (variant as unknown as { helpers: { switcher?: Switcher } }).helpers;
+    try {
+      assert.ok(await sequential(variantPort, '/', 2) > 0, 'the real switcher serves plain requests');
+      await helpers.switcher?.close();
+      helpers.switcher = giveUp;
+      await assert.rejects(sequential(variantPort, '/', 1), (e: Error) => e.message.includes(`500 Internal Server Error`) && e.message.includes(`ENOSWITCH: ${message}`));
+      assert.deepEqual(variant.stats.rejectedByCode, { ENOSWITCH: 1 });
+      assert.equal(variant.stats.internalErrors, 0);
+    } finally {
+      await variant.close();
     }
   });
 });
