@@ -489,15 +489,19 @@ export class EchoServer {
    * doSyncWork, or false when the addon's switcher gave up (BpfError ENOSWITCH: its helper always answered
    * before the serving thread waited, so the switches asked for could not be made): then the request is
    * answered 500 with that reason and the connection closes, as every rejection does, instead of being closed
-   * with no answer (the client would wait out its timeout). Other errors propagate (the connection's guard).
+   * with no answer (the client would wait out its timeout). Any other failure (the Node switcher's helper not
+   * answering, a copy's socket pair failing) is answered 500 CALIBRATION_FAILED and counted in internalErrors.
    */
   private syncWorkOrReject(socket: net.Socket, reply: ResolvedReply, h: CalibrationHelpers, replyBytes: Buffer | undefined): boolean {
     try {
       this.doSyncWork(reply, h, replyBytes);
       return true;
     } catch (err) {
-      if ((err as { code?: unknown }).code !== 'ENOSWITCH') throw err;
-      this.reject(socket, { code: 'ENOSWITCH', reason: (err as Error).message, status: 500 });
+      // Any failure of the known work is answered, never thrown: on the query-string path this runs from
+      // setImmediate or a promise, where a throw is uncaught and would end the whole server.
+      const enoswitch = (err as { code?: unknown }).code === 'ENOSWITCH';
+      if (!enoswitch) this.stats.internalErrors += 1;
+      this.reject(socket, { code: enoswitch ? 'ENOSWITCH' : 'CALIBRATION_FAILED', reason: err instanceof Error ? err.message : String(err), status: 500 });
       return false;
     }
   }

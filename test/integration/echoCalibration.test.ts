@@ -252,4 +252,20 @@ describe('echo calibration: the test client and the echo\'s answer when switches
       await variant.close();
     }
   });
+
+  it('any other failure of the known work on the query-string path is a 500, and the server serves on', async () => {
+    // This work runs from setImmediate there: before, a throw was uncaught and ended the whole server process.
+    const server = new EchoServer({ host: '127.0.0.1', port: 0, protocol: 'http' });
+    const { port } = await server.listen();
+    const broken: Switcher = { path: 'node', switches: () => { throw new Error('the context-switch helper thread did not answer in 1 s'); }, close: () => Promise.resolve() };
+    (server as unknown as { helpers: { switcher: Switcher } }).helpers.switcher = broken;
+    try {
+      await assert.rejects(sequential(port, '/?switches=3', 1), (e: Error) => e.message.includes('500 Internal Server Error') && e.message.includes('CALIBRATION_FAILED: the context-switch helper thread did not answer in 1 s'));
+      assert.equal(server.stats.rejectedByCode.CALIBRATION_FAILED, 1);
+      assert.equal(server.stats.internalErrors, 1);
+      assert.ok(await sequential(port, '/', 2) > 0, 'the server still answers');
+    } finally {
+      await server.close();
+    }
+  });
 });
