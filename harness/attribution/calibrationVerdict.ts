@@ -3,7 +3,7 @@ import { breakdownCategories, isInstrumentedStep, type BreakdownCategory } from 
 import type { SummaryGroup } from '../results/summaryTypes';
 import { parseCalibrationControl, type CalibrationKind } from '../profile/calibrationControl';
 import type { Interval } from './breakdownInterval';
-import { probedRequests } from './overheadBreakdown';
+import { probedRequests, splitStepCpu, type StepCosts } from './overheadBreakdown';
 
 /*
  * The calibration verdict (issue 14): for each calibration variant of the baseline (profile `calibration:`),
@@ -82,6 +82,16 @@ export interface MovedCategory {
   readonly intervalUs: Interval;
 }
 
+/** The indirect line: the indirectCostCategory's change, and each component's share of it (point estimates, µs per request). */
+export interface IndirectUserspace extends MovedCategory {
+  /**
+   * By component (server, client…), from the breakdown's per-component difference (mean of repetitions, no
+   * interval). It tells the server's request path slowing beside the control from the load client's own
+   * step-to-step spread (its CPU per request moved ±10–30 µs between steps of the same run in the README's runs).
+   */
+  readonly byComponentUs: Readonly<Record<string, number>>;
+}
+
 /** One control's verdict at one load point. */
 export interface CalibrationVerdict {
   /** The control as the profile gives it ("burn=200us") and its variant name ("burn200us"). */
@@ -108,7 +118,7 @@ export interface CalibrationVerdict {
    * interval), moved or not: the server's user space costing more beside the control's kernel work (see
    * indirectCostCategory). Reported, never judged. null for burn or without a breakdown.
    */
-  readonly indirectUserspace: MovedCategory | null;
+  readonly indirectUserspace: IndirectUserspace | null;
   readonly verdict: 'recovered' | 'missed' | 'not measured';
   /** Each part of the bar: the own category (within ±20 % for burn, up for the others), the probe count (n/a for burn), the other categories. */
   readonly bars: { readonly category: boolean; readonly count: boolean | null; readonly others: boolean } | null;
@@ -140,6 +150,37 @@ function perRequestCount(step: StepRecord, kind: Exclude<CalibrationKind, 'burn'
     }
   }
   return total / requests;
+}
+
+/** A step's CPU per request and stacks per component, as the summary's breakdown reads them (the eBPF data plane's CPU is inside its hosts'). */
+function costsOf(step: StepRecord): StepCosts {
+  const out: Record<string, StepCosts[string]> = {};
+  for (const c of step.components) {
+    if (c.role === 'dataplane') continue;
+    out[c.name] = { role: c.role, cpuUsPerRequest: step.resources[c.name]?.cpuUsPerRequest ?? 0, foldedStacks: step.probes.foldedStacks[c.name] ?? '', figures: null };
+  }
+  return out;
+}
+
+/**
+ * The indirectCostCategory's change per component, µs per request: each variant step against the plain step of
+ * its repetition (else the first), split as the breakdown splits (splitStepCpu), mean of the pairs: the same
+ * pairs and the same mean as the breakdown's point figure, so the components add up to it.
+ */
+function indirectByComponent(mine: readonly StepRecord[], plain: readonly StepRecord[]): Record<string, number> {
+  const sum: Record<string, number> = {};
+  let pairs = 0;
+  for (const s of mine) {
+    const b = plain.find((p) => p.repetition === s.repetition) ?? plain[0];
+    if (b === undefined) continue;
+    const x = splitStepCpu(costsOf(s)).byComponent;
+    const y = splitStepCpu(costsOf(b)).byComponent;
+    for (const name of new Set([...Object.keys(x), ...Object.keys(y)])) {
+      sum[name] = (sum[name] ?? 0) + (x[name]?.[indirectCostCategory] ?? 0) - (y[name]?.[indirectCostCategory] ?? 0);
+    }
+    pairs += 1;
+  }
+  return Object.fromEntries(Object.entries(sum).map(([k, v]) => [k, v / Math.max(pairs, 1)]));
 }
 
 const samePoint = (a: Pick<StepRecord, 'placement' | 'loadPoint'>, b: Pick<StepRecord, 'placement' | 'loadPoint'>): boolean =>
@@ -181,8 +222,9 @@ export function calibrationVerdicts(groups: readonly SummaryGroup[], steps: read
     const categoryUs = u === null ? null : u.byCategoryUs[category];
     const categoryIntervalUs = u === null ? null : u.byCategoryIntervalUs[category];
     const indirect = hasIndirectLine(control.kind);
-    const indirectUserspace: MovedCategory | null = u === null || !indirect ? null
-      : { category: indirectCostCategory, us: u.byCategoryUs[indirectCostCategory], intervalUs: u.byCategoryIntervalUs[indirectCostCategory] };
+    const byComponentUs = indirectByComponent(mine, plain);
+    const indirectUserspace: IndirectUserspace | null = u === null || !indirect ? null
+      : { category: indirectCostCategory, us: u.byCategoryUs[indirectCostCategory], intervalUs: u.byCategoryIntervalUs[indirectCostCategory], byComponentUs };
     const othersMoved: MovedCategory[] = u === null ? [] : breakdownCategories
       .filter((c) => c !== category && c !== 'instrumentation' && !(indirect && c === indirectCostCategory))
       .flatMap((c) => {
@@ -235,7 +277,9 @@ function judge(v: Omit<CalibrationVerdict, 'verdict' | 'why' | 'bars'>): Judged 
   if (!othersMet) failures.push(`other categories moved: ${v.othersMoved.map(moved).join(', ')}`);
   else passes.push(`every other category within its interval${v.indirectUserspace === null ? '' : ` (${v.indirectUserspace.category} aside)`}`);
   const ind = v.indirectUserspace;
-  const indirectLine = ind === null ? [] : [`indirect user-space cost (reported, not judged: the server's own code running slower beside the control's kernel work, and the mechanism's own calls): ${ind.category} ${ind.us >= 0 ? '+' : '−'}${fmt(Math.abs(ind.us))} µs [${fmt(ind.intervalUs.low)}, ${fmt(ind.intervalUs.high)}]${ind.intervalUs.low > 0 || ind.intervalUs.high < 0 ? '' : ' (within noise)'}`];
+  const sgn = (x: number): string => `${x >= 0 ? '+' : '−'}${fmt(Math.abs(x))}`;
+  const parts = ind === null ? [] : Object.entries(ind.byComponentUs).map(([c, x]) => `${c} ${sgn(x)}`);
+  const indirectLine = ind === null ? [] : [`indirect user-space cost (reported, not judged: the server's own code running slower after the control's kernel work, the mechanism's own calls, and the load client's own spread between steps): ${ind.category} ${sgn(ind.us)} µs [${fmt(ind.intervalUs.low)}, ${fmt(ind.intervalUs.high)}]${ind.intervalUs.low > 0 || ind.intervalUs.high < 0 ? '' : ' (within noise)'}${parts.length === 0 ? '' : ` (${parts.join(', ')})`}`];
   const bars = { category: categoryMet, count: countMet, others: othersMet };
   return failures.length === 0 ? { verdict: 'recovered', bars, why: [...passes, ...indirectLine].join('; ') } : { verdict: 'missed', bars, why: [...failures, ...passes, ...indirectLine].join('; ') };
 }

@@ -146,12 +146,13 @@ describe('calibration verdict', () => {
     assert.equal(w?.indirectUserspace?.category, 'application');
     assert.ok(Math.abs((w?.indirectUserspace?.us as number) - 20) < 1, `indirect ${w?.indirectUserspace?.us}`);
     assert.ok((w?.indirectUserspace?.intervalUs.low as number) > 0);
-    assert.match(w?.why ?? '', /indirect user-space cost \(reported, not judged[^)]*\): application \+20\.\d µs \[[^\]]+\]$/);
+    assert.match(w?.why ?? '', /indirect user-space cost \(reported, not judged[^)]*\): application \+20\.\d µs \[[^\]]+\] \(client [+−]0\.0, server \+20\.\d\)$/);
+    assert.ok(Math.abs((w?.indirectUserspace?.byComponentUs.server as number) - 20) < 1, 'the server holds it, not the load client');
     assert.match(formatSummaryText(summary), /application \+20\.\d \(indirect, not judged\)/, 'the table names it too');
     // Nothing beside the control: the line is still there, within noise.
     const quiet = calibrationVerdicts(summarise('cal', 'complete', [...base, ...base.map((s) => variantOf(s, 'copies=4', 12, copyKernel, (x) => withCopied(x, 480)))]).groups,
       [...base, ...base.map((s) => variantOf(s, 'copies=4', 12, copyKernel, (x) => withCopied(x, 480)))])[0];
-    assert.match(quiet?.why ?? '', /application [+−]\d+\.\d µs \[[^\]]+\] \(within noise\)$/);
+    assert.match(quiet?.why ?? '', /application [+−]\d+\.\d µs \[[^\]]+\] \(within noise\) \(client [+−]\d+\.\d, server [+−]\d+\.\d\)$/);
     const burn = calibrationVerdicts(summarise('cal', 'complete', [...steps, ...steps.map((s) => variantOf(s, 'burn=200us', 200, 'node;uv_run;burnCpu'))]).groups,
       [...steps, ...steps.map((s) => variantOf(s, 'burn=200us', 200, 'node;uv_run;burnCpu'))])[0];
     assert.equal(burn?.indirectUserspace, null);
