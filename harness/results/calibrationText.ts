@@ -17,7 +17,7 @@ const fmt = (v: number, d = 1): string => v.toFixed(d);
 const signed = (v: number, d = 1): string => `${v >= 0 ? '+' : '−'}${Math.abs(v).toFixed(d)}`;
 
 /** The bar each kind of control is held to, in words. */
-export const calibrationBarText = `burn → application µs/request within ±${100 * burnTolerance}% of the burn; copies → bytes copied/request = N × reply bytes (±${100 * countTolerance}%) and copying up; connects → connections opened/request = N (±${100 * countTolerance}%) and connections up; switches → context switches/request ≥ N and scheduling up; every other category's 95% interval holding 0 (beside copies, connects and switches application is the control's indirect user-space cost: reported, not judged)`;
+export const calibrationBarText = `burn → application µs/request within ±${100 * burnTolerance}% of the burn; copies → bytes copied/request = N × reply bytes (±${100 * countTolerance}%) and copying up; connects → connections opened/request = N (±${100 * countTolerance}%) and connections up; switches → context switches/request ≥ N and scheduling up; every other category's 95% interval holding 0`;
 
 /** Header and one row of cells per verdict: control, load, injected, category found [interval], counted, others moved, verdict. */
 export function calibrationRows(verdicts: readonly CalibrationVerdict[]): string[][] {
@@ -27,10 +27,7 @@ export function calibrationRows(verdicts: readonly CalibrationVerdict[]): string
     const injected = v.injected === null ? 'n/a (reply size unknown)' : v.kind === 'burn' ? `${fmt(v.injected, 0)} µs CPU` : `${fmt(v.injected, 0)} ${v.injectedUnit}`;
     const found = v.categoryUs === null || v.categoryIntervalUs === null ? '—' : `${v.category} ${signed(v.categoryUs)} [${fmt(v.categoryIntervalUs.low)}, ${fmt(v.categoryIntervalUs.high)}]`;
     const counted = v.kind === 'burn' ? '—' : v.counted === null ? 'not measured' : `${signed(v.counted, v.kind === 'copies' ? 1 : 2)} ${v.injectedUnit}${v.countedRange !== null && fmt(v.countedRange.low, 2) !== fmt(v.countedRange.high, 2) ? ` [${fmt(v.countedRange.low, 2)}–${fmt(v.countedRange.high, 2)}]` : ''}`;
-    const ind = v.indirectUserspace;
-    const indirect = ind === undefined || ind === null || (ind.intervalUs.low <= 0 && ind.intervalUs.high >= 0) ? [] : [`${ind.category} ${signed(ind.us)} (indirect, not judged)`];
-    const movedList = [...v.othersMoved.map((m) => `${m.category} ${signed(m.us)}`), ...indirect];
-    const moved = movedList.length === 0 ? 'none' : movedList.join(', ');
+    const moved = v.othersMoved.length === 0 ? 'none' : v.othersMoved.map((m) => `${m.category} ${signed(m.us)}`).join(', ');
     const mark = (ok: boolean | null): string => (ok === null ? 'n/a' : ok ? 'met' : 'missed');
     const verdict = v.bars === null ? v.verdict : `${v.verdict} (category ${mark(v.bars.category)}, count ${mark(v.bars.count)}, others ${mark(v.bars.others)})`;
     rows.push([v.control, `${p.qps === 0 ? 'max' : `${p.qps} qps`} c${p.connections}`, injected, found, counted, moved, verdict]);
