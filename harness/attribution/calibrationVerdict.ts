@@ -39,7 +39,7 @@ export const calibrationCategory: Readonly<Record<CalibrationKind, BreakdownCate
 export const inherentSpill: Readonly<Record<CalibrationKind, Partial<Record<BreakdownCategory, string>>>> = {
   burn: {},
   copies: {
-    application: "Node's fs.writevSync/readSync (argument checks, the binding) around the 2 system calls per request, 3–8 µs per request in the README's runs; see the line's split by component for the load client's share",
+    application: "Node's fs.writevSync/readSync (argument checks, the binding) around the 2 system calls per request, 2.5–8.5 µs per request in the README's runs; see the line's split by component for the load client's share",
     'kernel-unclassified': 'the entry and exit of those 2 system calls',
   },
   connects: {
