@@ -59,10 +59,10 @@ export const inherentSpill: Readonly<Record<CalibrationKind, Partial<Record<Brea
  * process.hrtime.bigint right after the control's work, runs 13–18 % slower after copies=4, 54–56 % after
  * connects=2 and 15–19 % after switches=10 (8 getrusage calls: 1–5 %; a 512 KiB user-space sweep: 7–14 %): caches,
  * TLB and branch predictors cooled by the kernel's code and data, the "syscall pollution" FlexSC measured (Soares
- * & Stumm, OSDI 2010). In the calibration runs the server's share stayed small (−4 to +17 µs per request, within
- * noise in all but one comparison), and the category also holds the load client's user space, which spreads
- * ±10–30 µs per request from step to step on its own. So the category is judged like every other, and the
- * verdict splits its change by component on a line of its own, always, so that a movement says whose it was.
+ * & Stumm, OSDI 2010). In the README's calibration runs the server's share was −4 to +29 µs per request, the
+ * category's interval held 0 in 13 of 15 comparisons, and the category also holds the load client's user space,
+ * which moves −12 to +14 µs per request between steps on its own. So the category is judged like every other,
+ * and the verdict splits its change by component on a line of its own, always, so a movement says whose it was.
  * burn has no such line: application is its own category.
  */
 export const indirectCostCategory: BreakdownCategory = 'application';
@@ -84,9 +84,9 @@ export interface MovedCategory {
 /** The indirect line: the indirectCostCategory's change, and each component's share of it (point estimates, µs per request). */
 export interface IndirectUserspace extends MovedCategory {
   /**
-   * By component (server, client…), from the breakdown's per-component difference (mean of repetitions, no
+   * By component (server, client…): each variant step's split against its plain step's, mean of the pairs (no
    * interval). It tells the server's request path slowing beside the control from the load client's own
-   * step-to-step spread (its CPU per request moved ±10–30 µs between steps of the same run in the README's runs).
+   * step-to-step spread (−12 to +14 µs per request in the README's runs).
    */
   readonly byComponentUs: Readonly<Record<string, number>>;
 }
