@@ -123,11 +123,18 @@ describe('echo calibration controls, counted by the kernel', () => {
 
   it('every control as a server default: the server starts (helpers opened and warmed before it listens) and serves plain requests', async () => {
     const variant = await startEchoChild(['--controls', 'size=100&burn=50us&switches=2&copies=1&connects=1']);
+    let replyBytes = 0;
     try {
-      assert.ok((await sequential(variant.port, '/', 20)) > 100);
+      replyBytes = await sequential(variant.port, '/', 20);
+      assert.ok(replyBytes > 100);
     } finally {
       await variant.stop();
     }
+    // The start-up warm-up runs the same work 200 times; its counts are not the requests' and are left out.
+    const line = /calibration: (\d+) bytes copied, (\d+) connections churned/.exec(variant.stderr());
+    assert.ok(line !== null, variant.stderr());
+    assert.equal(Number(line[1]), 2 * 20 * replyBytes, 'one copy in and out per request');
+    assert.equal(Number(line[2]), 20);
   });
 
   it('burn=2ms: 2 ms more CPU of the serving thread per request (−25 %, +50 %), not wall time', async () => {

@@ -128,11 +128,35 @@ describe('calibration verdict', () => {
 
   it("names a movement the control's mechanism cannot avoid as inherent, and still misses the bar on it", () => {
     const base = steps.map((s) => withCopied(s, 0));
-    const noisy = base.map((s) => variantOf(variantOf(s, 'copies=4', 12, copyKernel, (x) => withCopied(x, 480)), 'copies=4', 40, 'node;uv_run;writevSync'));
+    const noisy = base.map((s) => variantOf(variantOf(s, 'copies=4', 12, copyKernel, (x) => withCopied(x, 480)), 'copies=4', 8, 'node;uv_run;writev;entry_SYSCALL_64_[k];do_syscall_64_[k]'));
     const w = calibrationVerdicts(summarise('cal', 'complete', [...base, ...noisy]).groups, [...base, ...noisy])[0];
     assert.equal(w?.verdict, 'missed');
     assert.deepEqual(w?.bars, { category: true, count: true, others: false });
-    assert.match(w?.why ?? '', /application \+40\.\d µs \[[^\]]+\] \(inherent: Node's fs\.writevSync/);
+    assert.match(w?.why ?? '', /kernel-unclassified \+8\.\d µs \[[^\]]+\] \(inherent: the entry and exit of those 2 system calls\)/);
+  });
+
+  it('beside a kernel-work control, application is judged like the others and split by component on a line of its own; beside burn it is the category', () => {
+    const base = steps.map((s) => withCopied(s, 0));
+    const slower = base.map((s) => variantOf(variantOf(s, 'copies=4', 12, copyKernel, (x) => withCopied(x, 480)), 'copies=4', 20, 'node;uv_run;onStreamRead;llhttp__internal_execute'));
+    const all = [...base, ...slower];
+    const summary = summarise('cal', 'complete', all);
+    const w = calibrationVerdicts(summary.groups, all)[0];
+    assert.equal(w?.verdict, 'missed', w?.why);
+    assert.deepEqual(w?.othersMoved.map((m) => m.category), ['application']);
+    assert.match(w?.why ?? '', /application \+20\.\d µs \[[^\]]+\] \(inherent: Node's fs\.writevSync/);
+    assert.equal(w?.indirectUserspace?.category, 'application');
+    assert.ok(Math.abs((w?.indirectUserspace?.us as number) - 20) < 1, `application ${w?.indirectUserspace?.us}`);
+    assert.ok(Math.abs((w?.indirectUserspace?.byComponentUs.server as number) - 20) < 1, 'the server holds it, not the load client');
+    assert.match(w?.why ?? '', /user space beside the control \([^)]*\): application \+20\.\d µs \[[^\]]+\] = client [+−]0\.0, server \+20\.\d$/);
+    // Nothing beside the control: the line is still there, within noise, and the verdict is met.
+    const plainWork = base.map((s) => variantOf(s, 'copies=4', 12, copyKernel, (x) => withCopied(x, 480)));
+    const quiet = calibrationVerdicts(summarise('cal', 'complete', [...base, ...plainWork]).groups, [...base, ...plainWork])[0];
+    assert.equal(quiet?.verdict, 'recovered', quiet?.why);
+    assert.match(quiet?.why ?? '', /application [+−]\d+\.\d µs \[[^\]]+\] \(within noise\) = client [+−]\d+\.\d, server [+−]\d+\.\d$/);
+    const burnSteps = [...steps, ...steps.map((s) => variantOf(s, 'burn=200us', 200, 'node;uv_run;burnCpu'))];
+    const burn = calibrationVerdicts(summarise('cal', 'complete', burnSteps).groups, burnSteps)[0];
+    assert.equal(burn?.indirectUserspace, null);
+    assert.doesNotMatch(burn?.why ?? '', /beside the control/);
   });
 
   it('counts per request the probes saw: the client bytes received over the reply size, not the window', () => {

@@ -6,6 +6,7 @@ import type { DataPlaneName, WorkloadProtocol } from '../../profile/profileSchem
 import { parseEchoControlPaths, type EchoControlPaths } from '../../echoStopLine';
 import { echoProtocolArgs, protocolTargetUrl } from '../workloadProtocol';
 import { ownPerfMap, perfMapNodeFlag, removePerfMap } from '../../probes/userSymbols';
+import { realtimeSafeNodeFlag } from '../../../workloads/realtimeWait';
 import { cliScript } from '../../runner/loadProcess';
 import type { MeasuredComponent, Placement } from '../../runner/platformSession';
 import type { PodPlan } from './addressPlan';
@@ -97,7 +98,10 @@ export class EchoDeployment {
       const echo = cluster.start({
         component: 'server', role: 'server', node: server.node, netns: server.netns,
         ...(options.cpus?.server === undefined ? {} : { cpus: options.cpus.server }),
-        argv: [process.execPath, perfMapNodeFlag, cliScript, 'echo', '--host', server.ip, '--port', String(serverPort),
+        // Without V8's memory reducer (as the load client, realtimeWait.ts): it starts an idle-time mark-compact 8 s
+        // after start, inside the window of any profile with a few seconds of warm-up (measured in a calibration run
+        // with warmup 5s: the echo server's GC frames 1 → 15–20 µs/request, both sides), noise no request caused.
+        argv: [process.execPath, perfMapNodeFlag, realtimeSafeNodeFlag, cliScript, 'echo', '--host', server.ip, '--port', String(serverPort),
           ...echoProtocolArgs(protocol), ...(options.serverArgs ?? [])],
       });
       // Its perf map names the server's JS frames; removed in destroy() (or below, or at exit).
