@@ -33,6 +33,16 @@ export interface BreakdownUncertainty {
   /** Extra µs per request by category, mean over repetitions, and its interval. */
   readonly byCategoryUs: Readonly<Record<BreakdownCategory, number>>;
   readonly byCategoryIntervalUs: Readonly<Record<BreakdownCategory, Interval>>;
+  /**
+   * Simultaneous intervals over every category but instrumentation (familyCategories of them), at
+   * familyConfidence each (Bonferroni: 1 − (1 − confidence) ÷ familyCategories), so that all of them hold their
+   * true values together with probability ≥ `confidence`. For "did any category move?" (the calibration verdict):
+   * judged on the per-category 95 % intervals, a control that moves nothing fails that question by chance in
+   * 1 − 0.95⁸ ≈ 34 % of runs. Absent in summaries written before they were added.
+   */
+  readonly familyConfidence?: number;
+  readonly familyCategories?: number;
+  readonly byCategoryFamilyIntervalUs?: Readonly<Record<BreakdownCategory, Interval>>;
   /** In 0–1 (see explainedShareOf); null when the extra CPU's interval holds 0: "n/a (within noise)". */
   readonly explainedShare: number | null;
   readonly explainedShareInterval: Interval | null;
@@ -120,7 +130,7 @@ function interval(values: number[], confidence: number): Interval {
  * of uniform [0, 1) numbers (seeded for reproducible summaries); `iterations` bootstrap resamples.
  * Throws RangeError when `pairs` is empty.
  */
-export function breakdownUncertainty(pairs: readonly BreakdownPair[], random: () => number, iterations = 1000, confidence = 0.95): BreakdownUncertainty {
+export function breakdownUncertainty(pairs: readonly BreakdownPair[], random: () => number, iterations = 4000, confidence = 0.95): BreakdownUncertainty {
   if (pairs.length === 0) throw new RangeError('breakdownUncertainty needs at least one (data plane, baseline) pair');
   const prepared = pairs.map((p) => ({ step: componentCounts(p.step), baseline: componentCounts(p.baseline) }));
   const r = prepared.length;
@@ -148,6 +158,9 @@ export function breakdownUncertainty(pairs: readonly BreakdownPair[], random: ()
   const extraInterval = interval(extraDraws, confidence);
   const withinNoise = extraInterval.low <= 0 && extraInterval.high >= 0;
   const byCategoryIntervalUs = Object.fromEntries(breakdownCategories.map((c) => [c, interval(catDraws[c], confidence)])) as Record<BreakdownCategory, Interval>;
+  const familyCategories = breakdownCategories.length - 1;
+  const familyConfidence = 1 - (1 - confidence) / familyCategories;
+  const byCategoryFamilyIntervalUs = Object.fromEntries(breakdownCategories.map((c) => [c, interval(catDraws[c], familyConfidence)])) as Record<BreakdownCategory, Interval>;
   return {
     confidence,
     iterations,
@@ -156,9 +169,12 @@ export function breakdownUncertainty(pairs: readonly BreakdownPair[], random: ()
     extraCpuIntervalUs: extraInterval,
     byCategoryUs: point,
     byCategoryIntervalUs,
+    familyConfidence,
+    familyCategories,
+    byCategoryFamilyIntervalUs,
     explainedShare: withinNoise ? null : explainedShareOf(point),
     explainedShareInterval: withinNoise ? null : interval(shareDraws, confidence),
-    method: `${Math.round(confidence * 100)} % percentile bootstrap, ${iterations} resamples of the ${r} repetition${r === 1 ? '' : 's'} and of the stack samples (Poisson(1) weights); seeded`,
+    method: `${Math.round(confidence * 100)} % percentile bootstrap (simultaneous over the ${familyCategories} categories: ${(100 * familyConfidence).toFixed(2)} % each, Bonferroni), ${iterations} resamples of the ${r} repetition${r === 1 ? '' : 's'} and of the stack samples (Poisson(1) weights); seeded`,
   };
 }
 

@@ -102,6 +102,43 @@ describe('calibration verdict', () => {
     assert.equal(summary.groups.find((g) => g.variant === 'burn=200us')?.dataplane, 'baseline');
   });
 
+  it('judges the other categories on simultaneous intervals (Bonferroni over the breakdown\'s 9 categories), not on each one\'s 95 % interval', () => {
+    const all = [...steps, ...steps.map((s) => variantOf(s, 'burn=200us', 200, burnUser))];
+    const summary = summarise('cal', 'complete', all);
+    const g = summary.groups.find((x) => x.variant === 'burn=200us');
+    const u = g?.breakdownUncertainty;
+    assert.ok(g !== undefined && u !== undefined && u !== null);
+    assert.equal(u.familyCategories, 9);
+    assert.ok(Math.abs((u.familyConfidence as number) - (1 - 0.05 / 9)) < 1e-12);
+    for (const c of Object.keys(u.byCategoryIntervalUs) as Array<keyof typeof u.byCategoryIntervalUs>) {
+      const iv = u.byCategoryIntervalUs[c];
+      const fam = u.byCategoryFamilyIntervalUs?.[c];
+      assert.ok(fam !== undefined && fam.low <= iv.low && fam.high >= iv.high, `${c}: the simultaneous interval holds the 95 % one`);
+    }
+    const withSyscalls = (per: { low: number; high: number }, family: { low: number; high: number } | undefined) => [{
+      ...g,
+      breakdownUncertainty: {
+        ...u,
+        byCategoryIntervalUs: { ...u.byCategoryIntervalUs, syscalls: per },
+        byCategoryFamilyIntervalUs: family === undefined ? undefined : { ...(u.byCategoryFamilyIntervalUs as typeof u.byCategoryIntervalUs), syscalls: family },
+        ...(family === undefined ? { familyConfidence: undefined, familyCategories: undefined } : {}),
+      },
+    }];
+    // Outside 0 at 95 %, inside at 99.44 %: one of 9 categories past a 95 % bound is what chance alone gives.
+    const chance = calibrationVerdicts(withSyscalls({ low: 0.4, high: 6 }, { low: -1.2, high: 7.5 }), all)[0];
+    assert.equal(chance?.verdict, 'recovered', chance?.why);
+    assert.match(chance?.why ?? '', /every other category within its interval \(99\.44 % intervals, 95 % for all together\)/);
+    const moved = calibrationVerdicts(withSyscalls({ low: 2, high: 6 }, { low: 0.5, high: 7.5 }), all)[0];
+    assert.equal(moved?.verdict, 'missed');
+    assert.deepEqual(moved?.othersMoved.map((m) => [m.category, m.intervalUs]), [['syscalls', { low: 0.5, high: 7.5 }]]);
+    assert.match(moved?.why ?? '', /other categories moved \(99\.44 % intervals, 95 % for all together\): syscalls/);
+    // A summary written before the simultaneous intervals: judged on the 95 % ones, and says so.
+    const old = calibrationVerdicts(withSyscalls({ low: 0.4, high: 6 }, undefined), all)[0];
+    assert.equal(old?.verdict, 'missed');
+    assert.equal(old?.othersConfidence, 0.95);
+    assert.match(old?.why ?? '', /other categories moved \(95 % intervals, each on its own: a summary without simultaneous ones\): syscalls/);
+  });
+
   it('burn found at half its size is missed, and says by how much', () => {
     const all = [...steps, ...steps.map((s) => variantOf(s, 'burn=200us', 100, burnUser))];
     const v = calibrationVerdicts(summarise('cal', 'complete', all).groups, all)[0];
