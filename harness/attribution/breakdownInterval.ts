@@ -49,6 +49,12 @@ export interface BreakdownUncertainty {
   readonly method: string;
 }
 
+/** How many categories the simultaneous intervals cover: all but instrumentation (meshbench's own). */
+export const simultaneousCategories = breakdownCategories.length - 1;
+
+/** Each simultaneous interval's confidence for `confidence` over them all (Bonferroni): 0.99444 for 0.95 over 9. */
+export const simultaneousConfidence = (confidence: number): number => 1 - (1 - confidence) / simultaneousCategories;
+
 /** One data plane step with the baseline step it is compared with (the same repetition where there is one). */
 export interface BreakdownPair {
   readonly step: StepCosts;
@@ -158,8 +164,8 @@ export function breakdownUncertainty(pairs: readonly BreakdownPair[], random: ()
   const extraInterval = interval(extraDraws, confidence);
   const withinNoise = extraInterval.low <= 0 && extraInterval.high >= 0;
   const byCategoryIntervalUs = Object.fromEntries(breakdownCategories.map((c) => [c, interval(catDraws[c], confidence)])) as Record<BreakdownCategory, Interval>;
-  const familyCategories = breakdownCategories.length - 1;
-  const familyConfidence = 1 - (1 - confidence) / familyCategories;
+  const familyCategories = simultaneousCategories;
+  const familyConfidence = simultaneousConfidence(confidence);
   const byCategoryFamilyIntervalUs = Object.fromEntries(breakdownCategories.map((c) => [c, interval(catDraws[c], familyConfidence)])) as Record<BreakdownCategory, Interval>;
   return {
     confidence,
@@ -174,7 +180,7 @@ export function breakdownUncertainty(pairs: readonly BreakdownPair[], random: ()
     byCategoryFamilyIntervalUs,
     explainedShare: withinNoise ? null : explainedShareOf(point),
     explainedShareInterval: withinNoise ? null : interval(shareDraws, confidence),
-    method: `${Math.round(confidence * 100)} % percentile bootstrap (simultaneous over the ${familyCategories} categories: ${(100 * familyConfidence).toFixed(2)} % each, Bonferroni), ${iterations} resamples of the ${r} repetition${r === 1 ? '' : 's'} and of the stack samples (Poisson(1) weights); seeded`,
+    method: `${Math.round(confidence * 100)} % percentile bootstrap, ${iterations} resamples of the ${r} repetition${r === 1 ? '' : 's'} and of the stack samples (Poisson(1) weights); seeded; the calibration verdict reads simultaneous ones (Bonferroni over the ${familyCategories} categories: ${(100 * familyConfidence).toFixed(2)} % each)`,
   };
 }
 

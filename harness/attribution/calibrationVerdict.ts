@@ -294,7 +294,7 @@ function judge(v: Omit<CalibrationVerdict, 'verdict' | 'why' | 'bars'>): Judged 
   const ind = v.indirectUserspace;
   const sgn = (x: number): string => `${x >= 0 ? '+' : '−'}${fmt(Math.abs(x))}`;
   const parts = ind === null ? [] : Object.entries(ind.byComponentUs).map(([c, x]) => `${c} ${sgn(x)}`);
-  const indirectLine = ind === null ? [] : [`user space beside the control (where an indirect cost of its kernel work would show, the server's; the load client's is its own spread): ${ind.category} ${sgn(ind.us)} µs [${fmt(ind.intervalUs.low)}, ${fmt(ind.intervalUs.high)}]${ind.intervalUs.low > 0 || ind.intervalUs.high < 0 ? '' : ' (within noise)'}${parts.length === 0 ? '' : ` = ${parts.join(', ')}`}`];
+  const indirectLine = ind === null ? [] : [`user space beside the control (where an indirect cost of its kernel work would show, the server's; the load client's is its own spread): ${ind.category} ${sgn(ind.us)} µs [${fmt(ind.intervalUs.low)}, ${fmt(ind.intervalUs.high)}]${ind.intervalUs.low > 0 || ind.intervalUs.high < 0 ? ' (95 % interval; judged with the others above)' : ' (95 % interval: within noise)'}${parts.length === 0 ? '' : ` = ${parts.join(', ')}`}`];
   const bars = { category: categoryMet, count: countMet, others: othersMet };
   return failures.length === 0 ? { verdict: 'recovered', bars, why: [...passes, ...indirectLine].join('; ') } : { verdict: 'missed', bars, why: [...failures, ...passes, ...indirectLine].join('; ') };
 }

@@ -184,12 +184,12 @@ describe('calibration verdict', () => {
     assert.equal(w?.indirectUserspace?.category, 'application');
     assert.ok(Math.abs((w?.indirectUserspace?.us as number) - 20) < 1, `application ${w?.indirectUserspace?.us}`);
     assert.ok(Math.abs((w?.indirectUserspace?.byComponentUs.server as number) - 20) < 1, 'the server holds it, not the load client');
-    assert.match(w?.why ?? '', /user space beside the control \([^)]*\): application \+20\.\d µs \[[^\]]+\] = client [+−]0\.0, server \+20\.\d$/);
+    assert.match(w?.why ?? '', /user space beside the control \([^)]*\): application \+20\.\d µs \[[^\]]+\] \(95 % interval[^)]*\) = client [+−]0\.0, server \+20\.\d$/);
     // Nothing beside the control: the line is still there, within noise, and the verdict is met.
     const plainWork = base.map((s) => variantOf(s, 'copies=4', 12, copyKernel, (x) => withCopied(x, 480)));
     const quiet = calibrationVerdicts(summarise('cal', 'complete', [...base, ...plainWork]).groups, [...base, ...plainWork])[0];
     assert.equal(quiet?.verdict, 'recovered', quiet?.why);
-    assert.match(quiet?.why ?? '', /application [+−]\d+\.\d µs \[[^\]]+\] \(within noise\) = client [+−]\d+\.\d, server [+−]\d+\.\d$/);
+    assert.match(quiet?.why ?? '', /application [+−]\d+\.\d µs \[[^\]]+\] \(95 % interval: within noise\) = client [+−]\d+\.\d, server [+−]\d+\.\d$/);
     const burnSteps = [...steps, ...steps.map((s) => variantOf(s, 'burn=200us', 200, 'node;uv_run;burnCpu'))];
     const burn = calibrationVerdicts(summarise('cal', 'complete', burnSteps).groups, burnSteps)[0];
     assert.equal(burn?.indirectUserspace, null);
