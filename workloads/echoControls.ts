@@ -148,14 +148,21 @@ export function serverControlsProblem(text: string): string | undefined {
   return undefined;
 }
 
-/** The key half of serverControlsProblem: an unknown key, or a key with no value; undefined when none. */
+/**
+ * The key half of serverControlsProblem: an unknown key, a key with no value or an empty one (`burn=`), or a
+ * key given twice (`burn=10us&burn=20us`: which would win is not something a default should leave to chance);
+ * undefined when none.
+ */
 export function serverControlKeyProblem(text: string): string | undefined {
+  const seen = new Set<string>();
   for (const pair of text.split('&')) {
     if (pair === '') continue;
     const eq = pair.indexOf('=');
     const key = eq < 0 ? pair : pair.slice(0, eq);
     if (!serverControlKeys.includes(key)) return `unknown control "${key}": expected ${serverControlKeys.join(', ')}`;
-    if (eq < 0) return `control "${key}" needs a value: ${key}=…`;
+    if (eq < 0 || eq === pair.length - 1) return `control "${key}" needs a value: ${key}=…`;
+    if (seen.has(key)) return `control "${key}" is given twice: give it once (a list of value:percent pairs if you want a mix)`;
+    seen.add(key);
   }
   return undefined;
 }

@@ -70,6 +70,9 @@ export function registerEchoCommand(program: Command): void {
         if (v !== undefined) parts.push(`${key}=${v}`);
       }
       if (flags.close !== undefined) parts.push(`close=${flags.close === true ? 'true' : flags.close}`);
+      // Again over flags and --controls together: an empty value (--burn=) or a control given twice is refused.
+      const partsProblem = serverControlKeyProblem(parts.join('&'));
+      if (partsProblem !== undefined) throw new BadInputError(`bad echo control: ${partsProblem}`);
       const defaults = parseControlsOrBadInput(parseControls, parts.join('&'));
       const protocol = flags.tcp === true ? 'tcp' : (flags.protocol ?? 'http');
       if (protocol !== 'http' && protocol !== 'http2' && protocol !== 'grpc' && protocol !== 'tcp') {

@@ -18,6 +18,9 @@ describe('meshbench echo: default controls', () => {
   it('checks a server default strictly: an unknown key or a key without a value is refused, unlike in a request', () => {
     assert.match(serverControlsProblem('nonsense=1') ?? '', /^unknown control "nonsense": expected delay, status, size/);
     assert.match(serverControlsProblem('burn') ?? '', /needs a value/);
+    assert.match(serverControlsProblem('burn=') ?? '', /control "burn" needs a value/);
+    assert.match(serverControlsProblem('burn=&copies=') ?? '', /control "burn" needs a value/);
+    assert.match(serverControlsProblem('burn=10us&burn=20us') ?? '', /control "burn" is given twice/);
     assert.match(serverControlsProblem('size=abc') ?? '', /^size: /);
     assert.equal(serverControlsProblem('size=1024&burn=200us&grpc-status=0'), undefined);
     assert.equal(serverControlsProblem(''), undefined);
