@@ -73,7 +73,8 @@ function checkVersion(file: string, value: unknown, kind: string): void {
 
 /** Reads a run folder for reports and compare; every problem is a BadInputError (exit 2). */
 export function loadRun(dir: string): LoadedRun {
-  if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) throw new BadInputError(`${dir}: no such results folder`);
+  if (!fs.existsSync(dir)) throw new BadInputError(`${dir}: no such results folder`);
+  if (!fs.statSync(dir).isDirectory()) throw new BadInputError(`${dir}: is a file, not a results folder (give the folder meshbench run -o wrote)`);
   const runPath = path.join(dir, runFile);
   const run = readJson(runPath, 'run.json');
   checkVersion(runPath, run, 'meshbench-run');

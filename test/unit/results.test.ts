@@ -73,6 +73,7 @@ describe('results store', () => {
   it('refuses missing, truncated and other-version folders with exit code 2', () => {
     assert.throws(() => loadRun(path.join(dir, 'none')), (e: unknown) => e instanceof BadInputError && /no such results folder/.test(e.message));
     fs.writeFileSync(path.join(dir, 'run.json'), '{"schemaVersion": 1, "kind": "meshb');
+    assert.throws(() => loadRun(path.join(dir, 'run.json')), (e: unknown) => e instanceof BadInputError && /run\.json: is a file, not a results folder/.test(e.message));
     assert.throws(() => loadRun(dir), /truncated or not JSON/);
     fs.writeFileSync(path.join(dir, 'run.json'), JSON.stringify({ ...run, schemaVersion: 99 }));
     assert.throws(() => loadRun(dir), (e: unknown) => e instanceof BadInputError && e.exitCode === 2 && /schema version 99/.test(e.message));
