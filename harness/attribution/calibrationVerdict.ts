@@ -197,7 +197,8 @@ const samePoint = (a: Pick<StepRecord, 'placement' | 'loadPoint'>, b: Pick<StepR
   a.placement === b.placement && a.loadPoint.qps === b.loadPoint.qps && a.loadPoint.connections === b.loadPoint.connections
   && a.loadPoint.payloadBytes === b.loadPoint.payloadBytes && a.loadPoint.keepAlive === b.loadPoint.keepAlive && a.loadPoint.protocol === b.loadPoint.protocol;
 
-const fmt = (v: number, d = 1): string => v.toFixed(d);
+/** U+2212 for a minus, as the run table writes it. */
+const fmt = (v: number, d = 1): string => v.toFixed(d).replace(/^-/, '−');
 
 /**
  * Pure: the verdict of every calibration variant group in `groups` (those with a `variant`), from the

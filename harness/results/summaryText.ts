@@ -35,7 +35,9 @@ function table(rows: readonly (readonly string[])[]): string[] {
 
 const shownCategories: readonly BreakdownCategory[] = breakdownCategories;
 
-const fmtInterval = (v: number, i: Interval | undefined, digits = 1): string => (i === undefined ? v.toFixed(digits) : `${v.toFixed(digits)} [${i.low.toFixed(digits)}–${i.high.toFixed(digits)}]`);
+/** A number with U+2212 for its minus, as the run table's columns: "−4.5", not "-4.5" beside an en-dash range. */
+const signed = (v: number, digits: number): string => v.toFixed(digits).replace(/^-/, '−');
+const fmtInterval = (v: number, i: Interval | undefined, digits = 1): string => (i === undefined ? signed(v, digits) : `${signed(v, digits)} [${signed(i.low, digits)}–${signed(i.high, digits)}]`);
 
 /**
  * The explained share as printed: a percentage (never outside 0–100 %) only when the extra CPU lies outside

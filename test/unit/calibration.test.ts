@@ -190,6 +190,8 @@ describe('calibration verdict', () => {
     const quiet = calibrationVerdicts(summarise('cal', 'complete', [...base, ...plainWork]).groups, [...base, ...plainWork])[0];
     assert.equal(quiet?.verdict, 'recovered', quiet?.why);
     assert.match(quiet?.why ?? '', /application [+−]\d+\.\d µs \[[^\]]+\] \(95 % interval: within noise\) = client [+−]\d+\.\d, server [+−]\d+\.\d$/);
+    assert.match(quiet?.why ?? '', /\[−\d+\.\d, \d+\.\d\]/, 'a negative bound written with U+2212, as the run table');
+    assert.doesNotMatch(quiet?.why ?? '', /\[-/);
     const burnSteps = [...steps, ...steps.map((s) => variantOf(s, 'burn=200us', 200, 'node;uv_run;burnCpu'))];
     const burn = calibrationVerdicts(summarise('cal', 'complete', burnSteps).groups, burnSteps)[0];
     assert.equal(burn?.indirectUserspace, null);
