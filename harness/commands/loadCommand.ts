@@ -9,14 +9,14 @@ import { notGrpcPrefix } from '../../workloads/grpcConnection';
 import type { LoadResult } from '../../workloads/loadResult';
 import type { LoadOptions } from '../../workloads/loadOptions';
 import { rateTooHighProblem, windowTooShortProblem } from '../../workloads/windowFloor';
-
-/** fortio's default -t, 5 s. */
-const defaultDurationUs = 5_000_000;
 import { realtimeWaitNote } from '../../workloads/realtimeWait';
 import { BadInputError, MeshbenchError } from '../errors';
 import { parseByteSize, parseDurationFlag, parseNonNegativeInt, parseNonNegativeNumber, parsePositiveInt } from '../cliParse';
 import { checkWritableOutput, writeFileAtomic } from '../atomicWrite';
 import { meshbenchVersion } from '../version';
+
+/** fortio's default -t, 5 s. */
+const defaultDurationUs = 5_000_000;
 
 interface LoadFlags {
   qps: string;
