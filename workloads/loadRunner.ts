@@ -10,6 +10,7 @@ import type { LoadOptions } from './loadOptions';
 import { histogramRecord, loadResultSchemaVersion, type LoadResult } from './loadResult';
 import { redactHeaders, type LoadProtocol } from './loadTarget';
 import { RateScheduler } from './rateScheduler';
+import { defaultRealtimeWait } from './realtimeWait';
 import { SizeCounts } from './sizeCounts';
 import type { Microseconds } from './units';
 
@@ -512,10 +513,13 @@ export class LoadRunner {
 
   /**
    * Why the load loop waited for its deadlines as an ordinary task although it asked to wait realtime
-   * (realtimeWait.ts), or undefined when it did wait realtime or never needed to (short sleeps, or timers
-   * without a timerfd). Read after run().
+   * (realtimeWait.ts), or undefined when it did wait realtime or never needed to (max mode, a send interval under
+   * defaultRealtimeWait.minSleepUs, or timers without a timerfd). Read after run().
    */
   realtimeWaitOffReason(): string | undefined {
+    // The send loop only sleeps ≥ minSleepUs between sends at ≤ 100 qps (the README's rule); a faster or max-mode
+    // run asks for SCHED_FIFO at most while it waits for its end or drain timers, where no send can be late.
+    if (this.closedLoop || 1e6 / this.options.qps < defaultRealtimeWait.minSleepUs) return undefined;
     const rt = this.ownTimers?.realtime;
     return rt !== undefined && (rt.state === 'refused' || rt.state === 'demoted') ? rt.reason : undefined;
   }

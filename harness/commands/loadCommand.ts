@@ -8,12 +8,15 @@ import { notHttp2Kind } from '../../workloads/h2Connection';
 import { notGrpcPrefix } from '../../workloads/grpcConnection';
 import type { LoadResult } from '../../workloads/loadResult';
 import type { LoadOptions } from '../../workloads/loadOptions';
-import { windowTooShortProblem } from '../../workloads/windowFloor';
+import { rateTooHighProblem, windowTooShortProblem } from '../../workloads/windowFloor';
 import { realtimeWaitNote } from '../../workloads/realtimeWait';
 import { BadInputError, MeshbenchError } from '../errors';
 import { parseByteSize, parseDurationFlag, parseNonNegativeInt, parseNonNegativeNumber, parsePositiveInt } from '../cliParse';
 import { checkWritableOutput, writeFileAtomic } from '../atomicWrite';
 import { meshbenchVersion } from '../version';
+
+/** fortio's default -t, 5 s. */
+const defaultDurationUs = 5_000_000;
 
 interface LoadFlags {
   qps: string;
@@ -60,11 +63,20 @@ export function loadOptionsFromFlags(url: string, flags: LoadFlags): LoadOptions
   const qps = parseNonNegativeNumber('--qps', flags.qps);
   const connections = parsePositiveInt('--connections', flags.connections);
   const requests = flags.requests === undefined ? undefined : parsePositiveInt('--requests', flags.requests);
+  const tooFast = rateTooHighProblem(qps);
+  if (tooFast !== null) throw new BadInputError(`--qps ${tooFast}`);
   let durationUs = flags.duration === undefined ? undefined : parseDurationFlag('--duration', flags.duration);
   if (durationUs === 0) throw new BadInputError('--duration must be more than 0');
+  // fortio's -n: "run for exactly this number of calls instead of duration", so -n wins over -t (README, load).
+  if (requests !== undefined) durationUs = undefined;
   const shortWindow = durationUs === undefined ? null : windowTooShortProblem(durationUs, qps);
   if (shortWindow !== null) throw new BadInputError(`--duration ${shortWindow}`);
-  if (durationUs === undefined && requests === undefined) durationUs = 5_000_000; // fortio's default
+  if (durationUs === undefined && requests === undefined) {
+    durationUs = defaultDurationUs; // fortio's default
+    // The default window is checked as an explicit one would be (0.001 qps: one request every 1000 s).
+    const shortDefault = windowTooShortProblem(durationUs, qps);
+    if (shortDefault !== null) throw new BadInputError(`the default --duration ${shortDefault}; give a longer -t, or -n`);
+  }
   const timeoutUs = parseDurationFlag('--timeout', flags.timeout);
   if (timeoutUs <= 0) throw new BadInputError('--timeout must be more than 0');
   // By default the backlog holds what the rate issues in one --timeout: a request waiting longer would
@@ -127,13 +139,13 @@ export function registerLoadCommand(program: Command): void {
     .command('load')
     .description('generate load against an HTTP/1.1 (http://), HTTP/2 (h2c://, https://), gRPC (grpc://, grpcs:// over TLS) or TCP echo (tcp://) target and report latency')
     .argument('<url>', 'http://host:port/path?query, h2c://host:port/path, https://host:port/path, grpc[s]://host:port[/pkg.Service/Method] or tcp://host:port')
-    .option('-q, --qps <n>', 'requests per second across all connections; 0 = as fast as possible (closed loop)', '8')
+    .option('-q, --qps <n>', 'requests per second across all connections; 0 = as fast as possible (closed loop); at most 200000', '8')
     .option('-c, --connections <n>', 'concurrent connections', '4')
     .option('-s, --streams <n>', 'HTTP/2, gRPC: concurrent streams per connection, one request in flight each (h2load -m, fortio -s)', '1')
     .option('--grpc-ping-delay <d>', 'gRPC ping: ask the server to delay each reply this long (fortio\'s -grpc-ping-delay)')
     .option('--grpc-stream <n>', 'gRPC: server-streaming calls (meshbench.PingStream/Ping), each answered with n messages')
     .option('--health-service <name>', 'gRPC: call grpc.health.v1.Health/Check for this service instead of the ping (fortio\'s -healthservice)')
-    .option('-t, --duration <d>', 'how long to measure (5s by default, unless --requests is given)')
+    .option('-t, --duration <d>', 'how long to measure (5s by default); --requests, when given, wins over it (as fortio\'s -n)')
     .option('-n, --requests <n>', 'stop after this many measured requests')
     .option('--warmup <d>', 'run this long before measuring (not recorded)', '0s')
     .option('--payload-size <bytes>', 'request body size (HTTP POST) or TCP message size', '0')

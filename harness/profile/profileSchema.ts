@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { parseDurationUs } from '../../workloads/durationParse';
-import { windowTooShortProblem } from '../../workloads/windowFloor';
+import { maxQps, windowTooShortProblem } from '../../workloads/windowFloor';
 import { serverControlsProblem } from '../../workloads/echoControls';
 import { calibrationControlProblem } from './calibrationControl';
 
@@ -92,9 +92,9 @@ const rateSearchSchema = z.strictObject({
   /** The share of failed requests a rate may reach and still pass; "0%": none at all. */
   errors: percent(100).optional(),
   /** The first rate tried (requests per second): the search doubles it while it passes. */
-  from: z.number().positive().max(10_000_000).default(500),
+  from: z.number().positive().max(maxQps).default(500),
   /** The highest rate tried: a data plane that passes here is reported as "at least `to`". */
-  to: z.number().positive().max(10_000_000).default(200_000),
+  to: z.number().positive().max(maxQps).default(200_000),
   /** Probes (short clean steps, repeats included) per data plane and placement; the search ends at this count. */
   maxProbes: z.number().int().min(2).max(50).default(12),
   /** The search ends once the highest passing and lowest failing rate are within this share of each other. */
@@ -141,8 +141,8 @@ export const profileSchema = z.strictObject({
     }).default(''),
   }).prefault({}),
   load: z.strictObject({
-    /** Open-loop rates; 0 means closed loop at maximum throughput. */
-    qps: nonEmptyUnique(z.number().nonnegative()).default([1000]),
+    /** Open-loop rates; 0 means closed loop at maximum throughput; at most maxQps, as `meshbench load` refuses above it. */
+    qps: nonEmptyUnique(z.number().nonnegative().max(maxQps)).default([1000]),
     connections: nonEmptyUnique(z.number().int().positive().max(10_000)).default([4]),
     /** Also find the maximum throughput per data plane (closed loop at the highest connection count). */
     maxThroughput: z.boolean().default(false),

@@ -4,7 +4,7 @@ import { buildHttpRequest } from '../../workloads/httpConnection';
 import { complete, failed, HttpResponseParser, needMore } from '../../workloads/httpResponseParser';
 import { loadOptionsFromFlags } from '../../harness/commands/loadCommand';
 import { BadInputError } from '../../harness/errors';
-import { minimumWindowUs } from '../../workloads/windowFloor';
+import { maxQps, minimumWindowUs } from '../../workloads/windowFloor';
 
 const flags = {
   qps: '8', connections: '4', warmup: '0s', payloadSize: '0', header: [] as string[], keepalive: true, timeout: '5s', drain: '500ms', labels: '',
@@ -121,7 +121,7 @@ describe('load target and flags', () => {
   });
 
   it('refuses a window too short to read a rate from, saying the minimum, and accepts that minimum', () => {
-    const refused = (patch: Partial<typeof flags> & { duration: string }): string => {
+    const refused = (patch: Partial<typeof flags> & { duration?: string; requests?: string }): string => {
       try {
         loadOptionsFromFlags('http://127.0.0.1:1/', { ...flags, ...patch });
       } catch (e) {
@@ -141,6 +141,31 @@ describe('load target and flags', () => {
     assert.equal(refused({ duration: '334ms', qps: '3' }), 'accepted');
     assert.equal(minimumWindowUs(100_000), 1000);
     assert.equal(minimumWindowUs(0.5), 2_000_000);
+    // The default window (5 s) is checked as an explicit one: 0.001 qps sends once every 1000 s.
+    assert.equal(refused({ qps: '0.001' }), 'the default --duration 5s is too short to measure a rate: at least 1000s (at 0.001 qps, one request interval); give a longer -t, or -n');
+    assert.equal(refused({ qps: '0.001', duration: '1000s' }), 'accepted');
+    assert.equal(refused({ qps: '0.001', requests: '1' }), 'accepted');
+  });
+
+  it('refuses a rate above the highest it schedules, in one line', () => {
+    const problem = (qps: string): string => {
+      try {
+        loadOptionsFromFlags('http://127.0.0.1:1/', { ...flags, qps });
+      } catch (e) {
+        assert.ok(e instanceof BadInputError);
+        return e.message;
+      }
+      return 'accepted';
+    };
+    assert.equal(problem(String(maxQps)), 'accepted');
+    assert.match(problem('1e9'), /^--qps 1000000000 is above the highest rate meshbench schedules, 200000 requests per second/);
+    assert.match(problem(String(maxQps + 1)), /above the highest rate/);
+  });
+
+  it('lets -n win over -t, as fortio\'s -n ("instead of duration")', () => {
+    const o = loadOptionsFromFlags('http://127.0.0.1:1/', { ...flags, duration: '1s', requests: '5' });
+    assert.equal(o.requests, 5);
+    assert.equal(o.durationUs, undefined);
   });
 });
 

@@ -164,6 +164,9 @@ describe('workload protocols in profiles', () => {
     assert.throws(() => parseProfile('name: t\ndataplanes: [baseline]\nduration: 5ms\nload: {qps: [1000, 100, 0]}\n', 't.yaml'),
       (e: unknown) => e instanceof BadInputError && /^t\.yaml: duration: 5ms is too short to measure a rate: at least 10ms \(at 100 qps, one request interval\)/.test(e.message));
     assert.equal(parseProfile('name: t\ndataplanes: [baseline]\nduration: 10ms\nload: {qps: [1000, 100, 0]}\n', 't.yaml').duration, '10ms');
+    // A rate `meshbench load` would refuse (windowFloor.maxQps) is refused before the run starts.
+    assert.throws(() => parseProfile('name: t\ndataplanes: [baseline]\nload: {qps: [1000000000]}\n', 't.yaml'), /200000/);
+    assert.throws(() => parseProfile('name: t\ndataplanes: [baseline]\nload: {qps: [100], search: {to: 1000000}}\n', 't.yaml'), /200000/);
     assert.throws(() => parseProfile('name: t\ndataplanes: [baseline]\nduration: 0.5ms\nload: {qps: [0]}\n', 't.yaml'),
       (e: unknown) => e instanceof BadInputError && /duration: 500us is too short to measure a rate: at least 1ms \(the timers' resolution\)/.test(e.message));
     // A search probe without minRequests lasts its duration alone, and its lowest rate is `from`.
