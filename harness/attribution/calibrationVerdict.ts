@@ -3,7 +3,7 @@ import { breakdownCategories, isInstrumentedStep, type BreakdownCategory } from 
 import type { SummaryGroup } from '../results/summaryTypes';
 import { parseCalibrationControl, type CalibrationKind } from '../profile/calibrationControl';
 import type { Interval } from './breakdownInterval';
-import { probedRequests, splitStepCpu, type StepCosts } from './overheadBreakdown';
+import { probedRequests, splitStepCpu, stepCosts } from './overheadBreakdown';
 
 /*
  * The calibration verdict (issue 14): for each calibration variant of the baseline (profile `calibration:`),
@@ -162,16 +162,6 @@ function perRequestCount(step: StepRecord, kind: Exclude<CalibrationKind, 'burn'
   return total / requests;
 }
 
-/** A step's CPU per request and stacks per component, as the summary's breakdown reads them (the eBPF data plane's CPU is inside its hosts'). */
-function costsOf(step: StepRecord): StepCosts {
-  const out: Record<string, StepCosts[string]> = {};
-  for (const c of step.components) {
-    if (c.role === 'dataplane') continue;
-    out[c.name] = { role: c.role, cpuUsPerRequest: step.resources[c.name]?.cpuUsPerRequest ?? 0, foldedStacks: step.probes.foldedStacks[c.name] ?? '', figures: null };
-  }
-  return out;
-}
-
 /**
  * The indirectCostCategory's change per component, µs per request: each variant step against the plain step of
  * its repetition (else the first), split as the breakdown splits (splitStepCpu), mean of the pairs: the same
@@ -183,8 +173,8 @@ function indirectByComponent(mine: readonly StepRecord[], plain: readonly StepRe
   for (const s of mine) {
     const b = plain.find((p) => p.repetition === s.repetition) ?? plain[0];
     if (b === undefined) continue;
-    const x = splitStepCpu(costsOf(s)).byComponent;
-    const y = splitStepCpu(costsOf(b)).byComponent;
+    const x = splitStepCpu(stepCosts(s)).byComponent;
+    const y = splitStepCpu(stepCosts(b)).byComponent;
     for (const name of new Set([...Object.keys(x), ...Object.keys(y)])) {
       sum[name] = (sum[name] ?? 0) + (x[name]?.[indirectCostCategory] ?? 0) - (y[name]?.[indirectCostCategory] ?? 0);
     }

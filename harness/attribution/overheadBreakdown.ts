@@ -57,6 +57,25 @@ export function toBreakdownCategory(c: StackCategory, role: ComponentRole): Brea
 }
 
 /**
+ * A step's CPU per request, folded stacks and probe figures per component, as the breakdown reads them: the
+ * components whose CPU is their own (the eBPF data plane's run time is already inside its hosts' CPU).
+ */
+export function stepCosts(step: StepRecord): StepCosts {
+  const out: Record<string, StepCosts[string]> = {};
+  for (const c of step.components) {
+    if (c.role === 'dataplane') continue;
+    out[c.name] = {
+      role: c.role,
+      cpuUsPerRequest: step.resources[c.name]?.cpuUsPerRequest ?? 0,
+      foldedStacks: step.probes.foldedStacks[c.name] ?? '',
+      figures: step.probes.figures[c.name] ?? null,
+      unixSocketBytes: unixSocketBytes(step, c.name),
+    };
+  }
+  return out;
+}
+
+/**
  * Splits each component's measured CPU per request across categories in proportion to its sampled
  * stacks; a component without samples is all "unexplained". The categories of a step therefore add up
  * exactly to its measured CPU per request, and the data plane's categories minus the baseline's add up

@@ -1,4 +1,4 @@
-import { overheadBreakdown, probedRequests, unixSocketBytes, type StepCosts } from '../attribution/overheadBreakdown';
+import { overheadBreakdown, probedRequests, stepCosts } from '../attribution/overheadBreakdown';
 import { breakdownUncertainty } from '../attribution/breakdownInterval';
 import { seededRandom, seedFrom, type RandomSource } from './stats/seededRandom';
 import type { OverheadBreakdown, StepRecord } from './resultTypes';
@@ -6,6 +6,9 @@ import { isHeadlineStep, isInstrumentedStep, resultsSchemaVersion } from './resu
 import type { Perturbation, Spread, SummaryGroup, SummaryRecord } from './summaryTypes';
 import { withIntervals } from './summaryIntervals';
 import { calibrationVerdicts } from '../attribution/calibrationVerdict';
+
+/** A step's costs per component (moved to the attribution room, where the calibration verdict reads them too). */
+export { stepCosts };
 
 export function spread(values: readonly number[]): Spread {
   const s = [...values].sort((a, b) => a - b);
@@ -30,21 +33,6 @@ const isReference = (s: Pick<StepRecord, 'dataplane' | 'variant'>): boolean => s
 
 /** Components whose CPU is their own (the eBPF data plane's run time is already inside its hosts' CPU). */
 const ownCpu = (role: string): boolean => role !== 'dataplane';
-
-export function stepCosts(step: StepRecord): StepCosts {
-  const out: Record<string, StepCosts[string]> = {};
-  for (const c of step.components) {
-    if (!ownCpu(c.role)) continue;
-    out[c.name] = {
-      role: c.role,
-      cpuUsPerRequest: step.resources[c.name]?.cpuUsPerRequest ?? 0,
-      foldedStacks: step.probes.foldedStacks[c.name] ?? '',
-      figures: step.probes.figures[c.name] ?? null,
-      unixSocketBytes: unixSocketBytes(step, c.name),
-    };
-  }
-  return out;
-}
 
 const pct = (p: string) => (s: StepRecord): number => s.load.latency.percentilesUs[p] ?? 0;
 const totalCpu = (s: StepRecord): number => s.components.filter((c) => ownCpu(c.role)).reduce((a, c) => a + (s.resources[c.name]?.cpuUsPerRequest ?? 0), 0);
