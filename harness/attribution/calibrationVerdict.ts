@@ -17,7 +17,9 @@ import { probedRequests, splitStepCpu, stepCosts } from './overheadBreakdown';
  * and every other category (instrumentation aside) within its interval: its interval holds 0, judged on the
  * breakdown's simultaneous intervals (95 % for all categories together, Bonferroni: 99.44 % each with 9), since
  * "no other category moved" is one statement about 8 categories: on per-category 95 % intervals a control that
- * moves nothing else would fail it by chance in 1 − 0.95⁸ ≈ 34 % of runs. Beside
+ * moves nothing else would fail it by chance in 1 − 0.95⁸ ≈ 34 % of runs. Each simultaneous interval is, with 2
+ * or more repetitions, the hull of the bootstrap's and Student's t over the per-repetition differences (see
+ * breakdownInterval.ts: the bootstrap alone is far too narrow over a few repetitions). Beside
  * copies, connects and switches the `application` category's change is also split by component on a line of its
  * own (see indirectCostCategory), judged like the others.
  * Counts come from the probes of the instrumented repetitions (variant minus the plain baseline of the same
@@ -124,6 +126,12 @@ export interface CalibrationVerdict {
    */
   readonly othersConfidence: number | null;
   /**
+   * How those intervals were drawn (BreakdownUncertainty.familyMethod) and over how many repetitions: Student's t
+   * over the repetitions with the bootstrap's where wider, or the bootstrap's alone (1 repetition); null without a
+   * breakdown, or for a summary written before the t interval (bootstrap alone).
+   */
+  readonly othersMethod: { readonly kind: 'student-t+bootstrap' | 'bootstrap'; readonly repetitions: number } | null;
+  /**
    * copies, connects, switches: the indirectCostCategory's change over the plain baseline (µs per request,
    * interval, by component), moved or not (see indirectCostCategory); judged with the others, in othersMoved.
    * null for burn or without a breakdown.
@@ -228,13 +236,14 @@ export function calibrationVerdicts(groups: readonly SummaryGroup[], steps: read
       : { category: indirectCostCategory, us: u.byCategoryUs[indirectCostCategory], intervalUs: u.byCategoryIntervalUs[indirectCostCategory], byComponentUs };
     const family = u === null ? null : u.byCategoryFamilyIntervalUs ?? null;
     const othersConfidence = u === null ? null : family === null ? u.confidence : u.familyConfidence ?? null;
+    const othersMethod = u === null || family === null || u.familyMethod === undefined ? null : { kind: u.familyMethod, repetitions: u.repetitions };
     const othersMoved: MovedCategory[] = u === null ? [] : breakdownCategories
       .filter((c) => c !== category && c !== 'instrumentation')
       .flatMap((c) => {
         const iv = (family ?? u.byCategoryIntervalUs)[c];
         return iv.low > 0 || iv.high < 0 ? [{ category: c, us: u.byCategoryUs[c], intervalUs: iv }] : [];
       });
-    const base = { control: control.query, name: control.name, kind: control.kind, placement: g.placement, loadPoint: g.loadPoint, injected, injectedUnit: unitOf[control.kind], category, categoryUs, categoryIntervalUs, counted, countedRange, othersMoved, othersConfidence, indirectUserspace };
+    const base = { control: control.query, name: control.name, kind: control.kind, placement: g.placement, loadPoint: g.loadPoint, injected, injectedUnit: unitOf[control.kind], category, categoryUs, categoryIntervalUs, counted, countedRange, othersMoved, othersConfidence, othersMethod, indirectUserspace };
     out.push({ ...base, ...judge(base) });
   }
   return out;
@@ -277,8 +286,11 @@ function judge(v: Omit<CalibrationVerdict, 'verdict' | 'why' | 'bars'>): Judged 
     const inherent = spill[m.category];
     return `${m.category} ${m.us >= 0 ? '+' : '−'}${fmt(Math.abs(m.us))} µs [${fmt(m.intervalUs.low)}, ${fmt(m.intervalUs.high)}]${inherent === undefined || m.us <= 0 ? '' : ` (inherent: ${inherent})`}`;
   };
+  const how = v.othersMethod === null ? ''
+    : v.othersMethod.kind === 'student-t+bootstrap' ? `: Student's t over the ${v.othersMethod.repetitions} repetitions, or the bootstrap's where wider`
+      : `: bootstrap of the stack samples, ${v.othersMethod.repetitions} repetition (no spread between repetitions measured)`;
   const level = v.othersConfidence === null ? ''
-    : v.othersConfidence > 0.95 + 1e-9 ? ` (${(100 * v.othersConfidence).toFixed(2)} % intervals, 95 % for all together)`
+    : v.othersConfidence > 0.95 + 1e-9 ? ` (${(100 * v.othersConfidence).toFixed(2)} % intervals, 95 % for all together${how})`
       : ` (${(100 * v.othersConfidence).toFixed(0)} % intervals, each on its own: a summary without simultaneous ones)`;
   if (!othersMet) failures.push(`other categories moved${level}: ${v.othersMoved.map(moved).join(', ')}`);
   else passes.push(`every other category within its interval${level}`);

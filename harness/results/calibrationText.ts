@@ -18,7 +18,7 @@ const fmt = (v: number, d = 1): string => v.toFixed(d);
 const signed = (v: number, d = 1): string => `${v >= 0 ? '+' : '−'}${Math.abs(v).toFixed(d)}`;
 
 /** The bar each kind of control is held to, in words. */
-export const calibrationBarText = `burn → application µs/request within ±${100 * burnTolerance}% of the burn; copies → bytes copied/request = N × reply bytes (±${100 * countTolerance}%) and copying up; connects → connections opened/request = N (±${100 * countTolerance}%) and connections up; switches → context switches/request ≥ N and scheduling up; every other category's interval holding 0 (simultaneous intervals: 95 % for all together, Bonferroni, ${(100 * simultaneousConfidence(0.95)).toFixed(2)} % each)`;
+export const calibrationBarText = `burn → application µs/request within ±${100 * burnTolerance}% of the burn; copies → bytes copied/request = N × reply bytes (±${100 * countTolerance}%) and copying up; connects → connections opened/request = N (±${100 * countTolerance}%) and connections up; switches → context switches/request ≥ N and scheduling up; every other category's interval holding 0 (simultaneous intervals: 95 % for all together, Bonferroni, ${(100 * simultaneousConfidence(0.95)).toFixed(2)} % each; over 2 or more repetitions Student's t over the per-repetition differences, or the bootstrap's where wider)`;
 
 /** Header and one row of cells per verdict: control, load, injected, category found [interval], counted, others moved, verdict. */
 export function calibrationRows(verdicts: readonly CalibrationVerdict[]): string[][] {

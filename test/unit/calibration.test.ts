@@ -127,11 +127,11 @@ describe('calibration verdict', () => {
     // Outside 0 at 95 %, inside at 99.44 %: one of 9 categories past a 95 % bound is what chance alone gives.
     const chance = calibrationVerdicts(withSyscalls({ low: 0.4, high: 6 }, { low: -1.2, high: 7.5 }), all)[0];
     assert.equal(chance?.verdict, 'recovered', chance?.why);
-    assert.match(chance?.why ?? '', /every other category within its interval \(99\.44 % intervals, 95 % for all together\)/);
+    assert.match(chance?.why ?? '', /every other category within its interval \(99\.44 % intervals, 95 % for all together: Student's t over the 3 repetitions, or the bootstrap's where wider\)/);
     const moved = calibrationVerdicts(withSyscalls({ low: 2, high: 6 }, { low: 0.5, high: 7.5 }), all)[0];
     assert.equal(moved?.verdict, 'missed');
     assert.deepEqual(moved?.othersMoved.map((m) => [m.category, m.intervalUs]), [['syscalls', { low: 0.5, high: 7.5 }]]);
-    assert.match(moved?.why ?? '', /other categories moved \(99\.44 % intervals, 95 % for all together\): syscalls/);
+    assert.match(moved?.why ?? '', /other categories moved \(99\.44 % intervals, 95 % for all together: Student's t over the 3 repetitions, or the bootstrap's where wider\): syscalls/);
     // A summary written before the simultaneous intervals: judged on the 95 % ones, and says so.
     const old = calibrationVerdicts(withSyscalls({ low: 0.4, high: 6 }, undefined), all)[0];
     assert.equal(old?.verdict, 'missed');
