@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
 import { calibrationVerdicts, probedRequests } from '../../harness/attribution/calibrationVerdict';
 import { BadInputError } from '../../harness/errors';
 import { parseCalibrationControl } from '../../harness/profile/calibrationControl';
@@ -57,6 +59,22 @@ describe('calibration controls in a profile', () => {
     assert.notEqual(plan[2]?.deploymentKey, plan[4]?.deploymentKey);
     assert.match(stepId(plan[2] as NonNullable<(typeof plan)[number]>), /^baseline\+burn200us-cross-node-1000qps-c4-0b-r1$/);
     assert.deepEqual(withCalibrationVariants(plain, parseProfile(profileText(''), 'x.yaml')).length, plain.length);
+  });
+
+  it('the shipped profile: 5 instrumented repetitions after its 2 clean ones, each variant with a plain baseline of the same repetition', () => {
+    // Student's t over the repetitions (the verdict's simultaneous intervals) needs more than 2; the rounds past the
+    // last clean one run at the end, each interleaved like the others (a deployment per data plane and round).
+    const file = path.join(__dirname, '..', '..', '..', 'profiles', 'calibration.yaml');
+    const p = parseProfile(fs.readFileSync(file, 'utf8'), file);
+    assert.equal(p.repetitions, 2);
+    assert.equal(p.probes.instrumentedRepetitions, 5);
+    const plan = withCalibrationVariants(planSteps(p), p);
+    const instrumented = plan.filter((s) => s.measurement === 'instrumented');
+    for (const variant of [undefined, ...(p.calibration ?? [])]) {
+      assert.deepEqual(instrumented.filter((s) => s.variant === variant).map((s) => s.repetition), [1, 2, 3, 4, 5], `${variant ?? 'plain'}`);
+    }
+    assert.equal(plan.filter((s) => s.measurement === 'clean').length, 2 * 5);
+    assert.equal(new Set(plan.map((s) => s.deploymentKey)).size, 7 * 5, 'a deployment per data plane or variant and round');
   });
 
   it("a variant's deployment gets its controls after the profile's own server controls", () => {
