@@ -20,13 +20,14 @@ import { classifyFolded, classifyFoldedStacks, type StackCategory } from './stac
  * The simultaneous intervals (the calibration verdict's "every other category within its interval") are not
  * the bootstrap's alone when there are 2 or more repetitions. A percentile bootstrap over R repetitions is too
  * narrow at small R (Hesterberg, "What teachers should know about the bootstrap", The American Statistician
- * 69(4), 2015, §"narrowness bias": it behaves like an interval with the plug-in standard deviation, divisor R not
- * R − 1, and z in place of t): over R = 2 it draws only {a,a}, {a,b}, {b,b}, so its 99.44 % interval is about
+ * 69(4):371–386, 2015: "the common bootstrap percentile interval badly under-covers in small samples"; it behaves
+ * like an interval with the plug-in standard deviation, divisor R not R − 1, and z in place of t, his "narrowness
+ * bias"): over R = 2 it draws only {a,a}, {a,b}, {b,b}, so its 99.44 % interval is about
  * [min, max] of the two repetitions, and the true mean lies outside [min, max] of 2 draws half the time. So each
  * category's simultaneous interval is also taken as Student's t interval over the R per-repetition paired
  * differences (variant split minus baseline split of the same repetition, each already carrying its own
- * stack-sampling noise): mean ± t(R − 1, 1 − α/2) · s/√R, α = 1 − familyConfidence (Student 1908; the paired
- * t interval of any textbook, e.g. Wasserman, "All of Statistics", 2004, §10.7), and the verdict reads the hull of
+ * stack-sampling noise): mean ± t(R − 1, 1 − α/2) · s/√R, α = 1 − familyConfidence (the paired t interval:
+ * "Student", "The probable error of a mean", Biometrika 6(1), 1908), and the verdict reads the hull of
  * that and the bootstrap one, so it never claims less than the stack-sampling noise alone. With 1 repetition
  * there is no spread between repetitions to measure and the bootstrap (stack samples only) stands, as `method`
  * says. The per-category 95 % intervals and the extra CPU's stay percentile bootstrap (issue 14 asks for
