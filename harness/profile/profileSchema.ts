@@ -98,8 +98,8 @@ const rateSearchSchema = z.strictObject({
   /** Probes (short clean steps, repeats included) per data plane and placement; the search ends at this count. */
   maxProbes: z.number().int().min(2).max(50).default(12),
   /** The search ends once the highest passing and lowest failing rate are within this share of each other. */
-  // Above 0 (at 0 the near-knee step 1 + 2 × resolution would re-probe one rate until the budget ran out) and at
-  // most 50 % (so that step stays at most the exponential phase's doubling).
+  // Above 0 (at 0 the near-knee step 1 + resolution would re-probe one rate until the budget ran out) and at
+  // most 50 % (so that step stays below the exponential phase's doubling).
   resolution: percent(50).refine((s) => Number.parseFloat(s) > 0, { message: 'expected a percent above 0%' }).default('5%'),
   /** Each probe's measured window; default: the profile's `duration`. Stretched to hold `minRequests`. */
   duration: window.optional(),

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { gaussian, seededRandom } from '../../harness/results/stats/seededRandom';
 import {
-  crossingQps, defaultCloseMargin, isotonicFit, judgeNext, judgeProbe, nextRate, probeScore, scoreCap, searchMaxRate, searchResult,
+  crossingQps, defaultCloseMargin, isotonicFit, judgeNext, judgeProbe, nearLimitStep, nextRate, probeScore, rateSearchConfig, scoreCap, searchMaxRate, searchResult,
   type ProbeMeasurement, type RateSearchConfig, type SearchProbe,
 } from '../../harness/runner/rateSearch';
 
@@ -11,7 +11,7 @@ import {
  */
 const fitted = (o: Partial<RateSearchConfig> = {}): RateSearchConfig => ({
   objective: { p99Us: 5000, errorShare: 0.001 }, fromQps: 4000, toQps: 200_000, maxProbes: 12, resolution: 0.1, closeMargin: defaultCloseMargin, factor: 2,
-  minRequests: 10_000, maxProbesPerRate: 3, confirmBounds: true, noisyShare: 0.25, nearLimitFactor: 1.2, debtRule: true, fit: 'isotonic-median', ...o,
+  minRequests: 10_000, maxProbesPerRate: 3, confirmBounds: true, noisyShare: 0.25, nearLimitFactor: 1.1, debtRule: true, fit: 'isotonic-median', ...o,
 });
 /** The same search as it ran before the fit (per-rate verdicts, factor 2 throughout, no debt rule). */
 const perRate = (): RateSearchConfig => {
@@ -94,13 +94,30 @@ describe('rate search: the isotonic fit, its crossing, the debt rule, the near-l
     assert.deepEqual(probes(c, [[32_000, 9000, overload], [24_000, 9000, { requests: 0 }]]).map((p) => p.afterHigherFail === true), [false, false], 'a broken probe is no debt');
   });
 
-  it('near the limit (within the band, or a fail there overturned) the exponential phase steps by 1 + 2 × resolution, so no probe overloads by more; far from it, by 2', () => {
+  it('near the limit (within the band, or a fail there overturned) the exponential phase steps by 1 + resolution, so no probe overloads by more and a fail there ends the bracket; far from it, by 2', () => {
     const c = fitted();
     assert.deepEqual(nextRate(c, probes(c, [[4000, 1000], [8000, 1500], [16_000, 2000]])), { qps: 32_000 }, 'P99 at 40 % of the limit: doubled');
-    assert.deepEqual(nextRate(c, probes(c, [[4000, 1000], [8000, 1500], [16_000, 2000], [32_000, 4000]])), { qps: 38_400 }, 'P99 at 80 %: ×1.2');
+    assert.deepEqual(nextRate(c, probes(c, [[4000, 1000], [8000, 1500], [16_000, 2000], [32_000, 4000]])), { qps: 35_200 }, 'P99 at 80 %: ×1.1');
     assert.deepEqual(nextRate(perRate(), probes(perRate(), [[4000, 1000], [8000, 1500], [16_000, 2000], [32_000, 4000]])), { qps: 64_000 }, 'results written before it: doubled');
     // 8000 failed once (a stall), then passed twice: the fit passes it, and the knee is near.
-    assert.deepEqual(nextRate(c, probes(c, [[4000, 1000], [8000, 70_000], [6000, 2000], [7000, 2300], [8000, 3500], [8000, 3500]])), { qps: 9600 }, 'a fail overturned at the highest passing rate: ×1.2');
+    assert.deepEqual(nextRate(c, probes(c, [[4000, 1000], [8000, 70_000], [6000, 2000], [7000, 2300], [8000, 3500], [8000, 3500]])), { qps: 8800 }, 'a fail overturned at the highest passing rate: ×1.1');
+    // A fail one step up is within the resolution: no bisection (33,600), only the two ends settled and confirmed.
+    const fail = probes(c, [[4000, 1000], [8000, 1500], [16_000, 2000], [32_000, 4000], [35_200, 9000]]);
+    assert.deepEqual(nextRate(c, fail), { qps: 32_000 }, 'the close pass settled');
+    const settled = [...fail, judgeNext(c, fail, 32_000, m(3000))];
+    assert.deepEqual(nextRate(c, settled), { qps: 35_200 }, 'the fail confirmed');
+    assert.deepEqual(nextRate(c, [...settled, judgeNext(c, settled, 35_200, m(8000))]), { end: 'converged' });
+  });
+
+  it('nearLimitStep rounds down, so the step stays within the resolution whatever the rate; profiles resolve it to 1 + resolution', () => {
+    assert.equal(nearLimitStep(32_000, 1.1), 35_200);
+    assert.equal(nearLimitStep(30_610, 1.1), 33_671);
+    for (let q = 500; q < 200_000; q += 997) {
+      const next = nearLimitStep(q, 1.1);
+      assert.ok(next > q && (next - q) / q <= 0.1, `${q} → ${next}`);
+    }
+    assert.equal(nearLimitStep(5, 1.1), 6, 'always above the pass');
+    assert.equal(rateSearchConfig({ p99: "5ms", errors: "0.1%", from: 4000, to: 200_000, maxProbes: 12, resolution: "10%", minRequests: 10_000 } as Parameters<typeof rateSearchConfig>[0]).nearLimitFactor, 1.1);
   });
 
   it('the bracket comes from the fit: a lone fail below passing rates is pooled with them, not taken as the lowest failing rate', () => {
@@ -113,7 +130,7 @@ describe('rate search: the isotonic fit, its crossing, the debt rule, the near-l
     assert.equal(old.estimateQps, undefined, 'no estimate without the fit');
   });
 
-  it('on a synthetic machine with debt (an overload ≥ 1.4× capacity adds ×3 to the next two probes), two fitted searches agree within 15 % in ≥ 42 of 50 pairs (44 with these seeds), the per-rate search in at least 5 fewer (33), each within 12 probes', async () => {
+  it('on a synthetic machine with debt (an overload ≥ 1.4× capacity adds ×3 to the next two probes), two fitted searches agree within 15 % in ≥ 42 of 50 pairs (45 with these seeds), the per-rate search in at least 5 fewer (33), each within 12 probes', async () => {
     const capacity = 34_000;
     const machine = (seed: number): ((qps: number) => Promise<ProbeMeasurement>) => {
       const random = seededRandom(seed);
