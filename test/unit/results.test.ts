@@ -41,8 +41,8 @@ describe('summary', () => {
     assert.ok(sc !== undefined);
     assert.equal(sc.repetitions, 2);
     assert.deepEqual(sc.latencyAddedP50Us?.values, [30, 40]);
-    assert.equal(sc.latencyP50Us.min, 130);
-    assert.equal(sc.cpuUsPerRequest.median, 42);
+    assert.equal(sc.latencyP50Us?.min, 130);
+    assert.equal(sc.cpuUsPerRequest?.median, 42);
     assert.equal(sc.cpuUsPerRequestByComponent['client-proxy'], 22);
     assert.equal(sc.connectionsOnPath, 3);
     assert.ok(sc.breakdown !== null && sc.breakdown.extraCpuUsPerRequest > 0);
