@@ -36,7 +36,7 @@ const ownCpu = (role: string): boolean => role !== 'dataplane';
 
 /** A step's latency percentile (µs); null when it recorded no request (results before null figures stored 0 with count 0). */
 const pct = (p: string) => (s: StepRecord): number | null => (s.load.latency.count > 0 ? (s.load.latency.percentilesUs[p] ?? null) : null);
-/** Why a step has no latency percentiles: the reason its histogram stored, or the count it has. */
+/** Why a step has no latency percentiles: the reason its histogram stored (results before that rule stored none). */
 const latencyGap = (s: StepRecord): string => s.load.latency.unavailableReason ?? 'no request completed';
 
 /** The components' own CPU per request added up; null when any of them was not measured (it must not count as 0). */

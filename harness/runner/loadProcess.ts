@@ -20,13 +20,6 @@ export function protocolLoadArgs(p: Pick<LoadPoint, 'protocol' | 'streams'>): st
 }
 
 /**
- * Runs `meshbench load --events --json -` behind `prefix` (e.g. ["ip", "netns", "exec", "mb-pod1"] or a
- * cgroup-entering wrapper) and returns its result. Events on stderr bound the measured window (`measuring`,
- * `done`, each with the client's rusage) and drive progress; the JSON
- * result arrives on stdout. Aborting sends SIGINT, which makes the client stop and still print its result;
- * the step is discarded by the runner anyway.
- */
-/**
  * The runner's progress figures from one load client progress event: P99 null until the client has a
  * figure (it sends null, or nothing, before its first request completes), so no display shows 0 µs for it.
  */
@@ -34,6 +27,13 @@ export function progressOf(e: { readonly qpsLastInterval?: number; readonly p99U
   return { qpsLastInterval: e.qpsLastInterval ?? 0, p99Us: e.p99Us ?? null };
 }
 
+/**
+ * Runs `meshbench load --events --json -` behind `prefix` (e.g. ["ip", "netns", "exec", "mb-pod1"] or a
+ * cgroup-entering wrapper) and returns its result. Events on stderr bound the measured window (`measuring`,
+ * `done`, each with the client's rusage) and drive progress; the JSON
+ * result arrives on stdout. Aborting sends SIGINT, which makes the client stop and still print its result;
+ * the step is discarded by the runner anyway.
+ */
 export function runLoadProcess(prefix: readonly string[], invocation: LoadInvocation): Promise<LoadResult> {
   return new Promise((resolve, reject) => {
     if (invocation.signal.aborted) {
