@@ -4,7 +4,7 @@ import type { Chart } from './charts/chartTypes';
 import { orderDataPlanes } from './charts/chartTypes';
 import { formatSigned, formatSignedUs, formatUs, mdCell } from '../harness/results/formatUnits';
 import { loadLabel, pointLabel } from './stepRows';
-import { explainedShareText } from '../harness/results/summaryText';
+import { explainedShareText, measuredText } from '../harness/results/summaryText';
 import { groupLabel } from '../harness/results/calibrationText';
 import { calibrationSection } from './calibration/calibrationSection';
 import type { CalibrationVerdict } from '../harness/attribution/calibrationVerdict';
@@ -66,7 +66,7 @@ export function markdownSummary(i: MarkdownInputs): string {
       const notMeasured = reason === null ? '—' : reason.startsWith('none: ') ? `none (${reason.slice('none: '.length)})` : `not measured (${reason})`;
       const ebpfCell = !ebpf ? '' : ` ${g.ebpfRunTimeUsPerRequest === null || g.ebpfRunTimeUsPerRequest === undefined ? notMeasured : withSpread(g.ebpfRunTimeUsPerRequest, (v) => v.toFixed(2))} |`;
       const added = (us: Spread | null, pct: Spread | null): string => (us === null || pct === null ? '—' : `${formatSignedUs(us.median)}${us.interval === undefined ? '' : ` [${formatSignedUs(us.interval.low)}–${formatSignedUs(us.interval.high)}]`} (${formatSigned(pct.median, 0, '%')})`);
-      lines.push(`| ${groupLabel(g)} | ${withSpread(g.actualQps, (v) => v.toFixed(0))} | ${withSpread(g.latencyP50Us, formatUs)} | ${withSpread(g.latencyP99Us, formatUs)} | ${withSpread(g.latencyP999Us, formatUs)} | ${added(g.latencyAddedP50Us, g.latencyAddedP50Pct)} | ${added(g.latencyAddedP99Us, g.latencyAddedP99Pct)} | ${withSpread(g.cpuUsPerRequest, (v) => v.toFixed(1))} |${ebpfCell} ${g.connectionsOnPath === null ? '—' : String(Math.round(g.connectionsOnPath * 100) / 100)} | ${g.errors.median.toFixed(0)} |`);
+      lines.push(`| ${groupLabel(g)} | ${withSpread(g.actualQps, (v) => v.toFixed(0))} | ${measuredText(g.latencyP50Us, g.latencyLeftOut, g.repetitions, formatUs)} | ${measuredText(g.latencyP99Us, g.latencyLeftOut, g.repetitions, formatUs)} | ${measuredText(g.latencyP999Us, g.latencyLeftOut, g.repetitions, formatUs)} | ${added(g.latencyAddedP50Us, g.latencyAddedP50Pct)} | ${added(g.latencyAddedP99Us, g.latencyAddedP99Pct)} | ${mdCell(measuredText(g.cpuUsPerRequest, g.cpuLeftOut, g.repetitions, (v) => v.toFixed(1)))} |${ebpfCell} ${g.connectionsOnPath === null ? '—' : String(Math.round(g.connectionsOnPath * 100) / 100)} | ${g.errors.median.toFixed(0)} |`);
     }
     lines.push('');
   }
@@ -115,8 +115,10 @@ function perturbationSection(groups: readonly SummaryGroup[]): string[] {
   for (const g of withP) {
     const p = g.perturbation;
     if (p === null || p === undefined) continue;
-    const us = (f: typeof p.latencyP50Us): string => `${formatUs(f.clean)} → ${formatUs(f.instrumented)} (${pctCell(f.deltaPct)})`;
-    lines.push(`| ${groupLabel(g)} | ${pointLabel(g)} | ${p.cleanRepetitions} / ${p.instrumentedRepetitions} | ${us(p.latencyP50Us)} | ${us(p.latencyP99Us)} | ${p.cpuUsPerRequest.clean.toFixed(1)} → ${p.cpuUsPerRequest.instrumented.toFixed(1)} (${pctCell(p.cpuUsPerRequest.deltaPct)}) |`);
+    const fig = (v: number | null, f: (n: number) => string): string => (v === null ? '—' : f(v));
+    const us = (f: typeof p.latencyP50Us): string => `${fig(f.clean, formatUs)} → ${fig(f.instrumented, formatUs)} (${pctCell(f.deltaPct)})`;
+    const cpu = (v: number | null): string => fig(v, (n) => n.toFixed(1));
+    lines.push(`| ${groupLabel(g)} | ${pointLabel(g)} | ${p.cleanRepetitions} / ${p.instrumentedRepetitions} | ${us(p.latencyP50Us)} | ${us(p.latencyP99Us)} | ${cpu(p.cpuUsPerRequest.clean)} → ${cpu(p.cpuUsPerRequest.instrumented)} (${pctCell(p.cpuUsPerRequest.deltaPct)}) |`);
   }
   return [...lines, ''];
 }

@@ -37,7 +37,8 @@ export interface LoadProgress {
   readonly completed: number;
   readonly errors: number;
   readonly qpsLastInterval: number;
-  readonly p99Us: Microseconds;
+  /** P99 of the requests recorded so far; null before the first one completes (an empty histogram has no P99, not 0 µs). */
+  readonly p99Us: Microseconds | null;
 }
 
 export interface LoadRunnerDeps {
@@ -481,7 +482,7 @@ export class LoadRunner {
         completed: this.completed,
         errors: this.failed,
         qpsLastInterval: ((this.completed - lastCompleted) * 1e6) / Math.max(1, now - lastUs),
-        p99Us: this.latency.percentileUs(99),
+        p99Us: this.latency.count === 0 ? null : this.latency.percentileUs(99),
       });
       lastCompleted = this.completed;
       lastUs = now;

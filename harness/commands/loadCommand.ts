@@ -238,9 +238,10 @@ function ownCpu(): { cpuUserUs: number; cpuSystemUs: number } {
   return { cpuUserUs: u.user, cpuSystemUs: u.system };
 }
 
-function progressLine(p: LoadProgress): string {
+/** The load command's own progress line; P99 "none" (as the load summary prints an empty histogram) until a request has completed. */
+export function progressLine(p: LoadProgress): string {
   const phase = p.warmingUp ? 'warm-up' : 'measuring';
-  return `${phase} ${(p.elapsedUs / 1e6).toFixed(0)}s  ${p.qpsLastInterval.toFixed(0)} qps  p99 ${(p.p99Us / 1000).toFixed(2)} ms  ${p.completed} ok  ${p.errors} errors`;
+  return `${phase} ${(p.elapsedUs / 1e6).toFixed(0)}s  ${p.qpsLastInterval.toFixed(0)} qps  p99 ${p.p99Us === null ? 'none' : `${(p.p99Us / 1000).toFixed(2)} ms`}  ${p.completed} ok  ${p.errors} errors`;
 }
 
 /** Whether any request was answered with a success (2xx, gRPC OK, or a whole TCP echo). */

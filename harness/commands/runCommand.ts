@@ -26,6 +26,11 @@ function timestamp(d = new Date()): string {
 }
 
 
+/** The live bar's P99 field: "-" (the bar's n/a, as before the first event) until a request has completed, never 0 µs. */
+export function progressP99(p99Us: number | null): string {
+  return p99Us === null ? '-' : formatUs(p99Us);
+}
+
 /** Plain lines when not on a TTY (CI logs), a live bar when on one; nothing with --quiet. */
 function progressEvents(flags: RunFlags, startMs: number): RunnerEvents & { stop(): void } {
   const quiet = flags.quiet === true || flags.json === true;
@@ -55,7 +60,7 @@ function progressEvents(flags: RunFlags, startMs: number): RunnerEvents & { stop
       }
     },
     stepProgress(_step, p) {
-      bar?.update(done, { qps: p.qpsLastInterval.toFixed(0), p99: formatUs(p.p99Us), elapsed: elapsed() });
+      bar?.update(done, { qps: p.qpsLastInterval.toFixed(0), p99: progressP99(p.p99Us), elapsed: elapsed() });
     },
     stepFinished(step: PlannedStep, r: StepRecord) {
       done += 1;

@@ -58,7 +58,7 @@ export function withRepetitionVerdicts(summary: SummaryRecord, policy: { readonl
   return {
     ...summary,
     groups: summary.groups.map((g): SummaryGroup => {
-      const s = pointSettlement(g.latencyP99Us.values, g, policy.min, until);
+      const s = pointSettlement(g.latencyP99Us?.values ?? [], g, policy.min, until);
       return { ...g, repetitionVerdict: { ...s, figure: settlingFigure, min: policy.min, max: policy.max, untilShare: until, reachedMax: !s.settled && g.repetitions >= policy.max } };
     }),
   };

@@ -3,7 +3,7 @@ import { breakdownUncertainty } from '../attribution/breakdownInterval';
 import { seededRandom, seedFrom, type RandomSource } from './stats/seededRandom';
 import type { OverheadBreakdown, StepRecord } from './resultTypes';
 import { isHeadlineStep, isInstrumentedStep, resultsSchemaVersion } from './resultTypes';
-import type { Perturbation, Spread, SummaryGroup, SummaryRecord } from './summaryTypes';
+import type { LeftOut, Perturbation, Spread, SummaryGroup, SummaryRecord } from './summaryTypes';
 import { withIntervals } from './summaryIntervals';
 import { calibrationVerdicts } from '../attribution/calibrationVerdict';
 
@@ -34,11 +34,39 @@ const isReference = (s: Pick<StepRecord, 'dataplane' | 'variant'>): boolean => s
 /** Components whose CPU is their own (the eBPF data plane's run time is already inside its hosts' CPU). */
 const ownCpu = (role: string): boolean => role !== 'dataplane';
 
-const pct = (p: string) => (s: StepRecord): number => s.load.latency.percentilesUs[p] ?? 0;
-const totalCpu = (s: StepRecord): number => s.components.filter((c) => ownCpu(c.role)).reduce((a, c) => a + (s.resources[c.name]?.cpuUsPerRequest ?? 0), 0);
+/** A step's latency percentile (µs); null when it recorded no request (results before null figures stored 0 with count 0). */
+const pct = (p: string) => (s: StepRecord): number | null => (s.load.latency.count > 0 ? (s.load.latency.percentilesUs[p] ?? null) : null);
+/** Why a step has no latency percentiles: the reason its histogram stored (results before that rule stored none). */
+const latencyGap = (s: StepRecord): string => s.load.latency.unavailableReason ?? 'no request completed';
 
-function medianBy<T>(items: readonly T[], key: (t: T) => number): T | undefined {
-  const sorted = [...items].sort((a, b) => key(a) - key(b));
+/** The components' own CPU per request added up; null when any of them was not measured (it must not count as 0). */
+const totalCpu = (s: StepRecord): number | null => {
+  const own = s.components.filter((c) => ownCpu(c.role)).map((c) => s.resources[c.name]?.cpuUsPerRequest ?? null);
+  return own.length === 0 || own.some((v) => v === null) ? null : own.reduce((a: number, v) => a + (v as number), 0);
+};
+/** Why totalCpu is null for a step: no request to divide by, or which components have no CPU figure. */
+const cpuGap = (s: StepRecord): string => {
+  if (s.load.requestsCompleted === 0) return 'no request completed';
+  const missing = s.components.filter((c) => ownCpu(c.role) && (s.resources[c.name]?.cpuUsPerRequest ?? null) === null).map((c) => c.name);
+  return missing.length === 0 ? 'the step lists no components' : `CPU of ${missing.join(', ')} not measured`;
+};
+
+/** The spread of the figures a group's steps have, leaving out the steps without one; null when none has one. */
+function measuredSpread(group: readonly StepRecord[], figure: (s: StepRecord) => number | null): Spread | null {
+  const values = group.map(figure).filter((v): v is number => v !== null);
+  return values.length === 0 ? null : spread(values);
+}
+
+/** How many repetitions a figure left out (figure null) and their reasons; undefined when none. */
+function leftOutOf(group: readonly StepRecord[], figure: (s: StepRecord) => number | null, why: (s: StepRecord) => string): LeftOut | undefined {
+  const gaps = group.filter((s) => figure(s) === null);
+  return gaps.length === 0 ? undefined : { repetitions: gaps.length, reason: [...new Set(gaps.map(why))].join('; ') };
+}
+
+/** The item with the median key among those with a key (any item when none has one). */
+function medianBy<T>(items: readonly T[], key: (t: T) => number | null): T | undefined {
+  const keyed = items.filter((t) => key(t) !== null);
+  const sorted = [...(keyed.length > 0 ? keyed : items)].sort((a, b) => (key(a) ?? 0) - (key(b) ?? 0));
   return sorted[(sorted.length - 1) >> 1];
 }
 
@@ -82,15 +110,18 @@ export function summarise(runId: string, status: SummaryRecord['status'], allSte
     // The relative figure is each repetition's difference over the median baseline (one constant), so its median
     // and interval are the µs ones scaled and the two never disagree in sign; a ratio per repetition did (-472 µs
     // beside +42 % when one repetition's baseline was 4× the other's).
+    // A pair where either side recorded no request has no difference: it is left out, not counted as 0 µs.
     const added = (p: string, relative: boolean): Spread | null => {
-      if (pairs.length === 0) return null;
-      const base = relative ? spread(pairs.map(([, b]) => pct(p)(b))).median : 1;
-      return spread(pairs.map(([s, b]) => {
-        const d = pct(p)(s) - pct(p)(b);
+      const measured = pairs.flatMap(([s, b]) => { const v = pct(p)(s); const w = pct(p)(b); return v === null || w === null ? [] : [[v, w] as const]; });
+      if (measured.length === 0) return null;
+      const base = relative ? spread(measured.map(([, w]) => w)).median : 1;
+      return spread(measured.map(([v, w]) => {
+        const d = v - w;
         return relative ? (base > 0 ? (100 * d) / base : 0) : d;
       }));
     };
-    const attributed = attributionPairs(group, first, pairs, instrumentedByGroup);
+    // A pair without both CPU figures has no extra CPU to break down (0 would read as a free data plane).
+    const attributed = attributionPairs(group, first, pairs, instrumentedByGroup).filter(([s, b]) => totalCpu(s) !== null && totalCpu(b) !== null);
     const breakdowns: OverheadBreakdown[] = attributed.map(([s, b]) => overheadBreakdown(s.dataplane, stepCosts(s), probedRequests(s), stepCosts(b), probedRequests(b)));
     const byComponent = (pick: (s: StepRecord, name: string) => number | null): Record<string, number> => {
       const names = new Set(group.flatMap((s) => s.components.map((c) => c.name)));
@@ -113,12 +144,14 @@ export function summarise(runId: string, status: SummaryRecord['status'], allSte
       placement: first.placement,
       loadPoint: first.loadPoint,
       repetitions: group.length,
-      latencyP50Us: spread(group.map(pct('50'))),
-      latencyP90Us: spread(group.map(pct('90'))),
-      latencyP99Us: spread(group.map(pct('99'))),
-      latencyP999Us: spread(group.map(pct('99.9'))),
+      latencyP50Us: measuredSpread(group, pct('50')),
+      latencyP90Us: measuredSpread(group, pct('90')),
+      latencyP99Us: measuredSpread(group, pct('99')),
+      latencyP999Us: measuredSpread(group, pct('99.9')),
+      ...optional('latencyLeftOut', leftOutOf(group, pct('50'), latencyGap)),
       actualQps: spread(group.map((s) => s.load.actualQps)),
-      cpuUsPerRequest: spread(group.map(totalCpu)),
+      cpuUsPerRequest: measuredSpread(group, totalCpu),
+      ...optional('cpuLeftOut', leftOutOf(group, totalCpu, cpuGap)),
       cpuUsPerRequestByComponent: byComponent((s, n) => s.resources[n]?.cpuUsPerRequest ?? null),
       memoryRssBytesPeakByComponent: byComponent((s, n) => s.resources[n]?.memoryRssBytesPeak ?? null),
       errors: spread(group.map((s) => s.load.requestsFailed)),
@@ -161,15 +194,21 @@ function attributionPairs(
   return mine.map((s) => [s, baselines.find((b) => b.repetition === s.repetition) ?? (medianBy(baselines, pct('50')) as StepRecord)] as const);
 }
 
+/** `{ [key]: value }`, or nothing when value is undefined (so summary.json has no undefined keys). */
+function optional<K extends string, V>(key: K, value: V | undefined): Partial<Record<K, V>> {
+  return value === undefined ? {} : ({ [key]: value } as Record<K, V>);
+}
+
 /** Pure: instrumented against clean medians of one group; null without both kinds. */
 export function perturbation(clean: readonly StepRecord[], instrumented: readonly StepRecord[]): Perturbation | null {
   const cleanOnly = clean.filter((s) => s.measurement === 'clean');
   const instr = instrumented.filter((s) => s.measurement === 'instrumented');
   if (cleanOnly.length === 0 || instr.length === 0) return null;
-  const figure = (f: (s: StepRecord) => number): Perturbation['latencyP50Us'] => {
-    const c = spread(cleanOnly.map(f)).median;
-    const i = spread(instr.map(f)).median;
-    return { clean: c, instrumented: i, deltaPct: c > 0 ? (100 * (i - c)) / c : null };
+  // Medians over the repetitions that have the figure; null on a side where none has it.
+  const figure = (f: (s: StepRecord) => number | null): Perturbation['latencyP50Us'] => {
+    const c = measuredSpread(cleanOnly, f)?.median ?? null;
+    const i = measuredSpread(instr, f)?.median ?? null;
+    return { clean: c, instrumented: i, deltaPct: c !== null && i !== null && c > 0 ? (100 * (i - c)) / c : null };
   };
   return {
     cleanRepetitions: cleanOnly.length,

@@ -1,5 +1,5 @@
 import { breakdownCategories, ebpfComponentName, type BreakdownCategory } from './resultTypes';
-import type { Spread, SummaryGroup, SummaryRecord } from './summaryTypes';
+import type { LeftOut, Spread, SummaryGroup, SummaryRecord } from './summaryTypes';
 import type { Interval } from '../attribution/breakdownInterval';
 import { formatSigned, formatSignedUs, formatUs } from './formatUnits';
 import { calibrationBarText, calibrationRows, groupLabel } from './calibrationText';
@@ -18,6 +18,18 @@ function withSpread(s: Spread, f: (n: number) => string): string {
   if (s.interval !== undefined) return `${f(s.median)} [${f(s.interval.low)}–${f(s.interval.high)}]`;
   return s.values.length > 1 ? `${f(s.median)} [${f(s.min)}–${f(s.max)}]` : f(s.median);
 }
+
+/**
+ * A figure some repetitions could not measure: "n/a (why)" when none did, else the figure over those that
+ * did with how many were left out and why, e.g. "812 µs [790–840] (1 of 3 left out: no request completed)".
+ */
+export function measuredText(s: Spread | null, leftOut: LeftOut | undefined, repetitions: number, f: (n: number) => string): string {
+  if (s === null) return `n/a (${leftOut?.reason ?? 'not measured'})`;
+  return leftOut === undefined ? withSpread(s, f) : `${withSpread(s, f)} (${leftOut.repetitions} of ${repetitions} left out: ${leftOut.reason})`;
+}
+
+/** A perturbation median: "—" when no repetition of that kind had the figure. */
+const perturbed = (v: number | null, f: (n: number) => string): string => (v === null ? '—' : f(v));
 
 /** What the brackets mean, printed under the headline table when any figure has an interval. */
 export const intervalLegend = '[low–high]: 95 % percentile-bootstrap interval of the median over repetitions (2,000 seeded resamples); with 3 repetitions it is the min–max and covers the true median ~75 % of the time, from 5 repetitions on ~93 %';
@@ -99,14 +111,14 @@ export function formatSummaryText(s: SummaryRecord): string {
     const added = (us: Spread | null, pct: Spread | null): string => (us === null || pct === null ? '—' : `${withSpread(us, formatSignedUs)} (${formatSigned(pct.median, 0, '%')})`);
     headline.push([
       groupLabel(g), g.placement, loadLabel(g), withSpread(g.actualQps, (n) => n.toFixed(0)),
-      withSpread(g.latencyP50Us, formatUs), withSpread(g.latencyP99Us, formatUs),
+      measuredText(g.latencyP50Us, g.latencyLeftOut, g.repetitions, formatUs), measuredText(g.latencyP99Us, g.latencyLeftOut, g.repetitions, formatUs),
       added(g.latencyAddedP50Us, g.latencyAddedP50Pct), added(g.latencyAddedP99Us, g.latencyAddedP99Pct),
-      withSpread(g.cpuUsPerRequest, (n) => n.toFixed(1)), g.connectionsOnPath === null ? '—' : String(g.connectionsOnPath),
+      measuredText(g.cpuUsPerRequest, g.cpuLeftOut, g.repetitions, (n) => n.toFixed(1)), g.connectionsOnPath === null ? '—' : String(g.connectionsOnPath),
       withSpread(g.errors, (n) => n.toFixed(0)),
     ]);
   }
   lines.push(...table(headline));
-  if (s.groups.some((g) => g.latencyP50Us.interval !== undefined)) lines.push(intervalLegend);
+  if (s.groups.some((g) => g.latencyP50Us?.interval !== undefined)) lines.push(intervalLegend);
 
   lines.push('', 'resources per component (CPU µs/request, peak RSS; median of repetitions)');
   for (const g of s.groups) {
@@ -162,9 +174,10 @@ export function perturbationLines(groups: readonly SummaryGroup[]): string[] {
   for (const g of withP) {
     const p = g.perturbation;
     if (p === null || p === undefined) continue;
-    const us = (f: typeof p.latencyP50Us): string => `${formatUs(f.clean)}→${formatUs(f.instrumented)} (${signedPct(f.deltaPct)})`;
+    const us = (f: typeof p.latencyP50Us): string => `${perturbed(f.clean, formatUs)}→${perturbed(f.instrumented, formatUs)} (${signedPct(f.deltaPct)})`;
+    const cpu = (v: number | null): string => perturbed(v, (n) => n.toFixed(1));
     rows.push([groupLabel(g), loadLabel(g), `${p.cleanRepetitions}/${p.instrumentedRepetitions}`, us(p.latencyP50Us), us(p.latencyP99Us),
-      `${p.cpuUsPerRequest.clean.toFixed(1)}→${p.cpuUsPerRequest.instrumented.toFixed(1)} (${signedPct(p.cpuUsPerRequest.deltaPct)})`]);
+      `${cpu(p.cpuUsPerRequest.clean)}→${cpu(p.cpuUsPerRequest.instrumented)} (${signedPct(p.cpuUsPerRequest.deltaPct)})`]);
   }
   return ['', 'perturbation: instrumented repetitions (probes, stacks, bpf_stats) against clean ones (headline figures are clean)', ...table(rows)];
 }

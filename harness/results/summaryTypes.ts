@@ -24,13 +24,21 @@ export interface SummaryGroup {
   readonly placement: 'same-node' | 'cross-node';
   readonly loadPoint: LoadPoint;
   readonly repetitions: number;
-  readonly latencyP50Us: Spread;
-  readonly latencyP90Us: Spread;
-  readonly latencyP99Us: Spread;
-  readonly latencyP999Us: Spread;
+  /**
+   * Latency percentiles over the repetitions that recorded a request; a repetition that recorded none has no
+   * percentile (never 0 µs) and is left out, counted in latencyLeftOut. Null when no repetition recorded one.
+   */
+  readonly latencyP50Us: Spread | null;
+  readonly latencyP90Us: Spread | null;
+  readonly latencyP99Us: Spread | null;
+  readonly latencyP999Us: Spread | null;
+  /** The repetitions left out of the latency figures (and of the latency added) and why; absent when none was. */
+  readonly latencyLeftOut?: LeftOut;
   readonly actualQps: Spread;
-  /** Every component's CPU per request added up. */
-  readonly cpuUsPerRequest: Spread;
+  /** Every component's CPU per request added up, over the repetitions where each was measured; null when none. */
+  readonly cpuUsPerRequest: Spread | null;
+  /** The repetitions left out of cpuUsPerRequest (a component's CPU per request not measured) and why; absent when none was. */
+  readonly cpuLeftOut?: LeftOut;
   /** Per component, median over repetitions. */
   readonly cpuUsPerRequestByComponent: Readonly<Record<string, number>>;
   readonly memoryRssBytesPeakByComponent: Readonly<Record<string, number>>;
@@ -68,10 +76,19 @@ export interface SummaryGroup {
   readonly repetitionVerdict?: RepetitionVerdict;
 }
 
-/** One figure instrumented against clean: medians over each kind's repetitions; deltaPct null when clean is 0. */
+/** Repetitions a figure was not measured in, left out of its median and interval, and why (distinct reasons joined by "; "). */
+export interface LeftOut {
+  readonly repetitions: number;
+  readonly reason: string;
+}
+
+/**
+ * One figure instrumented against clean: medians over each kind's repetitions that have the figure (null
+ * when none has it); deltaPct null when clean is 0 or either side is null.
+ */
 export interface PerturbationFigure {
-  readonly clean: number;
-  readonly instrumented: number;
+  readonly clean: number | null;
+  readonly instrumented: number | null;
   readonly deltaPct: number | null;
 }
 

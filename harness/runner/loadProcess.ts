@@ -20,6 +20,14 @@ export function protocolLoadArgs(p: Pick<LoadPoint, 'protocol' | 'streams'>): st
 }
 
 /**
+ * The runner's progress figures from one load client progress event: P99 null until the client has a
+ * figure (it sends null, or nothing, before its first request completes), so no display shows 0 µs for it.
+ */
+export function progressOf(e: { readonly qpsLastInterval?: number; readonly p99Us?: number | null }): { qpsLastInterval: number; p99Us: number | null } {
+  return { qpsLastInterval: e.qpsLastInterval ?? 0, p99Us: e.p99Us ?? null };
+}
+
+/**
  * Runs `meshbench load --events --json -` behind `prefix` (e.g. ["ip", "netns", "exec", "mb-pod1"] or a
  * cgroup-entering wrapper) and returns its result. Events on stderr bound the measured window (`measuring`,
  * `done`, each with the client's rusage) and drive progress; the JSON
@@ -50,14 +58,14 @@ export function runLoadProcess(prefix: readonly string[], invocation: LoadInvoca
         pending = pending.slice(nl + 1);
         nl = pending.indexOf('\n');
         if (line.startsWith('{"meshbenchEvent":true')) {
-          const e = JSON.parse(line) as { event: string; qpsLastInterval?: number; p99Us?: number; cpuUserUs?: number; cpuSystemUs?: number };
+          const e = JSON.parse(line) as { event: string; qpsLastInterval?: number; p99Us?: number | null; cpuUserUs?: number; cpuSystemUs?: number };
           const cpu = e.cpuUserUs === undefined || e.cpuSystemUs === undefined ? undefined : { cpuUserUs: e.cpuUserUs, cpuSystemUs: e.cpuSystemUs };
           if (e.event === 'measuring') {
             measured = true;
             if (child.pid !== undefined) rememberProcess(child.pid);
             invocation.onMeasuring(cpu);
           } else if (e.event === 'done') invocation.onWindowEnd?.(cpu);
-          else if (e.event === 'progress') invocation.onProgress({ qpsLastInterval: e.qpsLastInterval ?? 0, p99Us: e.p99Us ?? 0 });
+          else if (e.event === 'progress') invocation.onProgress(progressOf(e));
         } else {
           stderrTail = `${stderrTail}${line}\n`.slice(-2000);
         }

@@ -34,7 +34,7 @@ export interface LoadInvocation {
    * by platforms that see the event (netns). Without it, the runner ends the window when the load returns.
    */
   readonly onWindowEnd?: (cpu?: LoadProcessCpu) => void;
-  readonly onProgress: (p: { qpsLastInterval: number; p99Us: number }) => void;
+  readonly onProgress: (p: { qpsLastInterval: number; p99Us: number | null }) => void;
   readonly signal: AbortSignal;
 }
 

@@ -29,7 +29,7 @@ import { describeEchoControlPaths, pathControlsUsed, withEchoControlPath, type D
 
 export interface RunnerEvents {
   stepStarted(step: PlannedStep, total: number): void;
-  stepProgress(step: PlannedStep, p: { qpsLastInterval: number; p99Us: number }): void;
+  stepProgress(step: PlannedStep, p: { qpsLastInterval: number; p99Us: number | null }): void;
   stepFinished(step: PlannedStep, record: StepRecord): void;
   note(line: string): void;
 }

@@ -16,7 +16,7 @@ export function perturbationChart(groups: readonly SummaryGroup[]): Chart | null
     if (p === null || p === undefined) continue;
     const figures = [p.latencyP50Us, p.latencyP99Us, p.cpuUsPerRequest];
     figures.forEach((f, i) => {
-      if (f.deltaPct !== null) values.push({ dataplane: g.dataplane, load: pointLabel(g), measure: measures[i] as string, deltaPct: f.deltaPct, clean: f.clean, instrumented: f.instrumented });
+      if (f.deltaPct !== null && f.clean !== null && f.instrumented !== null) values.push({ dataplane: g.dataplane, load: pointLabel(g), measure: measures[i] as string, deltaPct: f.deltaPct, clean: f.clean, instrumented: f.instrumented });
     });
   }
   if (values.length === 0) return null;

@@ -106,6 +106,7 @@ function latencyClaim(summary: SummaryRecord, id: string, dp: DataPlaneName, cla
   if (g === undefined || base === undefined || g.latencyAddedP50Pct === null || g.latencyAddedP50Us === null) {
     return unmeasured(id, claim, band, '%', `the run has no ${g === undefined ? dp : 'baseline'} step at a common load point`);
   }
+  if (base.latencyP50Us === null) return unmeasured(id, claim, band, '%', `the baseline has no P50 (${base.latencyLeftOut?.reason ?? 'not measured'})`);
   const value = g.latencyAddedP50Pct.median;
   const iv = interval(g.latencyAddedP50Pct);
   const verdict = claimVerdict(value, iv, band);
@@ -136,11 +137,11 @@ function kernelVersusAmbient(summary: SummaryRecord, steps: readonly StepRecord[
   const kernelSteps = headline('kernel');
   const reductions = headline('ambient').flatMap((a) => {
     const kk = kernelSteps.find((x) => x.repetition === a.repetition);
-    const ap = a.load.latency.percentilesUs['99'] ?? 0;
-    const kp = kk?.load.latency.percentilesUs['99'];
+    const ap = a.load.latency.count > 0 ? (a.load.latency.percentilesUs['99'] ?? 0) : 0;
+    const kp = kk === undefined || kk.load.latency.count === 0 ? null : kk.load.latency.percentilesUs['99'];
     return kp === undefined || kp === null || ap <= 0 ? [] : [100 * (1 - kp / ap)];
   });
-  if (reductions.length === 0) return unmeasured(id, claim, band, '%', 'no repetition has both an ambient and a kernel P99');
+  if (reductions.length === 0 || g.latencyP99Us === null || k.latencyP99Us === null) return unmeasured(id, claim, band, '%', 'no repetition has both an ambient and a kernel P99');
   const sorted = [...reductions].sort((x, y) => x - y);
   const n = sorted.length;
   const value = n % 2 === 1 ? (sorted[n >> 1] as number) : ((sorted[n / 2 - 1] as number) + (sorted[n / 2] as number)) / 2;

@@ -166,7 +166,7 @@ describeOnNetns('clean and instrumented repetitions (root, netns)', { timeoutMs:
       const g = summary.groups.find((x) => x.dataplane === dp);
       assert.equal(g?.repetitions, 1, `${dp}: headline figures from the clean repetition only`);
       assert.ok(g?.perturbation !== null && g?.perturbation !== undefined, `${dp}: perturbation`);
-      assert.ok(g.perturbation.cpuUsPerRequest.clean > 0 && g.perturbation.cpuUsPerRequest.instrumented > 0);
+      assert.ok((g.perturbation.cpuUsPerRequest.clean ?? 0) > 0 && (g.perturbation.cpuUsPerRequest.instrumented ?? 0) > 0);
     }
   });
 

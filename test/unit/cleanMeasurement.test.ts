@@ -38,7 +38,7 @@ describe('clean and instrumented repetitions in the summary', () => {
     for (const g of s.groups) {
       assert.equal(g.repetitions, 1, `${g.dataplane}: the instrumented repetition is not a headline repetition`);
       const clean = steps.find((x) => x.dataplane === g.dataplane && x.measurement === 'clean');
-      assert.equal(g.latencyP99Us.median, clean?.load.latency.percentilesUs['99']);
+      assert.equal(g.latencyP99Us?.median, clean?.load.latency.percentilesUs['99']);
       const p = g.perturbation;
       assert.ok(p !== null && p !== undefined, g.dataplane);
       assert.ok(Math.abs((p.cpuUsPerRequest.deltaPct ?? 0) - 10) < 1e-6, `${p.cpuUsPerRequest.deltaPct}`);

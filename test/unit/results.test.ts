@@ -7,6 +7,9 @@ import { spread, summarise } from '../../harness/results/summarise';
 import type { RunRecord, StepRecord } from '../../harness/results/resultTypes';
 import type { LoadResult } from '../../workloads/loadResult';
 import { BadInputError } from '../../harness/errors';
+import { formatSummaryText } from '../../harness/results/summaryText';
+import { markdownSummary } from '../../reports/markdownSummary';
+import { syntheticRun } from '../helpers/syntheticRun';
 
 function step(dataplane: StepRecord['dataplane'], repetition: number, p50: number, cpu: Record<string, number>): StepRecord {
   const hist = { count: 1000, minUs: 1, maxUs: 1, meanUs: 1, stddevUs: 0, percentilesUs: { 50: p50, 90: p50 * 1.5, 99: p50 * 2, 99.9: p50 * 3 }, histogram: '' };
@@ -41,8 +44,8 @@ describe('summary', () => {
     assert.ok(sc !== undefined);
     assert.equal(sc.repetitions, 2);
     assert.deepEqual(sc.latencyAddedP50Us?.values, [30, 40]);
-    assert.equal(sc.latencyP50Us.min, 130);
-    assert.equal(sc.cpuUsPerRequest.median, 42);
+    assert.equal(sc.latencyP50Us?.min, 130);
+    assert.equal(sc.cpuUsPerRequest?.median, 42);
     assert.equal(sc.cpuUsPerRequestByComponent['client-proxy'], 22);
     assert.equal(sc.connectionsOnPath, 3);
     assert.ok(sc.breakdown !== null && sc.breakdown.extraCpuUsPerRequest > 0);
@@ -50,7 +53,59 @@ describe('summary', () => {
     assert.equal(base?.latencyAddedP50Us, null);
     assert.equal(base?.breakdown, null);
   });
+
+  it('leaves a repetition that completed no request out of the latency and CPU figures, and says so beside them', () => {
+    const steps = [
+      step('baseline', 1, 100, { client: 10, server: 10 }), step('sidecar', 1, 130, { client: 10, server: 10, 'client-proxy': 20 }),
+      step('baseline', 2, 110, { client: 10, server: 10 }), step('sidecar', 2, 150, { client: 10, server: 10, 'client-proxy': 24 }),
+      step('baseline', 3, 105, { client: 10, server: 10 }), emptyStep(step('sidecar', 3, 0, { client: 10, server: 10, 'client-proxy': 20 })),
+    ];
+    const s = summarise('r', 'complete', steps);
+    const sc = s.groups.find((g) => g.dataplane === 'sidecar');
+    assert.ok(sc !== undefined && sc.latencyP99Us !== null && sc.cpuUsPerRequest !== null);
+    assert.equal(sc.repetitions, 3);
+    // Not [260, 300, 0] with a median of 260: the empty repetition is no 0 µs latency.
+    assert.deepEqual(sc.latencyP99Us.values, [260, 300]);
+    assert.equal(sc.latencyP99Us.median, 280);
+    assert.deepEqual(sc.latencyAddedP50Us?.values, [30, 40]);
+    assert.deepEqual(sc.latencyLeftOut, { repetitions: 1, reason: 'no request was due in the measured window' });
+    assert.deepEqual(sc.cpuUsPerRequest.values, [40, 44]);
+    assert.deepEqual(sc.cpuLeftOut, { repetitions: 1, reason: 'no request completed' });
+    assert.equal(sc.breakdownUncertainty !== null && sc.breakdownUncertainty !== undefined, true);
+    assert.equal(s.groups.find((g) => g.dataplane === 'baseline')?.latencyLeftOut, undefined);
+    const text = formatSummaryText(s);
+    assert.match(text, /280 µs \[260 µs–300 µs\] \(1 of 3 left out: no request was due in the measured window\)/);
+    assert.match(text, /42\.0 \[40\.0–44\.0\] \(1 of 3 left out: no request completed\)/);
+    assert.match(markdownSummary({ run: syntheticRun({ runId: 'r', dataplanes: ['baseline'], repetitions: 1, samplesPerStep: 10, withStacks: false, seed: 1 }).run, groups: s.groups, charts: [], chartFiles: {}, flameGraphFiles: [], probeNote: null }), /\(1 of 3 left out: no request was due in the measured window\)/);
+  });
+
+  it('gives null with the reason, never 0, when no repetition completed a request or measured its CPU', () => {
+    const steps = [
+      step('baseline', 1, 100, { client: 10, server: 10 }), emptyStep(step('sidecar', 1, 0, { client: 10, server: 10, 'client-proxy': 20 })),
+      step('baseline', 2, 110, { client: 10, server: 10 }), emptyStep(step('sidecar', 2, 0, { client: 10, server: 10, 'client-proxy': 20 })),
+    ];
+    const s = JSON.parse(JSON.stringify(summarise('r', 'complete', steps))) as ReturnType<typeof summarise>;
+    const sc = s.groups.find((g) => g.dataplane === 'sidecar');
+    assert.ok(sc !== undefined);
+    for (const f of [sc.latencyP50Us, sc.latencyP90Us, sc.latencyP99Us, sc.latencyP999Us, sc.cpuUsPerRequest, sc.latencyAddedP50Us, sc.latencyAddedP99Pct, sc.extraCpuUsPerRequest]) assert.equal(f, null);
+    assert.deepEqual(sc.latencyLeftOut, { repetitions: 2, reason: 'no request was due in the measured window' });
+    assert.match(formatSummaryText(s), /n\/a \(no request was due in the measured window\)/);
+    assert.match(formatSummaryText(s), /n\/a \(no request completed\)/);
+    // A component whose CPU was not measured although requests completed: named, and not counted as 0.
+    const partial = step('sidecar', 1, 130, { client: 10, server: 10, 'client-proxy': 20 });
+    const noProxyCpu = { ...partial, resources: { ...partial.resources, 'client-proxy': { ...partial.resources['client-proxy'], cpuUsPerRequest: null } } } as StepRecord;
+    const g = summarise('r', 'complete', [steps[0] as StepRecord, noProxyCpu]).groups.find((x) => x.dataplane === 'sidecar');
+    assert.equal(g?.cpuUsPerRequest, null);
+    assert.deepEqual(g?.cpuLeftOut, { repetitions: 1, reason: 'CPU of client-proxy not measured' });
+  });
 });
+
+/** `s` as a step whose client completed no request: empty histogram (null figures and a reason), no CPU per request. */
+function emptyStep(s: StepRecord): StepRecord {
+  const latency = { count: 0, minUs: null, maxUs: null, meanUs: null, stddevUs: null, percentilesUs: { 50: null, 90: null, 99: null, 99.9: null }, unavailableReason: 'no request was due in the measured window', histogram: '' };
+  const resources = Object.fromEntries(Object.entries(s.resources).map(([n, r]) => [n, { ...r, cpuUsPerRequest: null }]));
+  return { ...s, load: { ...s.load, requestsCompleted: 0, actualQps: 0, latency }, resources } as StepRecord;
+}
 
 describe('results store', () => {
   let dir: string;

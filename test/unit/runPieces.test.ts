@@ -9,6 +9,10 @@ import { formatDoctorTable } from '../../harness/doctor/doctorTable';
 import { doctorExitCode, localDoctorChecks, type MachineView } from '../../harness/doctor/localChecks';
 import { ebpfObjectsSince, mergeEbpfObjects, ownBpfObjects } from '../../harness/resources/bpfCost';
 import { formatSummaryText } from '../../harness/results/summaryText';
+import { formatUs } from '../../harness/results/formatUnits';
+import { progressLine } from '../../harness/commands/loadCommand';
+import { progressP99 } from '../../harness/commands/runCommand';
+import { progressOf } from '../../harness/runner/loadProcess';
 import type { SummaryGroup, SummaryRecord } from '../../harness/results/summaryTypes';
 
 const perfScript = [
@@ -173,5 +177,19 @@ describe('run summary text', () => {
     assert.match(text, /−20 µs \[−30 µs–−10 µs\] \(−2%\)/);
     assert.match(text, /\+5\.0 µs \[−5\.0 µs–\+15 µs\] \(\+1%\)/);
     assert.doesNotMatch(text, /-\d/, 'no ASCII hyphen as a minus sign');
+  });
+});
+
+describe('live progress before the first request completes', () => {
+  it('shows no P99 (not 0 µs) for a progress event without one, and the P99 once there is one', () => {
+    for (const e of [{ event: 'progress', qpsLastInterval: 0 }, { event: 'progress', qpsLastInterval: 0, p99Us: null }]) {
+      const p = progressOf(e);
+      assert.equal(p.p99Us, null);
+      assert.equal(progressP99(p.p99Us), '-');
+    }
+    assert.equal(progressP99(progressOf({ qpsLastInterval: 10, p99Us: 1500 }).p99Us), formatUs(1500));
+    const line = progressLine({ elapsedUs: 2e6, warmingUp: true, completed: 0, errors: 0, qpsLastInterval: 0, p99Us: null });
+    assert.match(line, /p99 none /);
+    assert.doesNotMatch(line, /0\.00 ms/);
   });
 });

@@ -4,6 +4,7 @@ import type { LoadResult } from '../../../workloads/loadResult';
 import { BadInputError, EnvironmentError, MeshbenchError } from '../../errors';
 import type { DataPlaneName, Profile } from '../../profile/profileSchema';
 import type { DeployedDataPlane, LoadInvocation, Placement, PlatformSession, ResourceSampling } from '../../runner/platformSession';
+import { progressOf } from '../../runner/loadProcess';
 import type { KubernetesComponent } from './clusterProbes';
 import { componentSources, enrolmentProblems, type ComponentSource } from './enrolmentCheck';
 import { KubeApi, clientNode } from './kubeClient';
@@ -244,7 +245,7 @@ class KubernetesSession implements PlatformSession {
       let measuring = false;
       follow = await this.api.log.log(ctx.namespace, name, 'load', eventStream((e) => {
         if (e.event === 'measuring' && !measuring) { measuring = true; inv.onMeasuring(); }
-        else if (e.event === 'progress') inv.onProgress({ qpsLastInterval: e.qpsLastInterval ?? 0, p99Us: e.p99Us ?? 0 });
+        else if (e.event === 'progress') inv.onProgress(progressOf(e));
       }), { follow: true }).catch(() => undefined); // events are a nicety; the result comes from the full log
       const done = await waitForContainer(this.api, ctx.namespace, name, 'load', 'terminated', durationMs + this.timeoutMs, both.signal);
       const log = await this.api.call(`read the log of ${ctx.namespace}/${name}`, () => this.api.core.readNamespacedPodLog({ namespace: ctx.namespace, name, container: 'load' }));

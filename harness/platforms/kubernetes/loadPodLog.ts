@@ -10,7 +10,8 @@ import type { LoadResult } from '../../../workloads/loadResult';
 export interface LoadEvent {
   readonly event: string;
   readonly qpsLastInterval?: number;
-  readonly p99Us?: number;
+  /** Null (or absent) before the client's first request completes. */
+  readonly p99Us?: number | null;
 }
 
 export function parseEventLine(line: string): LoadEvent | undefined {
