@@ -10,7 +10,9 @@ import { formatSummaryText } from '../results/summaryText';
 import { Runner, type RunnerEvents } from '../runner/runner';
 import { openPlatform, openProbes } from '../runner/platformFactory';
 import { stepId, type PlannedStep } from '../runner/stepPlan';
-import { ExitCode, MeshbenchError } from '../errors';
+import { BadInputError, ExitCode, MeshbenchError } from '../errors';
+import { offlinePinning } from '../runner/harnessCpus';
+import { onlineCpus } from '../probes/onlineCpus';
 
 interface RunFlags {
   output?: string;
@@ -79,6 +81,9 @@ function progressEvents(flags: RunFlags, startMs: number): RunnerEvents & { stop
   };
 }
 
+/** A second SIGINT/SIGTERM sooner than this after the first is the same interrupt delivered twice, not "force". */
+export const forcedAfterMs = 500;
+
 export function registerRunCommand(program: Command): void {
   program
     .command('run')
@@ -93,14 +98,24 @@ export function registerRunCommand(program: Command): void {
     .action(async (file: string, flags: RunFlags) => {
       // Validate before anything touches the machine.
       const loaded = withOverrides(loadProfile(file), flags);
+      // Only the netns platform pins, on this machine's CPUs.
+      const offline = loaded.profile.platform === 'netns' ? offlinePinning(loaded.profile, onlineCpus()) : null;
+      if (offline !== null) throw new BadInputError(`${file}: ${offline}`, 'pin to the CPUs listed in /sys/devices/system/cpu/online, or leave cpuPinning out');
       const runId = `${timestamp()}-${loaded.profile.name}`;
       const platform = await openPlatform(loaded.profile, runId);
       const abort = new AbortController();
       let interrupts = 0;
+      let firstSignalMs = 0;
       const onSignal = (): void => {
+        // One interrupt can arrive twice: coreutils `timeout` signals its command and then the command's process
+        // group, which holds the command too; a second signal within forcedAfterMs is that same one, and forcing
+        // then left the cluster behind (a fresh user's `timeout -s INT 8 meshbench run`, 2 of 6 times).
+        if (interrupts === 1 && Date.now() - firstSignalMs < forcedAfterMs) return;
         interrupts += 1;
-        if (interrupts === 1) process.stderr.write('\nmeshbench run: stopping after cleanup (Ctrl-C again to force)\n');
-        else process.exit(ExitCode.interrupted);
+        if (interrupts === 1) {
+          firstSignalMs = Date.now();
+          process.stderr.write('\nmeshbench run: stopping after cleanup (Ctrl-C again to force)\n');
+        } else process.exit(ExitCode.interrupted);
         abort.abort();
       };
       process.on('SIGINT', onSignal);

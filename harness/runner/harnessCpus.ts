@@ -18,6 +18,28 @@ export function pinnedCpus(profile: Profile): Set<number> | null {
   return new Set(lists.flatMap((l) => parseCpuList(String(l))));
 }
 
+/**
+ * Pure: the first `cpuPinning` entry (client, server, proxies) that names a CPU not in `online`, as one line for
+ * the user ("cpuPinning.client: CPU 7 is not online (online: 0-1)"); null when every pinned CPU is online. Checked
+ * before anything is deployed: taskset refuses a list of offline CPUs only when the process starts (the data plane
+ * was skipped and the run said "complete"), and quietly drops the offline ones of a mixed list ("1-64").
+ */
+export function offlinePinning(profile: Profile, online: readonly number[]): string | null {
+  const p = profile.cpuPinning;
+  if (p === undefined) return null;
+  const up = new Set(online);
+  for (const key of ['client', 'server', 'proxies'] as const) {
+    const v = p[key];
+    if (v === undefined) continue;
+    const off = [...new Set(parseCpuList(String(v)))].filter((c) => !up.has(c));
+    if (off.length > 0) {
+      const shown = off.length > 4 ? `${off.slice(0, 3).join(', ')} … ${off[off.length - 1]}` : off.join(', ');
+      return `cpuPinning.${key}: CPU ${shown} ${off.length === 1 ? 'is' : 'are'} not online (online: ${online.join(',')})`;
+    }
+  }
+  return null;
+}
+
 /** Pure: the harness's CPUs for a window, and a line saying so (or that none is free). */
 export function harnessCpuPlan(pinned: Set<number> | null, online: readonly number[]): { cpus: number[] | null; note: string | null } {
   if (pinned === null) return { cpus: null, note: null };

@@ -182,6 +182,10 @@ export class Runner {
     } finally {
       if (deployed !== undefined) await remove(deployed).catch(() => undefined);
     }
+    // Every data plane skipped: nothing was measured, and a "complete" run with exit 0 would pass a script's check.
+    if (failure === undefined && !stoppedEarly && steps.length === 0 && skipped.size > 0) {
+      failure = new EnvironmentError(`nothing measured: every data plane was skipped (${[...skipped].map(([d, why]) => `${d}: ${why}`).join('; ')})`, 'fix what the skip says (often: meshbench cleanup) and run again');
+    }
     const status: 'complete' | 'partial' | 'failed' = failure !== undefined ? 'failed' : stoppedEarly ? 'partial' : 'complete';
     const reason = failure !== undefined ? (failure instanceof Error ? failure.message : String(failure)) : status === 'partial' ? 'interrupted' : null;
     // Once the run has ended, the plan is what was handed out (the search's unused budget was never planned).

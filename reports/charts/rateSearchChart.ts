@@ -33,7 +33,7 @@ export function rateSearchChart(searches: readonly RateSearchSummary[] | undefin
   return {
     id: 'rate-search',
     title,
-    caption: 'Every probe of the search: P50, P99 and max latency (log scale) against the offered rate; filled circles passed the objective, crosses failed; lines join the median at each rate. The red rule is the P99 limit, the dashed vertical rules each data plane\'s answer (the highest rate that passed). Below: CPU µs per request of every component at each probe.',
+    caption: 'Every probe of the search: P50, P99 and max latency (log scale) against the offered rate; filled circles passed the objective, crosses failed; lines join the median at each rate. The red rule is the P99 limit, the dashed vertical rules each data plane\'s answer (where the fit of its probes crosses the objective; the highest rate that passed for searches without the fit). Below: CPU µs per request of every component at each probe.',
     spec: {
       $schema: vegaLiteSchema,
       title,

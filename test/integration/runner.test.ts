@@ -97,6 +97,24 @@ describe('runner', function () {
     assert.ok(notes.some((n) => /^skipping calibration variant copies=2 on this deployment: server exited while starting/.test(n)), notes.join('\n'));
   });
 
+  it('a run whose every data plane was skipped measured nothing: it fails (EnvironmentError, run.json failed), not "complete"', async () => {
+    class Refusing extends LoopbackPlatform {
+      override async deploy(): Promise<DeployedDataPlane> {
+        throw new EnvironmentError('a previous meshbench cluster left state (run meshbench cleanup first)');
+      }
+    }
+    const text = 'name: t\ndataplanes: [baseline, sidecar]\nduration: 300ms\nwarmup: 100ms\nrepetitions: 1\nload: {qps: [200]}\nprobes: {enabled: false}\n';
+    const profile = parseProfile(text, 't.yaml');
+    const store = ResultsStore.create(path.join(tmp, 'out'));
+    await assert.rejects(
+      new Runner({ profile, file: 't.yaml', hash: 'h', text }, new Refusing(), undefined, store, quiet, 'run-s').run(new AbortController().signal),
+      (err: unknown) => err instanceof EnvironmentError && /^nothing measured: every data plane was skipped \(baseline: a previous meshbench cluster left state/.test(err.message),
+    );
+    const run = JSON.parse(fs.readFileSync(path.join(store.dir, 'run.json'), 'utf8')) as { status: string; stepsCompleted: number };
+    assert.equal(run.status, 'failed');
+    assert.equal(run.stepsCompleted, 0);
+  });
+
   it('keeps finished steps and marks the run partial when interrupted', async () => {
     const platform = new LoopbackPlatform();
     const profile = parseProfile(profileText, 't.yaml');

@@ -3,7 +3,7 @@ import type { MeasurementKind, StepRecord } from '../../harness/results/resultTy
 import { summarise } from '../../harness/results/summarise';
 import { formatSummaryText } from '../../harness/results/summaryText';
 import { noiseFingerprint, parseProcStat, commonParent, type NoiseReading } from '../../harness/resources/noiseFingerprint';
-import { harnessCpuPlan, pinnedCpus } from '../../harness/runner/harnessCpus';
+import { harnessCpuPlan, offlinePinning, pinnedCpus } from '../../harness/runner/harnessCpus';
 import { parseProfile } from '../../harness/profile/profileLoad';
 import { compareRuns } from '../../reports/compare/compareRuns';
 import { markdownSummary } from '../../reports/markdownSummary';
@@ -137,5 +137,14 @@ describe('harness CPUs under cpuPinning', () => {
     assert.equal(none.cpus, null);
     assert.match(none.note ?? '', /shares CPUs with the measured processes.*every online CPU/);
     assert.deepEqual(harnessCpuPlan(null, [0, 1]), { cpus: null, note: null });
+  });
+
+  it('names a pinned CPU the machine does not have (checked before anything is deployed)', () => {
+    const pin = (v: string): ReturnType<typeof parseProfile> => parseProfile(`name: t\ndataplanes: [baseline]\nduration: 1s\ncpuPinning: ${v}\n`, 't.yaml');
+    assert.equal(offlinePinning(pin('{client: 0, server: 1}'), [0, 1]), null);
+    assert.equal(offlinePinning(pin('{client: 7, server: 1}'), [0, 1]), 'cpuPinning.client: CPU 7 is not online (online: 0,1)');
+    assert.equal(offlinePinning(pin('{client: 0, server: "1-64"}'), [0, 1]), 'cpuPinning.server: CPU 2, 3, 4 … 64 are not online (online: 0,1)');
+    assert.equal(offlinePinning(pin('{proxies: "0,3"}'), [0, 1]), 'cpuPinning.proxies: CPU 3 is not online (online: 0,1)');
+    assert.equal(offlinePinning(parseProfile('name: t\ndataplanes: [baseline]\nduration: 1s\n', 't.yaml'), [0]), null);
   });
 });
