@@ -24,7 +24,13 @@ export class ResultsStore {
       if (!fs.statSync(dir).isDirectory()) throw new BadInputError(`--output ${dir} exists and is not a folder`);
       if (fs.readdirSync(dir).length > 0) throw new BadInputError(`--output ${dir} is not empty`, 'choose a new folder; meshbench never overwrites results');
     }
-    fs.mkdirSync(path.join(dir, stepsDir), { recursive: true });
+    try {
+      fs.mkdirSync(path.join(dir, stepsDir), { recursive: true });
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      const why = code === 'ENOTDIR' ? 'a part of its path is a file, not a folder' : code === 'EACCES' || code === 'EPERM' ? 'permission denied' : code === 'EROFS' ? 'read-only file system' : (err as Error).message;
+      throw new BadInputError(`--output ${dir} cannot be created: ${why}`, 'choose a folder that can be created');
+    }
     return new ResultsStore(dir);
   }
 

@@ -134,3 +134,22 @@ describe('results store', () => {
     assert.throws(() => loadRun(dir), (e: unknown) => e instanceof BadInputError && e.exitCode === 2 && /schema version 99/.test(e.message));
   });
 });
+
+describe('ResultsStore.create: an --output that cannot hold results is bad input, in one line', () => {
+  let tmp: string;
+  beforeEach(() => { tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'meshbench-store-')); });
+  afterEach(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+  it('refuses a file, a folder under a file, and a non-empty folder; creates a new one with steps/', () => {
+    const file = path.join(tmp, 'file');
+    fs.writeFileSync(file, 'x');
+    assert.throws(() => ResultsStore.create(file), (e: unknown) => e instanceof BadInputError && e.message === `--output ${file} exists and is not a folder`);
+    assert.throws(() => ResultsStore.create(path.join(file, 'sub')), (e: unknown) => e instanceof BadInputError && e.message === `--output ${path.join(file, 'sub')} cannot be created: a part of its path is a file, not a folder`);
+    const full = path.join(tmp, 'full');
+    fs.mkdirSync(full);
+    fs.writeFileSync(path.join(full, 'run.json'), '{}');
+    assert.throws(() => ResultsStore.create(full), (e: unknown) => e instanceof BadInputError && /is not empty/.test(e.message));
+    const store = ResultsStore.create(path.join(tmp, 'new', 'run'));
+    assert.ok(fs.statSync(path.join(store.dir, 'steps')).isDirectory());
+  });
+});
