@@ -4,7 +4,7 @@ import type { Chart } from './charts/chartTypes';
 import { orderDataPlanes } from './charts/chartTypes';
 import { formatSigned, formatSignedUs, formatUs, mdCell } from '../harness/results/formatUnits';
 import { loadLabel, pointLabel } from './stepRows';
-import { explainedShareText, measuredText } from '../harness/results/summaryText';
+import { explainedShareText, measuredText, perturbed } from '../harness/results/summaryText';
 import { groupLabel } from '../harness/results/calibrationText';
 import { calibrationSection } from './calibration/calibrationSection';
 import type { CalibrationVerdict } from '../harness/attribution/calibrationVerdict';
@@ -115,9 +115,8 @@ function perturbationSection(groups: readonly SummaryGroup[]): string[] {
   for (const g of withP) {
     const p = g.perturbation;
     if (p === null || p === undefined) continue;
-    const fig = (v: number | null, f: (n: number) => string): string => (v === null ? '—' : f(v));
-    const us = (f: typeof p.latencyP50Us): string => `${fig(f.clean, formatUs)} → ${fig(f.instrumented, formatUs)} (${pctCell(f.deltaPct)})`;
-    const cpu = (v: number | null): string => fig(v, (n) => n.toFixed(1));
+    const us = (f: typeof p.latencyP50Us): string => `${perturbed(f.clean, formatUs)} → ${perturbed(f.instrumented, formatUs)} (${pctCell(f.deltaPct)})`;
+    const cpu = (v: number | null): string => perturbed(v, (n) => n.toFixed(1));
     lines.push(`| ${groupLabel(g)} | ${pointLabel(g)} | ${p.cleanRepetitions} / ${p.instrumentedRepetitions} | ${us(p.latencyP50Us)} | ${us(p.latencyP99Us)} | ${cpu(p.cpuUsPerRequest.clean)} → ${cpu(p.cpuUsPerRequest.instrumented)} (${pctCell(p.cpuUsPerRequest.deltaPct)}) |`);
   }
   return [...lines, ''];

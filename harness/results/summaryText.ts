@@ -29,7 +29,7 @@ export function measuredText(s: Spread | null, leftOut: LeftOut | undefined, rep
 }
 
 /** A perturbation median: "—" when no repetition of that kind had the figure. */
-const perturbed = (v: number | null, f: (n: number) => string): string => (v === null ? '—' : f(v));
+export const perturbed = (v: number | null, f: (n: number) => string): string => (v === null ? '—' : f(v));
 
 /** What the brackets mean, printed under the headline table when any figure has an interval. */
 export const intervalLegend = '[low–high]: 95 % percentile-bootstrap interval of the median over repetitions (2,000 seeded resamples); with 3 repetitions it is the min–max and covers the true median ~75 % of the time, from 5 repetitions on ~93 %';

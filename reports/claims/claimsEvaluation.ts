@@ -137,9 +137,11 @@ function kernelVersusAmbient(summary: SummaryRecord, steps: readonly StepRecord[
   const kernelSteps = headline('kernel');
   const reductions = headline('ambient').flatMap((a) => {
     const kk = kernelSteps.find((x) => x.repetition === a.repetition);
-    const ap = a.load.latency.count > 0 ? (a.load.latency.percentilesUs['99'] ?? 0) : 0;
-    const kp = kk === undefined || kk.load.latency.count === 0 ? null : kk.load.latency.percentilesUs['99'];
-    return kp === undefined || kp === null || ap <= 0 ? [] : [100 * (1 - kp / ap)];
+    // A repetition that recorded no request has no P99 (null), on either side.
+    const p99 = (s: StepRecord | undefined): number | null => (s === undefined || s.load.latency.count === 0 ? null : s.load.latency.percentilesUs['99'] ?? null);
+    const ap = p99(a);
+    const kp = p99(kk);
+    return kp === null || ap === null || ap <= 0 ? [] : [100 * (1 - kp / ap)];
   });
   if (reductions.length === 0 || g.latencyP99Us === null || k.latencyP99Us === null) return unmeasured(id, claim, band, '%', 'no repetition has both an ambient and a kernel P99');
   const sorted = [...reductions].sort((x, y) => x - y);
