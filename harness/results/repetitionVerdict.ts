@@ -66,14 +66,20 @@ export function withRepetitionVerdicts(summary: SummaryRecord, policy: { readonl
 
 const pct = (share: number | null): string => (share === null ? 'n/a' : Number.isFinite(share) ? `${(100 * share).toFixed(1)}%` : '∞');
 
-/** One line per point: its repetitions and whether its median P99 settled (text and Markdown use it). */
-export function repetitionVerdictText(g: Pick<SummaryGroup, 'repetitions'> & { readonly repetitionVerdict?: RepetitionVerdict }): string | null {
+/**
+ * One line per point: its repetitions and whether its median P99 settled (text and Markdown use it). Repetitions
+ * that recorded no request (latencyLeftOut) have no P99: the line counts them and says why, since they count
+ * towards `max` but not towards `min` or the interval.
+ */
+export function repetitionVerdictText(g: Pick<SummaryGroup, 'repetitions' | 'latencyLeftOut'> & { readonly repetitionVerdict?: RepetitionVerdict }): string | null {
   const v = g.repetitionVerdict;
   if (v === undefined) return null;
-  const width = `P99 interval ±${pct(v.halfWidthShare)} of its median`;
-  if (v.settled) return `${g.repetitions} repetitions: ${width} (≤ ±${pct(v.untilShare)}): settled`;
-  if (v.reachedMax) return `${g.repetitions} repetitions (max ${v.max} reached): ${width} (> ±${pct(v.untilShare)}): not settled`;
-  return `${g.repetitions} repetitions (run stopped before max ${v.max}): ${width} (> ±${pct(v.untilShare)}): not settled`;
+  const out = g.latencyLeftOut;
+  const without = out === undefined ? '' : out.repetitions >= g.repetitions ? `, none with a P99 (${out.reason})` : `, ${out.repetitions} without a P99 (${out.reason})`;
+  const width = out !== undefined && out.repetitions >= g.repetitions ? 'no P99 interval' : `P99 interval ±${pct(v.halfWidthShare)} of its median`;
+  if (v.settled) return `${g.repetitions} repetitions${without}: ${width} (≤ ±${pct(v.untilShare)}): settled`;
+  if (v.reachedMax) return `${g.repetitions} repetitions (max ${v.max} reached${without}): ${width}${v.halfWidthShare === null ? '' : ` (> ±${pct(v.untilShare)})`}: not settled`;
+  return `${g.repetitions} repetitions (run stopped before max ${v.max}${without}): ${width}${v.halfWidthShare === null ? '' : ` (> ±${pct(v.untilShare)})`}: not settled`;
 }
 
 /** The run summary's lines: one per point of a run with `repetitions: {…, until}`; none otherwise. */

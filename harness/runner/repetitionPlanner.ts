@@ -13,7 +13,8 @@ export type FinishedStep = Pick<StepRecord, 'dataplane' | 'placement' | 'loadPoi
  * {min, max, until}`). The first batches are the static plan with `min` repetitions (planSteps): with
  * `interleave`, all of it; without, one data plane × placement at a time (one deployment each). After a
  * batch, every point of it whose median P99 has not settled (repetitionVerdict.ts) and has fewer than
- * `max` repetitions gets one more headline repetition; those extra repetitions form one round, in the
+ * `max` repetitions gets one more headline repetition (a repetition that recorded no request has no P99 and
+ * counts as no figure, never as 0 µs: it cannot settle a point); those extra repetitions form one round, in the
  * plan's order (baseline first), interleaved across data planes like the rounds before them (a new
  * deployment per data plane and round), or, without `interleave`, on the data plane's deployment still
  * standing. The loop ends when every point of the batch has settled or reached `max`. Instrumented
@@ -84,10 +85,17 @@ export class StepPlanner {
     const until = this.policy.untilShare;
     if (until === null) return [];
     const batch = this.blocks[this.block] ?? [];
+    // Per point: how many headline repetitions finished, and the P99s of those that recorded a request. A
+    // repetition without one has no P99 (null, never 0 µs: two empty repetitions read as an interval of width 0
+    // around 0 µs and "settled" the point): it finished, but adds nothing that could make the interval tight.
+    const done = new Map<string, number>();
     const p99 = new Map<string, number[]>();
     for (const s of finished) {
       if (s.measurement === 'instrumented' || s.search !== undefined) continue;
-      p99.set(groupKey(s), [...(p99.get(groupKey(s)) ?? []), s.load.latency.percentilesUs['99'] ?? 0]);
+      const k = groupKey(s);
+      done.set(k, (done.get(k) ?? 0) + 1);
+      const v = s.load.latency.percentilesUs['99'] ?? null;
+      if (v !== null) p99.set(k, [...(p99.get(k) ?? []), v]);
     }
     const seen = new Set<string>();
     const extra: PlannedStep[] = [];
@@ -99,7 +107,7 @@ export class StepPlanner {
       if (planned >= this.policy.max) continue;
       const values = p99.get(k) ?? [];
       // A point whose planned repetitions did not all finish (interrupted) gets no more.
-      if (values.length < planned) continue;
+      if ((done.get(k) ?? 0) < planned) continue;
       if (pointSettlement(values, s, this.policy.min, until).settled) continue;
       const repetition = planned + 1;
       this.repetitions.set(k, repetition);

@@ -6,6 +6,7 @@ import { BadInputError } from '../../harness/errors';
 import { loadLabel } from '../../reports/stepRows';
 import { measurementRounds, planSteps, repetitionPolicy, stepId, withoutInstrumented, type PlannedStep } from '../../harness/runner/stepPlan';
 import { StepPlanner, type FinishedStep } from '../../harness/runner/repetitionPlanner';
+import { repetitionVerdictText } from '../../harness/results/repetitionVerdict';
 
 const repo = path.join(__dirname, '..', '..', '..');
 const badDir = path.join(repo, 'test', 'fixtures', 'profiles', 'bad');
@@ -269,6 +270,27 @@ describe('repetitions {min, max, until}', () => {
     const inline = new StepPlanner(profile('{min: 2, max: 3, until: 1%}', 'probes: {mode: inline}\n'), true);
     const a = inline.next([]);
     assert.deepEqual(inline.next(finished(a, noisy)).map((s) => `${s.dataplane}-${s.measurement}-${s.repetition}`), ['sidecar-inline-3']);
+  });
+
+  it('a repetition that recorded no request has no P99: it cannot settle a point (never a P99 of 0 µs), and the summary says so', () => {
+    const p = profile('{min: 2, max: 3, until: 5%}', 'probes: {enabled: false}\n');
+    const planner = new StepPlanner(p, true);
+    const first = planner.next([]);
+    // baseline recorded nothing in either repetition, sidecar twice the same P99: only sidecar has settled.
+    const done = (steps: readonly PlannedStep[]): FinishedStep[] => steps.map((s) => ({ ...s, load: { latency: { percentilesUs: { 99: s.dataplane === 'baseline' ? null : 1000 } } } }));
+    const second = planner.next(done(first));
+    assert.deepEqual(second.map((s) => `${s.dataplane}-${s.repetition}`), ['baseline-3'], 'two empty repetitions are no interval of width 0 around 0 µs');
+    assert.deepEqual(planner.next(done([...first, ...second])), [], 'max reached');
+    // One repetition with a P99 and one without: one figure, below min 2, so not settled either.
+    const mixed = new StepPlanner(p, true);
+    const a = mixed.next([]);
+    const b = mixed.next(a.map((s) => ({ ...s, load: { latency: { percentilesUs: { 99: s.repetition === 1 ? 1000 : null } } } })));
+    assert.deepEqual(b.map((s) => `${s.dataplane}-${s.repetition}`), ['baseline-3', 'sidecar-3']);
+    const verdict = { figure: 'latencyP99Us' as const, min: 2, max: 3, untilShare: 0.05, halfWidthShare: null, settled: false, reachedMax: true };
+    assert.equal(repetitionVerdictText({ repetitions: 3, latencyLeftOut: { repetitions: 3, reason: 'no request was due in the measured window' }, repetitionVerdict: verdict }),
+      '3 repetitions (max 3 reached, none with a P99 (no request was due in the measured window)): no P99 interval: not settled');
+    assert.equal(repetitionVerdictText({ repetitions: 3, latencyLeftOut: { repetitions: 1, reason: 'x' }, repetitionVerdict: { ...verdict, halfWidthShare: 0.5 } }),
+      '3 repetitions (max 3 reached, 1 without a P99 (x)): P99 interval ±50.0% of its median (> ±5.0%): not settled');
   });
 
   it('a plain number plans exactly as before; bad values get one line naming the field', () => {
