@@ -181,8 +181,12 @@ function indirectByComponent(mine: readonly StepRecord[], plain: readonly StepRe
   for (const s of mine) {
     const b = plain.find((p) => p.repetition === s.repetition) ?? plain[0];
     if (b === undefined) continue;
-    const x = splitStepCpu(stepCosts(s)).byComponent;
-    const y = splitStepCpu(stepCosts(b)).byComponent;
+    // A pair with a component's CPU unmeasured is left out here as in the breakdown (never counted as 0 µs).
+    const sc = stepCosts(s);
+    const bc = stepCosts(b);
+    if (sc === null || bc === null) continue;
+    const x = splitStepCpu(sc).byComponent;
+    const y = splitStepCpu(bc).byComponent;
     for (const name of new Set([...Object.keys(x), ...Object.keys(y)])) {
       sum[name] = (sum[name] ?? 0) + (x[name]?.[indirectCostCategory] ?? 0) - (y[name]?.[indirectCostCategory] ?? 0);
     }

@@ -57,16 +57,30 @@ export function toBreakdownCategory(c: StackCategory, role: ComponentRole): Brea
 }
 
 /**
- * A step's CPU per request, folded stacks and probe figures per component, as the breakdown reads them: the
- * components whose CPU is their own (the eBPF data plane's run time is already inside its hosts' CPU).
+ * The components of a step whose CPU is their own (not the eBPF data plane's, whose run time is already inside
+ * its hosts' CPU) and whose CPU per request was not measured (no cgroup figure, or no request to divide by).
  */
-export function stepCosts(step: StepRecord): StepCosts {
+export function unmeasuredCpuComponents(step: StepRecord): string[] {
+  return step.components.filter((c) => c.role !== 'dataplane' && (step.resources[c.name]?.cpuUsPerRequest ?? null) === null).map((c) => c.name);
+}
+
+/**
+ * A step's CPU per request, folded stacks and probe figures per component, as the breakdown reads them: the
+ * components whose CPU is their own (the eBPF data plane's run time is already inside its hosts' CPU). Null
+ * when any of those components' CPU per request was not measured (unmeasuredCpuComponents names them): the
+ * step has no breakdown then, since an unmeasured component counted as 0 µs would move the difference to the
+ * other side (a sidecar proxy read as free). Callers leave such a step out and count it, as the summary's
+ * cpuLeftOut does.
+ */
+export function stepCosts(step: StepRecord): StepCosts | null {
   const out: Record<string, StepCosts[string]> = {};
   for (const c of step.components) {
     if (c.role === 'dataplane') continue;
+    const cpuUsPerRequest = step.resources[c.name]?.cpuUsPerRequest;
+    if (cpuUsPerRequest === null || cpuUsPerRequest === undefined) return null;
     out[c.name] = {
       role: c.role,
-      cpuUsPerRequest: step.resources[c.name]?.cpuUsPerRequest ?? 0,
+      cpuUsPerRequest,
       foldedStacks: step.probes.foldedStacks[c.name] ?? '',
       figures: step.probes.figures[c.name] ?? null,
       unixSocketBytes: unixSocketBytes(step, c.name),

@@ -121,8 +121,10 @@ export function summarise(runId: string, status: SummaryRecord['status'], allSte
       }));
     };
     // A pair without both CPU figures has no extra CPU to break down (0 would read as a free data plane).
-    const attributed = attributionPairs(group, first, pairs, instrumentedByGroup).filter(([s, b]) => totalCpu(s) !== null && totalCpu(b) !== null);
-    const breakdowns: OverheadBreakdown[] = attributed.map(([s, b]) => overheadBreakdown(s.dataplane, stepCosts(s), probedRequests(s), stepCosts(b), probedRequests(b)));
+    // stepCosts is null for the same steps (a component's CPU not measured), so every pair left has both.
+    const attributed = attributionPairs(group, first, pairs, instrumentedByGroup).filter(([s, b]) => totalCpu(s) !== null && totalCpu(b) !== null)
+      .flatMap(([s, b]) => { const x = stepCosts(s); const y = stepCosts(b); return x === null || y === null ? [] : [{ s, b, step: x, baseline: y }]; });
+    const breakdowns: OverheadBreakdown[] = attributed.map(({ s, b, step, baseline }) => overheadBreakdown(s.dataplane, step, probedRequests(s), baseline, probedRequests(b)));
     const byComponent = (pick: (s: StepRecord, name: string) => number | null): Record<string, number> => {
       const names = new Set(group.flatMap((s) => s.components.map((c) => c.name)));
       const r: Record<string, number> = {};
@@ -170,7 +172,7 @@ export function summarise(runId: string, status: SummaryRecord['status'], allSte
       loadGeneratorCpuUsPerRequest: loadGen.length === 0 ? null : spread(loadGen),
       perturbation: perturbation(group, withProbes),
       noisySteps: group.flatMap((s) => ((s.noise?.flags.length ?? 0) > 0 ? [{ id: s.id, flags: s.noise?.flags ?? [] }] : [])),
-      breakdownUncertainty: attributed.length === 0 ? null : breakdownUncertainty(attributed.map(([s, b]) => ({ step: stepCosts(s), baseline: stepCosts(b) })), randomFor(key)),
+      breakdownUncertainty: attributed.length === 0 ? null : breakdownUncertainty(attributed.map(({ step, baseline }) => ({ step, baseline })), randomFor(key)),
     });
   }
   const summary = withIntervals({ schemaVersion: resultsSchemaVersion, kind: 'meshbench-summary', runId, status, dataplanesSkipped: skipped, groups: out });

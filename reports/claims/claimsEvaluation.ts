@@ -187,10 +187,17 @@ function shareClaim(summary: SummaryRecord, steps: readonly StepRecord[], id: st
   const mine = instrumented('sidecar');
   const bases = instrumented('baseline');
   const sampled = (s: StepRecord): boolean => Object.values(s.probes.foldedStacks).some((f) => f !== '');
+  // A pair with a component's CPU per request unmeasured is left out (never counted as 0 µs), as in the breakdown.
+  let cpuUnmeasured = 0;
   const pairs = mine.flatMap((s) => {
     const b = bases.find((x) => x.repetition === s.repetition) ?? bases[0];
-    return b === undefined || !sampled(s) || !sampled(b) ? [] : [{ step: stepCosts(s), baseline: stepCosts(b) }];
+    if (b === undefined || !sampled(s) || !sampled(b)) return [];
+    const step = stepCosts(s);
+    const baseline = stepCosts(b);
+    if (step === null || baseline === null) { cpuUnmeasured += 1; return []; }
+    return [{ step, baseline }];
   });
+  if (pairs.length === 0 && cpuUnmeasured > 0) return { ...unmeasured(id, claim, band, '%', `a component's CPU per request was not measured in any of the ${cpuUnmeasured} sampled sidecar and baseline pairs at this point`), point: pointLabel(g) };
   if (pairs.length === 0) return { ...unmeasured(id, claim, band, '%', 'no stack samples for the sidecar and the baseline at this point (probes.sampleHz 0, or the probes were off)'), point: pointLabel(g) };
   // One seed for every share of a point: the rows' extra-CPU intervals are the same draws.
   const select: StackSelector = typeof chosen === 'function' ? chosen : (cat) => chosen.includes(cat);

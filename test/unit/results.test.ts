@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { loadRun, ResultsStore } from '../../harness/results/resultsStore';
 import { spread, summarise } from '../../harness/results/summarise';
+import { stepCosts, unmeasuredCpuComponents } from '../../harness/attribution/overheadBreakdown';
 import type { RunRecord, StepRecord } from '../../harness/results/resultTypes';
 import type { LoadResult } from '../../workloads/loadResult';
 import { BadInputError } from '../../harness/errors';
@@ -96,6 +97,19 @@ describe('summary', () => {
     const noProxyCpu = { ...partial, resources: { ...partial.resources, 'client-proxy': { ...partial.resources['client-proxy'], cpuUsPerRequest: null } } } as StepRecord;
     const g = summarise('r', 'complete', [steps[0] as StepRecord, noProxyCpu]).groups.find((x) => x.dataplane === 'sidecar');
     assert.equal(g?.cpuUsPerRequest, null);
+    assert.deepEqual(g?.cpuLeftOut, { repetitions: 1, reason: 'CPU of client-proxy not measured' });
+  });
+
+  it('a component whose CPU per request is unmeasured enters no breakdown as 0 µs: stepCosts is null, the pair is left out and counted', () => {
+    const partial = step('sidecar', 2, 130, { client: 10, server: 10, 'client-proxy': 20 });
+    const noProxyCpu = { ...partial, resources: { ...partial.resources, 'client-proxy': { ...partial.resources['client-proxy'], cpuUsPerRequest: null } } } as StepRecord;
+    assert.equal(stepCosts(noProxyCpu), null);
+    assert.deepEqual(unmeasuredCpuComponents(noProxyCpu), ['client-proxy']);
+    assert.deepEqual(Object.keys(stepCosts(partial) ?? {}), ['client', 'server', 'client-proxy']);
+    const steps = [step('baseline', 1, 100, { client: 10, server: 10 }), step('sidecar', 1, 130, { client: 10, server: 10, 'client-proxy': 24 }), step('baseline', 2, 100, { client: 10, server: 10 }), noProxyCpu];
+    const g = summarise('r', 'complete', steps).groups.find((x) => x.dataplane === 'sidecar');
+    assert.deepEqual(g?.extraCpuUsPerRequest?.values, [24], 'only the pair with every CPU measured');
+    assert.equal(g?.breakdown?.extraCpuUsPerRequest, 24);
     assert.deepEqual(g?.cpuLeftOut, { repetitions: 1, reason: 'CPU of client-proxy not measured' });
   });
 });
