@@ -37,6 +37,47 @@ export function histogramRecord(h: LatencyHistogram, emptyReason: string): Histo
   return { count: 0, minUs: null, maxUs: null, meanUs: null, stddevUs: null, percentilesUs, unavailableReason: emptyReason, histogram: h.encode() };
 }
 
+/** What the load client knows when its latency histogram (every measured request, failed ones too) is empty. */
+export interface EmptyLatencyFacts {
+  readonly mode: 'fixed-rate' | 'max';
+  readonly qps: RequestsPerSecond;
+  readonly connections: number;
+  /** The measured window's length. */
+  readonly windowUs: Microseconds;
+  /** Ctrl-C (the abort signal) closed the run before its measured window began. */
+  readonly interruptedBeforeWindow: boolean;
+  /** Requests sent in the warm-up (not measured) and still unanswered when the drain ended. */
+  readonly warmupUnanswered: number;
+}
+
+/**
+ * Pure: why the latency histogram is empty, in the words of what happened. Every measured request lands in it,
+ * answered or not (an error, a timeout, `unsent`, `in-flight-at-end`: fortio's and wrk2's rule of counting a
+ * request from its intended time), so it is empty only when no measured request existed: at a fixed rate, none
+ * was due in the window (shorter than one send interval); in max mode, no connection was free to send one
+ * (every connection still waiting on a warm-up request); or the run was interrupted before the window.
+ */
+export function emptyLatencyReason(f: EmptyLatencyFacts): string {
+  if (f.interruptedBeforeWindow) return 'the run was interrupted before the measured window began';
+  const ms = (us: number): string => `${Number((us / 1000).toFixed(3))} ms`;
+  const stuck = f.warmupUnanswered > 0 ? `: ${f.warmupUnanswered} of ${f.connections} connection${f.connections === 1 ? '' : 's'} waited through it on a warm-up request that never got an answer` : '';
+  if (f.mode === 'max') return `no request was sent in the measured window (${ms(f.windowUs)})${stuck}`;
+  return `no request was due in the measured window (${ms(f.windowUs)}; one every ${ms(1e6 / f.qps)} at ${f.qps} qps)${stuck}`;
+}
+
+/**
+ * Pure: why the histogram of successful requests is empty, with the counts: answers with an error status, and
+ * failures without an answer by kind (e.g. "no request succeeded: 12 failed without an answer (refused: 2,
+ * timeout: 10)"); "no request was measured" when there was neither.
+ */
+export function noSuccessReason(answered: number, failedByKind: ReadonlyMap<string, number>): string {
+  const failed = [...failedByKind.values()].reduce((a, b) => a + b, 0);
+  if (answered === 0 && failed === 0) return 'no request was measured';
+  const kinds = [...failedByKind].filter(([, n]) => n > 0).sort(([a], [b]) => a.localeCompare(b)).map(([k, n]) => `${k}: ${n}`).join(', ');
+  const parts = [answered > 0 ? `${answered} answered with an error status` : '', failed > 0 ? `${failed} failed without an answer (${kinds})` : ''].filter((x) => x !== '');
+  return `no request succeeded: ${parts.join(', ')}`;
+}
+
 /** Everything one `meshbench load` measured, echoing the options that produced it (fortio's RunnerResults). */
 export interface LoadResult {
   readonly schemaVersion: typeof loadResultSchemaVersion;

@@ -7,7 +7,7 @@ import { grpcStatusName } from './grpcStatus';
 import { HttpResponseParser } from './httpResponseParser';
 import { LatencyHistogram } from './latencyHistogram';
 import type { LoadOptions } from './loadOptions';
-import { histogramRecord, loadResultSchemaVersion, type LoadResult } from './loadResult';
+import { emptyLatencyReason, histogramRecord, loadResultSchemaVersion, noSuccessReason, type LoadResult } from './loadResult';
 import { redactHeaders, type LoadProtocol } from './loadTarget';
 import { RateScheduler } from './rateScheduler';
 import { defaultRealtimeWait } from './realtimeWait';
@@ -125,6 +125,8 @@ export class LoadRunner {
   private failed = 0;
   private unsent = 0;
   private inFlightAtEnd = 0;
+  /** Warm-up requests (before the window, so not measured) still unanswered when the drain ended. */
+  private warmupUnanswered = 0;
   private overflowed = 0;
   private measuredIssued = 0;
   private totalBacklog = 0;
@@ -422,7 +424,7 @@ export class LoadRunner {
       const intended = s.conn.intendedUs;
       this.countUnanswered(s.conn);
       s.conn.abort();
-      if (!this.measured(intended)) continue;
+      if (!this.measured(intended)) { this.warmupUnanswered += 1; continue; }
       this.inFlightAtEnd += 1;
       this.recordFailure(inFlightAtEndKind, now - intended);
     }
@@ -571,9 +573,13 @@ export class LoadRunner {
       requestsFailed: this.failed,
       rateWindowUs,
       actualQps: rateWindowUs > 0 ? (this.completed * 1e6) / rateWindowUs : 0,
-      latency: histogramRecord(this.latency, 'no request was due in the measured window'),
+      latency: histogramRecord(this.latency, emptyLatencyReason({
+        mode: this.closedLoop ? 'max' : 'fixed-rate', qps: o.qps, connections: this.slots.length, windowUs,
+        interruptedBeforeWindow: this.deps.signal?.aborted === true && this.closedAtUs <= this.measureStartUs,
+        warmupUnanswered: this.warmupUnanswered,
+      })),
       errorLatency: histogramRecord(this.errorLatency, 'no request failed'),
-      successLatency: histogramRecord(success, 'no request succeeded'),
+      successLatency: histogramRecord(success, noSuccessReason(this.completed, this.errorsByKind)),
       serviceTime: histogramRecord(this.service, 'no request was sent in the measured window'),
       sendLag: histogramRecord(this.sendLag, 'no request was sent in the measured window'),
       statusCounts,

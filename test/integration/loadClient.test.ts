@@ -13,7 +13,7 @@ import { cliPath } from '../helpers/cli';
 import { spawnSync } from 'node:child_process';
 import { parseTarget } from '../../workloads/loadTarget';
 import type { LoadOptions } from '../../workloads/loadOptions';
-import type { LoadResult } from '../../workloads/loadResult';
+import { noSuccessReason, type LoadResult } from '../../workloads/loadResult';
 import { runCli, startEchoChild } from '../helpers/cli';
 import { fortioExportProblems } from '../helpers/fortioSchema';
 
@@ -339,6 +339,35 @@ describe('end of run: every request whose intended time is in the window is reco
     }
   });
 
+  it('says why the latency histogram is empty: no request due, every connection held by a warm-up request, or interrupted', async () => {
+    // Max mode: both connections send in the warm-up to a server that answers after 2 s; nothing is sent in the window.
+    const slow = await countingServer(2000);
+    try {
+      const r = await new LoadRunner(options(slow.url, { qps: 0, connections: 2, requests: undefined, warmupUs: 100_000, durationUs: 200_000, drainUs: 100_000 })).run();
+      assert.equal(r.latency.count, 0);
+      assert.equal(r.latency.unavailableReason, 'no request was sent in the measured window (200 ms): 2 of 2 connections waited through it on a warm-up request that never got an answer');
+    } finally {
+      await slow.close();
+    }
+    const quick = await countingServer();
+    try {
+      // Fixed rate: one request every 200 ms, the first in the 10 ms warm-up, the next after the 100 ms window.
+      const r = await new LoadRunner(options(quick.url, { qps: 5, connections: 1, requests: undefined, warmupUs: 10_000, durationUs: 100_000 })).run();
+      assert.equal(r.latency.count, 0);
+      assert.equal(r.latency.unavailableReason, 'no request was due in the measured window (100 ms; one every 200 ms at 5 qps)');
+      const abort = new AbortController();
+      abort.abort();
+      const cut = await new LoadRunner(options(quick.url, { qps: 5, connections: 1, requests: undefined, warmupUs: 10_000, durationUs: 100_000 }), { signal: abort.signal }).run();
+      assert.equal(cut.latency.unavailableReason, 'the run was interrupted before the measured window began');
+    } finally {
+      await quick.close();
+    }
+    assert.equal(noSuccessReason(0, new Map([['timeout', 3], ['refused', 2]])), 'no request succeeded: 5 failed without an answer (refused: 2, timeout: 3)');
+    assert.equal(noSuccessReason(20, new Map([['timeout', 1]])), 'no request succeeded: 20 answered with an error status, 1 failed without an answer (timeout: 1)');
+    assert.equal(noSuccessReason(20, new Map()), 'no request succeeded: 20 answered with an error status');
+    assert.equal(noSuccessReason(0, new Map()), 'no request was measured');
+  });
+
   it('calls a request a timeout only when --timeout elapsed', async () => {
     const server = await countingServer(400);
     try {
@@ -516,7 +545,7 @@ describe('meshbench load CLI', function () {
     assert.equal(r.code, 1);
     assert.match(r.stderr, /no request succeeded \(ECONNREFUSED: 3\)/);
     assert.match(r.stderr, /0 answered in .* 3 failed without an answer/);
-    assert.match(r.stderr, /successful only \(0\): none \(no request succeeded\)\n/, 'no 0 µs percentiles for an empty histogram');
+    assert.match(r.stderr, /successful only \(0\): none \(no request succeeded: 3 failed without an answer \(ECONNREFUSED: 3\)\)\n/, 'no 0 µs percentiles for an empty histogram, and what happened');
     assert.match(r.stderr, /failed only \(3\): p50 /);
     // Every refused connect was an attempt; no request was carried by a connection.
     assert.match(r.stderr, /\nconnection attempts: [1-9]\d* \(for perfect keep-alive, would be 1\)\nrequests per connection: 0\n/);
@@ -528,7 +557,7 @@ describe('meshbench load CLI', function () {
     assert.equal(typeof histogram, 'string');
     assert.deepEqual(success, {
       count: 0, minUs: null, maxUs: null, meanUs: null, stddevUs: null,
-      percentilesUs: { 50: null, 75: null, 90: null, 99: null, '99.9': null, '99.99': null }, unavailableReason: 'no request succeeded',
+      percentilesUs: { 50: null, 75: null, 90: null, 99: null, '99.9': null, '99.99': null }, unavailableReason: 'no request succeeded: 3 failed without an answer (ECONNREFUSED: 3)',
     });
     assert.equal(stored.errorLatency.count, 3);
     assert.equal(stored.errorLatency.unavailableReason, undefined);
