@@ -167,9 +167,20 @@ export const profileSchema = z.strictObject({
     /** cpu-clock stack sampling for flame graphs; 0 = off. */
     sampleHz: z.number().int().nonnegative().max(10_000).default(0),
     mode: z.enum(probeModes).default('separate'),
-    /** With mode separate: instrumented repetitions per data plane × placement × load point, after the clean ones. */
-    instrumentedRepetitions: z.number().int().nonnegative().max(100).default(1),
-  }).prefault({}),
+    /**
+     * With mode separate: instrumented repetitions per data plane × placement × load point, after the clean
+     * ones (default 1). Refused with mode inline (every repetition is instrumented there, so the count would
+     * silently do nothing) and at 0 (no repetition would carry the probes: `enabled: false` says that).
+     */
+    instrumentedRepetitions: z.number().int().nonnegative().max(100).optional(),
+  }).superRefine((p, ctx) => {
+    if (p.instrumentedRepetitions === undefined || !p.enabled) return;
+    if (p.mode === 'inline') {
+      ctx.addIssue({ code: 'custom', path: ['instrumentedRepetitions'], message: 'is for probes.mode separate; inline instruments every repetition: remove it, or set probes.mode: separate' });
+    } else if (p.instrumentedRepetitions === 0) {
+      ctx.addIssue({ code: 'custom', path: ['instrumentedRepetitions'], message: 'expected at least 1 with probes.mode separate; to run with no instrumented repetition, set probes.enabled: false' });
+    }
+  }).transform((p) => ({ ...p, instrumentedRepetitions: p.instrumentedRepetitions ?? 1 })).prefault({}),
   cpuPinning: z.strictObject({
     client: cpuList.optional(),
     server: cpuList.optional(),

@@ -39,6 +39,8 @@ const expected: Record<string, RegExp> = {
   'unknown-protocol.yaml': /: workload\.protocol: .*expected one of "http"\|"http2"\|"grpc"\|"tcp" \(got "http3"\)/,
   'zero-streams.yaml': /: load\.streams: .*expected number to be >0 \(got 0\)/,
   'grpc-without-keepalive.yaml': /: workload\.keepAlive: a new connection per request is for http and tcp; grpc keeps its connections \(as h2load and fortio do\) \(got false\)/,
+  'instrumented-zero.yaml': /: probes\.instrumentedRepetitions: expected at least 1 with probes\.mode separate; to run with no instrumented repetition, set probes\.enabled: false \(got 0\)$/,
+  'instrumented-inline.yaml': /: probes\.instrumentedRepetitions: is for probes\.mode separate; inline instruments every repetition: remove it, or set probes\.mode: separate \(got 3\)$/,
   'streams-without-http2.yaml': /: load\.streams: more than 1 stream per connection needs workload\.protocol http2 or grpc, not http \(got 8\)/,
 };
 
@@ -242,7 +244,7 @@ describe('step plan', () => {
     assert.deepEqual(withoutInstrumented(steps).map((s) => `${s.index}${s.measurement[0]}`), ['1c', '2c']);
     const off = parseProfile('name: t\ndataplanes: [baseline]\nduration: 2s\nrepetitions: 2\nprobes: {enabled: false}\n', 't.yaml');
     assert.deepEqual(planSteps(off).map((s) => s.measurement), ['clean', 'clean']);
-    const inline = parseProfile('name: t\ndataplanes: [baseline]\nduration: 2s\nprobes: {mode: inline, instrumentedRepetitions: 3}\n', 't.yaml');
+    const inline = parseProfile('name: t\ndataplanes: [baseline]\nduration: 2s\nprobes: {mode: inline}\n', 't.yaml');
     assert.deepEqual(planSteps(inline).map((s) => s.measurement), ['inline']);
     assert.throws(() => parseProfile('name: t\ndataplanes: [baseline]\nduration: 2s\nprobes: {mode: sometimes}\n', 't.yaml'), /probes\.mode/);
   });
