@@ -13,6 +13,7 @@ import { stepId, type PlannedStep } from '../runner/stepPlan';
 import { BadInputError, ExitCode, MeshbenchError } from '../errors';
 import { offlinePinning } from '../runner/harnessCpus';
 import { onlineCpus } from '../probes/onlineCpus';
+import { InterruptSignals } from './interruptSignals';
 
 interface RunFlags {
   output?: string;
@@ -81,8 +82,7 @@ function progressEvents(flags: RunFlags, startMs: number): RunnerEvents & { stop
   };
 }
 
-/** A second SIGINT/SIGTERM sooner than this after the first is the same interrupt delivered twice, not "force". */
-export const forcedAfterMs = 500;
+export { forcedAfterMs } from './interruptSignals';
 
 export function registerRunCommand(program: Command): void {
   program
@@ -104,18 +104,13 @@ export function registerRunCommand(program: Command): void {
       const runId = `${timestamp()}-${loaded.profile.name}`;
       const platform = await openPlatform(loaded.profile, runId);
       const abort = new AbortController();
-      let interrupts = 0;
-      let firstSignalMs = 0;
+      // One interrupt can arrive as two signals (coreutils `timeout`): see InterruptSignals.
+      const interrupts = new InterruptSignals();
       const onSignal = (): void => {
-        // One interrupt can arrive twice: coreutils `timeout` signals its command and then the command's process
-        // group, which holds the command too; a second signal within forcedAfterMs is that same one, and forcing
-        // then left the cluster behind (a fresh user's `timeout -s INT 8 meshbench run`, 2 of 6 times).
-        if (interrupts === 1 && Date.now() - firstSignalMs < forcedAfterMs) return;
-        interrupts += 1;
-        if (interrupts === 1) {
-          firstSignalMs = Date.now();
-          process.stderr.write('\nmeshbench run: stopping after cleanup (Ctrl-C again to force)\n');
-        } else process.exit(ExitCode.interrupted);
+        const action = interrupts.next();
+        if (action === 'repeat') return;
+        if (action === 'force') process.exit(ExitCode.interrupted);
+        process.stderr.write('\nmeshbench run: stopping after cleanup (Ctrl-C again to force)\n');
         abort.abort();
       };
       process.on('SIGINT', onSignal);
