@@ -104,6 +104,8 @@ function breakdownNote(g: SummaryGroup): string | null {
 }
 
 export function formatSummaryText(s: SummaryRecord): string {
+  const nothing = nothingMeasuredLine(s);
+  if (nothing !== null) return `${['', nothing, ...s.dataplanesSkipped.map((sk) => `skipped ${sk.dataplane}: ${sk.reason}`)].join('\n')}\n`;
   const lines: string[] = [''];
   const headline: string[][] = [['data plane', 'placement', 'load', 'qps', 'p50', 'p99', '+p50 vs baseline', '+p99 vs baseline', 'CPU µs/req', 'conns/req', 'errors']];
   for (const g of s.groups) {
@@ -162,6 +164,15 @@ export function formatSummaryText(s: SummaryRecord): string {
   if (s.echoControlPath !== undefined) lines.push('', `echo server's calibration controls: ${s.echoControlPath}`);
   for (const sk of s.dataplanesSkipped) lines.push(`skipped ${sk.dataplane}: ${sk.reason}`);
   return `${lines.join('\n')}\n`;
+}
+
+/**
+ * Pure: one line when the run has no figure at all (no step finished, no search probe: Ctrl-C during the first
+ * step, or every data plane skipped), in place of tables with no rows; null when something was measured.
+ */
+export function nothingMeasuredLine(s: Pick<SummaryRecord, 'status' | 'groups' | 'searches'>): string | null {
+  if (s.groups.length > 0 || (s.searches ?? []).some((x) => x.probes.length > 0)) return null;
+  return s.status === 'partial' ? 'nothing was measured: the run was interrupted before its first step finished' : 'nothing was measured: no step finished';
 }
 
 const signedPct = (v: number | null): string => (v === null ? '—' : `${v >= 0 ? '+' : '−'}${Math.abs(v).toFixed(1)}%`);

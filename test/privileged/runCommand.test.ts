@@ -125,6 +125,33 @@ describe('meshbench run (root)', function () {
     assert.match(r.stderr, new RegExp(`results: ${out.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
   });
 
+  it('one interrupt delivered twice (coreutils timeout: the command, then its group) before any step finished: cleanup, exit 130, one line saying nothing was measured', async () => {
+    const out = path.join(tmp, 'out');
+    const child = spawn(process.execPath, [cliPath, 'run', path.join(fixtures, 'run', 'interrupt.yaml'), '--output', out], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    let stderr = '';
+    let sent = false;
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+      // Into the first step's window (200 ms warm-up of a 3 s step): SIGINT to the process, then to its group 20 ms
+      // later, as `timeout -s INT` does; well inside forcedAfterMs, so it is one interrupt, not a forced exit.
+      if (!sent && /\[1\/6\]/.test(stderr)) {
+        sent = true;
+        setTimeout(() => {
+          process.kill(child.pid as number, 'SIGINT');
+          setTimeout(() => process.kill(-(child.pid as number), 'SIGINT'), 20);
+        }, 1000);
+      }
+    });
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    assert.ok(sent, stderr);
+    assert.equal(code, 130, stderr);
+    assert.match(stderr, /\nnothing was measured: the run was interrupted before its first step finished\n/);
+    assert.doesNotMatch(stderr, /data plane +placement|resources per component/, 'no empty tables');
+    assert.match(stderr, /meshbench run: partial \(0\/6 steps/);
+    assert.equal(loadRun(out).steps.length, 0);
+    assertClean(await settledLeftovers());
+  });
+
   it('Ctrl-C (SIGINT to the process group) in the middle of a run keeps the finished steps, marks the run partial and leaves nothing behind', async () => {
     const out = path.join(tmp, 'out');
     // Its own process group, signalled as a whole: what Ctrl-C in a terminal does (the proxies, the echo

@@ -112,6 +112,13 @@ describe('summary', () => {
     assert.equal(g?.breakdown?.extraCpuUsPerRequest, 24);
     assert.deepEqual(g?.cpuLeftOut, { repetitions: 1, reason: 'CPU of client-proxy not measured' });
   });
+
+  it('a run with nothing measured (Ctrl-C before the first step finished) prints one line, not empty tables', () => {
+    assert.equal(formatSummaryText(summarise('r', 'partial', [])), '\nnothing was measured: the run was interrupted before its first step finished\n');
+    const skipped = summarise('r', 'failed', [], [{ dataplane: 'sidecar', reason: 'haproxy not installed' }]);
+    assert.equal(formatSummaryText(skipped), '\nnothing was measured: no step finished\nskipped sidecar: haproxy not installed\n');
+    assert.match(formatSummaryText(summarise('r', 'partial', [step('baseline', 1, 100, { client: 10, server: 10 })])), /data plane +placement/);
+  });
 });
 
 /** `s` as a step whose client completed no request: empty histogram (null figures and a reason), no CPU per request. */
