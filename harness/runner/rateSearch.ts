@@ -511,6 +511,19 @@ export function nextRate(config: RateSearchConfig, probes: readonly SearchProbe[
   return { qps: Math.round((s.low + s.high) / 2) };
 }
 
+/**
+ * Pure: the note of a search that used its probe budget first, for whichever ends of the bracket it found
+ * (qps): both ("between 16000 and 17600 qps"), only a passing rate ("at least 17600 qps: no rate tried
+ * failed"), only a failing one ("below 4000 qps: no rate tried passed"), or neither.
+ */
+export function budgetNote(maxProbes: number, lowQps: number | null, highQps: number | null): string {
+  const stopped = `stopped at the ${maxProbes}-probe budget`;
+  if (lowQps !== null && highQps !== null) return `${stopped}: the maximum lies between ${lowQps} and ${highQps} qps`;
+  if (lowQps !== null) return `${stopped}: the maximum is at least ${lowQps} qps (no rate tried failed)`;
+  if (highQps !== null) return `${stopped}: the maximum is below ${highQps} qps (no rate tried passed)`;
+  return `${stopped}: no rate tried passed or failed for certain, so the maximum is not bounded`;
+}
+
 /** The result of a search from its probes (the same function the driver ends with; the summary replays it). */
 export function searchResult(config: RateSearchConfig, probes: readonly SearchProbe[], interrupted = false): RateSearchResult {
   const next = nextRate(config, probes);
@@ -521,7 +534,7 @@ export function searchResult(config: RateSearchConfig, probes: readonly SearchPr
   const n = `${probes.length} probe${probes.length === 1 ? '' : 's'}`;
   const proved = config.confirmBounds !== true ? '' : confirmed ? ', both ends confirmed' : ', an end not confirmed';
   const note = outcome === 'converged' ? `converged in ${n}${proved}: the maximum lies between ${s.low} and ${s.high} qps`
-    : outcome === 'budget' ? `stopped at the ${config.maxProbes}-probe budget: the maximum lies between ${s.low ?? '?'} and ${s.high ?? 'more than that'} qps`
+    : outcome === 'budget' ? budgetNote(config.maxProbes, s.low, s.high)
       : outcome === 'reached-to' ? `passed at the highest rate tried (${config.toQps} qps) in ${n}: the maximum is at least that`
         : outcome === 'below-from' ? `failed at the first rate (${config.fromQps} qps): the maximum is below it`
           : `interrupted after ${n}${s.low === null ? '' : `: at least ${s.low} qps passed`}`;

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { gaussian, seededRandom } from '../../harness/results/stats/seededRandom';
-import { defaultCloseMargin, judgeProbe, medianVerdict, nextRate, probeDurationUs, probeNoisy, rateSearchConfig, rateVerdict, searchMaxRate, searchResult, type ProbeMeasurement, type RateSearchConfig, type SearchProbe } from '../../harness/runner/rateSearch';
+import { budgetNote, defaultCloseMargin, judgeProbe, medianVerdict, nextRate, probeDurationUs, probeNoisy, rateSearchConfig, rateVerdict, searchMaxRate, searchResult, type ProbeMeasurement, type RateSearchConfig, type SearchProbe } from '../../harness/runner/rateSearch';
 import { parseProfile } from '../../harness/profile/profileLoad';
 import { searchSummaryLines } from '../../harness/results/searchSummary';
 
@@ -101,6 +101,17 @@ describe('rate search (exponential then binary, Nighthawk-style)', () => {
     assert.equal(r.probes.length, 8);
     assert.equal(r.outcome, 'budget');
     assert.ok(r.knownWithin.low !== null && r.knownWithin.high !== null && r.knownWithin.low < r.knownWithin.high);
+  });
+
+  it('the budget note reads right for every bracket: both ends, only a pass, only a fail, neither', async () => {
+    // Every rate passes until the budget runs out: no failing rate, so no upper end (it read "between 2000 and more than that qps").
+    const r = await searchMaxRate(config({ maxProbes: 3 }), async (qps) => mm1(1_000_000, qps));
+    assert.equal(r.outcome, 'budget');
+    assert.deepEqual(r.knownWithin, { low: 2000, high: null });
+    assert.equal(r.note, 'stopped at the 3-probe budget: the maximum is at least 2000 qps (no rate tried failed)');
+    assert.equal(budgetNote(12, 16000, 17600), 'stopped at the 12-probe budget: the maximum lies between 16000 and 17600 qps');
+    assert.equal(budgetNote(12, null, 4000), 'stopped at the 12-probe budget: the maximum is below 4000 qps (no rate tried passed)');
+    assert.equal(budgetNote(12, null, null), 'stopped at the 12-probe budget: no rate tried passed or failed for certain, so the maximum is not bounded');
   });
 
   it('errors alone fail a probe; an interrupted search says so; the summary replays the same answer from the probes', async () => {
