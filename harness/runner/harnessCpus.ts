@@ -11,11 +11,18 @@ import type { Profile } from '../profile/profileSchema';
 
 /** The CPUs the profile pins measured processes to; null when it pins nothing. */
 export function pinnedCpus(profile: Profile): Set<number> | null {
+  const roles = pinnedRoles(profile);
+  return roles.length === 0 ? null : new Set(roles.flatMap(([, cpus]) => cpus));
+}
+
+/** The roles the profile pins (client, server, proxies, in that order) with their CPUs; [] when it pins nothing. */
+export function pinnedRoles(profile: Profile): Array<readonly [string, number[]]> {
   const p = profile.cpuPinning;
-  if (p === undefined) return null;
-  const lists = [p.client, p.server, p.proxies].filter((v): v is string | number => v !== undefined);
-  if (lists.length === 0) return null;
-  return new Set(lists.flatMap((l) => parseCpuList(String(l))));
+  if (p === undefined) return [];
+  return (['client', 'server', 'proxies'] as const).flatMap((k) => {
+    const v = p[k];
+    return v === undefined ? [] : [[k, [...new Set(parseCpuList(String(v)))]] as const];
+  });
 }
 
 /**
@@ -40,12 +47,22 @@ export function offlinePinning(profile: Profile, online: readonly number[]): str
   return null;
 }
 
-/** Pure: the harness's CPUs for a window, and a line saying so (or that none is free). */
-export function harnessCpuPlan(pinned: Set<number> | null, online: readonly number[]): { cpus: number[] | null; note: string | null } {
+/**
+ * Pure: the harness's CPUs for a window, and a line saying so (or that none is free). `roles` (pinnedRoles)
+ * makes the no-free-CPU line precise: which role is on which CPU, and the advice to leave a CPU free only
+ * when it can be followed without unpinning a role (fewer pinned roles than online CPUs). With as many roles
+ * as CPUs (profiles/search.yaml on 2 CPUs: client on 0, server on 1) the line stays, since it is true (the
+ * harness floats over those CPUs with the measured processes), but says it cannot be otherwise there.
+ */
+export function harnessCpuPlan(pinned: Set<number> | null, online: readonly number[], roles: ReadonlyArray<readonly [string, readonly number[]]> = []): { cpus: number[] | null; note: string | null } {
   if (pinned === null) return { cpus: null, note: null };
   const free = online.filter((c) => !pinned.has(c));
   if (free.length === 0) {
-    return { cpus: null, note: `harness reading shares CPUs with the measured processes: the profile pins them to every online CPU (${online.join(',')}); leave one CPU unpinned to keep the harness off them` };
+    const who = roles.length === 0 ? 'measured processes' : roles.map(([r, cpus]) => `${r} on ${cpus.join(',')}`).join(', ');
+    const advice = roles.length > 0 && roles.length >= online.length
+      ? `with ${roles.length} pinned roles on ${online.length} online CPUs none can be left free for it`
+      : 'pin them to fewer CPUs to leave one free for the harness';
+    return { cpus: null, note: `harness reading shares CPUs ${online.join(',')} with the pinned ${who} (no online CPU is left unpinned): ${advice}` };
   }
   return { cpus: free, note: `harness reads on CPU ${free.join(',')} during windows (measured processes pinned to ${[...pinned].sort((a, b) => a - b).join(',')})` };
 }
@@ -64,7 +81,7 @@ export class HarnessAffinity {
   private inside = false;
 
   constructor(profile: Profile, online: readonly number[] = onlineCpus()) {
-    const plan = harnessCpuPlan(pinnedCpus(profile), online);
+    const plan = harnessCpuPlan(pinnedCpus(profile), online, pinnedRoles(profile));
     this.all = online.join(',');
     this.window = plan.cpus === null ? null : plan.cpus.join(',');
     this.note = plan.note;

@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
 import type { MeasurementKind, StepRecord } from '../../harness/results/resultTypes';
 import { summarise } from '../../harness/results/summarise';
 import { formatSummaryText } from '../../harness/results/summaryText';
 import { noiseFingerprint, parseProcStat, commonParent, type NoiseReading } from '../../harness/resources/noiseFingerprint';
-import { harnessCpuPlan, offlinePinning, pinnedCpus } from '../../harness/runner/harnessCpus';
+import { harnessCpuPlan, offlinePinning, pinnedCpus, pinnedRoles } from '../../harness/runner/harnessCpus';
 import { parseProfile } from '../../harness/profile/profileLoad';
 import { compareRuns } from '../../reports/compare/compareRuns';
 import { markdownSummary } from '../../reports/markdownSummary';
@@ -135,8 +137,22 @@ describe('harness CPUs under cpuPinning', () => {
     assert.deepEqual(harnessCpuPlan(pinnedCpus(p), [0, 1, 2, 3]).cpus, [3]);
     const none = harnessCpuPlan(pinnedCpus(p), [0, 1, 2]);
     assert.equal(none.cpus, null);
-    assert.match(none.note ?? '', /shares CPUs with the measured processes.*every online CPU/);
+    assert.match(none.note ?? '', /shares CPUs 0,1,2 with the pinned measured processes/);
+    assert.equal(harnessCpuPlan(pinnedCpus(p), [0, 1, 2], pinnedRoles(p)).note,
+      'harness reading shares CPUs 0,1,2 with the pinned client on 0, server on 1, proxies on 1,2 (no online CPU is left unpinned): with 3 pinned roles on 3 online CPUs none can be left free for it');
     assert.deepEqual(harnessCpuPlan(null, [0, 1]), { cpus: null, note: null });
+  });
+
+  it('the shipped search.yaml on 2 CPUs: the note says where the client and server are and that no CPU can be left free; advice only where it can be followed', () => {
+    const file = path.join(__dirname, '..', '..', '..', 'profiles', 'search.yaml');
+    const search = parseProfile(fs.readFileSync(file, 'utf8'), file);
+    assert.equal(harnessCpuPlan(pinnedCpus(search), [0, 1], pinnedRoles(search)).note,
+      'harness reading shares CPUs 0,1 with the pinned client on 0, server on 1 (no online CPU is left unpinned): with 2 pinned roles on 2 online CPUs none can be left free for it');
+    assert.deepEqual(harnessCpuPlan(pinnedCpus(search), [0, 1, 2, 3], pinnedRoles(search)).cpus, [2, 3], 'with a CPU free the harness moves there');
+    const wide = parseProfile('name: t\ndataplanes: [baseline]\nduration: 1s\ncpuPinning: {client: "0-1", server: "0-1"}\n', 't.yaml');
+    assert.match(harnessCpuPlan(pinnedCpus(wide), [0, 1], pinnedRoles(wide)).note ?? '', /with 2 pinned roles on 2 online CPUs/);
+    const proxiesOnly = parseProfile('name: t\ndataplanes: [baseline]\nduration: 1s\ncpuPinning: {proxies: "0-1"}\n', 't.yaml');
+    assert.match(harnessCpuPlan(pinnedCpus(proxiesOnly), [0, 1], pinnedRoles(proxiesOnly)).note ?? '', /with the pinned proxies on 0,1 .*: pin them to fewer CPUs to leave one free for the harness$/);
   });
 
   it('names a pinned CPU the machine does not have (checked before anything is deployed)', () => {
