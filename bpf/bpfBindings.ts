@@ -113,6 +113,9 @@ interface NativeAddon {
   switcherStart(): number;
   switches(h: number, n: number): number;
   switcherStop(h: number): void;
+  copierOpen(): number;
+  copies(h: number, data: Uint8Array, times: number): number;
+  copierClose(h: number): void;
 }
 
 const repoRoot = path.resolve(__dirname, '..', '..');
@@ -367,6 +370,7 @@ export function schedulingVerbs(): SchedulingVerbs {
 
 export type ConnectsListenerHandle = number & { readonly __brand: 'ConnectsListener' };
 export type SwitcherHandle = number & { readonly __brand: 'Switcher' };
+export type CopierHandle = number & { readonly __brand: 'Copier' };
 
 /**
  * The addon's calibration verbs (bpf/addon/src/calibration.cc), for workloads/calibrationWork.ts: the echo
@@ -388,12 +392,22 @@ export interface CalibrationVerbs {
   switches(h: SwitcherHandle, n: number): number;
   /** Stops and joins the helper thread; idempotent. */
   switcherStop(h: SwitcherHandle): void;
+  /** Opens a non-blocking AF_UNIX stream socket pair; throws BpfError if socketpair(2) fails. */
+  copierOpen(): CopierHandle;
+  /**
+   * Writes `times` copies of `data` into the pair and reads them back (one writev of up to 1024 iovecs and one
+   * read per batch of up to 128 KiB); returns the bytes copied into and out of the kernel, 2 × times × data.length.
+   * Throws BpfError with the errno of a failed writev or read.
+   */
+  copies(h: CopierHandle, data: Uint8Array, times: number): number;
+  /** Closes both ends; idempotent. */
+  copierClose(h: CopierHandle): void;
 }
 
 /** Loads the addon and returns its calibration verbs; throws EnvironmentError when the addon is missing or does not load (or predates them). */
 export function calibrationVerbs(): CalibrationVerbs {
   const a = addon();
-  if (typeof a.switches !== 'function') throw new EnvironmentError('the BPF addon predates the calibration verbs', 'rebuild it: bash ci/setup.sh');
+  if (typeof a.switches !== 'function' || typeof a.copies !== 'function') throw new EnvironmentError('the BPF addon predates the calibration verbs', 'rebuild it: bash ci/setup.sh');
   return {
     connectsListen: () => call((n) => n.connectsListen() as { handle: ConnectsListenerHandle; port: number }),
     connects: a.connects,
@@ -401,5 +415,9 @@ export function calibrationVerbs(): CalibrationVerbs {
     switcherStart: () => call((n) => n.switcherStart() as SwitcherHandle),
     switches: a.switches,
     switcherStop: (h) => call((n) => n.switcherStop(h)),
+    copierOpen: () => call((n) => n.copierOpen() as CopierHandle),
+    // Called per request: unwrapped, as switches is (a BpfError from it still carries code and errno).
+    copies: a.copies,
+    copierClose: (h) => call((n) => n.copierClose(h)),
   };
 }

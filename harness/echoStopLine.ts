@@ -10,10 +10,11 @@ import type { ControlPath } from '../workloads/calibrationWork';
 export interface EchoControlPaths {
   readonly connects?: ControlPath;
   readonly switches?: ControlPath;
+  readonly copies?: ControlPath;
 }
 
 /** The controls whose mechanism the stop line names, in its order. */
-export const pathControls = ['connects', 'switches'] as const;
+export const pathControls = ['connects', 'switches', 'copies'] as const;
 
 const pathWords: Record<ControlPath, string> = { native: 'the native addon', node: 'Node' };
 
@@ -28,12 +29,12 @@ export function controlPathPhrases(paths: EchoControlPaths): string[] {
 /**
  * The paths named by the last `meshbench echo: stopped …` line of an echo server's output; null when
  * there is no stop line (the server was killed before it could print one). A stop line without a
- * phrase means no connects or switches ran: `{}`.
+ * phrase means no connects, switches or copies ran: `{}`.
  */
 export function parseEchoControlPaths(output: string): EchoControlPaths | null {
   const stop = output.split('\n').reverse().find((l) => l.startsWith('meshbench echo: stopped '));
   if (stop === undefined) return null;
-  const out: { connects?: ControlPath; switches?: ControlPath } = {};
+  const out: { -readonly [K in keyof EchoControlPaths]: EchoControlPaths[K] } = {};
   for (const c of pathControls) {
     const m = new RegExp(`\\b${c} by (the native addon|Node)\\b`).exec(stop);
     if (m !== null) out[c] = m[1] === pathWords.native ? 'native' : 'node';

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import net from 'node:net';
 import { Worker } from 'node:worker_threads';
-import { calibrationVerbs, type CalibrationVerbs, type ConnectsListenerHandle, type SwitcherHandle } from '../bpf/bpfBindings';
+import { calibrationVerbs, type CalibrationVerbs, type ConnectsListenerHandle, type CopierHandle, type SwitcherHandle } from '../bpf/bpfBindings';
 import type { Bytes, Microseconds } from './units';
 
 /*
@@ -111,6 +111,45 @@ export function burnCpu(us: Microseconds): void {
   defaultBurner.burn(us);
 }
 
+/** `copies=N`'s work: the reply's bytes passed N times through the kernel over a Unix socket pair. */
+export interface Copier {
+  readonly path: ControlPath;
+  /** Passes `data` through the kernel `times` times; returns the bytes copied into and out of it (2 × times × bytes). */
+  pass(data: Buffer, times: number): Bytes;
+  close(): void;
+}
+
+/** Opens the native copier when the addon has it, else the Node one. */
+export async function openCopier(): Promise<Copier> {
+  const verbs = nativeCalibration();
+  return verbs === undefined ? KernelCopier.open() : NativeKernelCopier.open(verbs);
+}
+
+/**
+ * `copies` in native code: the addon's own socket pair (socketpair(2), both ends non-blocking) and the same calls
+ * as KernelCopier (one writev of the N copies, one read of them, per 128 KiB batch) in one synchronous call
+ * (bpf/addon/src/calibration.cc). KernelCopier's JavaScript and Node fs layer around those two calls (the iovec
+ * array, fs.writevSync/readSync, libuv's fs request, the fd lookups) cost +6.2 µs/req of application at copies=4
+ * of a 16 KiB reply (README "Calibration"): user space that is not the copy.
+ */
+export class NativeKernelCopier implements Copier {
+  readonly path = 'native';
+  private constructor(private readonly verbs: CalibrationVerbs, private readonly handle: CopierHandle) {}
+
+  /** Throws BpfError when socketpair(2) fails. */
+  static open(verbs: CalibrationVerbs): NativeKernelCopier {
+    return new NativeKernelCopier(verbs, verbs.copierOpen());
+  }
+
+  pass(data: Buffer, times: number): Bytes {
+    return data.length === 0 || times <= 0 ? 0 : this.verbs.copies(this.handle, data, times);
+  }
+
+  close(): void {
+    this.verbs.copierClose(this.handle);
+  }
+}
+
 /**
  * A connected pair of Unix stream sockets (socketpair(2) in effect) written and read synchronously: `pass(data,
  * N)` writes N copies of the bytes into the kernel and reads them back out, so bytes copied rise by exactly
@@ -120,8 +159,10 @@ export function burnCpu(us: Microseconds): void {
  * call's own overhead (Node's fs layer in user space, the syscall entry, the fd lookup) was several times
  * the copy it carried. libuv's reading is stopped on both ends so the synchronous calls own the fds.
  * Bytes copied rise by exactly that amount whatever the batching; the syscalls per request do not (see pass).
+ * The Node fallback of NativeKernelCopier (the bundled echo in Kubernetes pods, a checkout without the addon).
  */
-export class KernelCopier {
+export class KernelCopier implements Copier {
+  readonly path = 'node';
   /** Largest batch: well under the Unix socket's send buffer (net.core.wmem_default, 208 KiB), so a write never waits on its own read. */
   static readonly batchBytes = 128 * 1024;
   private readonly scratch = Buffer.allocUnsafe(KernelCopier.batchBytes);

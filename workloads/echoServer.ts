@@ -3,7 +3,7 @@ import { monotonicClock, type Clock, type TimerApi } from './clock';
 import { createLoadTimers, type LoadTimers } from './loadTimers';
 import { DeadlineQueue } from './deadlineQueue';
 import { hasCalibration, noControls, parseControls, resolveReply, type EchoControls, type ResolvedReply } from './echoControls';
-import { burnCpu, KernelCopier, openChurner, startSwitcher, type Churner, type ControlPath, type Switcher } from './calibrationWork';
+import { burnCpu, openChurner, openCopier, startSwitcher, type Churner, type Copier, type ControlPath, type Switcher } from './calibrationWork';
 import { reasonPhrase } from './httpStatus';
 import { defaultRequestLimits, RequestParser, type RequestHead, type RequestParseError, type RequestParserLimits } from './httpRequestParser';
 import type { Bytes, Microseconds } from './units';
@@ -59,12 +59,13 @@ export interface EchoServerStats {
     /** Which mechanism did `connects` and `switches` (ControlPath: the addon's native verbs or the Node fallback); absent until first used. */
     connectsPath?: ControlPath;
     switchesPath?: ControlPath;
+    copiesPath?: ControlPath;
   };
 }
 
 /** The calibration helpers, each opened on the first request that needs it and kept until close. */
 interface CalibrationHelpers {
-  copier?: KernelCopier;
+  copier?: Copier;
   copierOpening?: Promise<void>;
   churner?: Churner;
   churnerOpening?: Promise<void>;
@@ -493,7 +494,7 @@ export class EchoServer {
   private doSyncWork(reply: ResolvedReply, h: CalibrationHelpers, replyBytes: Buffer | undefined): void {
     burnCpu(reply.burnUs);
     if (reply.switches > 0) this.stats.calibration.switchHandoffs += (h.switcher as Switcher).switches(reply.switches);
-    if (reply.copies > 0) this.stats.calibration.bytesCopied += (h.copier as KernelCopier).pass(replyBytes as Buffer, reply.copies);
+    if (reply.copies > 0) this.stats.calibration.bytesCopied += (h.copier as Copier).pass(replyBytes as Buffer, reply.copies);
   }
 
   /**
@@ -528,8 +529,8 @@ export class EchoServer {
   private calibrationHelpers(reply: ResolvedReply): CalibrationHelpers | Promise<CalibrationHelpers> {
     const h = this.helpers;
     const pending: Promise<unknown>[] = [];
-    if (reply.copies > 0 && h.copier === undefined) pending.push(h.copierOpening ??= KernelCopier.open().then((c) => { h.copier = c; }));
     const cal = this.stats.calibration;
+    if (reply.copies > 0 && h.copier === undefined) pending.push(h.copierOpening ??= openCopier().then((c) => { h.copier = c; cal.copiesPath = c.path; }));
     if (reply.connects > 0 && h.churner === undefined) pending.push(h.churnerOpening ??= openChurner().then((c) => { h.churner = c; cal.connectsPath = c.path; }));
     if (reply.switches > 0 && h.switcher === undefined) {
       pending.push(h.switcherOpening ??= startSwitcher().then((c) => { h.switcher = c; cal.switchesPath = c.path; }));

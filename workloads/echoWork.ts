@@ -1,5 +1,5 @@
 import type { Clock, TimerApi } from './clock';
-import { burnCpu, KernelCopier, openChurner, startSwitcher, type Churner, type Switcher } from './calibrationWork';
+import { burnCpu, openChurner, openCopier, startSwitcher, type Churner, type Copier, type Switcher } from './calibrationWork';
 import type { DeadlineQueue } from './deadlineQueue';
 import type { ResolvedReply } from './echoControls';
 import type { EchoServerStats } from './echoServer';
@@ -10,7 +10,7 @@ import type { EchoServerStats } from './echoServer';
  * then the delay, then the reply. Counts what the calibration did in `stats.calibration`.
  */
 export class ReplyWork {
-  private copier: KernelCopier | undefined;
+  private copier: Copier | undefined;
   private copierOpening: Promise<void> | undefined;
   private churner: Churner | undefined;
   private churnerOpening: Promise<void> | undefined;
@@ -39,7 +39,7 @@ export class ReplyWork {
       if (!alive()) return;
       burnCpu(reply.burnUs);
       if (reply.switches > 0) this.stats.calibration.switchHandoffs += (this.switcher as Switcher).switches(reply.switches);
-      if (reply.copies > 0) this.stats.calibration.bytesCopied += (this.copier as KernelCopier).pass(replyBytes(), reply.copies);
+      if (reply.copies > 0) this.stats.calibration.bytesCopied += (this.copier as Copier).pass(replyBytes(), reply.copies);
       if (reply.connects <= 0) { afterWork(); return; }
       (this.churner as Churner).churn(reply.connects, (failed) => {
         this.stats.calibration.connectionsChurned += reply.connects - failed;
@@ -48,7 +48,7 @@ export class ReplyWork {
       });
     };
     const pending: Promise<unknown>[] = [];
-    if (reply.copies > 0 && this.copier === undefined) pending.push(this.copierOpening ??= KernelCopier.open().then((c) => { this.copier = c; }));
+    if (reply.copies > 0 && this.copier === undefined) pending.push(this.copierOpening ??= openCopier().then((c) => { this.copier = c; this.stats.calibration.copiesPath = c.path; }));
     if (reply.connects > 0 && this.churner === undefined) pending.push(this.churnerOpening ??= openChurner().then((c) => { this.churner = c; this.stats.calibration.connectsPath = c.path; }));
     if (reply.switches > 0 && this.switcher === undefined) pending.push(this.switcherOpening ??= startSwitcher().then((c) => { this.switcher = c; this.stats.calibration.switchesPath = c.path; }));
     if (pending.length > 0) Promise.all(pending).then(run, () => { this.stats.internalErrors += 1; onError(); });

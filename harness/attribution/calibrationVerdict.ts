@@ -44,7 +44,7 @@ export const calibrationCategory: Readonly<Record<CalibrationKind, BreakdownCate
 export const inherentSpill: Readonly<Record<CalibrationKind, Partial<Record<BreakdownCategory, string>>>> = {
   burn: {},
   copies: {
-    application: "Node's fs.writevSync/readSync (argument checks, the binding) around the 2 system calls per request, 2.5–8.5 µs per request in the README's runs; see the line's split by component for the load client's share",
+    application: "the user-space side of the 2 system calls per request: on the native path the addon's call (0.3–1.1 µs per request in the README's runs); on the Node fallback (the echo without the addon) Node's fs.writevSync/readSync (the iovec array, the binding, libuv's fs request), 5.9–6.2 µs per request; see the line's split by component for the load client's share",
     'kernel-unclassified': 'the entry and exit of those 2 system calls',
   },
   connects: {

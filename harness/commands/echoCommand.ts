@@ -136,7 +136,7 @@ export function registerEchoCommand(program: Command): void {
       const c = st.calibration;
       const work = [c.bytesCopied > 0 ? `${c.bytesCopied} bytes copied` : '', c.connectionsChurned > 0 ? `${c.connectionsChurned} connections churned` : '',
         c.connectFailures > 0 ? `${c.connectFailures} calibration connects failed` : '', c.switchHandoffs > 0 ? `${c.switchHandoffs} thread hand-offs` : '',
-        ...controlPathPhrases({ ...(c.connectsPath === undefined ? {} : { connects: c.connectsPath }), ...(c.switchesPath === undefined ? {} : { switches: c.switchesPath }) }),
+        ...controlPathPhrases({ ...(c.connectsPath === undefined ? {} : { connects: c.connectsPath }), ...(c.switchesPath === undefined ? {} : { switches: c.switchesPath }), ...(c.copiesPath === undefined ? {} : { copies: c.copiesPath }) }),
       ].filter((x) => x !== '');
       const calibration = work.length === 0 ? '' : `; calibration: ${work.join(', ')}`;
       // Raw TCP has no request boundaries (a client's message may arrive in several reads), so it counts bytes.

@@ -113,7 +113,7 @@ export interface SummaryRecord {
   /** With `load.search`: per data plane × placement, the highest rate meeting the objective and every probe (searchSummary.ts). Absent otherwise. */
   readonly searches?: readonly RateSearchSummary[];
   /**
-   * Which mechanism the echo server's `connects` and `switches` calibration controls used, from its stop
+   * Which mechanism the echo server's `connects`, `switches` and `copies` calibration controls used, from its stop
    * line: "by the native addon" (bpf/addon/src/calibration.cc: the system calls with almost no user space
    * around them) or "by Node" (the fallback, whose own user space shows in the breakdown), e.g. "connects by
    * the native addon, switches by the native addon"; a deployment whose path is not known says why. Absent

@@ -4,7 +4,7 @@ import type { SummaryRecord } from '../results/summaryTypes';
 
 /** One deployment's echo server: the path controls its default controls ran, and what its stop line said. */
 export interface DeploymentControlPaths {
-  /** `connects` / `switches` among the echo server's default controls (`workload.serverControls`, a variant's). */
+  /** `connects` / `switches` / `copies` among the echo server's default controls (`workload.serverControls`, a variant's). */
   readonly used: ReadonlyArray<(typeof pathControls)[number]>;
   /** From DeployedDataPlane.echoControlPaths after removal: null, no stop line; undefined, a platform that does not read it. */
   readonly paths: EchoControlPaths | null | undefined;
@@ -17,10 +17,10 @@ export function pathControlsUsed(serverControls: string): Array<(typeof pathCont
 }
 
 /**
- * One line for the run summary (SummaryRecord.echoControlPath): which mechanism did each of `connects` and
- * `switches` over the deployments that used it, e.g. "connects by the native addon, switches by the native
+ * One line for the run summary (SummaryRecord.echoControlPath): which mechanism did each of `connects`, `switches`
+ * and `copies` over the deployments that used it, e.g. "connects by the native addon, switches by the native
  * addon", or "connects by the native addon in 2 deployments, by Node in 1"; a deployment whose path is not
- * known says why. Undefined when no deployment used either control.
+ * known says why. Undefined when no deployment used any of them.
  */
 export function describeEchoControlPaths(deployments: readonly DeploymentControlPaths[]): string | undefined {
   const parts: string[] = [];

@@ -51,7 +51,7 @@ export interface DeployedDataPlane {
   /** The eBPF data plane's programs and maps, when it has any (its own cost is measured from them). */
   readonly ebpf?: EbpfObjects | null;
   /**
-   * After PlatformSession.remove: which mechanism the echo server's `connects` and `switches` controls used
+   * After PlatformSession.remove: which mechanism the echo server's `connects`, `switches` and `copies` controls used
    * (its stop line); null when it printed none. Absent on platforms that do not read it (kubernetes).
    */
   echoControlPaths?(): EchoControlPaths | null | undefined;

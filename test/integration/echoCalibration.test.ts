@@ -155,7 +155,7 @@ describe('echo calibration controls, counted by the kernel', () => {
 });
 
 /*
- * connects and switches have two mechanisms (workloads/calibrationWork.ts): the addon's native verbs, used
+ * connects, switches and copies have two mechanisms (workloads/calibrationWork.ts): the addon's native verbs, used
  * when the addon loads, and the pure-Node fallback when it does not (the bundled echo in pods). Both must keep
  * the exact counts.
  */
@@ -163,7 +163,7 @@ for (const [path, env, said] of [
   ['native', {}, 'the native addon'],
   ['node', { MESHBENCH_BPF_ADDON: '/nonexistent/meshbench_bpf.node' }, 'Node'], // an unbuilt addon, as in a pod
 ] as const) {
-  describe(`echo calibration controls on the ${path} path (connects, switches), counted by the kernel`, () => {
+  describe(`echo calibration controls on the ${path} path (connects, switches, copies), counted by the kernel`, () => {
     let child: EchoChild;
     before(async () => { child = await startEchoChild([], env); });
     after(async () => { await child.stop(); });
@@ -199,19 +199,22 @@ for (const [path, env, said] of [
     });
 
     it(`says on stop that ${said} did the work`, async () => {
-      await sequential(child.port, '/?connects=1&switches=1', 2);
+      await sequential(child.port, '/?connects=1&switches=1&copies=1', 2);
       await child.stop();
-      assert.match(child.stderr(), new RegExp(`connects by ${said}, switches by ${said}`));
+      assert.match(child.stderr(), new RegExp(`connects by ${said}, switches by ${said}, copies by ${said}`));
     });
 
-    it('every control as a server default: serves plain requests with the exact connection count', async () => {
-      const variant = await startEchoChild(['--controls', 'size=100&switches=2&connects=1'], env);
+    it('every control as a server default: serves plain requests with the exact connection count and bytes copied', async () => {
+      const variant = await startEchoChild(['--controls', 'size=100&switches=2&connects=1&copies=2'], env);
+      let replyBytes = 0;
       try {
-        assert.ok((await sequential(variant.port, '/', 20)) > 100);
+        replyBytes = await sequential(variant.port, '/', 20);
+        assert.ok(replyBytes > 100);
       } finally {
         await variant.stop();
       }
-      assert.match(variant.stderr(), new RegExp(`; calibration: 20 connections churned, \\d+ thread hand-offs, connects by ${said}, switches by ${said}`));
+      // 2 copies in and 2 out per request: 4 × the reply, whichever mechanism passed them.
+      assert.match(variant.stderr(), new RegExp(`; calibration: ${4 * 20 * replyBytes} bytes copied, 20 connections churned, \\d+ thread hand-offs, connects by ${said}, switches by ${said}, copies by ${said}`));
     });
   });
 }

@@ -198,7 +198,7 @@ describe('calibration verdict', () => {
     const w = calibrationVerdicts(summary.groups, all)[0];
     assert.equal(w?.verdict, 'missed', w?.why);
     assert.deepEqual(w?.othersMoved.map((m) => m.category), ['application']);
-    assert.match(w?.why ?? '', /application \+20\.\d µs \[[^\]]+\] \(inherent: Node's fs\.writevSync/);
+    assert.match(w?.why ?? '', /application \+20\.\d µs \[[^\]]+\] \(inherent: the user-space side of the 2 system calls per request: on the native path the addon's call/);
     assert.equal(w?.indirectUserspace?.category, 'application');
     assert.ok(Math.abs((w?.indirectUserspace?.us as number) - 20) < 1, `application ${w?.indirectUserspace?.us}`);
     assert.ok(Math.abs((w?.indirectUserspace?.byComponentUs.server as number) - 20) < 1, 'the server holds it, not the load client');

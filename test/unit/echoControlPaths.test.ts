@@ -8,6 +8,8 @@ describe('echo control paths: from the echo server\'s stop line to the run summa
   it('reads the paths back from what the stop line writes; no stop line is null', () => {
     const line = `meshbench echo: stopped after 2000 requests on 4 connections; calibration: 4000 connections churned, ${controlPathPhrases({ connects: 'native', switches: 'node' }).join(', ')}`;
     assert.deepEqual(parseEchoControlPaths(`meshbench echo: listening on 10.0.0.2:8080 (http)\n${line}\n`), { connects: 'native', switches: 'node' });
+    const copies = `meshbench echo: stopped after 20 requests on 1 connection; calibration: 8320 bytes copied, ${controlPathPhrases({ copies: 'native' }).join(', ')}`;
+    assert.deepEqual(parseEchoControlPaths(copies), { copies: 'native' });
     assert.deepEqual(parseEchoControlPaths('meshbench echo: stopped after 5 requests on 1 connection\n'), {});
     assert.equal(parseEchoControlPaths('meshbench echo: listening on 10.0.0.2:8080 (http)\n'), null, 'killed before its stop line');
   });
@@ -15,6 +17,7 @@ describe('echo control paths: from the echo server\'s stop line to the run summa
   it('names the path controls among the echo\'s default controls', () => {
     assert.deepEqual(pathControlsUsed('size=1024&connects=2'), ['connects']);
     assert.deepEqual(pathControlsUsed('switches=10&connects=1'), ['connects', 'switches']);
+    assert.deepEqual(pathControlsUsed('size=16384&copies=4'), ['copies']);
     assert.deepEqual(pathControlsUsed('burn=200us'), []);
     assert.deepEqual(pathControlsUsed(''), []);
   });

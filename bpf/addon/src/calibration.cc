@@ -1,14 +1,16 @@
 // Native calibration controls for the echo server (issue 14; workloads/calibrationWork.ts is the only caller,
 // through bpf/bpfBindings.ts). Not BPF: the addon is simply the project's one native module.
-// Why native: the Node versions of `connects` and `switches` recovered their own cost but moved others too,
+// Why native: the Node versions of `connects`, `switches` and `copies` recovered their own cost but moved others too,
 // because their mechanism ran through Node. Measured by the calibration profile (README "Calibration"):
 // net.connect per connection cost +196 µs/req of application user space, +32 syscalls, +16 kernel-unclassified
-// at connects=2; the Worker + Atomics hand-off cost +54 µs/req of application at switches=10. Here the work is
+// at connects=2; the Worker + Atomics hand-off cost +54 µs/req of application at switches=10; fs.writevSync and
+// readSync around the copies' two calls cost +6.2 µs/req of application at copies=4. Here the work is
 // the system calls themselves with a few instructions around them: socket/connect/accept/close for a
 // connection (the kernel's cost of connection churn), futex wait/wake for a hand-off (the kernel's cost of a
 // voluntary context switch, as futex(2) and the Linux futex paper, Drepper "Futexes Are Tricky", describe).
 // Policy (when to use these, the Node fallback, counting) lives in TypeScript.
 #include "handles.h"
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <climits>
@@ -16,9 +18,11 @@
 #include <linux/futex.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
 #include <thread>
+#include <vector>
 #include <unistd.h>
 
 // ---- connects: a blocking loopback listener owned here ----
@@ -96,6 +100,113 @@ static Napi::Value ConnectsClose(const Napi::CallbackInfo &info) {
   if (it != listeners.end()) {
     close(it->second.fd);
     listeners.erase(it);
+  }
+  return info.Env().Undefined();
+}
+
+// ---- copies: bytes through a Unix socket pair, written and read back here ----
+// The Node path (KernelCopier) made the same writev(2) and read(2) calls through Node's fs layer, and its user
+// space around them (building the iovec array in JavaScript, fs.writevSync/readSync, libuv's fs request, the fd
+// lookups) was measured at +6.2 µs/req of application at copies=4 of a 16 KiB reply (6 of 6 repetitions; README
+// "Calibration"). Here the same calls on the same kind of socket pair are made with a few instructions around
+// them. Both ends are non-blocking, as Node's were: a write that finds the send buffer full is finished after
+// reading (it never waits on its own read).
+
+struct Copier {
+  int writer = -1;
+  int reader = -1;
+  std::vector<uint8_t> scratch;
+};
+static std::map<uint32_t, Copier> copiers;
+static uint32_t nextCopier = 1;
+// Largest batch of copies per writev + read: the Node path's KernelCopier.batchBytes (well under the Unix
+// socket's send buffer, net.core.wmem_default 208 KiB).
+static constexpr size_t copyBatchBytes = 128 * 1024;
+
+// copierOpen() -> handle: socketpair(AF_UNIX, SOCK_STREAM), both ends non-blocking and close-on-exec.
+static Napi::Value CopierOpen(const Napi::CallbackInfo &info) {
+  int fds[2];
+  if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, fds) != 0)
+    throwBpf(info.Env(), errnoName(errno), errno, "socketpair() for the copies control failed");
+  uint32_t h = nextCopier++;
+  Copier &c = copiers[h];
+  c.writer = fds[0];
+  c.reader = fds[1];
+  c.scratch.resize(copyBatchBytes);
+  return Napi::Number::New(info.Env(), h);
+}
+
+// Writes k copies of [data, data+len) (k × len ≤ copyBatchBytes) and reads them back: one writev of k iovecs
+// and one read while the socket takes it all at once, as the Node path did. Returns 0 or an errno.
+static int transferCopies(Copier &c, const uint8_t *data, size_t len, size_t k) {
+  const size_t total = k * len;
+  size_t written = 0;
+  size_t got = 0;
+  // At most IOV_MAX (1024) iovecs a call, as libuv caps Node's writev: tiny buffers go in several calls.
+  struct iovec iov[1024];
+  while (got < total) {
+    if (written < total) {
+      int n = 0;
+      size_t first = written % len;
+      if (first != 0) iov[n++] = {const_cast<uint8_t *>(data) + first, len - first};
+      for (size_t i = 0; i < (total - written) / len && n < 1024; i += 1) iov[n++] = {const_cast<uint8_t *>(data), len};
+      ssize_t w = writev(c.writer, iov, n);
+      if (w > 0) written += static_cast<size_t>(w);
+      else if (w < 0 && errno != EAGAIN && errno != EINTR) return errno;
+    }
+    if (got < written) {
+      ssize_t r = read(c.reader, c.scratch.data(), std::min(c.scratch.size(), written - got));
+      if (r > 0) got += static_cast<size_t>(r);
+      else if (r == 0) return EPIPE;
+      else if (errno != EAGAIN && errno != EINTR) return errno;
+    }
+  }
+  return 0;
+}
+
+// copies(handle, buffer, times) -> bytes copied into and out of the kernel (2 × times × buffer.length): the
+// buffer passed `times` times through the pair, in batches of up to 128 KiB of whole copies (a buffer larger
+// than that in 128 KiB pieces, each written and read back). Throws BpfError with the errno of a failed call.
+static Napi::Value Copies(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  auto it = copiers.find(handleArg(info, 0, "copier handle"));
+  if (it == copiers.end()) throwBpf(env, "EHANDLE", 0, "no open copier with that handle");
+  if (info.Length() < 2 || !info[1].IsTypedArray()) throwBpf(env, "EARG", 0, "copies: the data must be a Buffer");
+  Napi::Uint8Array data = info[1].As<Napi::Uint8Array>();
+  uint32_t times = handleArg(info, 2, "copy count");
+  const uint8_t *bytes = data.Data();
+  const size_t len = data.ByteLength();
+  double copied = 0;
+  if (len == 0 || times == 0) return Napi::Number::New(env, 0);
+  int err = 0;
+  if (len <= copyBatchBytes) {
+    const size_t perBatch = copyBatchBytes / len;
+    for (size_t left = times; left > 0 && err == 0;) {
+      size_t k = std::min(perBatch, left);
+      err = transferCopies(it->second, bytes, len, k);
+      if (err == 0) copied += 2.0 * static_cast<double>(k * len);
+      left -= k;
+    }
+  } else {
+    for (uint32_t t = 0; t < times && err == 0; t += 1) {
+      for (size_t off = 0; off < len && err == 0; off += copyBatchBytes) {
+        size_t piece = std::min(copyBatchBytes, len - off);
+        err = transferCopies(it->second, bytes + off, piece, 1);
+        if (err == 0) copied += 2.0 * static_cast<double>(piece);
+      }
+    }
+  }
+  if (err != 0) throwBpf(env, errnoName(err), err, "copies: a write or read on the copy socket pair failed");
+  return Napi::Number::New(env, copied);
+}
+
+// copierClose(handle): idempotent.
+static Napi::Value CopierClose(const Napi::CallbackInfo &info) {
+  auto it = copiers.find(handleArg(info, 0, "copier handle"));
+  if (it != copiers.end()) {
+    close(it->second.writer);
+    close(it->second.reader);
+    copiers.erase(it);
   }
   return info.Env().Undefined();
 }
@@ -249,6 +360,11 @@ void teardownCalibration() {
   listeners.clear();
   for (auto &[h, s] : switchers) stopSwitcher(s);
   switchers.clear();
+  for (auto &[h, c] : copiers) {
+    close(c.writer);
+    close(c.reader);
+  }
+  copiers.clear();
 }
 
 void initCalibration(Napi::Env env, Napi::Object exports) {
@@ -258,4 +374,7 @@ void initCalibration(Napi::Env env, Napi::Object exports) {
   exports.Set("switcherStart", Napi::Function::New(env, SwitcherStart));
   exports.Set("switches", Napi::Function::New(env, Switches));
   exports.Set("switcherStop", Napi::Function::New(env, SwitcherStop));
+  exports.Set("copierOpen", Napi::Function::New(env, CopierOpen));
+  exports.Set("copies", Napi::Function::New(env, Copies));
+  exports.Set("copierClose", Napi::Function::New(env, CopierClose));
 }

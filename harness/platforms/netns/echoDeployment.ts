@@ -55,7 +55,7 @@ export class EchoDeployment {
   /** The echo server, stopped with SIGTERM in destroy() so that it prints its stop line. */
   private echo: ClusterProcess | undefined;
   /**
-   * After destroy(): which mechanism the echo server's `connects` and `switches` controls used, read from its
+   * After destroy(): which mechanism the echo server's `connects`, `switches` and `copies` controls used, read from its
    * stop line (echoStopLine.ts); null when it printed none (it did not stop within the wait); undefined before.
    */
   controlPaths: EchoControlPaths | null | undefined;
