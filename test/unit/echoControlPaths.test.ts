@@ -3,6 +3,8 @@ import { controlPathPhrases, parseEchoControlPaths } from '../../harness/echoSto
 import { describeEchoControlPaths, pathControlsUsed, withEchoControlPath } from '../../harness/runner/echoControlPaths';
 import type { SummaryRecord } from '../../harness/results/summaryTypes';
 import { formatSummaryText } from '../../harness/results/summaryText';
+import { summarise } from '../../harness/results/summarise';
+import { syntheticRun } from '../helpers/syntheticRun';
 
 describe('echo control paths: from the echo server\'s stop line to the run summary', () => {
   it('reads the paths back from what the stop line writes; no stop line is null', () => {
@@ -33,7 +35,8 @@ describe('echo control paths: from the echo server\'s stop line to the run summa
   });
 
   it('puts the line in summary.json and the printed summary, and leaves both alone without one', () => {
-    const bare: SummaryRecord = { schemaVersion: 1 as SummaryRecord['schemaVersion'], kind: 'meshbench-summary', runId: 'r', status: 'complete', dataplanesSkipped: [], groups: [] };
+    // A run with figures: a run with none prints only its 'nothing was measured' line (summaryText).
+    const bare: SummaryRecord = summarise('r', 'complete', syntheticRun({ runId: 'r', seed: 3, dataplanes: ['baseline'], repetitions: 1 }).steps);
     assert.equal(withEchoControlPath(bare, undefined), bare);
     const s = withEchoControlPath(bare, 'connects by the native addon');
     assert.equal(s.echoControlPath, 'connects by the native addon');
