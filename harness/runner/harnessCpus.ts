@@ -13,7 +13,8 @@ import type { Profile } from '../profile/profileSchema';
 export function pinnedCpus(profile: Profile): Set<number> | null {
   const p = profile.cpuPinning;
   if (p === undefined) return null;
-  const lists = [p.client, p.server, p.proxies].filter((v): v is string | number => v !== undefined);
+  // `proxies: workload` pins proxies to the client's and server's CPUs, already listed.
+  const lists = [p.client, p.server, p.proxies].filter((v): v is string | number => v !== undefined && v !== 'workload');
   if (lists.length === 0) return null;
   return new Set(lists.flatMap((l) => parseCpuList(String(l))));
 }
@@ -30,7 +31,7 @@ export function offlinePinning(profile: Profile, online: readonly number[]): str
   const up = new Set(online);
   for (const key of ['client', 'server', 'proxies'] as const) {
     const v = p[key];
-    if (v === undefined) continue;
+    if (v === undefined || v === 'workload') continue;
     const off = [...new Set(parseCpuList(String(v)))].filter((c) => !up.has(c));
     if (off.length > 0) {
       const shown = off.length > 4 ? `${off.slice(0, 3).join(', ')} … ${off[off.length - 1]}` : off.join(', ');
