@@ -12,6 +12,11 @@ export interface DataPlaneOptions {
   readonly mtls: boolean;
   /** taskset CPU list for every proxy. */
   readonly proxyCpus?: string;
+  /**
+   * taskset CPU list for a sidecar proxy, by the name of its pod (profile `cpuPinning.proxies: workload`: the
+   * proxy on its own workload's CPUs); wins over proxyCpus for a pod it names. Proxies outside pods ignore it.
+   */
+  readonly proxyCpusByPod?: Readonly<Record<string, string>>;
   /** How the eBPF data planes pick a service's backend (default round-robin). */
   readonly balance?: 'round-robin' | 'random';
   /**

@@ -88,7 +88,9 @@ export class SidecarDataPlane implements DataPlane {
     const component = `${pod.name}-proxy`;
     await mesh.cluster.iptables(pod.netns, sidecarIptables());
     const tls = this.options.mtls ? this.certs.get(component) : undefined;
-    await startHaproxy(mesh.cluster, { component, node: pod.node, netns: pod.netns }, sidecarProxySpec(pod, mesh.services, this.options.workers, tls, this.options.protocol), this.options);
+    const podCpus = this.options.proxyCpusByPod?.[pod.name];
+    const options = podCpus === undefined ? this.options : { ...this.options, proxyCpus: podCpus };
+    await startHaproxy(mesh.cluster, { component, node: pod.node, netns: pod.netns }, sidecarProxySpec(pod, mesh.services, this.options.workers, tls, this.options.protocol), options);
     this.mine.push(component);
   }
 

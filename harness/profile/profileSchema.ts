@@ -184,7 +184,12 @@ export const profileSchema = z.strictObject({
   cpuPinning: z.strictObject({
     client: cpuList.optional(),
     server: cpuList.optional(),
-    proxies: cpuList.optional(),
+    /**
+     * A CPU list for every proxy, or `workload`: each sidecar proxy on the CPUs of the workload in its own pod
+     * (the client's proxy with the client, the server's with the server, as a pod's containers share its node);
+     * proxies outside a workload's pod (node proxies, waypoints) then float.
+     */
+    proxies: z.union([cpuList, z.literal('workload')]).optional(),
   }).optional(),
   proxy: z.strictObject({
     kind: z.enum(['haproxy', 'envoy']).default('haproxy'),

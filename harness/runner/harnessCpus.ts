@@ -19,9 +19,10 @@ export function pinnedCpus(profile: Profile): Set<number> | null {
 export function pinnedRoles(profile: Profile): Array<readonly [string, number[]]> {
   const p = profile.cpuPinning;
   if (p === undefined) return [];
+  // `proxies: workload` pins proxies to the client's and server's CPUs, already listed.
   return (['client', 'server', 'proxies'] as const).flatMap((k) => {
     const v = p[k];
-    return v === undefined ? [] : [[k, [...new Set(parseCpuList(String(v)))]] as const];
+    return v === undefined || v === 'workload' ? [] : [[k, [...new Set(parseCpuList(String(v)))]] as const];
   });
 }
 
@@ -37,7 +38,7 @@ export function offlinePinning(profile: Profile, online: readonly number[]): str
   const up = new Set(online);
   for (const key of ['client', 'server', 'proxies'] as const) {
     const v = p[key];
-    if (v === undefined) continue;
+    if (v === undefined || v === 'workload') continue;
     const off = [...new Set(parseCpuList(String(v)))].filter((c) => !up.has(c));
     if (off.length > 0) {
       const shown = off.length > 4 ? `${off.slice(0, 3).join(', ')} … ${off[off.length - 1]}` : off.join(', ');

@@ -163,4 +163,13 @@ describe('harness CPUs under cpuPinning', () => {
     assert.equal(offlinePinning(pin('{proxies: "0,3"}'), [0, 1]), 'cpuPinning.proxies: CPU 3 is not online (online: 0,1)');
     assert.equal(offlinePinning(parseProfile('name: t\ndataplanes: [baseline]\nduration: 1s\n', 't.yaml'), [0]), null);
   });
+
+  it('proxies: workload pins no CPU of its own (the client\'s and server\'s are listed); another word is bad input', () => {
+    const p = parseProfile('name: t\ndataplanes: [sidecar]\nduration: 1s\ncpuPinning: {client: 0, server: 1, proxies: workload}\n', 't.yaml');
+    assert.equal(p.cpuPinning?.proxies, 'workload');
+    assert.deepEqual([...(pinnedCpus(p) ?? [])].sort(), [0, 1]);
+    assert.equal(offlinePinning(p, [0, 1]), null);
+    assert.equal(offlinePinning(parseProfile('name: t\ndataplanes: [sidecar]\nduration: 1s\ncpuPinning: {client: 3, proxies: workload}\n', 't.yaml'), [0, 1]), 'cpuPinning.client: CPU 3 is not online (online: 0,1)');
+    assert.throws(() => parseProfile('name: t\ndataplanes: [sidecar]\nduration: 1s\ncpuPinning: {proxies: node}\n', 't.yaml'), /cpuPinning\.proxies/);
+  });
 });

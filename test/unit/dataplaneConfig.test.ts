@@ -2,7 +2,13 @@ import assert from 'node:assert/strict';
 import { nodePlan, podPlan } from '../../harness/platforms/netns/addressPlan';
 import type { ServicePlan } from '../../harness/platforms/netns/cluster';
 import { renderHaproxyConfig } from '../../harness/dataplanes/haproxyConfig';
-import { sidecarIptables, sidecarProxySpec } from '../../harness/dataplanes/sidecar';
+import { SidecarDataPlane, sidecarIptables, sidecarProxySpec } from '../../harness/dataplanes/sidecar';
+import { defaultDataPlaneOptions } from '../../harness/dataplanes/dataPlane';
+import { proxyPinning } from '../../harness/platforms/netns/echoDeployment';
+import type { Cluster } from '../../harness/platforms/netns/cluster';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { ambientRedirectRules, nodeProxySpec, waypointSpec } from '../../harness/dataplanes/ambient';
 import { expectedConnections, parseDataPlaneName } from '../../harness/dataplanes/dataPlaneFactory';
 import { l7Hop } from '../../harness/dataplanes/dataPlane';
@@ -22,6 +28,37 @@ const echo: ServicePlan = { name: 'echo', index: 0, vip: '198.19.0.10', port: 80
 const tls = { crt: '/run/meshbench/run-t1/certs/x.pem', ca: '/run/meshbench/run-t1/certs/ca.pem' };
 
 describe('data plane configuration', () => {
+  it('cpuPinning.proxies workload: each sidecar proxy starts on its own pod\'s workload CPUs, a list pins every proxy', async () => {
+    assert.deepEqual(proxyPinning({ client: '0', server: '1', proxies: 'workload' }), { proxyCpusByPod: { client: '0', server: '1' } });
+    assert.deepEqual(proxyPinning({ server: '1', proxies: 'workload' }), { proxyCpusByPod: { server: '1' } });
+    assert.deepEqual(proxyPinning({ client: '0', server: '1', proxies: '0-1' }), { proxyCpus: '0-1' });
+    assert.deepEqual(proxyPinning({ client: '0' }), {});
+    assert.deepEqual(proxyPinning(undefined), {});
+    // The sidecar's own enrol path, on a stand-in cluster that records what it would start (no namespaces).
+    const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mb-pin-'));
+    try {
+      const started: { component: string; cpus?: string }[] = [];
+      const cluster = {
+        workDir,
+        iptables: async () => undefined,
+        start: (o: { component: string; cpus?: string }) => { started.push({ component: o.component, ...(o.cpus === undefined ? {} : { cpus: o.cpus }) }); return { pid: 0 }; },
+        waitListening: async () => undefined,
+      } as unknown as Cluster;
+      const dp = new SidecarDataPlane({ ...defaultDataPlaneOptions, ...proxyPinning({ client: '0', server: '1', proxies: 'workload' }) });
+      await dp.install({ cluster, services: [echo] });
+      await dp.enrol(client);
+      await dp.enrol(server);
+      assert.deepEqual(started, [{ component: 'client-proxy', cpus: '0' }, { component: 'server-proxy', cpus: '1' }]);
+      started.length = 0;
+      const unpinnedPod = new SidecarDataPlane({ ...defaultDataPlaneOptions, ...proxyPinning({ server: '1', proxies: 'workload' }) });
+      await unpinnedPod.install({ cluster, services: [echo] });
+      await unpinnedPod.enrol(client);
+      assert.deepEqual(started, [{ component: 'client-proxy' }], 'a pod whose workload floats has a floating proxy');
+    } finally {
+      fs.rmSync(workDir, { recursive: true, force: true });
+    }
+  });
+
   it('keeps the design table of connections per request', () => {
     assert.deepEqual(expectedConnections, { baseline: 1, sidecar: 3, ambient: 3, waypoint: 4, kernel: 1, dual: 2 });
     assert.equal(parseDataPlaneName('sidecar'), 'sidecar');

@@ -18,10 +18,24 @@ import { inspectPath, type PathReport } from './pathInspector';
  * different nodes), a service `echo` (VIP port 80 → 8080), and one data plane installed and enrolling both.
  */
 
+/**
+ * Pure: where the data plane's proxies are pinned: `proxies` a CPU list for every proxy, or `workload` for each
+ * sidecar proxy on its own pod's workload CPUs (the client pod's and the server pod's, where those are pinned).
+ */
+export function proxyPinning(cpus: EchoDeploymentOptions['cpus']): Pick<DataPlaneOptions, 'proxyCpus' | 'proxyCpusByPod'> {
+  if (cpus?.proxies === undefined) return {};
+  if (cpus.proxies !== 'workload') return { proxyCpus: cpus.proxies };
+  const byPod: Record<string, string> = {};
+  if (cpus.client !== undefined) byPod.client = cpus.client;
+  if (cpus.server !== undefined) byPod.server = cpus.server;
+  return { proxyCpusByPod: byPod };
+}
+
 export interface EchoDeploymentOptions {
   readonly dataplane: DataPlaneName;
   readonly placement: Placement;
   readonly dataPlaneOptions?: Partial<DataPlaneOptions>;
+  /** taskset CPU lists; `proxies: 'workload'`: each sidecar proxy with its pod's workload (proxyPinning). */
   readonly cpus?: { readonly client?: string; readonly server?: string; readonly proxies?: string };
   /** Extra flags for `meshbench echo` (e.g. --delay 1ms). */
   readonly serverArgs?: readonly string[];
@@ -77,7 +91,7 @@ export class EchoDeployment {
       ...defaultDataPlaneOptions,
       ...options.dataPlaneOptions,
       protocol,
-      ...(options.cpus?.proxies === undefined ? {} : { proxyCpus: options.cpus.proxies }),
+      ...proxyPinning(options.cpus),
     };
     const dataPlane = createDataPlane(options.dataplane, dpOptions);
     const serverNode = options.placement === 'same-node' ? 'node1' : 'node2';
