@@ -2,6 +2,9 @@ import { repetitionVerdictText } from '../harness/results/repetitionVerdict';
 import { objectiveText, type RateSearchSummary } from '../harness/results/searchSummary';
 import type { SummaryGroup } from '../harness/results/summaryTypes';
 import { formatUs, mdCell } from '../harness/results/formatUnits';
+
+/** A probe's latency figure, or — for a probe that recorded no request. */
+const usCell = (us: number | null): string => (us === null ? '—' : formatUs(us));
 import type { QuietWait } from '../harness/runner/quietGate';
 import type { RateSearchConfig, SearchProbe } from '../harness/runner/rateSearch';
 
@@ -23,7 +26,7 @@ function waitCell(w: QuietWait | undefined): string {
  * for an inconclusive fail (it means "probe the rate again"), so the label recomputes the band from the figures.
  */
 function withinBand(p: SearchProbe, c: RateSearchConfig): boolean {
-  const near = (value: number, limit: number | null): boolean => limit !== null && limit > 0 && Math.abs(value - limit) <= c.closeMargin * limit;
+  const near = (value: number | null, limit: number | null): boolean => value !== null && limit !== null && limit > 0 && Math.abs(value - limit) <= c.closeMargin * limit;
   return near(p.p99Us, c.objective.p99Us) || near(p.errorShare, c.objective.errorShare);
 }
 
@@ -51,7 +54,7 @@ export function searchSection(searches: readonly RateSearchSummary[] | undefined
     const waits = s.probes.some((p) => p.quietWait !== undefined);
     lines.push(`### Probes: ${s.dataplane}, ${s.placement}`, '', `| # | offered qps | achieved qps | P50 | P99 | max | errors | CPU µs/request |${waits ? ' waited for quiet (machine busy before the probe) |' : ''} verdict (⚠ noisy: the step\'s noise fingerprint flagged other work on the machine) |`, `| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |${waits ? ' ---: |' : ''} --- |`);
     for (const p of s.probes) {
-      lines.push(`| ${p.probe} | ${p.qps} | ${p.achievedQps.toFixed(0)} | ${formatUs(p.p50Us)} | ${formatUs(p.p99Us)} | ${formatUs(p.maxUs)} | ${p.errors} (${(100 * p.errorShare).toFixed(2)} %) | ${p.cpuUsPerRequest === null ? '—' : p.cpuUsPerRequest.toFixed(1)} |${waits ? ` ${waitCell(p.quietWait)} |` : ''} ${verdictLabel(p, s.config)}: ${mdCell(p.reason.replace(/ \(noisy machine\)$/, '').replace(/ \(right after an overload at a higher rate\)$/, ''))}${p.noisy === true ? ' ⚠ noisy' : ''} |`);
+      lines.push(`| ${p.probe} | ${p.qps} | ${p.achievedQps.toFixed(0)} | ${usCell(p.p50Us)} | ${usCell(p.p99Us)} | ${usCell(p.maxUs)} | ${p.errors} (${(100 * p.errorShare).toFixed(2)} %) | ${p.cpuUsPerRequest === null ? '—' : p.cpuUsPerRequest.toFixed(1)} |${waits ? ` ${waitCell(p.quietWait)} |` : ''} ${verdictLabel(p, s.config)}: ${mdCell(p.reason.replace(/ \(noisy machine\)$/, '').replace(/ \(right after an overload at a higher rate\)$/, ''))}${p.noisy === true ? ' ⚠ noisy' : ''} |`);
     }
     lines.push('');
   }

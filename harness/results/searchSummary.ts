@@ -38,10 +38,10 @@ export function probeMeasurement(step: StepRecord): ProbeMeasurement {
   const l = step.load;
   return {
     achievedQps: l.actualQps,
-    p50Us: l.latency.percentilesUs['50'] ?? 0,
-    p99Us: l.latency.percentilesUs['99'] ?? 0,
-    // A probe without a request fails as such ('no request recorded') before its latency is judged.
-    maxUs: l.latency.maxUs ?? 0,
+    // A probe without a request has no latency (null, not 0 µs) and fails as such ('no request recorded').
+    p50Us: l.latency.count > 0 ? (l.latency.percentilesUs['50'] ?? null) : null,
+    p99Us: l.latency.count > 0 ? (l.latency.percentilesUs['99'] ?? null) : null,
+    maxUs: l.latency.count > 0 ? (l.latency.maxUs ?? null) : null,
     requests: l.latency.count,
     errors: l.errorLatency.count,
     cpuUsPerRequest: cpuUsPerRequest(step),

@@ -151,9 +151,10 @@ export function probeDurationUs(config: Pick<RateSearchConfig, 'minRequests'>, q
 export interface ProbeMeasurement {
   /** Answered requests ÷ the measured window. */
   readonly achievedQps: number;
-  readonly p50Us: number;
-  readonly p99Us: number;
-  readonly maxUs: number;
+  /** Latency percentiles and maximum of the window (µs, CO-corrected); null when the probe recorded no request. */
+  readonly p50Us: number | null;
+  readonly p99Us: number | null;
+  readonly maxUs: number | null;
   /** Requests of the window (answered and failed). */
   readonly requests: number;
   /** Requests that failed or got a status outside 2xx (fortio's error rule: the load result's errorLatency count). */
@@ -251,7 +252,8 @@ export function judgeProbe(m: ProbeMeasurement, objective: SearchObjective, clos
     else near.push(text('≤'));
     if (limit > 0 && Math.abs(value - limit) <= closeMargin * limit) close = true;
   };
-  if (objective.p99Us !== null) check(m.p99Us, objective.p99Us, (op) => `P99 ${formatUs(m.p99Us)} ${op} ${formatUs(objective.p99Us as number)}`);
+  // A probe without a P99 (no request recorded) fails as such below, not on a made-up latency.
+  if (objective.p99Us !== null && m.p99Us !== null) { const p99 = m.p99Us; check(p99, objective.p99Us, (op) => `P99 ${formatUs(p99)} ${op} ${formatUs(objective.p99Us as number)}`); }
   if (objective.errorShare !== null) check(errorShare, objective.errorShare, (op) => `errors ${formatShare(errorShare)} ${op} ${formatShare(objective.errorShare as number)}`);
   if (m.requests === 0) fails.unshift('no request recorded');
   const verdict: Verdict = fails.length > 0 ? 'fail' : 'pass';
@@ -293,7 +295,7 @@ const median = (values: readonly number[]): number => {
  * infinitely slow) and its median error share against the objective. Pure; `probes` must not be empty.
  */
 export function medianVerdict(probes: readonly SearchProbe[], objective: SearchObjective): Verdict {
-  const p99 = median(probes.map((p) => (p.requests === 0 ? Number.POSITIVE_INFINITY : p.p99Us)));
+  const p99 = median(probes.map((p) => (p.requests === 0 || p.p99Us === null ? Number.POSITIVE_INFINITY : p.p99Us)));
   const errors = median(probes.map((p) => p.errorShare));
   const fails = (objective.p99Us !== null && p99 > objective.p99Us) || (objective.errorShare !== null && errors > objective.errorShare) || probes.every((p) => p.requests === 0);
   return fails ? 'fail' : 'pass';
@@ -334,10 +336,11 @@ export function rateVerdict(probes: readonly SearchProbe[], final = false, objec
  * as a lever on the fit.
  */
 export function probeScore(p: Pick<SearchProbe, 'p99Us' | 'errorShare' | 'requests'>, objective: SearchObjective): number {
-  if (p.requests === 0) return scoreCap;
+  if (p.requests === 0 || p.p99Us === null) return scoreCap;
+  const p99Us = p.p99Us;
   const clamp = (x: number): number => Math.max(-scoreCap, Math.min(scoreCap, x));
   const parts: number[] = [];
-  if (objective.p99Us !== null) parts.push(clamp(Math.log(Math.max(p.p99Us, 1e-9) / objective.p99Us)));
+  if (objective.p99Us !== null) parts.push(clamp(Math.log(Math.max(p99Us, 1e-9) / objective.p99Us)));
   if (objective.errorShare !== null) {
     parts.push(objective.errorShare === 0 ? (p.errorShare > 0 ? scoreCap : -scoreCap) : clamp(Math.log(Math.max(p.errorShare, 1e-12) / objective.errorShare)));
   }

@@ -15,11 +15,14 @@ export function rateSearchChart(searches: readonly RateSearchSummary[] | undefin
   if (searches === undefined || searches.length === 0) return null;
   const manyPlacements = new Set(searches.map((s) => s.placement)).size > 1;
   const series = (s: RateSearchSummary): string => (manyPlacements ? `${s.dataplane} ${s.placement}` : s.dataplane);
-  const latency = searches.flatMap((s) => s.probes.flatMap((p) => percentiles.map((percentile) => ({
-    dataplane: s.dataplane, series: series(s), qps: p.qps, percentile, probe: p.probe, verdict: p.verdict,
-    latencyUs: Math.max(1, percentile === 'P50' ? p.p50Us : percentile === 'P99' ? p.p99Us : p.maxUs),
-    achievedQps: Math.round(p.achievedQps), errorsPct: 100 * p.errorShare,
-  }))));
+  // A probe that recorded no request has no latency to draw (null figures): it is left out of this panel.
+  const latency = searches.flatMap((s) => s.probes.flatMap((p) => percentiles.flatMap((percentile) => {
+    const us = percentile === 'P50' ? p.p50Us : percentile === 'P99' ? p.p99Us : p.maxUs;
+    return us === null ? [] : [{
+      dataplane: s.dataplane, series: series(s), qps: p.qps, percentile, probe: p.probe, verdict: p.verdict,
+      latencyUs: Math.max(1, us), achievedQps: Math.round(p.achievedQps), errorsPct: 100 * p.errorShare,
+    }];
+  })));
   const cpu = searches.flatMap((s) => s.probes.filter((p) => p.cpuUsPerRequest !== null).map((p) => ({
     dataplane: s.dataplane, series: series(s), qps: p.qps, probe: p.probe, verdict: p.verdict, cpuUsPerRequest: p.cpuUsPerRequest as number,
   })));

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { defaultCloseMargin, defaultNoisyShare, judgeProbe, searchResult, type ProbeMeasurement, type RateSearchConfig, type SearchProbe } from '../../harness/runner/rateSearch';
 import type { RateSearchSummary } from '../../harness/results/searchSummary';
 import { searchSection, verdictLabel } from '../../reports/searchMarkdown';
+import { rateSearchChart } from '../../reports/charts/rateSearchChart';
 
 /** The probe table's verdict column: a noisy fail is inconclusive, "close" only within ±closeMargin of a limit. */
 const config: RateSearchConfig = {
@@ -45,5 +46,16 @@ describe('search probe table (searchMarkdown)', () => {
     assert.match(text, /\| 3 \| 2000 \|.*\| fail: P99 50\.00 ms > 5\.00 ms \|$/m);
     assert.match(text, /a fail \(on P99 or on errors\) while other work used more than 25 % of the machine or the hypervisor stole CPU is inconclusive/);
     assert.doesNotMatch(text, /a fail on P99 while/);
+  });
+  it('shows a probe that recorded no request with no latency (—), fails it as such, and leaves it out of the latency chart', () => {
+    const empty = probe(2, 16_000, { achievedQps: 0, p50Us: null, p99Us: null, maxUs: null, requests: 0, errors: 0 });
+    assert.equal(empty.verdict, 'fail');
+    assert.match(empty.reason, /^no request recorded/);
+    const s: RateSearchSummary = { dataplane: 'baseline', placement: 'same-node', loadPoint: { qps: 500, connections: 8, payloadBytes: 64, keepAlive: true, protocol: 'http' }, config, ...searchResult(config, [passFar, empty]) };
+    const row = searchSection([s]).join('\n').split('\n').find((l) => l.startsWith('| 2 | 16000 |')) ?? '';
+    assert.match(row, /^\| 2 \| 16000 \| 0 \| — \| — \| — \| 0 \(/);
+    const chart = JSON.stringify(rateSearchChart([s]));
+    assert.equal((chart.match(/"qps":16000,"percentile"/g) ?? []).length, 0, 'no latency point for the empty probe');
+    assert.ok((chart.match(/"qps":500,"percentile"/g) ?? []).length >= 3, 'P50, P99 and max of the passing probe');
   });
 });
