@@ -4,7 +4,7 @@ import type { Chart } from './charts/chartTypes';
 import { orderDataPlanes } from './charts/chartTypes';
 import { formatSigned, formatSignedUs, formatUs, mdCell } from '../harness/results/formatUnits';
 import { loadLabel, pointLabel } from './stepRows';
-import { explainedShareText, measuredText, perturbed } from '../harness/results/summaryText';
+import { breakdownLeftOutLines, explainedShareText, measuredText, perturbed } from '../harness/results/summaryText';
 import { groupLabel } from '../harness/results/calibrationText';
 import { calibrationSection } from './calibration/calibrationSection';
 import type { CalibrationVerdict } from '../harness/attribution/calibrationVerdict';
@@ -87,6 +87,8 @@ export function markdownSummary(i: MarkdownInputs): string {
     const iv = breakdowns[0]?.breakdownUncertainty;
     lines.push('', `Method: ${breakdowns[0]?.breakdown?.method ?? ''}${iv === undefined || iv === null ? '' : `; intervals: ${iv.method}`}. \`instrumentation\` is meshbench's own probes, shown and left out of the extra. The explained share is given only when the extra CPU lies outside its own 95 % interval.`, '');
   }
+  const leftOut = breakdownLeftOutLines(sortGroups(i.groups));
+  if (leftOut.length > 0) lines.push(...(breakdowns.length > 0 ? [] : ['## Overhead over baseline (CPU µs per request)', '']), ...leftOut.map((l) => `- ${mdCell(l)}`), '');
   lines.push(...calibrationSection(i.calibration), ...(i.extraSections ?? []));
   lines.push(...perturbationSection(sortGroups(i.groups)), ...noiseSection(i.groups));
   lines.push(...searchSection(i.searches), ...repetitionSection(sortGroups(i.groups)));

@@ -122,8 +122,15 @@ export function summarise(runId: string, status: SummaryRecord['status'], allSte
     };
     // A pair without both CPU figures has no extra CPU to break down (0 would read as a free data plane).
     // stepCosts is null for the same steps (a component's CPU not measured), so every pair left has both.
-    const attributed = attributionPairs(group, first, pairs, instrumentedByGroup).filter(([s, b]) => totalCpu(s) !== null && totalCpu(b) !== null)
+    const breakdownPairs = isReference(first) ? [] : attributionPairs(group, first, pairs, instrumentedByGroup);
+    const attributed = breakdownPairs.filter(([s, b]) => totalCpu(s) !== null && totalCpu(b) !== null)
       .flatMap(([s, b]) => { const x = stepCosts(s); const y = stepCosts(b); return x === null || y === null ? [] : [{ s, b, step: x, baseline: y }]; });
+    // Said, not silent: a breakdown missing from the summary with no line why read as "no probes".
+    const unattributed = breakdownPairs.filter(([s, b]) => !attributed.some((a) => a.s === s && a.b === b));
+    const breakdownLeftOut: LeftOut | undefined = unattributed.length === 0 ? undefined : {
+      repetitions: unattributed.length,
+      reason: [...new Set(unattributed.flatMap(([s, b]) => [...(totalCpu(s) === null || stepCosts(s) === null ? [cpuGap(s)] : []), ...(totalCpu(b) === null || stepCosts(b) === null ? [`baseline: ${cpuGap(b)}`] : [])]))].join('; '),
+    };
     const breakdowns: OverheadBreakdown[] = attributed.map(({ s, b, step, baseline }) => overheadBreakdown(s.dataplane, step, probedRequests(s), baseline, probedRequests(b)));
     const byComponent = (pick: (s: StepRecord, name: string) => number | null): Record<string, number> => {
       const names = new Set(group.flatMap((s) => s.components.map((c) => c.name)));
@@ -172,6 +179,7 @@ export function summarise(runId: string, status: SummaryRecord['status'], allSte
       loadGeneratorCpuUsPerRequest: loadGen.length === 0 ? null : spread(loadGen),
       perturbation: perturbation(group, withProbes),
       noisySteps: group.flatMap((s) => ((s.noise?.flags.length ?? 0) > 0 ? [{ id: s.id, flags: s.noise?.flags ?? [] }] : [])),
+      ...optional('breakdownLeftOut', breakdownLeftOut),
       breakdownUncertainty: attributed.length === 0 ? null : breakdownUncertainty(attributed.map(({ step, baseline }) => ({ step, baseline })), randomFor(key)),
     });
   }

@@ -155,6 +155,8 @@ export function formatSummaryText(s: SummaryRecord): string {
     const first = withBreakdown[0];
     if (first?.breakdown !== null && first?.breakdown !== undefined) lines.push(`  method: ${first.breakdown.method}${first.breakdownUncertainty === undefined || first.breakdownUncertainty === null ? '' : `; intervals: ${first.breakdownUncertainty.method}`}`);
   }
+  const leftOut = breakdownLeftOutLines(s.groups);
+  if (leftOut.length > 0) lines.push(...(withBreakdown.length > 0 ? [] : ['', 'overhead over baseline at the same load point:']), ...leftOut.map((l) => `  ${l}`));
   if (s.calibration !== undefined && s.calibration.length > 0) {
     lines.push('', 'calibration: known work injected by the echo server against what the breakdown found (each control vs the plain baseline)');
     lines.push(...table(calibrationRows(s.calibration)));
@@ -164,6 +166,21 @@ export function formatSummaryText(s: SummaryRecord): string {
   if (s.echoControlPath !== undefined) lines.push('', `echo server's calibration controls: ${s.echoControlPath}`);
   for (const sk of s.dataplanesSkipped) lines.push(`skipped ${sk.dataplane}: ${sk.reason}`);
   return `${lines.join('\n')}\n`;
+}
+
+/**
+ * Pure: per group whose breakdown left repetitions out (`breakdownLeftOut`: a component's CPU per request not
+ * measured on either side), one line naming how many and why, or that the group has no breakdown at all.
+ */
+export function breakdownLeftOutLines(groups: readonly SummaryGroup[]): string[] {
+  return groups.flatMap((g) => {
+    const l = g.breakdownLeftOut;
+    if (l === undefined) return [];
+    const n = `${l.repetitions} repetition${l.repetitions === 1 ? '' : 's'}`;
+    return [g.breakdown === null
+      ? `${groupLabel(g)} ${loadLabel(g)}: no breakdown: ${n} left out (${l.reason})`
+      : `${groupLabel(g)} ${loadLabel(g)}: the breakdown leaves out ${n} (${l.reason})`];
+  });
 }
 
 /**

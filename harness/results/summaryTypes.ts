@@ -39,6 +39,12 @@ export interface SummaryGroup {
   readonly cpuUsPerRequest: Spread | null;
   /** The repetitions left out of cpuUsPerRequest (a component's CPU per request not measured) and why; absent when none was. */
   readonly cpuLeftOut?: LeftOut;
+  /**
+   * The repetitions (step pairs) left out of the breakdown because a component's CPU per request was not
+   * measured on either side (the data plane's step or its baseline's) and why; absent when none was. When every
+   * pair is left out, `breakdown` is null and this says why.
+   */
+  readonly breakdownLeftOut?: LeftOut;
   /** Per component, median over repetitions. */
   readonly cpuUsPerRequestByComponent: Readonly<Record<string, number>>;
   readonly memoryRssBytesPeakByComponent: Readonly<Record<string, number>>;

@@ -51,17 +51,22 @@ export function offlinePinning(profile: Profile, online: readonly number[]): str
 /**
  * Pure: the harness's CPUs for a window, and a line saying so (or that none is free). `roles` (pinnedRoles)
  * makes the no-free-CPU line precise: which role is on which CPU, and the advice to leave a CPU free only
- * when it can be followed without unpinning a role (fewer pinned roles than online CPUs). With as many roles
- * as CPUs (profiles/search.yaml on 2 CPUs: client on 0, server on 1) the line stays, since it is true (the
- * harness floats over those CPUs with the measured processes), but says it cannot be otherwise there.
+ * when it can be followed without putting two roles on one CPU that had a CPU each: that is, unless every
+ * role has one CPU of its own (no two roles share one) and they cover the online CPUs (profiles/search.yaml on 2
+ * CPUs: client on 0, server on 1). There the line stays, since it is true (the harness floats over those CPUs
+ * with the measured processes), but says it cannot be otherwise. Where roles already share a CPU (client and
+ * server on 0, proxies on 1), pinning the rest there too frees one, and the line says so.
  */
 export function harnessCpuPlan(pinned: Set<number> | null, online: readonly number[], roles: ReadonlyArray<readonly [string, readonly number[]]> = []): { cpus: number[] | null; note: string | null } {
   if (pinned === null) return { cpus: null, note: null };
   const free = online.filter((c) => !pinned.has(c));
   if (free.length === 0) {
     const who = roles.length === 0 ? 'measured processes' : roles.map(([r, cpus]) => `${r} on ${cpus.join(',')}`).join(', ');
-    const advice = roles.length > 0 && roles.length >= online.length
-      ? `with ${roles.length} pinned roles on ${online.length} online CPUs none can be left free for it`
+    // One CPU per role and no CPU in two roles' lists: only then can none be freed (a role on several CPUs can be
+    // narrowed, roles that already share a CPU can take the rest there).
+    const separate = roles.length > 0 && roles.every(([, cpus]) => cpus.length === 1) && new Set(roles.flatMap(([, cpus]) => cpus)).size === roles.length;
+    const advice = separate
+      ? `each of the ${roles.length} pinned roles has a CPU of its own, so none can be left free for it without two roles sharing one`
       : 'pin them to fewer CPUs to leave one free for the harness';
     return { cpus: null, note: `harness reading shares CPUs ${online.join(',')} with the pinned ${who} (no online CPU is left unpinned): ${advice}` };
   }

@@ -139,7 +139,7 @@ describe('harness CPUs under cpuPinning', () => {
     assert.equal(none.cpus, null);
     assert.match(none.note ?? '', /shares CPUs 0,1,2 with the pinned measured processes/);
     assert.equal(harnessCpuPlan(pinnedCpus(p), [0, 1, 2], pinnedRoles(p)).note,
-      'harness reading shares CPUs 0,1,2 with the pinned client on 0, server on 1, proxies on 1,2 (no online CPU is left unpinned): with 3 pinned roles on 3 online CPUs none can be left free for it');
+      'harness reading shares CPUs 0,1,2 with the pinned client on 0, server on 1, proxies on 1,2 (no online CPU is left unpinned): pin them to fewer CPUs to leave one free for the harness');
     assert.deepEqual(harnessCpuPlan(null, [0, 1]), { cpus: null, note: null });
   });
 
@@ -147,10 +147,17 @@ describe('harness CPUs under cpuPinning', () => {
     const file = path.join(__dirname, '..', '..', '..', 'profiles', 'search.yaml');
     const search = parseProfile(fs.readFileSync(file, 'utf8'), file);
     assert.equal(harnessCpuPlan(pinnedCpus(search), [0, 1], pinnedRoles(search)).note,
-      'harness reading shares CPUs 0,1 with the pinned client on 0, server on 1 (no online CPU is left unpinned): with 2 pinned roles on 2 online CPUs none can be left free for it');
+      'harness reading shares CPUs 0,1 with the pinned client on 0, server on 1 (no online CPU is left unpinned): each of the 2 pinned roles has a CPU of its own, so none can be left free for it without two roles sharing one');
     assert.deepEqual(harnessCpuPlan(pinnedCpus(search), [0, 1, 2, 3], pinnedRoles(search)).cpus, [2, 3], 'with a CPU free the harness moves there');
     const wide = parseProfile('name: t\ndataplanes: [baseline]\nduration: 1s\ncpuPinning: {client: "0-1", server: "0-1"}\n', 't.yaml');
-    assert.match(harnessCpuPlan(pinnedCpus(wide), [0, 1], pinnedRoles(wide)).note ?? '', /with 2 pinned roles on 2 online CPUs/);
+    assert.match(harnessCpuPlan(pinnedCpus(wide), [0, 1], pinnedRoles(wide)).note ?? '', /: pin them to fewer CPUs to leave one free for the harness$/, 'client and server already share 0-1');
+    // A fresh user's case: client and server share CPU 0, so the proxies could join them and free CPU 1.
+    const shared = parseProfile('name: t\ndataplanes: [baseline]\nduration: 1s\ncpuPinning: {client: 0, server: 0, proxies: 1}\n', 't.yaml');
+    assert.match(harnessCpuPlan(pinnedCpus(shared), [0, 1], pinnedRoles(shared)).note ?? '', /client on 0, server on 0, proxies on 1 .*: pin them to fewer CPUs to leave one free for the harness$/);
+    const own = parseProfile('name: t\ndataplanes: [baseline]\nduration: 1s\ncpuPinning: {client: 0, server: 1, proxies: 2}\n', 't.yaml');
+    assert.match(harnessCpuPlan(pinnedCpus(own), [0, 1, 2], pinnedRoles(own)).note ?? '', /each of the 3 pinned roles has a CPU of its own/);
+    const wideProxies = parseProfile('name: t\ndataplanes: [baseline]\nduration: 1s\ncpuPinning: {client: 0, server: 1, proxies: "2-3"}\n', 't.yaml');
+    assert.match(harnessCpuPlan(pinnedCpus(wideProxies), [0, 1, 2, 3], pinnedRoles(wideProxies)).note ?? '', /pin them to fewer CPUs/, 'the proxies can be narrowed to one CPU');
     const proxiesOnly = parseProfile('name: t\ndataplanes: [baseline]\nduration: 1s\ncpuPinning: {proxies: "0-1"}\n', 't.yaml');
     assert.match(harnessCpuPlan(pinnedCpus(proxiesOnly), [0, 1], pinnedRoles(proxiesOnly)).note ?? '', /with the pinned proxies on 0,1 .*: pin them to fewer CPUs to leave one free for the harness$/);
   });

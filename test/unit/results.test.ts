@@ -111,6 +111,17 @@ describe('summary', () => {
     assert.deepEqual(g?.extraCpuUsPerRequest?.values, [24], 'only the pair with every CPU measured');
     assert.equal(g?.breakdown?.extraCpuUsPerRequest, 24);
     assert.deepEqual(g?.cpuLeftOut, { repetitions: 1, reason: 'CPU of client-proxy not measured' });
+    assert.deepEqual(g?.breakdownLeftOut, { repetitions: 1, reason: 'CPU of client-proxy not measured' });
+    const text = formatSummaryText(summarise('r', 'complete', steps));
+    assert.match(text, /^  sidecar .*: the breakdown leaves out 1 repetition \(CPU of client-proxy not measured\)$/m);
+    // Every pair left out: no breakdown, and the summary and the report say why instead of dropping the section.
+    const none = summarise('r', 'complete', [steps[2] as StepRecord, noProxyCpu]);
+    const ng = none.groups.find((x) => x.dataplane === 'sidecar');
+    assert.equal(ng?.breakdown, null);
+    assert.match(formatSummaryText(none), /overhead over baseline at the same load point:\n  sidecar .*: no breakdown: 1 repetition left out \(CPU of client-proxy not measured\)$/m);
+    const md = markdownSummary({ run: syntheticRun({ runId: 'r', dataplanes: ['baseline'], repetitions: 1, samplesPerStep: 10, withStacks: false, seed: 1 }).run, groups: none.groups, charts: [], chartFiles: {}, flameGraphFiles: [], probeNote: null });
+    assert.match(md, /## Overhead over baseline \(CPU µs per request\)\n\n- sidecar .*: no breakdown: 1 repetition left out \(CPU of client-proxy not measured\)/);
+    assert.equal(summarise('r', 'complete', steps).groups.find((x) => x.dataplane === 'baseline')?.breakdownLeftOut, undefined, 'the baseline has no breakdown to leave anything out of');
   });
 
   it('a run with nothing measured (Ctrl-C before the first step finished) prints one line, not empty tables', () => {
