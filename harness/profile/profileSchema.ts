@@ -172,7 +172,8 @@ export const profileSchema = z.strictObject({
      * ones (default 1). Refused with mode inline (every repetition is instrumented there, so the count would
      * silently do nothing) and at 0 (no repetition would carry the probes: `enabled: false` says that).
      */
-    instrumentedRepetitions: z.number().int().nonnegative().max(100).optional(),
+    // The lower bound says what the superRefine below says for 0, so -1 and 0 are not told different bounds.
+    instrumentedRepetitions: z.number().int().nonnegative({ message: 'expected at least 1 with probes.mode separate; to run with no instrumented repetition, set probes.enabled: false' }).max(100).optional(),
   }).superRefine((p, ctx) => {
     if (p.instrumentedRepetitions === undefined || !p.enabled) return;
     if (p.mode === 'inline') {

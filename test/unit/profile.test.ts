@@ -234,6 +234,10 @@ describe('step plan', () => {
     assert.equal(new Set(steps.map(stepId)).size, steps.length, 'no two steps share an id');
     const two = parseProfile('name: t\ndataplanes: [baseline]\nduration: 2s\nrepetitions: 6\nprobes: {instrumentedRepetitions: 2}\n', 't.yaml');
     assert.deepEqual(measurementRounds(two).map((r) => `${r.measurement[0]}${r.repetition}`), ['c1', 'c2', 'i1', 'c3', 'c4', 'i2', 'c5', 'c6']);
+    // -1 and 0 are told the same bound (a fresh user saw '>=0' for -1 and 'at least 1' for 0).
+    for (const n of [-1, 0]) {
+      assert.throws(() => parseProfile(`name: t\ndataplanes: [baseline]\nduration: 2s\nprobes: {instrumentedRepetitions: ${n}}\n`, 't.yaml'), /instrumentedRepetitions: expected at least 1 with probes\.mode separate/);
+    }
   });
 
   it('one repetition: clean then instrumented on the same deployment; probes off: clean only; inline: inline only', () => {
