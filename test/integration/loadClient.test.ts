@@ -563,6 +563,21 @@ describe('meshbench load CLI', function () {
     assert.equal(stored.errorLatency.unavailableReason, undefined);
   });
 
+  it('exits 1 in max mode when no request was measured: every connection held by a warm-up request that is never answered', async () => {
+    // Accepts and reads, never writes: both connections' warm-up requests wait through the whole window.
+    const silent = net.createServer((c) => { c.on('data', () => undefined); c.on('error', () => undefined); });
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', () => r()));
+    const url = `http://127.0.0.1:${(silent.address() as net.AddressInfo).port}/`;
+    try {
+      const r = await runCli(['load', url, '-q', '0', '-c', '2', '--warmup', '200ms', '-t', '200ms', '--timeout', '2s']);
+      assert.equal(r.code, 1, r.stderr);
+      assert.match(r.stderr, /latency, every request: none \(no request was sent in the measured window \(200 ms\): 2 of 2 connections waited/);
+      assert.match(r.stderr, new RegExp(`meshbench: no request succeeded \\(no request was sent in the measured window \\(200 ms\\): 2 of 2 connections waited through it on a warm-up request that never got an answer\\); is ${url} up\\?\n$`));
+    } finally {
+      await new Promise<void>((r) => { silent.close(() => r()); });
+    }
+  });
+
   it('says in one line why the send loop did not wait realtime (node without --no-memory-reducer); not with --quiet', async () => {
     const echo = await startEchoChild();
     try {
