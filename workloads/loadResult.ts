@@ -130,8 +130,14 @@ export interface LoadResult {
    * it existed (their actualQps is requestsCompleted ÷ actualDurationUs).
    */
   readonly rateWindowUs?: Microseconds;
-  /** requestsCompleted ÷ rateWindowUs (0 when no request was due in the window). */
-  readonly actualQps: RequestsPerSecond;
+  /**
+   * requestsCompleted ÷ rateWindowUs; null when the window was 0 s (a run interrupted before its measured window
+   * began): no rate was measured, and `actualQpsUnavailableReason` says why. Results written before this rule
+   * have 0 there: readers go by `actualDurationUs`.
+   */
+  readonly actualQps: RequestsPerSecond | null;
+  /** Only when actualQps is null: why no rate was measured. */
+  readonly actualQpsUnavailableReason?: string;
   /**
    * Latency from each request's intended send time (coordinated omission corrected) of every request
    * whose intended time fell in the window, failed ones included (as fortio's DurationHistogram);

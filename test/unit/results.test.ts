@@ -55,6 +55,15 @@ describe('summary', () => {
     assert.equal(base?.breakdown, null);
   });
 
+  it('reads the achieved rate over the repetitions that measured one: a load result with actualQps null (a 0 s window) is no 0 qps', () => {
+    const unmeasured = step('baseline', 3, 100, { client: 10, server: 10 });
+    const steps = [step('baseline', 1, 100, { client: 10, server: 10 }), step('baseline', 2, 100, { client: 10, server: 10 }),
+      { ...unmeasured, load: { ...unmeasured.load, actualQps: null, actualQpsUnavailableReason: 'the run was interrupted before the measured window began' } }];
+    const g = summarise('r', 'complete', steps).groups[0];
+    assert.deepEqual(g?.actualQps.values, [1000, 1000]);
+    assert.equal(g?.actualQps.median, 1000);
+  });
+
   it('leaves a repetition that completed no request out of the latency and CPU figures, and says so beside them', () => {
     const steps = [
       step('baseline', 1, 100, { client: 10, server: 10 }), step('sidecar', 1, 130, { client: 10, server: 10, 'client-proxy': 20 }),
