@@ -54,7 +54,8 @@ export interface EmptyLatencyFacts {
  * Pure: why the latency histogram is empty, in the words of what happened. Every measured request lands in it,
  * answered or not (an error, a timeout, `unsent`, `in-flight-at-end`: fortio's and wrk2's rule of counting a
  * request from its intended time), so it is empty only when no measured request existed: at a fixed rate, none
- * was due in the window (shorter than one send interval); in max mode, no connection was free to send one
+ * was due in the window (shorter than one send interval: a guard for library callers, as the CLI and profiles
+ * refuse such windows, windowFloor.ts); in max mode, no connection was free to send one
  * (every connection still waiting on a warm-up request); or the run was interrupted before the window.
  */
 export function emptyLatencyReason(f: EmptyLatencyFacts): string {
