@@ -54,7 +54,7 @@ export function searchSection(searches: readonly RateSearchSummary[] | undefined
     const waits = s.probes.some((p) => p.quietWait !== undefined);
     lines.push(`### Probes: ${s.dataplane}, ${s.placement}`, '', `| # | offered qps | achieved qps | P50 | P99 | max | errors | CPU µs/request |${waits ? ' waited for quiet (machine busy before the probe) |' : ''} verdict (⚠ noisy: the step\'s noise fingerprint flagged other work on the machine) |`, `| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |${waits ? ' ---: |' : ''} --- |`);
     for (const p of s.probes) {
-      lines.push(`| ${p.probe} | ${p.qps} | ${p.achievedQps.toFixed(0)} | ${usCell(p.p50Us)} | ${usCell(p.p99Us)} | ${usCell(p.maxUs)} | ${p.errors} (${(100 * p.errorShare).toFixed(2)} %) | ${p.cpuUsPerRequest === null ? '—' : p.cpuUsPerRequest.toFixed(1)} |${waits ? ` ${waitCell(p.quietWait)} |` : ''} ${verdictLabel(p, s.config)}: ${mdCell(p.reason.replace(/ \(noisy machine\)$/, '').replace(/ \(right after an overload at a higher rate\)$/, ''))}${p.noisy === true ? ' ⚠ noisy' : ''} |`);
+      lines.push(`| ${p.probe} | ${p.qps} | ${p.achievedQps === null ? '—' : p.achievedQps.toFixed(0)} | ${usCell(p.p50Us)} | ${usCell(p.p99Us)} | ${usCell(p.maxUs)} | ${p.errors} (${(100 * p.errorShare).toFixed(2)} %) | ${p.cpuUsPerRequest === null ? '—' : p.cpuUsPerRequest.toFixed(1)} |${waits ? ` ${waitCell(p.quietWait)} |` : ''} ${verdictLabel(p, s.config)}: ${mdCell(p.reason.replace(/ \(noisy machine\)$/, '').replace(/ \(right after an overload at a higher rate\)$/, ''))}${p.noisy === true ? ' ⚠ noisy' : ''} |`);
     }
     lines.push('');
   }

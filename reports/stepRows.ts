@@ -28,7 +28,8 @@ export interface StepRow {
   readonly measurement: StepMeasurement;
   readonly repetition: number;
   readonly startedAt: string;
-  readonly actualQps: number;
+  /** Null when the load client measured no rate (a 0 s window). */
+  readonly actualQps: number | null;
   readonly requestsCompleted: number;
   /** Failed requests include the three kinds below (the load client records every request of its window). */
   readonly requestsFailed: number;

@@ -54,7 +54,8 @@ export interface EmptyLatencyFacts {
  * Pure: why the latency histogram is empty, in the words of what happened. Every measured request lands in it,
  * answered or not (an error, a timeout, `unsent`, `in-flight-at-end`: fortio's and wrk2's rule of counting a
  * request from its intended time), so it is empty only when no measured request existed: at a fixed rate, none
- * was due in the window (shorter than one send interval); in max mode, no connection was free to send one
+ * was due in the window (shorter than one send interval: a guard for library callers, as the CLI and profiles
+ * refuse such windows, windowFloor.ts); in max mode, no connection was free to send one
  * (every connection still waiting on a warm-up request); or the run was interrupted before the window.
  */
 export function emptyLatencyReason(f: EmptyLatencyFacts): string {
@@ -130,8 +131,14 @@ export interface LoadResult {
    * it existed (their actualQps is requestsCompleted ÷ actualDurationUs).
    */
   readonly rateWindowUs?: Microseconds;
-  /** requestsCompleted ÷ rateWindowUs (0 when no request was due in the window). */
-  readonly actualQps: RequestsPerSecond;
+  /**
+   * requestsCompleted ÷ rateWindowUs; null when the window was 0 s (a run interrupted before its measured window
+   * began): no rate was measured, and `actualQpsUnavailableReason` says why. Results written before this rule
+   * have 0 there: readers go by `actualDurationUs`.
+   */
+  readonly actualQps: RequestsPerSecond | null;
+  /** Only when actualQps is null: why no rate was measured. */
+  readonly actualQpsUnavailableReason?: string;
   /**
    * Latency from each request's intended send time (coordinated omission corrected) of every request
    * whose intended time fell in the window, failed ones included (as fortio's DurationHistogram);

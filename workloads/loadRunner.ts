@@ -539,6 +539,7 @@ export class LoadRunner {
     success.hdr.subtract(this.errorLatency.hdr);
     const windowUs = this.windowUs();
     const rateWindowUs = this.rateWindowUs(windowUs);
+    const interruptedBeforeWindow = this.deps.signal?.aborted === true && this.closedAtUs <= this.measureStartUs;
     const statusCounts: Record<string, number> = {};
     // gRPC statuses by name, as fortio's RetCodes ("OK", "UNAVAILABLE"), HTTP ones by number.
     const statusKey = o.target.protocol === 'grpc' ? grpcStatusName : String;
@@ -572,11 +573,12 @@ export class LoadRunner {
       requestsCompleted: this.completed,
       requestsFailed: this.failed,
       rateWindowUs,
-      actualQps: rateWindowUs > 0 ? (this.completed * 1e6) / rateWindowUs : 0,
+      // A rate over a 0 s window was never measured: null with the reason, not 0 qps.
+      ...(rateWindowUs > 0 ? { actualQps: (this.completed * 1e6) / rateWindowUs }
+        : { actualQps: null, actualQpsUnavailableReason: interruptedBeforeWindow ? 'the run was interrupted before the measured window began' : 'the measured window was 0 s long' }),
       latency: histogramRecord(this.latency, emptyLatencyReason({
         mode: this.closedLoop ? 'max' : 'fixed-rate', qps: o.qps, connections: this.slots.length, windowUs,
-        interruptedBeforeWindow: this.deps.signal?.aborted === true && this.closedAtUs <= this.measureStartUs,
-        warmupUnanswered: this.warmupUnanswered,
+        interruptedBeforeWindow, warmupUnanswered: this.warmupUnanswered,
       })),
       errorLatency: histogramRecord(this.errorLatency, 'no request failed'),
       successLatency: histogramRecord(success, noSuccessReason(this.completed, this.errorsByKind)),

@@ -47,7 +47,7 @@ export function formatLoadSummary(r: LoadResult): string {
   // Answers that count as errors (fortio's rule): an HTTP status outside 2xx, a gRPC status other than OK.
   const non2xx = o.protocol === 'tcp' ? 0 : Object.entries(r.statusCounts)
     .filter(([c]) => (o.protocol === 'grpc' ? c !== 'OK' : Number(c) < 200 || Number(c) > 299)).reduce((n, [, k]) => n + k, 0);
-  lines.push(`${r.requestsCompleted} answered${non2xx > 0 ? ` (${non2xx} with ${o.protocol === 'grpc' ? 'a status other than OK' : 'a non-2xx status'})` : ''} in a ${(r.actualDurationUs / 1e6).toFixed(3)} s window: ${r.actualQps.toFixed(1)} qps achieved${rateBasis(r)}, ${r.requestsFailed} failed without an answer`);
+  lines.push(`${r.requestsCompleted} answered${non2xx > 0 ? ` (${non2xx} with ${o.protocol === 'grpc' ? 'a status other than OK' : 'a non-2xx status'})` : ''} in a ${(r.actualDurationUs / 1e6).toFixed(3)} s window: ${r.actualQps === null ? `achieved rate not measured (${r.actualQpsUnavailableReason ?? 'no window'})` : `${r.actualQps.toFixed(1)} qps achieved${rateBasis(r)}`}, ${r.requestsFailed} failed without an answer`);
   const unaccounted = [
     r.requestsUnsent > 0 ? `${r.requestsUnsent} unsent at the window's close` : '',
     r.requestsInFlightAtEnd > 0 ? `${r.requestsInFlightAtEnd} in flight after the drain` : '',

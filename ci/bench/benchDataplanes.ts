@@ -36,7 +36,8 @@ const benchOrder: readonly DataPlaneName[] = ['baseline', 'kernel', 'dual', 'amb
 interface Sample {
   readonly p50Us: number | null;
   readonly p99Us: number | null;
-  readonly achievedQps: number;
+  /** Null when the load client measured no rate (a 0 s window). */
+  readonly achievedQps: number | null;
   readonly connectionsOnPath: number | null;
   readonly failed: number;
   readonly note: string;

@@ -212,9 +212,12 @@ export function registerLoadCommand(program: Command): void {
         const type = notGrpc.slice(notGrpcPrefix.length);
         throw new BadInputError(`not a gRPC server: ${t.host}:${t.port} answered HTTP 200 with ${type === 'no-content-type' ? 'no content-type' : `content-type ${type}`} and no grpc-status, not a gRPC response (application/grpc); for a plain HTTP/2 server use ${t.tls ? 'https' : 'h2c'}://`);
       }
-      if (!anySuccess(result) && result.requestsCompleted + result.requestsFailed > 0 && !abort.signal.aborted) {
+      // Every mode, measured requests or none: a window in which no request was measured (max mode with every
+      // connection still waiting on a warm-up request) succeeded no more than one whose requests all failed.
+      if (!anySuccess(result) && !abort.signal.aborted) {
         const kinds = Object.entries(result.errorsByKind).map(([k, n]) => `${k}: ${n}`).join(', ');
-        if (result.requestsCompleted === 0) throw new MeshbenchError(`no request succeeded (${kinds}); is ${options.target.url} up?`);
+        const why = kinds !== '' ? kinds : result.latency.unavailableReason ?? 'no request was measured';
+        if (result.requestsCompleted === 0) throw new MeshbenchError(`no request succeeded (${why}); is ${options.target.url} up?`);
         // Answered, but never with success (fortio's rule: 2xx for HTTP, OK for gRPC): the server is up and said no.
         const statuses = Object.entries(result.statusCounts).map(([k, n]) => `${k}: ${n}`).join(', ');
         throw new MeshbenchError(`no request succeeded: every answer was an error (${[statuses, kinds].filter((x) => x !== '').join(', ')})`);

@@ -69,7 +69,7 @@ function progressEvents(flags: RunFlags, startMs: number): RunnerEvents & { stop
       done += 1;
       // A step that recorded no request has no latency (null figures), not 0 µs.
       const pct = (p: string): string => { const v = r.load.latency.percentilesUs[p]; return r.load.latency.count === 0 || v === null || v === undefined ? 'none' : formatUs(v); };
-      const line = `${stepId(step)}: ${r.load.actualQps.toFixed(0)} qps, p50 ${pct('50')}, p99 ${pct('99')}, ${r.load.requestsFailed} errors${behindRate(r)}`;
+      const line = `${stepId(step)}: ${r.load.actualQps === null ? 'rate not measured' : `${r.load.actualQps.toFixed(0)} qps`}, p50 ${pct('50')}, p99 ${pct('99')}, ${r.load.requestsFailed} errors${behindRate(r)}`;
       if (bar !== undefined) bar.update(done, { elapsed: elapsed() });
       else if (!quiet) process.stderr.write(`  ${line}\n`);
     },

@@ -158,7 +158,9 @@ export function summarise(runId: string, status: SummaryRecord['status'], allSte
       latencyP99Us: measuredSpread(group, pct('99')),
       latencyP999Us: measuredSpread(group, pct('99.9')),
       ...optional('latencyLeftOut', leftOutOf(group, pct('50'), latencyGap)),
-      actualQps: spread(group.map((s) => s.load.actualQps)),
+      // Over the repetitions that measured a rate: a load result interrupted before its window has null, never
+      // 0 qps (the runner records no step aborted mid-way, so a run's steps all have one).
+      actualQps: spread(group.flatMap((s) => (s.load.actualQps === null ? [] : [s.load.actualQps]))),
       cpuUsPerRequest: measuredSpread(group, totalCpu),
       ...optional('cpuLeftOut', leftOutOf(group, totalCpu, cpuGap)),
       cpuUsPerRequestByComponent: byComponent((s, n) => s.resources[n]?.cpuUsPerRequest ?? null),

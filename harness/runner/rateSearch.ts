@@ -149,8 +149,8 @@ export function probeDurationUs(config: Pick<RateSearchConfig, 'minRequests'>, q
 
 /** What one probe (one short clean step at a fixed rate) measured. */
 export interface ProbeMeasurement {
-  /** Answered requests ÷ the measured window. */
-  readonly achievedQps: number;
+  /** Answered requests ÷ the measured window; null when no rate was measured (a 0 s window: interrupted). */
+  readonly achievedQps: number | null;
   /** Latency percentiles and maximum of the window (µs, CO-corrected); null when the probe recorded no request. */
   readonly p50Us: number | null;
   readonly p99Us: number | null;

@@ -20,7 +20,7 @@ export function rateSearchChart(searches: readonly RateSearchSummary[] | undefin
     const us = percentile === 'P50' ? p.p50Us : percentile === 'P99' ? p.p99Us : p.maxUs;
     return us === null ? [] : [{
       dataplane: s.dataplane, series: series(s), qps: p.qps, percentile, probe: p.probe, verdict: p.verdict,
-      latencyUs: Math.max(1, us), achievedQps: Math.round(p.achievedQps), errorsPct: 100 * p.errorShare,
+      latencyUs: Math.max(1, us), achievedQps: p.achievedQps === null ? null : Math.round(p.achievedQps), errorsPct: 100 * p.errorShare,
     }];
   })));
   const cpu = searches.flatMap((s) => s.probes.filter((p) => p.cpuUsPerRequest !== null).map((p) => ({

@@ -27,7 +27,8 @@ export interface SmpPerformanceTestResult {
   start_time: string;
   end_time: string;
   latencies_ms: SmpLatencyMs;
-  actual_QPS: number;
+  /** Null when the load client measured no rate (a 0 s window). */
+  actual_QPS: number | null;
   details_uri: string;
   testId: string;
   meshConfigId: string;

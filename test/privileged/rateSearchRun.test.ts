@@ -36,7 +36,7 @@ describeOnNetns('meshbench run with load.search and adaptive repetitions (root)'
     for (const s of probes) assert.ok(s.search?.quietWait?.quiet === true && s.search.quietWait.waitedUs >= 1_000_000 && s.search.quietWait.waitedUs < 1_500_000, `${s.id}: ${JSON.stringify(s.search?.quietWait)}`);
     for (const s of probes) assert.ok((s.window?.durationUs ?? Number.POSITIVE_INFINITY) < 1_000_000, `${s.id}: a ${s.window?.durationUs} µs window, not stretched past minRequests`);
     for (const s of probes) {
-      assert.ok(s.load.requestsCompleted > 0 && Math.abs(s.load.actualQps - s.loadPoint.qps) / s.loadPoint.qps < 0.1, `${s.id}: ${s.load.actualQps} qps`);
+      assert.ok(s.load.requestsCompleted > 0 && Math.abs((s.load.actualQps ?? Number.NaN) - s.loadPoint.qps) / s.loadPoint.qps < 0.1, `${s.id}: ${s.load.actualQps} qps`);
       assert.ok(s.resources.server !== undefined && (s.resources.server.cpuUsPerRequest ?? 0) > 0, `${s.id}: server CPU measured`);
     }
     const summary = JSON.parse(fs.readFileSync(path.join(out, 'summary.json'), 'utf8')) as SummaryRecord;

@@ -55,6 +55,15 @@ describe('summary', () => {
     assert.equal(base?.breakdown, null);
   });
 
+  it('reads the achieved rate over the repetitions that measured one: a load result with actualQps null (a 0 s window) is no 0 qps', () => {
+    const unmeasured = step('baseline', 3, 100, { client: 10, server: 10 });
+    const steps = [step('baseline', 1, 100, { client: 10, server: 10 }), step('baseline', 2, 100, { client: 10, server: 10 }),
+      { ...unmeasured, load: { ...unmeasured.load, actualQps: null, actualQpsUnavailableReason: 'the run was interrupted before the measured window began' } }];
+    const g = summarise('r', 'complete', steps).groups[0];
+    assert.deepEqual(g?.actualQps.values, [1000, 1000]);
+    assert.equal(g?.actualQps.median, 1000);
+  });
+
   it('leaves a repetition that completed no request out of the latency and CPU figures, and says so beside them', () => {
     const steps = [
       step('baseline', 1, 100, { client: 10, server: 10 }), step('sidecar', 1, 130, { client: 10, server: 10, 'client-proxy': 20 }),
@@ -69,15 +78,15 @@ describe('summary', () => {
     assert.deepEqual(sc.latencyP99Us.values, [260, 300]);
     assert.equal(sc.latencyP99Us.median, 280);
     assert.deepEqual(sc.latencyAddedP50Us?.values, [30, 40]);
-    assert.deepEqual(sc.latencyLeftOut, { repetitions: 1, reason: 'no request was due in the measured window' });
+    assert.deepEqual(sc.latencyLeftOut, { repetitions: 1, reason: 'no request was sent in the measured window' });
     assert.deepEqual(sc.cpuUsPerRequest.values, [40, 44]);
     assert.deepEqual(sc.cpuLeftOut, { repetitions: 1, reason: 'no request completed' });
     assert.equal(sc.breakdownUncertainty !== null && sc.breakdownUncertainty !== undefined, true);
     assert.equal(s.groups.find((g) => g.dataplane === 'baseline')?.latencyLeftOut, undefined);
     const text = formatSummaryText(s);
-    assert.match(text, /280 µs \[260 µs–300 µs\] \(1 of 3 left out: no request was due in the measured window\)/);
+    assert.match(text, /280 µs \[260 µs–300 µs\] \(1 of 3 left out: no request was sent in the measured window\)/);
     assert.match(text, /42\.0 \[40\.0–44\.0\] \(1 of 3 left out: no request completed\)/);
-    assert.match(markdownSummary({ run: syntheticRun({ runId: 'r', dataplanes: ['baseline'], repetitions: 1, samplesPerStep: 10, withStacks: false, seed: 1 }).run, groups: s.groups, charts: [], chartFiles: {}, flameGraphFiles: [], probeNote: null }), /\(1 of 3 left out: no request was due in the measured window\)/);
+    assert.match(markdownSummary({ run: syntheticRun({ runId: 'r', dataplanes: ['baseline'], repetitions: 1, samplesPerStep: 10, withStacks: false, seed: 1 }).run, groups: s.groups, charts: [], chartFiles: {}, flameGraphFiles: [], probeNote: null }), /\(1 of 3 left out: no request was sent in the measured window\)/);
   });
 
   it('gives null with the reason, never 0, when no repetition completed a request or measured its CPU', () => {
@@ -89,8 +98,8 @@ describe('summary', () => {
     const sc = s.groups.find((g) => g.dataplane === 'sidecar');
     assert.ok(sc !== undefined);
     for (const f of [sc.latencyP50Us, sc.latencyP90Us, sc.latencyP99Us, sc.latencyP999Us, sc.cpuUsPerRequest, sc.latencyAddedP50Us, sc.latencyAddedP99Pct, sc.extraCpuUsPerRequest]) assert.equal(f, null);
-    assert.deepEqual(sc.latencyLeftOut, { repetitions: 2, reason: 'no request was due in the measured window' });
-    assert.match(formatSummaryText(s), /n\/a \(no request was due in the measured window\)/);
+    assert.deepEqual(sc.latencyLeftOut, { repetitions: 2, reason: 'no request was sent in the measured window' });
+    assert.match(formatSummaryText(s), /n\/a \(no request was sent in the measured window\)/);
     assert.match(formatSummaryText(s), /n\/a \(no request completed\)/);
     // A component whose CPU was not measured although requests completed: named, and not counted as 0.
     const partial = step('sidecar', 1, 130, { client: 10, server: 10, 'client-proxy': 20 });
@@ -134,7 +143,7 @@ describe('summary', () => {
 
 /** `s` as a step whose client completed no request: empty histogram (null figures and a reason), no CPU per request. */
 function emptyStep(s: StepRecord): StepRecord {
-  const latency = { count: 0, minUs: null, maxUs: null, meanUs: null, stddevUs: null, percentilesUs: { 50: null, 90: null, 99: null, 99.9: null }, unavailableReason: 'no request was due in the measured window', histogram: '' };
+  const latency = { count: 0, minUs: null, maxUs: null, meanUs: null, stddevUs: null, percentilesUs: { 50: null, 90: null, 99: null, 99.9: null }, unavailableReason: 'no request was sent in the measured window', histogram: '' };
   const resources = Object.fromEntries(Object.entries(s.resources).map(([n, r]) => [n, { ...r, cpuUsPerRequest: null }]));
   return { ...s, load: { ...s.load, requestsCompleted: 0, actualQps: 0, latency }, resources } as StepRecord;
 }
