@@ -237,8 +237,11 @@ export function registerLoadCommand(program: Command): void {
         }
         if (abort.signal.aborted) process.exitCode = 130;
       } finally {
-        process.off('SIGINT', onSignal);
-        process.off('SIGTERM', onSignal);
+        // Once interrupted, the process is on its way out: the interrupt's repeat still lands here, not on the default.
+        if (!abort.signal.aborted) {
+          process.off('SIGINT', onSignal);
+          process.off('SIGTERM', onSignal);
+        }
       }
     });
 }
