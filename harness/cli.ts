@@ -1,4 +1,6 @@
 #!/usr/bin/env -S node --no-memory-reducer
+// First: the handler for a Ctrl-C that arrives while the rest loads.
+import './earlyInterrupt';
 import { Command, CommanderError } from 'commander';
 import { describeError } from './errors';
 import { commandRegistry } from './commandRegistry';

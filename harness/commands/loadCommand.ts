@@ -10,7 +10,8 @@ import type { LoadResult } from '../../workloads/loadResult';
 import type { LoadOptions } from '../../workloads/loadOptions';
 import { rateTooHighProblem, windowTooShortProblem } from '../../workloads/windowFloor';
 import { realtimeWaitNote } from '../../workloads/realtimeWait';
-import { BadInputError, MeshbenchError } from '../errors';
+import { BadInputError, ExitCode, MeshbenchError } from '../errors';
+import { InterruptSignals } from './interruptSignals';
 import { parseByteSize, parseDurationFlag, parseNonNegativeInt, parseNonNegativeNumber, parsePositiveInt } from '../cliParse';
 import { checkWritableOutput, writeFileAtomic } from '../atomicWrite';
 import { meshbenchVersion } from '../version';
@@ -164,9 +165,15 @@ export function registerLoadCommand(program: Command): void {
       if (flags.json !== undefined) checkWritableOutput('--json', flags.json);
       if (flags.fortioJson !== undefined) checkWritableOutput('--fortio-json', flags.fortioJson);
       const abort = new AbortController();
-      const onSignal = (): void => abort.abort();
-      process.once('SIGINT', onSignal);
-      process.once('SIGTERM', onSignal);
+      // One interrupt can arrive as two signals (coreutils `timeout` signals the command, then its group): a
+      // `once` handler let the second one kill the process before it wrote anything. A later Ctrl-C forces.
+      const interrupts = new InterruptSignals();
+      const onSignal = (): void => {
+        if (interrupts.next() === 'force') process.exit(ExitCode.interrupted);
+        abort.abort();
+      };
+      process.on('SIGINT', onSignal);
+      process.on('SIGTERM', onSignal);
       const live = process.stderr.isTTY && flags.quiet !== true && flags.events !== true;
       const event = (e: Record<string, unknown>): void => { process.stderr.write(`${JSON.stringify({ meshbenchEvent: true, ...e })}\n`); };
       const runner = new LoadRunner(options, {
@@ -180,58 +187,65 @@ export function registerLoadCommand(program: Command): void {
           onMeasuring: () => event({ event: 'measuring', ...ownCpu() }),
         } : {}),
       });
-      let result;
+      // Still handled while the result is written: the interrupt's repeat must not kill the process first.
       try {
-        result = await runner.run();
+        let result;
+        try {
+          result = await runner.run();
+        } finally {
+          if (live) process.stderr.write('\r\x1b[K');
+        }
+        if (flags.events === true) event({ event: 'done', requestsCompleted: result.requestsCompleted, ...ownCpu() });
+        // A peer that is not HTTP/2 at all is bad input, not a measurement: one line, no summary.
+        const notHttp2 = (result.errorsByKind[notHttp2Kind] ?? 0) > 0 && !anySuccess(result);
+        // Likewise an HTTP/2 server that is no gRPC server: it answered, but not with gRPC.
+        const notGrpc = anySuccess(result) ? undefined : Object.keys(result.statusCounts).find((k) => k.startsWith(notGrpcPrefix));
+        if (flags.quiet !== true && flags.events !== true && !notHttp2 && notGrpc === undefined) {
+          process.stderr.write(formatLoadSummary(result));
+          const realtimeOff = runner.realtimeWaitOffReason();
+          if (realtimeOff !== undefined) process.stderr.write(`${realtimeWaitNote(realtimeOff)}\n`);
+        }
+        if (flags.json !== undefined) writeFileAtomic(flags.json, `${JSON.stringify(result, null, 2)}\n`);
+        if (flags.fortioJson !== undefined) writeFileAtomic(flags.fortioJson, `${JSON.stringify(toFortioJson(result), null, 2)}\n`);
+        if (notHttp2) {
+          const t = options.target;
+          if (t.tls && t.protocol === 'grpc') throw new BadInputError(`server does not speak HTTP/2: ${t.host}:${t.port} did not negotiate h2 with ALPN, as a gRPC server over TLS does; is this a gRPC TLS port?`);
+          if (t.tls) throw new BadInputError(`server does not speak HTTP/2: ${t.host}:${t.port} did not negotiate h2 with ALPN (meshbench's HTTP/1.1 is cleartext only: use http:// to a cleartext port)`);
+          const hint = t.protocol === 'grpc' ? 'a gRPC server answers it; is this an HTTP/1.1 port, or a TLS one (grpcs://)?' : 'use http:// for an HTTP/1.1 server';
+          throw new BadInputError(`server does not speak HTTP/2 (prior knowledge): ${t.host}:${t.port} did not answer the connection preface with SETTINGS; ${hint}`);
+        }
+        if (notGrpc !== undefined) {
+          const t = options.target;
+          const type = notGrpc.slice(notGrpcPrefix.length);
+          throw new BadInputError(`not a gRPC server: ${t.host}:${t.port} answered HTTP 200 with ${type === 'no-content-type' ? 'no content-type' : `content-type ${type}`} and no grpc-status, not a gRPC response (application/grpc); for a plain HTTP/2 server use ${t.tls ? 'https' : 'h2c'}://`);
+        }
+        // Every mode, measured requests or none: a window in which no request was measured (max mode with every
+        // connection still waiting on a warm-up request) succeeded no more than one whose requests all failed.
+        if (!anySuccess(result) && !abort.signal.aborted) {
+          const kinds = Object.entries(result.errorsByKind).map(([k, n]) => `${k}: ${n}`).join(', ');
+          const why = kinds !== '' ? kinds : result.latency.unavailableReason ?? 'no request was measured';
+          if (result.requestsCompleted === 0) throw new MeshbenchError(`no request succeeded (${why}); is ${options.target.url} up?`);
+          // Answered, but never with success (fortio's rule: 2xx for HTTP, OK for gRPC): the server is up and said no.
+          const statuses = Object.entries(result.statusCounts).map(([k, n]) => `${k}: ${n}`).join(', ');
+          throw new MeshbenchError(`no request succeeded: every answer was an error (${[statuses, kinds].filter((x) => x !== '').join(', ')})`);
+        }
+        if (options.target.protocol === 'grpc') {
+          // As `fortio grpcping`, which exits 1 unless every call came back SERVING: a gRPC run with any
+          // call that did not end OK exits 1 (the result is written first).
+          const failed = result.requestsCompleted + result.requestsFailed - (result.statusCounts.OK ?? 0);
+          if (failed > 0 && !abort.signal.aborted) {
+            const byKind = [...Object.entries(result.statusCounts).filter(([k]) => k !== 'OK'), ...Object.entries(result.errorsByKind)].map(([k, n]) => `${k}: ${n}`).join(', ');
+            throw new MeshbenchError(`${failed} of ${result.requestsCompleted + result.requestsFailed} gRPC calls did not end OK (${byKind})`);
+          }
+        }
+        if (abort.signal.aborted) process.exitCode = 130;
       } finally {
-        process.off('SIGINT', onSignal);
-        process.off('SIGTERM', onSignal);
-        if (live) process.stderr.write('\r\x1b[K');
-      }
-      if (flags.events === true) event({ event: 'done', requestsCompleted: result.requestsCompleted, ...ownCpu() });
-      // A peer that is not HTTP/2 at all is bad input, not a measurement: one line, no summary.
-      const notHttp2 = (result.errorsByKind[notHttp2Kind] ?? 0) > 0 && !anySuccess(result);
-      // Likewise an HTTP/2 server that is no gRPC server: it answered, but not with gRPC.
-      const notGrpc = anySuccess(result) ? undefined : Object.keys(result.statusCounts).find((k) => k.startsWith(notGrpcPrefix));
-      if (flags.quiet !== true && flags.events !== true && !notHttp2 && notGrpc === undefined) {
-        process.stderr.write(formatLoadSummary(result));
-        const realtimeOff = runner.realtimeWaitOffReason();
-        if (realtimeOff !== undefined) process.stderr.write(`${realtimeWaitNote(realtimeOff)}\n`);
-      }
-      if (flags.json !== undefined) writeFileAtomic(flags.json, `${JSON.stringify(result, null, 2)}\n`);
-      if (flags.fortioJson !== undefined) writeFileAtomic(flags.fortioJson, `${JSON.stringify(toFortioJson(result), null, 2)}\n`);
-      if (notHttp2) {
-        const t = options.target;
-        if (t.tls && t.protocol === 'grpc') throw new BadInputError(`server does not speak HTTP/2: ${t.host}:${t.port} did not negotiate h2 with ALPN, as a gRPC server over TLS does; is this a gRPC TLS port?`);
-        if (t.tls) throw new BadInputError(`server does not speak HTTP/2: ${t.host}:${t.port} did not negotiate h2 with ALPN (meshbench's HTTP/1.1 is cleartext only: use http:// to a cleartext port)`);
-        const hint = t.protocol === 'grpc' ? 'a gRPC server answers it; is this an HTTP/1.1 port, or a TLS one (grpcs://)?' : 'use http:// for an HTTP/1.1 server';
-        throw new BadInputError(`server does not speak HTTP/2 (prior knowledge): ${t.host}:${t.port} did not answer the connection preface with SETTINGS; ${hint}`);
-      }
-      if (notGrpc !== undefined) {
-        const t = options.target;
-        const type = notGrpc.slice(notGrpcPrefix.length);
-        throw new BadInputError(`not a gRPC server: ${t.host}:${t.port} answered HTTP 200 with ${type === 'no-content-type' ? 'no content-type' : `content-type ${type}`} and no grpc-status, not a gRPC response (application/grpc); for a plain HTTP/2 server use ${t.tls ? 'https' : 'h2c'}://`);
-      }
-      // Every mode, measured requests or none: a window in which no request was measured (max mode with every
-      // connection still waiting on a warm-up request) succeeded no more than one whose requests all failed.
-      if (!anySuccess(result) && !abort.signal.aborted) {
-        const kinds = Object.entries(result.errorsByKind).map(([k, n]) => `${k}: ${n}`).join(', ');
-        const why = kinds !== '' ? kinds : result.latency.unavailableReason ?? 'no request was measured';
-        if (result.requestsCompleted === 0) throw new MeshbenchError(`no request succeeded (${why}); is ${options.target.url} up?`);
-        // Answered, but never with success (fortio's rule: 2xx for HTTP, OK for gRPC): the server is up and said no.
-        const statuses = Object.entries(result.statusCounts).map(([k, n]) => `${k}: ${n}`).join(', ');
-        throw new MeshbenchError(`no request succeeded: every answer was an error (${[statuses, kinds].filter((x) => x !== '').join(', ')})`);
-      }
-      if (options.target.protocol === 'grpc') {
-        // As `fortio grpcping`, which exits 1 unless every call came back SERVING: a gRPC run with any
-        // call that did not end OK exits 1 (the result is written first).
-        const failed = result.requestsCompleted + result.requestsFailed - (result.statusCounts.OK ?? 0);
-        if (failed > 0 && !abort.signal.aborted) {
-          const byKind = [...Object.entries(result.statusCounts).filter(([k]) => k !== 'OK'), ...Object.entries(result.errorsByKind)].map(([k, n]) => `${k}: ${n}`).join(', ');
-          throw new MeshbenchError(`${failed} of ${result.requestsCompleted + result.requestsFailed} gRPC calls did not end OK (${byKind})`);
+        // Once interrupted, the process is on its way out: the interrupt's repeat still lands here, not on the default.
+        if (!abort.signal.aborted) {
+          process.off('SIGINT', onSignal);
+          process.off('SIGTERM', onSignal);
         }
       }
-      if (abort.signal.aborted) process.exitCode = 130;
     });
 }
 

@@ -127,7 +127,9 @@ export function registerRunCommand(program: Command): void {
         if (flags.json === true) process.stdout.write(`${JSON.stringify(outcome.summary, null, 2)}\n`);
         else if (flags.quiet !== true) process.stderr.write(formatSummaryText(outcome.summary));
         process.stderr.write(`meshbench run: ${outcome.run.status} (${outcome.run.stepsCompleted}/${outcome.run.stepsPlanned} steps in ${Math.round((Date.now() - startMs) / 1000)} s)\n`);
-        process.stderr.write(`results: ${store.dir}\nreport:  meshbench report ${store.dir}\n`);
+        process.stderr.write(`results: ${store.dir}\n`);
+        // `meshbench report` refuses a folder with no finished step: no hint that would fail.
+        if (outcome.run.stepsCompleted > 0) process.stderr.write(`report:  meshbench report ${store.dir}\n`);
         if (outcome.run.status === 'partial') process.exitCode = ExitCode.interrupted;
       } catch (err) {
         events.stop();

@@ -178,7 +178,10 @@ export class Runner {
       }
       if (search !== undefined && !stoppedEarly) stoppedEarly = await this.searchRates(search, searchDataplanes, planner.handed, execute, () => { searchProbes += 1; });
     } catch (err) {
-      failure = err;
+      // After an interrupt a failure is the interruption: a group-wide SIGINT (terminal Ctrl-C, coreutils
+      // `timeout`) also kills the echo server or a setup command the platform is running.
+      if (signal.aborted) stoppedEarly = true;
+      else failure = err;
     } finally {
       if (deployed !== undefined) await remove(deployed).catch(() => undefined);
     }

@@ -115,6 +115,28 @@ describe('runner', function () {
     assert.equal(run.stepsCompleted, 0);
   });
 
+  it('a deployment that fails after the interrupt is the interruption: partial with nothing measured, not a failure', async () => {
+    // A group-wide SIGINT (terminal Ctrl-C, coreutils timeout) aborts the run and kills the starting echo server.
+    const abort = new AbortController();
+    class KilledWhileStarting extends LoopbackPlatform {
+      override async deploy(): Promise<DeployedDataPlane> {
+        this.deployed += 1;
+        abort.abort();
+        throw new EnvironmentError('server exited while starting: no output');
+      }
+    }
+    const platform = new KilledWhileStarting();
+    const profile = parseProfile(profileText, 't.yaml');
+    const store = ResultsStore.create(path.join(tmp, 'out'));
+    const outcome = await new Runner({ profile, file: 't.yaml', hash: 'h', text: profileText }, platform, undefined, store, quiet, 'run-k').run(abort.signal);
+    assert.equal(outcome.run.status, 'partial');
+    assert.equal(outcome.run.statusReason, 'interrupted');
+    assert.equal(outcome.run.stepsCompleted, 0);
+    assert.deepEqual(outcome.run.dataplanesSkipped, [], 'an interrupted deployment does not skip its data plane');
+    assert.equal(platform.deployed, 1, 'nothing deployed after the interrupt');
+    assert.equal(loadRun(store.dir).run.status, 'partial');
+  });
+
   it('keeps finished steps and marks the run partial when interrupted', async () => {
     const platform = new LoopbackPlatform();
     const profile = parseProfile(profileText, 't.yaml');

@@ -148,7 +148,32 @@ describe('meshbench run (root)', function () {
     assert.match(stderr, /\nnothing was measured: the run was interrupted before its first step finished\n/);
     assert.doesNotMatch(stderr, /data plane +placement|resources per component/, 'no empty tables');
     assert.match(stderr, /meshbench run: partial \(0\/6 steps/);
+    assert.doesNotMatch(stderr, /meshbench report/, 'no report command: meshbench report refuses a folder with no finished step');
     assert.equal(loadRun(out).steps.length, 0);
+    assertClean(await settledLeftovers());
+  });
+
+  it('Ctrl-C (SIGINT to the process group) during the first deployment is the interruption, not a deployment failure: exit 130, nothing measured', async () => {
+    const out = path.join(tmp, 'out');
+    const child = spawn(process.execPath, [cliPath, 'run', path.join(fixtures, 'run', 'interrupt.yaml'), '--output', out], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+    const closed = new Promise<number | null>((resolve) => child.on('close', resolve));
+    // The cluster's first namespace appears as the deployment begins: the echo server is killed with the group.
+    let sent = false;
+    for (let i = 0; i < 300 && !sent && child.exitCode === null; i += 1) {
+      if (findLeftovers().namespaces.length > 0 && !/\[1\/6\]/.test(stderr)) {
+        process.kill(-(child.pid as number), 'SIGINT');
+        sent = true;
+      } else await new Promise((r) => setTimeout(r, 20));
+    }
+    const code = await closed;
+    assert.ok(sent, stderr);
+    assert.equal(code, 130, stderr);
+    assert.doesNotMatch(stderr, /exited while starting|meshbench: /, 'no error line');
+    assert.match(stderr, /\nnothing was measured: the run was interrupted before its first step finished\n/);
+    assert.doesNotMatch(stderr, /meshbench report/);
+    assert.equal(loadRun(out).run.status, 'partial');
     assertClean(await settledLeftovers());
   });
 
