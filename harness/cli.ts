@@ -1,6 +1,6 @@
 #!/usr/bin/env -S node --no-memory-reducer
 // First: the handler for a Ctrl-C that arrives while the rest loads.
-import './earlyInterrupt';
+import { commandStarted } from './earlyInterrupt';
 import { Command, CommanderError } from 'commander';
 import { describeError } from './errors';
 import { commandRegistry } from './commandRegistry';
@@ -16,6 +16,7 @@ function buildProgram(): Command {
     .exitOverride()
     // commander prints its own one-line errors (unknown flag, missing argument); keep them to stderr.
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+  program.hook('preAction', () => commandStarted());
   for (const register of commandRegistry) register(program);
   for (const sub of program.commands) sub.exitOverride();
   return program;

@@ -48,5 +48,9 @@ describe('meshbench load interrupted', function () {
     const r = await interrupted(['-e', `require(${JSON.stringify(early)}); setTimeout(() => undefined, 10000)`], 500, 0);
     assert.equal(r.code, 130);
     assert.equal(r.stderr, 'meshbench: interrupted before anything was measured; nothing written\n');
+    // Once a command without a handler of its own has started (report, claims…), it may have written: no such claim.
+    const started = await interrupted(['-e', `require(${JSON.stringify(early)}).commandStarted(); setTimeout(() => undefined, 10000)`], 500, 0);
+    assert.equal(started.code, 130);
+    assert.equal(started.stderr, 'meshbench: interrupted\n');
   });
 });
